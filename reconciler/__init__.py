@@ -1,0 +1,3 @@
+"""enrollctl: enrollment-as-code for corporate learning platforms."""
+
+__version__ = "0.1.0"

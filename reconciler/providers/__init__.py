@@ -1,0 +1,1 @@
+"""LMS providers: one module per vendor behind the `Provider` protocol of `base`."""

@@ -1,0 +1,73 @@
+"""The provider contract: what the core needs from an LMS, and nothing vendor-specific.
+
+A provider reads the directory and the enrollments of the items policies manage, and writes batches of
+plan actions, reporting an outcome per action. Vendor quirks stay inside the vendor's module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from reconciler.model import Capabilities, Directory, Enrollment, ProviderKind
+from reconciler.plan import Action, ActionKind
+
+
+class OutcomeStatus(StrEnum):
+    DONE = "done"  # the vendor made the change
+    ALREADY = "already"  # the LMS was already as wanted (re-applied plan, concurrent change to the same end)
+    FAILED = "failed"  # the vendor refused; `detail` says why
+    UNKNOWN = "unknown"  # the call's fate is unknown (connection lost after sending); resolve by reading back
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action_id: str
+    status: OutcomeStatus
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class WriteBatch:
+    """Actions of one kind that fit one vendor call (or one call per action where the API demands it)."""
+
+    kind: ActionKind
+    actions: tuple[Action, ...]
+    calls: int = 1  # vendor calls this batch costs
+
+
+class Provider(Protocol):
+    """One LMS account. Implementations take an `httpx.Client` so tests can swap the transport."""
+
+    name: str
+    kind: ProviderKind
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def account(self) -> str:
+        """Identifies the account (e.g. the base URL) so a plan is never applied to another one."""
+        ...
+
+    def read_directory(self) -> Directory:
+        """Users, departments, groups and catalog items visible to the credentials."""
+        ...
+
+    def read_enrollments(
+        self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None
+    ) -> tuple[Enrollment, ...]:
+        """Enrollments in `item_ids` (optionally only of `user_ids`), with terms, origin and progress."""
+        ...
+
+    def batches(self, actions: Sequence[Action]) -> list[WriteBatch]:
+        """Group actions into vendor calls at the API's lower bound; used for estimates and by apply."""
+        ...
+
+    def write(self, batch: WriteBatch) -> list[Outcome]:
+        """Perform one batch; one outcome per action, never raising for a per-action refusal."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Renderers: pure functions from a `Plan` to text, Markdown or JSON."""
