@@ -220,6 +220,7 @@ class Policy:
     owner: str | None = None
     description: str | None = None
     prune: bool = False
+    prune_catalog: bool = False  # extension: also prune enrollments learners chose from the catalog
     notify: bool = True
     position: Position = NOWHERE
 

@@ -15,6 +15,24 @@ from reconciler.model import Capabilities, Directory, Enrollment, ProviderKind
 from reconciler.plan import Action, ActionKind
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """Secrets read from the environment variables named in enrollctl.yaml; never printed."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    token: str | None = None
+    api_key: str | None = None
+
+    def __repr__(self) -> str:
+        present = [n for n in ("client_id", "client_secret", "token", "api_key") if getattr(self, n)]
+        return f"Credentials(<redacted: {', '.join(present) or 'none'}>)"
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, for the redaction filter."""
+        return tuple(v for v in (self.client_secret, self.token, self.api_key) if v)
+
+
 class OutcomeStatus(StrEnum):
     DONE = "done"  # the vendor made the change
     ALREADY = "already"  # the LMS was already as wanted (re-applied plan, concurrent change to the same end)
@@ -71,3 +89,8 @@ class Provider(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# Each vendor module (`providers/ispring.py`, `providers/litmos.py`) exports
+#     def create(config: ProviderConfig, client: httpx.Client, credentials: Credentials) -> Provider
+# where `client` already has `base_url` set (the vendor URL, or the in-process sandbox).
