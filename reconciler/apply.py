@@ -1,0 +1,323 @@
+"""Apply a plan: check it still fits the LMS, write in batches, journal every step, confirm by reading back.
+
+The order of one run: refuse a plan made for another provider, account or manifest set; re-read exactly the
+enrollments the actions depend on and refuse stale actions (nothing is written then); write adds, then
+updates, then removals, in the provider's batches, journaling each batch before its call and each outcome
+after it; finally re-read what was written and report anything the vendor silently dropped as failed.
+A re-run of the same plan skips what the journal records as done and resolves unknown outcomes by reading
+back, so an interrupted apply resumes without doubling work and an applied plan re-applies as a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.apply_state import basis_changed, confirmed, satisfies
+from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
+from reconciler.journal import Journal, JournalState
+from reconciler.model import Directory, Enrollment, EnrollmentKey
+from reconciler.plan import Action, ActionKind, Plan, ProviderPlan
+from reconciler.providers.base import Outcome, OutcomeStatus, Provider, WriteBatch
+
+Progress = Callable[[str], None]
+WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE)
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What happened to one action of the plan."""
+
+    provider: str
+    action: Action
+    status: OutcomeStatus
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """The result of one apply run: an outcome per action, vendor write calls made, the journal's path."""
+
+    plan_id: str
+    outcomes: tuple[ActionOutcome, ...] = ()
+    calls: int = 0
+    journal: str = ""
+
+    def count(self, status: OutcomeStatus) -> int:
+        """How many actions ended with `status`."""
+        return sum(1 for o in self.outcomes if o.status is status)
+
+    @property
+    def done(self) -> int:
+        return self.count(OutcomeStatus.DONE)
+
+    @property
+    def already(self) -> int:
+        return self.count(OutcomeStatus.ALREADY)
+
+    @property
+    def failed(self) -> int:
+        return self.count(OutcomeStatus.FAILED) + self.count(OutcomeStatus.UNKNOWN)
+
+
+class ApplyIncomplete(ApplyFailed):
+    """ApplyFailed that carries the run's result, so the CLI can still print what was done."""
+
+    def __init__(self, message: str, result: ApplyResult, *, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.result = result
+
+
+@dataclass
+class _Work:
+    """One provider's share of a run, between the staleness check and the writes."""
+
+    plan: ProviderPlan
+    provider: Provider
+    directory: Directory | None
+    pending: list[Action] = field(default_factory=list)
+    settled: list[ActionOutcome] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+
+def plan_id(plan: Plan) -> str:
+    """A stable id for a plan's content: the journal of a plan is keyed on it."""
+    body = [
+        plan.created_at.isoformat(),
+        plan.manifest_digest,
+        [[p.provider, p.account, [f"{a.id} {a.terms!r}" for a in p.actions]] for p in plan.providers],
+    ]
+    return hashlib.sha256(json.dumps(body).encode("utf-8")).hexdigest()[:16]
+
+
+def check_plan_target(
+    plan: Plan, providers: Mapping[str, Provider], manifest_digest: str | None = None
+) -> None:
+    """Refuse a plan made for another provider, account or manifest set (PlanError)."""
+    if manifest_digest is not None and plan.manifest_digest != manifest_digest:
+        raise PlanError(
+            "the plan was made from other manifests than the ones in this repository now",
+            hint="run `enrollctl plan` again on the current manifests",
+        )
+    for part in plan.providers:
+        provider = providers.get(part.provider)
+        if provider is None:
+            raise PlanError(
+                f"the plan is for provider {part.provider!r}, which enrollctl.yaml does not declare"
+            )
+        if provider.kind != part.kind or provider.account != part.account:
+            raise PlanError(
+                f"the plan for provider {part.provider!r} was made for {part.kind.value} account "
+                f"{part.account}, but it is now {provider.kind.value} account {provider.account}",
+                hint="a plan is only ever applied to the account it was made for",
+            )
+
+
+def apply_plan(
+    plan: Plan,
+    providers: Mapping[str, Provider],
+    journal_dir: Path,
+    *,
+    now: dt.datetime,
+    manifest_digest: str | None = None,
+    directories: Mapping[str, Directory] | None = None,
+    progress: Progress | None = None,
+) -> ApplyResult:
+    """Make the LMS match `plan`; raises StalePlan before writing anything, ApplyIncomplete if any failed."""
+    check_plan_target(plan, providers, manifest_digest)
+    pid = plan_id(plan)
+    journal = Journal.for_plan(journal_dir, pid)
+    prior = journal.read()
+    say = progress or (lambda _message: None)
+    work = [
+        _prepare(part, providers[part.provider], prior, (directories or {}).get(part.provider))
+        for part in plan.providers
+    ]
+    stale = [line for w in work for line in w.stale]
+    if stale:
+        raise StalePlan(
+            f"{len(stale)} action{'s' if len(stale) != 1 else ''} of the plan no longer match the LMS; "
+            "nothing was written",
+            stale=tuple(stale),
+            hint="run `enrollctl plan` again",
+        )
+    outcomes: list[ActionOutcome] = []
+    calls = 0
+    for w in work:
+        if w.pending:
+            journal.run_started(now, provider=w.plan.provider, account=w.plan.account)
+        done, made = _execute(w, journal, say)
+        outcomes.extend(w.settled + done)
+        calls += made
+    result = ApplyResult(pid, tuple(_in_plan_order(plan, outcomes)), calls, str(journal.path))
+    if result.failed:
+        raise ApplyIncomplete(
+            f"{result.failed} of {len(result.outcomes)} actions failed",
+            result,
+            hint=f"the journal {journal.path} records what was done; running the same apply again resumes",
+        )
+    return result
+
+
+# --- before writing: what is still to do, what is already so, what is stale -------------------------------
+
+
+def _prepare(
+    part: ProviderPlan, provider: Provider, prior: JournalState, directory: Directory | None
+) -> _Work:
+    work = _Work(part, provider, directory)
+    open_actions: list[Action] = []
+    for action in part.actions:
+        if prior.settled(action.id):
+            work.settled.append(_outcome(work, action, OutcomeStatus.ALREADY, "applied by an earlier run"))
+        else:
+            open_actions.append(action)
+    if not open_actions:
+        return work
+    current = _read_current(work, open_actions)
+    for action in open_actions:
+        _classify(work, action, current.get((action.user_id, action.item_id)), prior.unknown(action.id))
+    return work
+
+
+def _classify(work: _Work, action: Action, now_held: Enrollment | None, unknown: bool) -> None:
+    """Sort one action into pending, already so (or resolved as done) or stale."""
+    caps = work.provider.capabilities
+    resolved = OutcomeStatus.DONE if unknown else OutcomeStatus.ALREADY
+    detail = "confirmed by reading back" if unknown else "the LMS already holds it"
+    if action.kind is ActionKind.ADD:
+        if now_held is None:
+            work.pending.append(action)
+        elif action.terms is not None and satisfies(now_held, action.terms, caps):
+            work.settled.append(_outcome(work, action, resolved, detail))
+        else:
+            work.stale.append(f"{_describe(work, action)}: now enrolled with other terms")
+    elif action.kind is ActionKind.UPDATE:
+        if now_held is None:
+            work.stale.append(f"{_describe(work, action)}: the enrollment no longer exists")
+        elif action.before is not None and not basis_changed(action.before, now_held, ActionKind.UPDATE):
+            work.pending.append(action)
+        elif action.terms is not None and satisfies(now_held, action.terms, caps):
+            work.settled.append(_outcome(work, action, resolved, detail))
+        else:
+            work.stale.append(f"{_describe(work, action)}: the enrollment's terms changed since the plan")
+    elif now_held is None:
+        work.settled.append(_outcome(work, action, resolved, "already removed" if not unknown else detail))
+    elif action.before is not None and not basis_changed(action.before, now_held, ActionKind.REMOVE):
+        work.pending.append(action)
+    else:
+        work.stale.append(
+            f"{_describe(work, action)}: the enrollment changed since the plan (terms or progress)"
+        )
+
+
+def _read_current(work: _Work, actions: Sequence[Action]) -> dict[EnrollmentKey, Enrollment]:
+    """Read the enrollments `actions` depend on, and nothing more."""
+    if work.directory is None:
+        work.directory = work.provider.read_directory()
+    items = frozenset(a.item_id for a in actions)
+    users = frozenset(a.user_id for a in actions)
+    held = work.provider.read_enrollments(work.directory, items, users)
+    wanted = {(a.user_id, a.item_id) for a in actions}
+    return {e.key: e for e in held if e.key in wanted}
+
+
+# --- writing ------------------------------------------------------------------------------------------------
+
+
+def _execute(work: _Work, journal: Journal, say: Progress) -> tuple[list[ActionOutcome], int]:
+    """Write the pending actions in order and batches; confirm by reading back. Returns outcomes, calls."""
+    results: dict[str, ActionOutcome] = {}
+    calls = 0
+    stopped: ProviderError | None = None
+    for kind in WRITE_ORDER:
+        actions = [a for a in work.pending if a.kind is kind]
+        if not actions or stopped is not None:
+            continue
+        batches = work.provider.batches(actions)
+        planned_calls = sum(b.calls for b in batches)
+        say(f"{work.plan.provider}: {kind.value} {len(actions)} enrollment(s) in {planned_calls} call(s)")
+        for batch in batches:
+            if stopped is not None:
+                break
+            journal.batch_started(kind.value, [a.id for a in batch.actions], batch.calls)
+            outcomes, stopped = _write(work.provider, batch)
+            calls += batch.calls
+            journal.outcomes((o.action_id, o.status, o.detail) for o in outcomes)
+            by_id = {a.id: a for a in batch.actions}
+            for o in outcomes:
+                results[o.action_id] = _outcome(work, by_id[o.action_id], o.status, o.detail)
+    written = _confirm(work, results, journal)
+    not_tried = [
+        _outcome(work, a, OutcomeStatus.FAILED, f"not attempted: apply stopped after {stopped}")
+        for a in work.pending
+        if a.id not in written
+    ]
+    return [*written.values(), *not_tried], calls
+
+
+def _write(provider: Provider, batch: WriteBatch) -> tuple[list[Outcome], ProviderError | None]:
+    """One vendor call; an error leaves every action of the batch unknown (resolved by reading back)."""
+    try:
+        outcomes = provider.write(batch)
+    except ProviderError as error:
+        return [Outcome(a.id, OutcomeStatus.UNKNOWN, str(error)) for a in batch.actions], error
+    reported = {o.action_id for o in outcomes}
+    # a provider that forgets an action leaves its fate unknown, not silently done
+    missing = [
+        Outcome(a.id, OutcomeStatus.UNKNOWN, "no outcome reported")
+        for a in batch.actions
+        if a.id not in reported
+    ]
+    return [*outcomes, *missing], None
+
+
+def _confirm(work: _Work, results: dict[str, ActionOutcome], journal: Journal) -> dict[str, ActionOutcome]:
+    """Re-read what was written: done-but-absent becomes FAILED, unknown becomes DONE or FAILED."""
+    to_check = [r.action for r in results.values() if r.status is not OutcomeStatus.FAILED]
+    if not to_check:
+        return results
+    current = _read_current(work, to_check)
+    changed: list[tuple[str, OutcomeStatus, str]] = []
+    for action in to_check:
+        before = results[action.id]
+        held = current.get((action.user_id, action.item_id))
+        ok = confirmed(action, held, work.provider.capabilities)
+        if ok and before.status is OutcomeStatus.UNKNOWN:
+            after = _outcome(work, action, OutcomeStatus.DONE, "confirmed by reading back")
+        elif not ok and before.status is OutcomeStatus.UNKNOWN:
+            after = _outcome(
+                work, action, OutcomeStatus.FAILED, f"not found in the LMS after: {before.detail}"
+            )
+        elif not ok:
+            after = _outcome(
+                work, action, OutcomeStatus.FAILED, "the vendor reported success but did not make it"
+            )
+        else:
+            continue
+        results[action.id] = after
+        changed.append((action.id, after.status, after.detail))
+    journal.outcomes(changed)
+    return results
+
+
+# --- small helpers ------------------------------------------------------------------------------------------
+
+
+def _outcome(work: _Work, action: Action, status: OutcomeStatus, detail: str = "") -> ActionOutcome:
+    return ActionOutcome(work.plan.provider, action, status, detail)
+
+
+def _describe(work: _Work, action: Action) -> str:
+    return f"{work.plan.provider}: {action.kind.value} {action.user_login} in {action.item_title!r}"
+
+
+def _in_plan_order(plan: Plan, outcomes: list[ActionOutcome]) -> list[ActionOutcome]:
+    order = {
+        (p.provider, a.id): i for i, (p, a) in enumerate((p, a) for p in plan.providers for a in p.actions)
+    }
+    return sorted(outcomes, key=lambda o: order.get((o.provider, o.action.id), len(order)))

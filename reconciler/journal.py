@@ -1,0 +1,102 @@
+"""The apply journal: one JSONL file per plan under `.enrollctl/journal/`, fsync'd line by line.
+
+Each batch writes a `batch` line before its vendor call and one `outcome` line per action after it. A crash
+between the two leaves actions whose batch started but whose outcome is missing: their fate is unknown, and
+the next run resolves them by reading the LMS back, never by blindly sending them again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.providers.base import OutcomeStatus
+
+SETTLED = frozenset({OutcomeStatus.DONE, OutcomeStatus.ALREADY})
+
+
+@dataclass(frozen=True)
+class JournalState:
+    """What earlier runs of one plan recorded: the last outcome per action, and batches left in flight."""
+
+    outcomes: dict[str, OutcomeStatus] = field(default_factory=dict)
+    in_flight: frozenset[str] = frozenset()  # started in a batch, no outcome recorded: unknown
+
+    def settled(self, action_id: str) -> bool:
+        """True when an earlier run recorded the action as done (or already so)."""
+        return self.outcomes.get(action_id) in SETTLED
+
+    def unknown(self, action_id: str) -> bool:
+        """True when an earlier run may or may not have made the change."""
+        return action_id in self.in_flight or self.outcomes.get(action_id) is OutcomeStatus.UNKNOWN
+
+
+class Journal:
+    """Append-only record of one plan's apply runs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def for_plan(cls, journal_dir: Path, plan_id: str) -> Journal:
+        """The journal of `plan_id` under `journal_dir` (created on first write)."""
+        return cls(journal_dir / f"{plan_id}.jsonl")
+
+    def read(self) -> JournalState:
+        """Replay the journal; a torn last line (crash mid-write) is ignored."""
+        if not self.path.exists():
+            return JournalState()
+        outcomes: dict[str, OutcomeStatus] = {}
+        started: set[str] = set()
+        for record in _records(self.path):
+            if record.get("event") == "batch":
+                started.update(str(a) for a in record.get("actions", []))
+            elif record.get("event") == "outcome":
+                outcomes[str(record["action"])] = OutcomeStatus(record["status"])
+        return JournalState(outcomes, frozenset(started - outcomes.keys()))
+
+    def run_started(self, now: dt.datetime, *, provider: str, account: str) -> None:
+        """Mark the start of one apply run, for people reading the journal."""
+        self._append([{"event": "run", "at": now.isoformat(), "provider": provider, "account": account}])
+
+    def batch_started(self, kind: str, action_ids: Iterable[str], calls: int) -> None:
+        """Record that a vendor call for these actions is about to be sent."""
+        self._append([{"event": "batch", "kind": kind, "calls": calls, "actions": list(action_ids)}])
+
+    def outcomes(self, results: Iterable[tuple[str, OutcomeStatus, str]]) -> None:
+        """Record outcomes (action id, status, detail), one line each, in one fsync."""
+        records: list[dict[str, Any]] = [
+            {"event": "outcome", "action": action_id, "status": status.value, "detail": detail}
+            for action_id, status, detail in results
+        ]
+        self._append(records)
+
+    def _append(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
+        # O_APPEND + fsync: a line is either wholly on disk or torn at the very end, which `read` skips.
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, text.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a torn line from a crash: that write never completed
+        if isinstance(record, dict):
+            records.append(record)
+    return records
