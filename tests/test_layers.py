@@ -15,7 +15,18 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reconciler"
 
-CORE = ["model.py", "errors.py", "desired.py", "diff.py", "safety.py", "plan.py", "render"]
+CORE = [
+    "model.py",
+    "errors.py",
+    "desired.py",
+    "desired_refs.py",
+    "directory_index.py",
+    "diff.py",
+    "term_compare.py",
+    "safety.py",
+    "plan.py",
+    "render",
+]
 IO_MODULES = {"httpx", "socket", "sqlite3", "subprocess", "urllib", "http", "requests", "shutil", "tempfile"}
 APP_MODULES = {
     "reconciler.providers",

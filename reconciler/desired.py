@@ -1,0 +1,251 @@
+"""Desired state: expand policies against the directory into (user, item) → terms, with every reason kept.
+
+Contract (pure, no I/O):
+- `expand(policies, directory, settings, *, provider) -> ExpandResult` never raises for bad names: unknown or
+  ambiguous departments, groups and items become `result.diagnostics` (with positions and candidates), and
+  `expand_or_raise(...)` raises them all at once as `ResolutionError`. Unknown or non-enrollable *users* are
+  never errors: they go to `result.identity`.
+- Pass the policies of every provider, or only this one's: policies whose `spec.provider` names another
+  provider are skipped; a policy without `provider` is taken to belong to `provider` (the manifest loader
+  only allows that when one provider is configured). Pass ALL policies even for a `--policy` run: `diff`
+  applies the filter, so that removals still see what the other policies want.
+- Conflicts (several policies, or several entries, want one enrollment): `combine_terms` picks the
+  strictest terms deterministically and independently of order; every `Source` is kept, sorted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from reconciler.desired_refs import Resolver, rule_text
+from reconciler.directory_index import DirectoryIndex
+from reconciler.errors import Diagnostic, Position, ResolutionError
+from reconciler.model import Directory, Due, DueKind, EnrollmentKey, Item, ItemKind, Policy, Settings, Terms
+from reconciler.plan import IdentityReport, Source
+
+__all__ = [
+    "DesiredEnrollment",
+    "DesiredState",
+    "DirectoryIndex",
+    "ExpandResult",
+    "ManagedItem",
+    "combine_terms",
+    "expand",
+    "expand_or_raise",
+    "rule_text",
+]
+
+# Strictness of due kinds when two policies disagree on the kind. A fixed date and a period cannot be
+# ordered without knowing the access date, so the rule is simply a documented, deterministic order:
+# a fixed date beats a period, a period beats the vendor default, anything beats "no due date".
+_DUE_KIND_RANK = {DueKind.DATE: 0, DueKind.WITHIN: 1, DueKind.DEFAULT: 2, DueKind.UNLIMITED: 3}
+
+
+@dataclass(frozen=True)
+class DesiredEnrollment:
+    """One enrollment the policies want, its combined terms and every reason it is wanted."""
+
+    user_id: str
+    item_id: str
+    item_kind: ItemKind
+    terms: Terms
+    sources: tuple[Source, ...]
+    notify: bool = True  # True only if every policy involved allows learner e-mails
+
+    @property
+    def key(self) -> EnrollmentKey:
+        return (self.user_id, self.item_id)
+
+    @property
+    def policies(self) -> tuple[str, ...]:
+        """Names of the policies that want this enrollment, sorted, without repeats."""
+        return tuple(sorted({s.policy for s in self.sources}))
+
+
+@dataclass(frozen=True)
+class ManagedItem:
+    """An item some policy assigns: enrollctl manages its enrollments. `prune_by` is empty unless pruned."""
+
+    item: Item
+    policies: tuple[str, ...]  # every policy assigning it, sorted
+    prune_by: tuple[Source, ...] = ()  # one Source per `prune: true` policy assigning it (rule "prune: true")
+    prune_catalog: bool = False  # a pruning policy also prunes catalog self-enrollments
+
+    @property
+    def pruned(self) -> bool:
+        return bool(self.prune_by)
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """What all policies together want, plus the items they manage."""
+
+    enrollments: Mapping[EnrollmentKey, DesiredEnrollment] = field(default_factory=dict)
+    items: Mapping[str, ManagedItem] = field(default_factory=dict)  # item id -> managed item
+
+    @property
+    def managed_item_ids(self) -> frozenset[str]:
+        """Items whose enrollments the provider must read (all items any policy assigns)."""
+        return frozenset(self.items)
+
+    @property
+    def user_ids(self) -> frozenset[str]:
+        """Users with at least one desired enrollment."""
+        return frozenset(u for u, _ in self.enrollments)
+
+
+@dataclass(frozen=True)
+class ExpandResult:
+    desired: DesiredState
+    identity: IdentityReport
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def raise_for_diagnostics(self) -> None:
+        """Raise every resolution problem at once as a `ResolutionError`, if there is any."""
+        if self.diagnostics:
+            raise ResolutionError(self.diagnostics)
+
+
+# --- combining terms -------------------------------------------------------------------------------------
+
+
+def _due_strictness(due: Due) -> tuple[int, str, int]:
+    return (
+        _DUE_KIND_RANK[due.kind],
+        due.date.isoformat() if due.date is not None else "",
+        due.hours if due.hours is not None else 0,
+    )
+
+
+def combine_terms(terms: Iterable[Terms]) -> Terms:
+    """The strictest terms: strictest due, lock if any asks, earliest access date if any sets one."""
+    wanted = list(terms)
+    if not wanted:
+        return Terms()
+    due = min((t.due for t in wanted), key=_due_strictness)
+    accesses = [t.access for t in wanted if t.access is not None]
+    return Terms(
+        due=due,
+        lock_after_due=any(t.lock_after_due for t in wanted),
+        access=min(accesses) if accesses else None,
+    )
+
+
+# --- expansion -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Contribution:
+    item: Item
+    terms: list[Terms] = field(default_factory=list)
+    sources: set[Source] = field(default_factory=set)
+    notify: bool = True
+
+
+@dataclass
+class _Accumulator:
+    contributions: dict[EnrollmentKey, _Contribution] = field(default_factory=dict)
+    item_policies: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    prune_by: defaultdict[str, set[Source]] = field(default_factory=lambda: defaultdict(set))
+    prune_catalog: set[str] = field(default_factory=set)
+    items: dict[str, Item] = field(default_factory=dict)
+    excluded: set[str] = field(default_factory=set)
+    not_enrollable: set[str] = field(default_factory=set)
+
+
+def _belongs(policy: Policy, provider: str) -> bool:
+    return policy.provider is None or policy.provider == provider
+
+
+def expand(
+    policies: Sequence[Policy],
+    directory: Directory | DirectoryIndex,
+    settings: Settings,
+    *,
+    provider: str,
+) -> ExpandResult:
+    """Expand the policies of `provider` against the directory; never raises for unresolved names."""
+    index = directory if isinstance(directory, DirectoryIndex) else DirectoryIndex.build(directory)
+    resolver = Resolver(index, settings)
+    acc = _Accumulator()
+    for policy in sorted((p for p in policies if _belongs(p, provider)), key=lambda p: p.name):
+        _expand_policy(policy, resolver, acc)
+    issues = tuple(sorted(set(resolver.issues)))
+    identity = IdentityReport(
+        issues=issues,
+        excluded=len(acc.excluded),
+        not_enrollable=len(acc.not_enrollable - acc.excluded),
+    )
+    return ExpandResult(_desired_state(acc), identity, tuple(sorted(set(resolver.diagnostics))))
+
+
+def expand_or_raise(
+    policies: Sequence[Policy], directory: Directory | DirectoryIndex, settings: Settings, *, provider: str
+) -> ExpandResult:
+    """`expand`, raising `ResolutionError` with every unknown or ambiguous name at once."""
+    result = expand(policies, directory, settings, provider=provider)
+    result.raise_for_diagnostics()
+    return result
+
+
+def _expand_policy(policy: Policy, resolver: Resolver, acc: _Accumulator) -> None:
+    excluded = resolver.exclusions(policy)
+    matched = resolver.targets(policy, excluded)  # user id -> rules that matched the user
+    enrollable: dict[str, list[str]] = {}
+    for user_id, rules in matched.items():
+        user = resolver.index.users_by_id[user_id]
+        if user_id in excluded:
+            acc.excluded.add(user_id)
+        elif not resolver.enrollable(user):
+            acc.not_enrollable.add(user_id)
+        else:
+            enrollable[user_id] = rules
+    for position, assignment_index, item in resolver.items(policy):
+        _assign(policy, item, policy.assign[assignment_index].terms, position, enrollable, acc)
+
+
+def _assign(
+    policy: Policy,
+    item: Item,
+    terms: Terms,
+    position: Position,
+    users: Mapping[str, list[str]],
+    acc: _Accumulator,
+) -> None:
+    acc.items[item.id] = item
+    acc.item_policies[item.id].add(policy.name)
+    if policy.prune:
+        acc.prune_by[item.id].add(Source(policy.name, policy.position, "prune: true"))
+        if policy.prune_catalog:
+            acc.prune_catalog.add(item.id)
+    for user_id, rules in users.items():
+        contribution = acc.contributions.setdefault((user_id, item.id), _Contribution(item))
+        contribution.terms.append(terms)
+        contribution.sources.update(Source(policy.name, position, rule) for rule in rules)
+        contribution.notify = contribution.notify and policy.notify
+
+
+def _desired_state(acc: _Accumulator) -> DesiredState:
+    enrollments = {
+        key: DesiredEnrollment(
+            user_id=key[0],
+            item_id=key[1],
+            item_kind=c.item.kind,
+            terms=combine_terms(c.terms),
+            sources=tuple(sorted(c.sources)),
+            notify=c.notify,
+        )
+        for key, c in sorted(acc.contributions.items())
+    }
+    items = {
+        item_id: ManagedItem(
+            item=item,
+            policies=tuple(sorted(acc.item_policies[item_id])),
+            prune_by=tuple(sorted(acc.prune_by.get(item_id, ()))),
+            prune_catalog=item_id in acc.prune_catalog,
+        )
+        for item_id, item in sorted(acc.items.items())
+    }
+    return DesiredState(enrollments, items)

@@ -1,0 +1,317 @@
+"""Plan: the difference between the desired state and a snapshot, as actions, kept records and a summary.
+
+Contract (pure, no I/O, no clock):
+    diff(desired, snapshot, settings, options, *, now, capabilities, identity=IdentityReport(), index=None)
+        -> ProviderPlan
+- `desired` comes from `desired.expand` over ALL policies; `options.policies` (--policy) limits the plan to
+  the items those policies assign, to adds/updates one of them asks for, and to their prunes.
+- Managed items are the items any (selected) policy assigns; enrollments elsewhere are never touched.
+- add: wanted but absent. update: present with differing due / lock / access (see `term_compare` for the
+  drift-free rules), labelled tightened / loosened / past due. remove: only in items of `prune: true`
+  policies, only administrator assignments unless `prune_catalog`, only for users in the directory, inside
+  the snapshot's department scope and with an enrollable status; started or completed ones are kept unless
+  the run allows them (`safety.removal_protection`), and then carry `Risk.PROTECTED_OVERRIDE`.
+- Terms the vendor cannot set (`capabilities`) are never actioned: adds use the vendor default for them
+  with a warning, differing fields an update cannot change become `Kept(UNSUPPORTED)`.
+- `summary.estimated_calls` is left 0: the provider's `batches()` knows the cost.
+Actions are ordered add, update, remove; then item title, then login.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from reconciler import term_compare
+from reconciler.desired import DesiredEnrollment, DesiredState, ManagedItem
+from reconciler.directory_index import DirectoryIndex
+from reconciler.model import Capabilities, Enrollment, EnrollmentKey, Origin, Settings, Snapshot, Terms, User
+from reconciler.plan import (
+    Action,
+    ActionKind,
+    IdentityReport,
+    Kept,
+    KeptReason,
+    ProviderPlan,
+    Risk,
+    RunOptions,
+    Source,
+    Summary,
+    Warning,
+)
+from reconciler.safety import removal_protection
+
+_KIND_ORDER = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REMOVE: 2}
+
+
+@dataclass
+class _Builder:
+    """Collects a plan's parts while diffing; `freeze` sorts them into a `ProviderPlan`."""
+
+    snapshot: Snapshot
+    index: DirectoryIndex
+    items: Mapping[str, ManagedItem]
+    caps: Capabilities
+    now: dt.datetime
+    actions: list[Action] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+    unchanged: int = 0
+    out_of_scope: int = 0
+    unsupported_adds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (item title, field)
+    unnotifiable: Counter[str] = field(default_factory=Counter)  # policy -> learners e-mailed anyway
+
+    def login(self, user_id: str) -> str:
+        user = self.index.users_by_id.get(user_id)
+        return user.login if user else user_id
+
+    def action(
+        self,
+        kind: ActionKind,
+        user_id: str,
+        item_id: str,
+        *,
+        sources: tuple[Source, ...],
+        terms: Terms | None = None,
+        before: Enrollment | None = None,
+        changes: tuple[str, ...] = (),
+        risks: tuple[Risk, ...] = (),
+        notify: bool = True,
+    ) -> Action:
+        item = self.items[item_id].item
+        return Action(
+            kind=kind,
+            user_id=user_id,
+            user_login=self.login(user_id),
+            item_id=item_id,
+            item_kind=item.kind,
+            item_title=item.title,
+            terms=terms,
+            before=before,
+            sources=sources,
+            changes=changes,
+            risks=risks,
+            notify=notify,
+            department=self.index.user_department(user_id),
+        )
+
+    def keep(
+        self, reason: KeptReason, user_id: str, item_id: str, detail: str, sources: tuple[Source, ...]
+    ) -> None:
+        self.kept.append(
+            Kept(
+                reason=reason,
+                user_id=user_id,
+                user_login=self.login(user_id),
+                item_id=item_id,
+                item_title=self.items[item_id].item.title,
+                detail=detail,
+                sources=sources,
+            )
+        )
+
+
+def _selected_items(desired: DesiredState, options: RunOptions) -> dict[str, ManagedItem]:
+    """The managed items in play, with prunes limited to the selected policies."""
+    if not options.policies:
+        return dict(desired.items)
+    chosen = set(options.policies)
+    selected: dict[str, ManagedItem] = {}
+    for item_id, managed in desired.items.items():
+        if chosen.intersection(managed.policies):
+            prune_by = tuple(s for s in managed.prune_by if s.policy in chosen)
+            selected[item_id] = replace(managed, prune_by=prune_by)
+    return selected
+
+
+def _in_scope(user: User, snapshot: Snapshot) -> bool:
+    scope = snapshot.scope_department_ids
+    return scope is None or user.department_id in scope
+
+
+def _add(wanted: DesiredEnrollment, b: _Builder) -> None:
+    terms = term_compare.supported_terms(wanted.terms, b.caps)
+    for missing in term_compare.unsupported_fields(wanted.terms, b.caps):
+        b.unsupported_adds[(b.items[wanted.item_id].item.title, missing)] += 1
+    notify = wanted.notify or not b.caps.notify_switch
+    if notify and not wanted.notify:
+        for policy in wanted.policies:
+            b.unnotifiable[policy] += 1
+    risks = term_compare.risks(terms, None, (), b.now)
+    b.actions.append(
+        b.action(
+            ActionKind.ADD,
+            wanted.user_id,
+            wanted.item_id,
+            terms=terms,
+            sources=wanted.sources,
+            risks=risks,
+            notify=notify,
+        )
+    )
+
+
+def _describe(field_name: str, wanted: DesiredEnrollment, before: Enrollment) -> str:
+    if field_name == term_compare.DUE:
+        has = (
+            before.due.isoformat() if before.due else (f"{before.due_hours}h" if before.due_hours else "none")
+        )
+        return f"due: LMS has {has}, policies want {wanted.terms.due}"
+    if field_name == term_compare.LOCK:
+        return f"lock_after_due: LMS has {before.lock_after_due}, policies want {wanted.terms.lock_after_due}"
+    has = before.access.isoformat() if before.access else "none"
+    return f"access: LMS has {has}, policies want {wanted.terms.access}"
+
+
+def _update(wanted: DesiredEnrollment, before: Enrollment, b: _Builder) -> None:
+    changed = term_compare.changed_fields(wanted.terms, before)
+    changes = term_compare.changeable_fields(changed, wanted.terms, b.caps)
+    blocked = [f for f in changed if f not in changes]
+    if blocked:
+        detail = f"{b.snapshot.kind.value} cannot change " + "; ".join(
+            _describe(f, wanted, before) for f in blocked
+        )
+        b.keep(KeptReason.UNSUPPORTED, wanted.user_id, wanted.item_id, detail, wanted.sources)
+    if not changes:
+        b.unchanged += 1
+        return
+    terms = term_compare.supported_terms(wanted.terms, b.caps)
+    risks = term_compare.risks(terms, before, changes, b.now)
+    b.actions.append(
+        b.action(
+            ActionKind.UPDATE,
+            wanted.user_id,
+            wanted.item_id,
+            terms=terms,
+            before=before,
+            sources=wanted.sources,
+            changes=changes,
+            risks=risks,
+            notify=wanted.notify or not b.caps.notify_switch,
+        )
+    )
+
+
+def _remove(
+    before: Enrollment, managed: ManagedItem, settings: Settings, options: RunOptions, b: _Builder
+) -> None:
+    user = b.index.users_by_id.get(before.user_id)
+    if not managed.pruned or user is None or not _in_scope(user, b.snapshot):
+        return  # not ours to remove: unpruned item, or a user outside what this run can see
+    sources = managed.prune_by
+    if user.status not in settings.user_statuses:
+        detail = f"user status {user.status.value} is outside settings.user_statuses: keeps assignments"
+        b.keep(KeptReason.USER_NOT_ENROLLABLE, user.id, before.item_id, detail, sources)
+        return
+    if before.origin is Origin.CATALOG and not managed.prune_catalog:
+        detail = "the learner enrolled from the catalog; a policy needs prune_catalog: true to remove it"
+        b.keep(KeptReason.CATALOG, user.id, before.item_id, detail, sources)
+        return
+    reason = removal_protection(before, options)
+    if reason is KeptReason.COMPLETED:
+        b.keep(reason, user.id, before.item_id, "completed; --allow-remove-completed removes it", sources)
+        return
+    if reason is KeptReason.HAS_PROGRESS:
+        detail = f"progress {before.progress:g}%; --allow-remove-started removes it"
+        b.keep(reason, user.id, before.item_id, detail, sources)
+        return
+    if not b.caps.remove:
+        b.keep(
+            KeptReason.UNSUPPORTED, user.id, before.item_id, "the vendor cannot remove enrollments", sources
+        )
+        return
+    risks = (Risk.PROTECTED_OVERRIDE,) if before.started else ()
+    b.actions.append(
+        b.action(ActionKind.REMOVE, user.id, before.item_id, before=before, sources=sources, risks=risks)
+    )
+
+
+def _warnings(b: _Builder) -> list[Warning]:
+    kind = b.snapshot.kind.value
+    found = [
+        Warning(
+            f"{kind} cannot set {name}: {n} new enrollment(s) in {title!r} get the item's default instead"
+        )
+        for (title, name), n in sorted(b.unsupported_adds.items())
+    ]
+    found += [
+        Warning(
+            f"policy {policy!r} asks notify: false, but {kind} cannot suppress e-mails: "
+            f"{n} learner(s) notified"
+        )
+        for policy, n in sorted(b.unnotifiable.items())
+    ]
+    if b.out_of_scope:
+        found.append(
+            Warning(
+                f"{b.out_of_scope} wanted enrollment(s) of users outside this account's department scope "
+                "not planned"
+            )
+        )
+    return found
+
+
+def _action_order(a: Action) -> tuple[int, str, str, str, str]:
+    return (_KIND_ORDER[a.kind], a.item_title, a.user_login, a.user_id, a.item_id)
+
+
+def diff(
+    desired: DesiredState,
+    snapshot: Snapshot,
+    settings: Settings,
+    options: RunOptions,
+    *,
+    now: dt.datetime,
+    capabilities: Capabilities,
+    identity: IdentityReport | None = None,
+    index: DirectoryIndex | None = None,
+) -> ProviderPlan:
+    """The plan that makes `snapshot` match `desired` for this provider, within the run's options."""
+    items = _selected_items(desired, options)
+    b = _Builder(snapshot, index or DirectoryIndex.build(snapshot.directory), items, capabilities, now)
+    existing: dict[EnrollmentKey, Enrollment] = {e.key: e for e in snapshot.enrollments if e.item_id in items}
+    chosen = set(options.policies)
+    for key, wanted in desired.enrollments.items():
+        if wanted.item_id not in items or (chosen and not chosen.intersection(wanted.policies)):
+            continue
+        user = b.index.users_by_id.get(wanted.user_id)
+        if user is None or not _in_scope(user, snapshot):
+            b.out_of_scope += 1
+            continue
+        before = existing.get(key)
+        if before is None:
+            _add(wanted, b)
+        else:
+            _update(wanted, before, b)
+    for key, before in existing.items():
+        if key not in desired.enrollments:
+            _remove(before, items[before.item_id], settings, options, b)
+    return _freeze(b, identity or IdentityReport(), managed=len(existing))
+
+
+def _freeze(b: _Builder, identity: IdentityReport, *, managed: int) -> ProviderPlan:
+    actions = tuple(sorted(b.actions, key=_action_order))
+    kinds = Counter(a.kind for a in actions)
+    snapshot = b.snapshot
+    summary = Summary(
+        add=kinds[ActionKind.ADD],
+        update=kinds[ActionKind.UPDATE],
+        remove=kinds[ActionKind.REMOVE],
+        kept=len(b.kept),
+        unchanged=b.unchanged,
+        managed=managed,
+        untouched=sum(1 for e in snapshot.enrollments if e.item_id not in b.items),
+        notifications=sum(1 for a in actions if a.kind is ActionKind.ADD and a.notify),
+    )
+    return ProviderPlan(
+        provider=snapshot.provider,
+        kind=snapshot.kind,
+        account=snapshot.account,
+        actions=actions,
+        kept=tuple(sorted(b.kept, key=lambda k: (k.item_title, k.user_login, k.reason.value, k.user_id))),
+        identity=identity,
+        warnings=tuple(_warnings(b)),
+        summary=summary,
+        managed_item_ids=tuple(sorted(b.items)),
+    )

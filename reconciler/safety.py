@@ -1,0 +1,121 @@
+"""Safety: protection of training records and the removal guards.
+
+Pure. `diff` asks `removal_protection` before planning any removal; the CLI (or apply) calls
+`enforce_guards(plan, settings)` on every `ProviderPlan` before showing it as applicable, and records
+`check_guards(...)` in `Plan.guard` for display. A guard compares the plan's removals with
+`settings.max_removals` (a count) and `settings.max_removal_share` (removals / enrollments in managed items);
+exceeding either (strictly greater) refuses the plan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from reconciler.errors import GuardTripped
+from reconciler.model import Completion, Enrollment, Settings
+from reconciler.plan import ActionKind, KeptReason, ProviderPlan, RunOptions
+
+MAX_REMOVALS = "max_removals"
+MAX_REMOVAL_SHARE = "max_removal_share"
+
+
+def is_completed(enrollment: Enrollment) -> bool:
+    """True when the enrollment records a completion."""
+    return enrollment.completion is Completion.COMPLETED or enrollment.completed_at is not None
+
+
+def removal_protection(enrollment: Enrollment, options: RunOptions) -> KeptReason | None:
+    """Why removing this enrollment must not be planned, or None when the run allows it.
+
+    `--allow-remove-completed` is the stronger flag: it implies `--allow-remove-started`.
+    """
+    if is_completed(enrollment):
+        return None if options.allow_remove_completed else KeptReason.COMPLETED
+    if enrollment.started and not (options.allow_remove_started or options.allow_remove_completed):
+        return KeptReason.HAS_PROGRESS
+    return None
+
+
+def is_protected(enrollment: Enrollment) -> bool:
+    """True when removing the enrollment destroys progress or a completion (needs an override flag)."""
+    return enrollment.started or is_completed(enrollment)
+
+
+# --- guards ----------------------------------------------------------------------------------------------
+
+
+def _removals(plan: ProviderPlan) -> int:
+    return sum(1 for a in plan.actions if a.kind is ActionKind.REMOVE)
+
+
+def _share(removals: int, managed: int) -> float:
+    if removals == 0:
+        return 0.0
+    # A removal implies a managed enrollment; guard anyway against a plan built with a zero base.
+    return removals / managed if managed > 0 else 1.0
+
+
+def _count_tripped(plan: ProviderPlan, settings: Settings) -> bool:
+    return _removals(plan) > settings.max_removals
+
+
+def _share_tripped(plan: ProviderPlan, settings: Settings) -> bool:
+    return _share(_removals(plan), plan.summary.managed) > settings.max_removal_share
+
+
+def check_guards(plan: ProviderPlan, settings: Settings) -> dict[str, str]:
+    """Guard name → "ok ..." or "tripped ..." with the numbers, for `Plan.guard` and renderers."""
+    removals, managed = _removals(plan), plan.summary.managed
+    share = _share(removals, managed)
+    count_state = "tripped" if _count_tripped(plan, settings) else "ok"
+    share_state = "tripped" if _share_tripped(plan, settings) else "ok"
+    return {
+        MAX_REMOVALS: f"{count_state}: {removals} removals, limit {settings.max_removals}",
+        MAX_REMOVAL_SHARE: (
+            f"{share_state}: {removals} of {managed} managed enrollments ({share:.1%}), "
+            f"limit {settings.max_removal_share:.1%}"
+        ),
+    }
+
+
+def top_contributors(plan: ProviderPlan, limit: int = 3) -> list[tuple[str, str, int]]:
+    """(policies, item title, removals) of the items with the most removals, most first."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for action in plan.actions:
+        if action.kind is ActionKind.REMOVE:
+            policies = ", ".join(sorted({s.policy for s in action.sources})) or "?"
+            counts[(policies, action.item_title)] += 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [(policies, title, n) for (policies, title), n in ranked[:limit]]
+
+
+def enforce_guards(plan: ProviderPlan, settings: Settings) -> None:
+    """Raise `GuardTripped` when the plan removes more than the settings allow; say how to raise the limit."""
+    removals, managed = _removals(plan), plan.summary.managed
+    problems: list[str] = []
+    hints: list[str] = []
+    if _count_tripped(plan, settings):
+        problems.append(f"{removals} removals exceed settings.max_removals ({settings.max_removals})")
+        hints.append(f"{MAX_REMOVALS}: {removals}")
+    if _share_tripped(plan, settings):
+        share = _share(removals, managed)
+        problems.append(
+            f"{removals} of {managed} managed enrollments ({share:.1%}) exceed "
+            f"settings.max_removal_share ({settings.max_removal_share:.1%})"
+        )
+        hints.append(f"{MAX_REMOVAL_SHARE}: {math.ceil(share * 100) / 100:.2f}")
+    if not problems:
+        return
+    contributors = "; ".join(
+        f"{title!r} {n} (policy {policies})" for policies, title, n in top_contributors(plan)
+    )
+    message = (
+        f"plan for provider {plan.provider!r} refused: {' and '.join(problems)}. "
+        f"Most removals: {contributors}"
+    )
+    hint = (
+        "review the removals in the full plan; if they are intended, raise the limit under `settings:` in "
+        f"enrollctl.yaml ({', '.join(hints)}), or plan fewer policies at a time with --policy"
+    )
+    raise GuardTripped(message, hint=hint)

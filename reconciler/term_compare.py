@@ -1,0 +1,161 @@
+"""Compare desired terms with the terms an LMS reports, without drift; label risky changes.
+
+Pure. Rules (DESIGN.md §5):
+- `due: default` is never compared: vendors report the concrete date their default produced, which we
+  cannot tell apart from an explicit date, so comparing would plan an update on every run.
+- `due: unlimited` matches an enrollment without a due date.
+- `due: <date>` matches when the reported due datetime falls on that calendar date. A datetime names one
+  instant but, with an offset, two plausible calendar days (its own and UTC's); either matches, so a vendor
+  that stores local midnight or local end-of-day never shows as drift. Naive datetimes are taken as UTC.
+- `due: {within: N}` compares hours where the vendor stores a period (`Enrollment.due_hours`), otherwise
+  `access + N hours` with the reported due date, to the day: running plan again next week shows no drift.
+- `access` is compared (by date) only when the policy sets it; `lock_after_due` always.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from reconciler.model import Capabilities, DueKind, Enrollment, Terms
+from reconciler.plan import Risk
+
+DUE = "due"
+LOCK = "lock_after_due"
+ACCESS = "access"
+FIELDS = (DUE, LOCK, ACCESS)
+
+
+def utc_date(moment: dt.datetime) -> dt.date:
+    """The UTC calendar date of a moment; naive datetimes are taken as UTC."""
+    return moment.date() if moment.tzinfo is None else moment.astimezone(dt.UTC).date()
+
+
+def calendar_dates(moment: dt.datetime) -> set[dt.date]:
+    """The calendar dates a reported moment may mean: its own offset's and UTC's."""
+    return {moment.date(), utc_date(moment)}
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    """Midnight UTC of a date, for arithmetic with periods."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def _due_matches(wanted: Terms, before: Enrollment) -> bool:
+    due = wanted.due
+    if due.kind is DueKind.DEFAULT:
+        return True
+    if due.kind is DueKind.UNLIMITED:
+        return before.due is None and not before.due_hours
+    if due.kind is DueKind.DATE:
+        return before.due is not None and due.date in calendar_dates(before.due)
+    if before.due_hours is not None:
+        return before.due_hours == due.hours
+    if before.due is None:
+        return False
+    if before.access is None:
+        # inferred: a vendor that reports a due date but no access date gives us nothing to add the period
+        # to; treating it as a match avoids an update on every run (iSpring always reports accessDate).
+        return True
+    return utc_date(before.access + dt.timedelta(hours=due.hours or 0)) == utc_date(before.due)
+
+
+def changed_fields(wanted: Terms, before: Enrollment) -> tuple[str, ...]:
+    """The fields of `before` that differ from `wanted`, in `FIELDS` order."""
+    changed: list[str] = []
+    if not _due_matches(wanted, before):
+        changed.append(DUE)
+    if wanted.lock_after_due != before.lock_after_due:
+        changed.append(LOCK)
+    if wanted.access is not None and (
+        before.access is None or wanted.access not in calendar_dates(before.access)
+    ):
+        changed.append(ACCESS)
+    return tuple(changed)
+
+
+def _due_supported(wanted: Terms, caps: Capabilities) -> bool:
+    kind = wanted.due.kind
+    if kind is DueKind.DEFAULT:
+        return True
+    if kind is DueKind.WITHIN:
+        return caps.due_periods or caps.due_dates
+    return caps.due_dates
+
+
+def unsupported_fields(wanted: Terms, caps: Capabilities) -> tuple[str, ...]:
+    """The fields of `wanted` the vendor cannot set at all."""
+    missing: list[str] = []
+    if not _due_supported(wanted, caps):
+        missing.append(DUE)
+    if wanted.lock_after_due and not caps.lock_after_due:
+        missing.append(LOCK)
+    if wanted.access is not None and not caps.access_dates:
+        missing.append(ACCESS)
+    return tuple(missing)
+
+
+def supported_terms(wanted: Terms, caps: Capabilities) -> Terms:
+    """`wanted` with what the vendor cannot set replaced by its defaults."""
+    missing = unsupported_fields(wanted, caps)
+    return Terms(
+        due=Terms().due if DUE in missing else wanted.due,
+        lock_after_due=False if LOCK in missing else wanted.lock_after_due,
+        access=None if ACCESS in missing else wanted.access,
+    )
+
+
+def changeable_fields(changed: tuple[str, ...], wanted: Terms, caps: Capabilities) -> tuple[str, ...]:
+    """Those of `changed` an update can actually change on this vendor."""
+    if not caps.update_terms:
+        return ()
+    missing = unsupported_fields(wanted, caps)
+    return tuple(f for f in changed if f not in missing)
+
+
+def wanted_due_date(wanted: Terms, access: dt.datetime) -> dt.date | None:
+    """The calendar due date `wanted` produces for an enrollment with this access moment (None = no due)."""
+    if wanted.due.kind is DueKind.DATE:
+        return wanted.due.date
+    if wanted.due.kind is DueKind.WITHIN:
+        return utc_date(access + dt.timedelta(hours=wanted.due.hours or 0))
+    return None
+
+
+def reported_due_date(before: Enrollment) -> dt.date | None:
+    """The calendar due date an enrollment has now (None = none)."""
+    if before.due is not None:
+        return utc_date(before.due)
+    if before.due_hours is not None and before.access is not None:
+        return utc_date(before.access + dt.timedelta(hours=before.due_hours))
+    return None
+
+
+def access_moment(wanted: Terms, before: Enrollment | None, now: dt.datetime) -> dt.datetime:
+    """When access starts: the policy's date, else the existing enrollment's, else now (a new enrollment)."""
+    if wanted.access is not None:
+        return start_of(wanted.access)
+    if before is not None and before.access is not None:
+        return before.access
+    return now
+
+
+def risks(
+    wanted: Terms, before: Enrollment | None, changes: tuple[str, ...], now: dt.datetime
+) -> tuple[Risk, ...]:
+    """Risk labels of an add (`before` None) or update: tightened / loosened due or lock, past due."""
+    found: set[Risk] = set()
+    new_due = wanted_due_date(wanted, access_moment(wanted, before, now))
+    if before is not None and DUE in changes and wanted.due.kind is not DueKind.DEFAULT:
+        old_due = reported_due_date(before)
+        if old_due != new_due:
+            if new_due is None:
+                found.add(Risk.LOOSENED)
+            elif old_due is None or new_due < old_due:
+                found.add(Risk.TIGHTENED)
+            else:
+                found.add(Risk.LOOSENED)
+    if before is not None and LOCK in changes:
+        found.add(Risk.TIGHTENED if wanted.lock_after_due else Risk.LOOSENED)
+    if new_due is not None and new_due < utc_date(now) and (before is None or DUE in changes):
+        found.add(Risk.PAST_DUE)
+    return tuple(r for r in Risk if r in found)
