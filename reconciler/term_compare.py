@@ -37,7 +37,7 @@ def calendar_dates(moment: dt.datetime) -> set[dt.date]:
 
 def start_of(day: dt.date) -> dt.datetime:
     """Midnight UTC of a date, for arithmetic with periods."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def _due_matches(wanted: Terms, before: Enrollment) -> bool:
