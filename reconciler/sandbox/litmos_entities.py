@@ -1,0 +1,288 @@
+"""Store rows presented as Litmos entities, with the field sets and order of the vendor pages.
+
+Fields marked `# inferred` are not on the vendor pages in `vendor-docs/`; they come from vendor-apis.md
+(recorded responses and third-party clients) or are the simplest plausible value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from reconciler.sandbox.ids import litmos_id
+from reconciler.sandbox.litmos_wire import Entity, EntityList, Value, percentage
+from reconciler.sandbox.records import (
+    FINISHED_STATUSES,
+    DepartmentRow,
+    EnrollmentRow,
+    GroupRow,
+    ItemRow,
+    UserRow,
+)
+
+# inferred: the sandbox's roles mapped to Litmos access levels (Learner, Team_Leader, Administrator).
+ACCESS_LEVELS = {
+    "learner": "Learner",
+    "department_administrator": "Team_Leader",
+    "administrator": "Administrator",
+}
+BRAND = "Default"  # inferred: recorded XML carries a Brand; the sandbox has a single brand
+
+
+def _fields(tag: str, *pairs: tuple[str, Value]) -> Entity:
+    return Entity(tag, pairs)
+
+
+def is_active(user: UserRow) -> bool:
+    """Litmos knows only Active true/false: blocked, inactive and employment-ended users are inactive."""
+    return user.status == "active"
+
+
+# --- users -------------------------------------------------------------------------------------------
+
+
+def user_summary(user: UserRow) -> Entity:
+    """A row of `GET /users` and `GET /teams/{id}/users`."""
+    return _fields(
+        "User",
+        ("Id", user.litmos_id),
+        ("UserName", user.login),
+        ("FirstName", user.first_name),
+        ("LastName", user.last_name),
+        ("Active", is_active(user)),
+        ("Email", user.email),
+        ("AccessLevel", ACCESS_LEVELS.get(user.role, "Learner")),
+        ("Brand", BRAND),
+    )
+
+
+def user_detail(user: UserRow) -> Entity:
+    """`GET /users/{id}`. # inferred: field set from recorded responses (vendor-apis.md 2.2)."""
+    custom: tuple[tuple[str, Value], ...] = tuple((f"CustomField{n}", "") for n in range(1, 11))
+    return _fields(
+        "User",
+        ("Id", user.litmos_id),
+        ("UserName", user.login),
+        ("FirstName", user.first_name),
+        ("LastName", user.last_name),
+        ("FullName", f"{user.first_name} {user.last_name}".strip()),
+        ("Email", user.email),
+        ("AccessLevel", ACCESS_LEVELS.get(user.role, "Learner")),
+        ("DisableMessages", False),
+        ("Active", is_active(user)),
+        ("LastLogin", None),  # sandbox users have never logged in
+        ("TimeZone", "UTC"),
+        ("OriginalId", user.original_id),
+        ("JobTitle", user.job_title),
+        *custom,
+        ("Culture", "en-US"),
+        ("CreatedDate", user.added_date),
+        ("Brand", BRAND),
+        ("ManagerId", None),
+        ("ExternalEmployeeId", ""),
+    )
+
+
+# --- teams -------------------------------------------------------------------------------------------
+
+
+def department_team(department: DepartmentRow, parent_litmos_id: str, detail: bool = False) -> Entity:
+    """A department as a team; `ParentTeamId` is empty at the top of the tree."""
+    return _team(department.litmos_id, department.name, department.code, parent_litmos_id, detail)
+
+
+def group_team(group: GroupRow, detail: bool = False) -> Entity:
+    """A group as a top-level team (no parent)."""
+    return _team(group.litmos_id, group.name, "", "", detail)
+
+
+def _team(team_id: str, name: str, code: str, parent: str, detail: bool) -> Entity:
+    # inferred: a top-level team has an empty ParentTeamId (`<ParentTeamId/>` as listed in the docs)
+    pairs: list[tuple[str, Value]] = [
+        ("Id", team_id),
+        ("Name", name),
+        ("TeamCodeForBulkImport", code),
+        ("ParentTeamId", parent),
+    ]
+    if detail:
+        pairs.append(("Description", ""))
+    return Entity("Team", tuple(pairs))
+
+
+# --- courses and learning paths ----------------------------------------------------------------------
+
+
+def course(item: ItemRow) -> Entity:
+    """A row of `GET /courses` and `GET /courses/{id}`. # inferred: field set from recorded responses."""
+    return _fields(
+        "Course",
+        ("Id", item.litmos_id),
+        ("Code", item.code),
+        ("Name", item.title),
+        ("Active", item.active),
+        ("ForSale", False),
+        ("OriginalId", item.original_id),
+        ("Description", ""),
+        ("CourseCodeForBulkImport", item.code),
+        ("Price", Decimal("0.00")),
+        ("AccessTillDate", None),
+        ("AccessTillDays", None),
+        ("CourseTeamLibrary", False),
+        ("CreatedBy", ""),
+        ("SeqId", ""),
+    )
+
+
+def learning_path(item: ItemRow) -> Entity:
+    """A row of `GET /learningpaths`. # inferred: schema beyond Id, Name, Active, OriginalId unknown."""
+    return _fields(
+        "LearningPath",
+        ("Id", item.litmos_id),
+        ("Name", item.title),
+        ("Active", item.active),
+        ("OriginalId", item.original_id),
+        ("Description", ""),
+    )
+
+
+# --- enrollments -------------------------------------------------------------------------------------
+
+
+def _complete(enrollment: EnrollmentRow) -> bool:
+    return enrollment.progress.status in FINISHED_STATUSES
+
+
+def _assigned(enrollment: EnrollmentRow) -> dt.datetime:
+    return enrollment.assigned_date or enrollment.terms.access_date
+
+
+def _started(enrollment: EnrollmentRow) -> dt.datetime | None:
+    # inferred: the store keeps no start date; a started enrollment started when it was assigned
+    if enrollment.progress.status == "not_started" and not enrollment.progress.progress:
+        return None
+    return _assigned(enrollment)
+
+
+def due_date(enrollment: EnrollmentRow) -> dt.datetime | None:
+    """# inferred: Litmos due dates are course settings; the sandbox shows the enrollment's own due date."""
+    return enrollment.terms.due_date
+
+
+def access_till(enrollment: EnrollmentRow) -> dt.datetime | None:
+    """# inferred: access ends at the due date only when the item locks after it."""
+    return enrollment.terms.expiration_date
+
+
+def _overdue(enrollment: EnrollmentRow, now: dt.datetime) -> bool:
+    due = due_date(enrollment)
+    return due is not None and due < now and not _complete(enrollment)
+
+
+def user_course(item: ItemRow, enrollment: EnrollmentRow, now: dt.datetime) -> Entity:
+    """A row of `GET /users/{id}/courses` (a learning path shows with `IsLearningPath` true)."""
+    return _fields(
+        "Course",
+        ("Id", item.litmos_id),
+        ("Code", item.code),
+        ("Name", item.title),
+        ("Active", item.active),
+        ("Complete", _complete(enrollment)),
+        ("PercentageComplete", percentage(enrollment.progress.progress)),
+        ("AssignedDate", _assigned(enrollment)),
+        ("StartDate", _started(enrollment)),
+        ("DateCompleted", enrollment.progress.completion_date),
+        ("UpToDate", True),  # inferred: sandbox courses never change after completion
+        ("Overdue", _overdue(enrollment, now)),
+        ("CompliantTill", None),  # inferred: the sandbox has no compliance settings
+        ("IsLearningPath", item.kind == "learning_path"),
+        ("CourseCreatedDate", item.created_date),
+        ("CourseCreator", None),
+        ("OriginalId", item.original_id),
+        ("ResultId", enrollment.result_id),
+        ("AccessTillDate", access_till(enrollment)),
+    )
+
+
+def bulk_user_course(item: ItemRow, enrollment: EnrollmentRow, user: UserRow, now: dt.datetime) -> Entity:
+    """A course inside `POST /users/courses`: the per-user row plus `UserId`, as in the vendor sample."""
+    row = user_course(item, enrollment, now)
+    return Entity(row.tag, (*row.fields, ("UserId", user.litmos_id)))
+
+
+def bulk_user(user: UserRow, courses: tuple[Entity, ...]) -> Entity:
+    """One user of `POST /users/courses`."""
+    return _fields("User", ("Id", user.litmos_id), ("Courses", EntityList("Courses", courses)))
+
+
+def _module(item: ItemRow, enrollment: EnrollmentRow) -> Entity:
+    # inferred: sandbox courses have a single module that carries the course's own progress
+    score = enrollment.progress.score
+    return _fields(
+        "Module",
+        ("Id", litmos_id("module", item.uuid)),
+        ("Code", ""),
+        ("Name", item.title),
+        ("Passmark", None),
+        ("Score", None if score is None else round(score)),
+        ("Completed", _complete(enrollment)),
+        ("LastUpdated", None),
+        ("StartDate", _started(enrollment)),
+        ("DateCompleted", enrollment.progress.completion_date),
+        ("Attempt", 0 if _started(enrollment) is None else 1),
+        ("OriginalId", str(item.original_id)),
+        ("ResultId", str(enrollment.result_id)),
+    )
+
+
+def user_course_detail(item: ItemRow, enrollment: EnrollmentRow, now: dt.datetime) -> Entity:
+    """`GET /users/{id}/courses/{cid}`: course result with modules and `CourseDueDate`."""
+    return _fields(
+        "Course",
+        ("Id", item.litmos_id),
+        ("Code", item.code),
+        ("Name", item.title),
+        ("Active", item.active),
+        ("Complete", _complete(enrollment)),
+        ("PercentageComplete", percentage(enrollment.progress.progress)),
+        ("AssignedDate", _assigned(enrollment)),
+        ("StartDate", _started(enrollment)),
+        ("DateCompleted", enrollment.progress.completion_date),
+        ("UpToDate", True),
+        ("Overdue", _overdue(enrollment, now)),
+        ("Modules", EntityList("Modules", (_module(item, enrollment),))),
+        ("CourseDueDate", due_date(enrollment)),
+        ("OriginalId", item.original_id),
+        ("ResultId", enrollment.result_id),
+    )
+
+
+def user_learning_path(item: ItemRow, enrollment: EnrollmentRow) -> Entity:
+    """A row of `GET /users/{id}/learningpaths`."""
+    return _fields(
+        "LearningPath",
+        ("Id", item.litmos_id),
+        ("Name", item.title),
+        ("Active", item.active),
+        ("OriginalId", item.original_id),
+        ("Complete", _complete(enrollment)),
+        ("PercentageComplete", percentage(enrollment.progress.progress)),
+        ("AssignedDate", _assigned(enrollment)),
+        ("StartDate", _started(enrollment)),
+        ("DateCompleted", enrollment.progress.completion_date),
+        ("ResultId", enrollment.result_id),
+        ("AccessTillDate", access_till(enrollment)),
+    )
+
+
+def roster_user(user: UserRow, enrollment: EnrollmentRow) -> Entity:
+    """A row of `GET /courses/{id}/users` and `/learningpaths/{id}/users`. # inferred: fields from C-L3."""
+    return _fields(
+        "User",
+        ("Id", user.litmos_id),
+        ("UserName", user.login),
+        ("Completed", _complete(enrollment)),
+        ("PercentageComplete", percentage(enrollment.progress.progress)),
+        ("CompliantTill", None),
+        ("DueDate", due_date(enrollment)),
+        ("AccessTillDate", access_till(enrollment)),
+    )
