@@ -1,16 +1,17 @@
 """How apply compares what the LMS holds with what a plan action was based on and wants.
 
 Pure functions over model data: `basis_changed` (is an action stale?), `satisfies` (does an enrollment
-already have the wanted terms?), `confirmed` (did a write land?). Only the fields the vendor can store are
-compared, per its capabilities, so a vendor that cannot store a due date never looks stale or failed.
+already have the wanted terms?), `confirmed` (did a write land?). Terms are compared exactly as the diff
+compares them (`term_compare`), so "already so" here means "no change" in the next plan.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from reconciler.model import Capabilities, DueKind, Enrollment, Terms
+from reconciler.model import Capabilities, Enrollment, Terms
 from reconciler.plan import Action, ActionKind
+from reconciler.term_compare import changed_fields, unsupported_fields
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -41,32 +42,9 @@ def basis_changed(before: Enrollment, now_held: Enrollment, kind: ActionKind) ->
 
 
 def satisfies(e: Enrollment, terms: Terms, caps: Capabilities) -> bool:
-    """True when `e` already has `terms`, in every field the vendor can store."""
-    if caps.lock_after_due and e.lock_after_due != terms.lock_after_due:
-        return False
-    if caps.access_dates and terms.access is not None:
-        access = _utc(e.access)
-        if access is None or access.date() != terms.access:
-            return False
-    return not caps.due_dates or _due_satisfied(e, terms)
-
-
-def _due_satisfied(e: Enrollment, terms: Terms) -> bool:
-    due = terms.due
-    if due.kind is DueKind.DEFAULT:
-        return e.due_is_default
-    if due.kind is DueKind.UNLIMITED:
-        return e.due is None and e.due_hours is None and not e.due_is_default
-    if due.kind is DueKind.DATE:
-        held = _utc(e.due)
-        return held is not None and due.date is not None and held.date() == due.date and not e.due_is_default
-    if e.due_hours is not None:
-        return e.due_hours == due.hours
-    # a vendor that stores dates: the period counts from the enrollment's own access date, so no drift
-    access, held = _utc(e.access), _utc(e.due)
-    if access is None or held is None or due.hours is None:
-        return False
-    return abs((held - access) - dt.timedelta(hours=due.hours)) < dt.timedelta(days=1)
+    """True when `e` already has `terms` in every field the vendor can store (the diff's own comparison)."""
+    missing = unsupported_fields(terms, caps)
+    return all(f in missing for f in changed_fields(terms, e))
 
 
 def confirmed(action: Action, held: Enrollment | None, caps: Capabilities) -> bool:
