@@ -1,4 +1,4 @@
-"""Small builders of a sandbox organisation and an httpx client on the Litmos emulator, for the Litmos tests."""
+"""Builders of a small sandbox organisation and an httpx client on the Litmos emulator (test support)."""
 
 from __future__ import annotations
 
