@@ -1,0 +1,151 @@
+"""The enrollctl command line: options → core calls → output → exit code.
+
+Commands stay thin. Error handling lives in one place, `EnrollctlGroup`: expected errors print as
+`Error: ...` and exit with their own code; anything else is an internal error whose traceback only
+`--debug` shows. Commands get the repository root from `AppContext` (`-C DIR`), never from `os.chdir`.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
+from reconciler.model import Config, Policy
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What every command may need: the repository root and whether to show tracebacks."""
+
+    root: Path
+    debug: bool = False
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def _print_error(error: EnrollctlError) -> None:
+    """Print an expected error: diagnostics one per line, then one `Error:` line."""
+    if isinstance(error, ManifestError):
+        for diagnostic in error.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        click.echo(f"Error: {error.message}", err=True)
+    else:
+        click.echo(f"Error: {error}", err=True)
+
+
+def _fail(error: BaseException, *, debug: bool) -> NoReturn:
+    """Report an error raised by a command and exit with the code it deserves."""
+    if debug:
+        traceback.print_exception(error, file=sys.stderr)
+    if isinstance(error, EnrollctlError):
+        _print_error(error)
+        sys.exit(error.exit_code)
+    # Only the exception type: an unexpected message might carry a URL or payload with a secret in it.
+    click.echo(
+        f"Error: internal error ({type(error).__name__}); rerun with --debug to see the traceback",
+        err=True,
+    )
+    sys.exit(EXIT_ERROR)
+
+
+class EnrollctlGroup(click.Group):
+    """A click group that maps every error to one message and an exit code (never 2, see DESIGN §5)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # the one place that turns any failure into an exit code
+            _fail(error, debug=bool(ctx.params.get("debug")))
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as error:
+            # click exits 2 on usage errors; enrollctl reserves 2 for "plan has changes".
+            error.show()
+            sys.exit(EXIT_ERROR)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(EXIT_ERROR)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=EnrollctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "--chdir",
+    "root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Repository directory holding enrollctl.yaml.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.version_option(__version__, prog_name="enrollctl")
+@click.pass_context
+def main(ctx: click.Context, root: Path, debug: bool) -> None:
+    """enrollctl: enrollments as code for iSpring Learn and Litmos."""
+    ctx.obj = AppContext(root=root, debug=debug)
+
+
+def validate_offline(root: Path) -> tuple[Config, tuple[Policy, ...]]:
+    """Load and check every manifest under `root` without contacting any LMS."""
+    from reconciler.manifest import load_repository
+
+    return load_repository(str(root))
+
+
+def summary_line(config: Config, policies: Sequence[Policy]) -> str:
+    """`OK: 4 policies in 3 files, 1 provider`."""
+    files = {p.position.file for p in policies}
+    providers = len(config.providers)
+    return (
+        f"OK: {_count(len(policies), 'policy', 'policies')} in {_count(len(files), 'file')}, "
+        f"{_count(providers, 'provider')}"
+    )
+
+
+def _count(n: int, singular: str, plural: str = "") -> str:
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+@main.command()
+@click.option("--offline", is_flag=True, help="Check manifests only; do not contact any LMS.")
+@pass_app
+def validate(app: AppContext, offline: bool) -> None:
+    """Check that manifests parse and match the schema; report every problem."""
+    config, policies = validate_offline(app.root)
+    # Hook for the engine: when not `offline`, resolve names against each provider's directory here.
+    click.echo(summary_line(config, policies))
+
+
+SCHEMA_NAMES = ("enrollctl", "policy", "plan")
+
+
+@main.command()
+@click.argument("name", type=click.Choice(SCHEMA_NAMES))
+def schema(name: str) -> None:
+    """Print a JSON Schema: enrollctl, policy or plan."""
+    from reconciler.manifest_schema import schema_text
+
+    click.echo(schema_text(name), nl=False)
