@@ -172,11 +172,11 @@ def _ids_from_xml(body: bytes) -> list[str]:
         root = etree.fromstring(body, parser)  # entities and network are disabled above
     except etree.XMLSyntaxError as error:
         raise MalformedBody(f"request body is not well-formed XML: {error}") from error
+    # An element without <Id> is skipped, as a forgiving server would: the vendor's own learning-path
+    # sample has a second `<LearningPath>` holding only "...".
     ids: list[str] = []
     for row in root:
         id_elements = [child for child in row if _local(child.tag) == "Id"]
-        if _local(row.tag) and not id_elements:
-            raise MalformedBody(f"<{_local(row.tag)}> has no <Id>")
         ids.extend((child.text or "").strip() for child in id_elements[:1])
     return ids
 

@@ -143,11 +143,16 @@ def test_parse_ids_sniffs_the_format_without_a_content_type() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"", b"<Courses><Course>", b"[{]", b'[{"Name": "x"}]', b"<Courses><Course/></Courses>", b"[1]"]
+    "body", [b"", b"<Courses><Course>", b"[{]", b'[{"Name": "x"}]', b"[1]", b"just text"]
 )
 def test_malformed_bodies_are_refused(body: bytes) -> None:
     with pytest.raises(MalformedBody):
         parse_id_list(body, "")
+
+
+def test_xml_elements_without_an_id_are_skipped() -> None:
+    body = b"<LearningPaths><LearningPath><Id>a</Id></LearningPath><LearningPath>...</LearningPath></LearningPaths>"
+    assert parse_id_list(body, "application/xml") == ["a"]
 
 
 def test_xml_body_with_an_entity_declaration_is_not_expanded() -> None:
