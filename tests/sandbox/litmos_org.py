@@ -180,10 +180,16 @@ class FakeClock:
 
 
 def client(
-    store: Store, clock: FakeClock | None = None, rate_limit: RateLimit | None = None, key: str = KEY
+    store: Store,
+    clock: FakeClock | None = None,
+    rate_limit: RateLimit | None = None,
+    key: str = KEY,
+    api_keys: tuple[str, ...] = DEFAULT_API_KEYS,
 ) -> httpx.Client:
     """An httpx client speaking to the emulator in-process, with the key header already set."""
-    app = make_litmos_app(store, clock=clock or FakeClock(), rate_limit=rate_limit or RateLimit(10**9))
+    app = make_litmos_app(
+        store, clock=clock or FakeClock(), rate_limit=rate_limit or RateLimit(10**9), api_keys=api_keys
+    )
     transport = httpx.WSGITransport(app=app)
     return httpx.Client(
         transport=transport, base_url="https://api.litmos.com/v1.svc", headers={"apikey": key}

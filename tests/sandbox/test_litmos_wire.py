@@ -151,7 +151,10 @@ def test_malformed_bodies_are_refused(body: bytes) -> None:
 
 
 def test_xml_elements_without_an_id_are_skipped() -> None:
-    body = b"<LearningPaths><LearningPath><Id>a</Id></LearningPath><LearningPath>...</LearningPath></LearningPaths>"
+    body = (
+        b"<LearningPaths><LearningPath><Id>a</Id></LearningPath>"
+        b"<LearningPath>...</LearningPath></LearningPaths>"
+    )
     assert parse_id_list(body, "application/xml") == ["a"]
 
 
