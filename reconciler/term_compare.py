@@ -52,11 +52,22 @@ def _due_matches(wanted: Terms, before: Enrollment) -> bool:
         return before.due_hours == due.hours
     if before.due is None:
         return False
-    if before.access is None:
+    access = _period_start(wanted, before)
+    if access is None:
         # inferred: a vendor that reports a due date but no access date gives us nothing to add the period
         # to; treating it as a match avoids an update on every run (iSpring always reports accessDate).
         return True
-    return utc_date(before.access + dt.timedelta(hours=due.hours or 0)) == utc_date(before.due)
+    target = access + dt.timedelta(hours=due.hours or 0)
+    return bool(calendar_dates(target) & calendar_dates(before.due))
+
+
+def _period_start(wanted: Terms, before: Enrollment) -> dt.datetime | None:
+    """The access moment a period runs from: the enrollment's own, unless the policy moves it elsewhere."""
+    if before.access is not None and (
+        wanted.access is None or wanted.access in calendar_dates(before.access)
+    ):
+        return before.access
+    return start_of(wanted.access) if wanted.access is not None else None
 
 
 def changed_fields(wanted: Terms, before: Enrollment) -> tuple[str, ...]:
