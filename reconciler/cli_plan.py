@@ -1,0 +1,281 @@
+"""The engine's commands: `plan`, `apply`, `show` and `sandbox reset`.
+
+Thin, like every command: parse options, call `workspace` / `apply`, render, map to an exit code. The
+clock is read here and only here (`now`), and passed into the core; `ENROLLCTL_NOW` (an ISO date-time) pins
+it, for tests and reproducible golden output only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reconciler.apply import ApplyIncomplete, ApplyResult, apply_plan
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
+from reconciler.lock import repository_lock
+from reconciler.plan import Plan, RunOptions
+from reconciler.planfile import load_plan, save_plan
+from reconciler.provider_factory import sandbox_db_path, state_dir
+from reconciler.providers.base import OutcomeStatus
+from reconciler.workspace import Workspace, load_workspace, make_plan
+
+if TYPE_CHECKING:
+    from reconciler.cli import AppContext
+
+FORMATS = ("text", "markdown", "json")
+NOW_VARIABLE = "ENROLLCTL_NOW"
+
+
+def current_time() -> dt.datetime:
+    """The run's `now`: real UTC time to the second, or `ENROLLCTL_NOW` when set (for tests)."""
+    pinned = os.environ.get(NOW_VARIABLE)
+    if pinned:
+        try:
+            moment = dt.datetime.fromisoformat(pinned)
+        except ValueError:
+            raise UsageError(f"{NOW_VARIABLE}={pinned!r} is not an ISO date-time") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def use_color(no_color: bool) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set or --no-color is given."""
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False) -> str:
+    """The plan in one of FORMATS."""
+    if fmt == "json":
+        from reconciler.render.json import render_json
+
+        return render_json(plan)
+    if fmt == "markdown":
+        from reconciler.render.markdown import render_markdown
+
+        return render_markdown(plan)
+    from reconciler.render.text import render_text
+
+    return render_text(plan, color=color, full=full)
+
+
+def _echo(text: str) -> None:
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+def _options(policies: tuple[str, ...], allow_started: bool, allow_completed: bool) -> RunOptions:
+    return RunOptions(
+        allow_remove_started=allow_started,
+        allow_remove_completed=allow_completed,
+        policies=tuple(policies),
+    )
+
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+)
+full_option = click.option("--full", is_flag=True, help="List every change, even in large plans.")
+no_color_option = click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
+policy_option = click.option(
+    "--policy", "policies", multiple=True, metavar="NAME", help="Plan only these policies (repeatable)."
+)
+started_option = click.option(
+    "--allow-remove-started", is_flag=True, help="Allow removing enrollments that have progress."
+)
+completed_option = click.option(
+    "--allow-remove-completed", is_flag=True, help="Allow removing completed enrollments (implies started)."
+)
+
+
+@click.command("plan")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) for `apply FILE`."
+)
+@format_option
+@full_option
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (0 when none).")
+@policy_option
+@started_option
+@completed_option
+@no_color_option
+@click.pass_obj
+def plan_command(
+    app: AppContext,
+    out: Path | None,
+    fmt: str,
+    full: bool,
+    detailed_exitcode: bool,
+    policies: tuple[str, ...],
+    allow_remove_started: bool,
+    allow_remove_completed: bool,
+    no_color: bool,
+) -> int:
+    """Show what would change in the LMS, and why; nothing is written."""
+    options = _options(policies, allow_remove_started, allow_remove_completed)
+    plan, workspace = make_plan(app.root, now=current_time(), options=options, env=os.environ)
+    workspace.close()
+    if out is not None:
+        save_plan(plan, out)
+    _echo(render(plan, fmt, color=use_color(no_color), full=full))
+    if out is not None:
+        click.echo(f"Saved the plan to {out}. Apply exactly this plan with: enrollctl apply {out}", err=True)
+    return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
+
+
+@click.command("apply")
+@click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Apply a fresh plan without asking for `yes`.")
+@policy_option
+@started_option
+@completed_option
+@full_option
+@no_color_option
+@click.pass_obj
+def apply_command(
+    app: AppContext,
+    plan_file: Path | None,
+    auto_approve: bool,
+    policies: tuple[str, ...],
+    allow_remove_started: bool,
+    allow_remove_completed: bool,
+    full: bool,
+    no_color: bool,
+) -> int:
+    """Make the LMS match the manifests: from a saved plan FILE, or from a fresh plan after confirmation."""
+    if plan_file is not None and (policies or allow_remove_started or allow_remove_completed):
+        raise UsageError("--policy and --allow-remove-* shape a new plan; a saved plan already records them")
+    now = current_time()
+    with repository_lock(state_dir(app.root) / "apply.lock"):
+        if plan_file is not None:
+            plan = load_plan(plan_file)
+            workspace = load_workspace(app.root, os.environ)
+        else:
+            options = _options(policies, allow_remove_started, allow_remove_completed)
+            plan, workspace = make_plan(app.root, now=now, options=options, env=os.environ)
+        try:
+            return _apply(
+                app,
+                plan,
+                workspace,
+                fresh=plan_file is None,
+                auto_approve=auto_approve,
+                now=now,
+                full=full,
+                color=use_color(no_color),
+            )
+        finally:
+            workspace.close()
+
+
+def _apply(
+    app: AppContext,
+    plan: Plan,
+    workspace: Workspace,
+    *,
+    fresh: bool,
+    auto_approve: bool,
+    now: dt.datetime,
+    full: bool,
+    color: bool,
+) -> int:
+    if fresh:
+        _echo(render(plan, "text", color=color, full=full))
+        if not plan.has_changes:
+            return EXIT_OK
+        if not auto_approve and not _confirmed():
+            click.echo("Apply cancelled: nothing was written.", err=True)
+            return EXIT_ERROR
+    try:
+        result = apply_plan(
+            plan,
+            workspace.providers,
+            workspace.state_dir / "journal",
+            now=now,
+            manifest_digest=workspace.digest,
+            directories=workspace.directories if fresh else None,
+            progress=lambda message: click.echo(message, err=True),
+        )
+    except ApplyIncomplete as failed:
+        _echo(result_summary(failed.result))
+        raise
+    _echo(result_summary(result))
+    return EXIT_OK
+
+
+def _confirmed() -> bool:
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to apply a fresh plan without confirmation: standard input is not a terminal",
+            hint="pass --auto-approve, or run `enrollctl plan --out FILE` and then `enrollctl apply FILE`",
+        )
+    answer = click.prompt(
+        "Apply these changes? Only 'yes' is accepted", default="", show_default=False, err=True
+    )
+    return bool(answer.strip() == "yes")
+
+
+def result_summary(result: ApplyResult) -> str:
+    """What one apply did: counts, write calls, failures with reasons, the journal's path."""
+    lines = [
+        f"Apply finished: {result.done} done, {result.already} already so, {result.failed} failed "
+        f"({result.calls} write call{'s' if result.calls != 1 else ''}).",
+    ]
+    for o in result.outcomes:
+        if o.status in (OutcomeStatus.FAILED, OutcomeStatus.UNKNOWN):
+            a = o.action
+            lines.append(
+                f"  failed: {o.provider}: {a.kind.value} {a.user_login} in {a.item_title!r}: {o.detail}"
+            )
+    if result.journal and result.outcomes:
+        lines.append(f"Journal: {result.journal}")
+    return "\n".join(lines) + "\n"
+
+
+@click.command("show")
+@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@format_option
+@full_option
+@no_color_option
+def show_command(plan_file: Path, fmt: str, full: bool, no_color: bool) -> None:
+    """Render a saved plan FILE."""
+    _echo(render(load_plan(plan_file), fmt, color=use_color(no_color), full=full))
+
+
+@click.command("reset")
+@click.pass_obj
+def sandbox_reset_command(app: AppContext) -> None:
+    """Start the built-in sandboxes over from their organisation files (deletes their state)."""
+    from reconciler.manifest import load_repository
+
+    config, _ = load_repository(str(app.root))
+    sandboxes = [p for p in config.providers.values() if p.sandbox]
+    if not sandboxes:
+        raise UsageError("no provider in enrollctl.yaml uses `sandbox:`; there is nothing to reset")
+    with repository_lock(state_dir(app.root) / "apply.lock"):
+        for provider in sandboxes:
+            db = sandbox_db_path(app.root, provider.name)
+            for path in (db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))):
+                path.unlink(missing_ok=True)
+            click.echo(
+                f"Reset the sandbox of provider {provider.name!r}: it reseeds from {provider.sandbox}."
+            )
+        if len(sandboxes) == len(config.providers):
+            # journals describe writes to the state just thrown away; keeping them would make re-applies lie
+            for journal in (state_dir(app.root) / "journal").glob("*.jsonl"):
+                journal.unlink()
+
+
+def register(main: click.Group) -> None:
+    """Add the engine's commands to the `enrollctl` group (and `reset` to its `sandbox` group)."""
+    main.add_command(plan_command)
+    main.add_command(apply_command)
+    main.add_command(show_command)
+    sandbox = main.commands.get("sandbox")
+    if not isinstance(sandbox, click.Group):
+        sandbox = click.Group("sandbox", help="Run and manage the built-in iSpring / Litmos emulators.")
+        main.add_command(sandbox)
+    sandbox.add_command(sandbox_reset_command)

@@ -1,0 +1,137 @@
+"""Build a provider from its `enrollctl.yaml` entry: a real vendor account, or the built-in sandbox.
+
+Secrets come from the environment variables the config names; a missing one is a ConfigError that names
+the variable, never a value. A `sandbox:` provider runs the emulator in-process over a SQLite file under
+`<root>/.enrollctl/`, seeded from the organisation file once, so `plan` and a later `apply` see one LMS.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+import httpx
+
+from reconciler.errors import ConfigError
+from reconciler.model import ProviderConfig, ProviderKind
+from reconciler.providers.base import Credentials, Provider
+
+STATE_DIR = ".enrollctl"
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+Closer = Callable[[], None]
+
+
+class _ProviderModule(Protocol):
+    def create(self, config: ProviderConfig, client: httpx.Client, credentials: Credentials) -> Provider: ...
+
+
+def state_dir(root: Path) -> Path:
+    """`<root>/.enrollctl/`, created with a `.gitignore` so its state never lands in the repository."""
+    path = root / STATE_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    ignore = path / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    return path
+
+
+def sandbox_db_path(root: Path, provider: str) -> Path:
+    """Where the sandbox state of `provider` lives."""
+    return root / STATE_DIR / f"sandbox-{provider}.sqlite"
+
+
+def credentials_from_env(config: ProviderConfig, env: Mapping[str, str]) -> Credentials:
+    """Read the secrets the config names; ConfigError names a missing variable (never a value)."""
+    if config.kind is ProviderKind.LITMOS:
+        return Credentials(api_key=_required(config, env, "api_key_env", config.api_key_env))
+    if config.token_env:
+        return Credentials(token=_required(config, env, "token_env", config.token_env))
+    return Credentials(
+        client_id=_required(config, env, "client_id_env", config.client_id_env),
+        client_secret=_required(config, env, "client_secret_env", config.client_secret_env),
+    )
+
+
+def _required(config: ProviderConfig, env: Mapping[str, str], key: str, variable: str | None) -> str:
+    if not variable:
+        raise ConfigError(
+            f"provider {config.name!r} ({config.kind.value}) needs `{key}` in enrollctl.yaml",
+            hint="name the environment variable that holds the secret, or use `sandbox: FILE`",
+        )
+    value = env.get(variable, "")
+    if not value:
+        raise ConfigError(
+            f"environment variable {variable} is not set (provider {config.name!r}, `{key}`)",
+            hint=f"export {variable}=... before running enrollctl",
+        )
+    return value
+
+
+def build_provider(
+    config: ProviderConfig, root: Path, env: Mapping[str, str], *, faults: Any = None
+) -> tuple[Provider, Closer]:
+    """A ready provider for `config` and the function that releases what it holds."""
+    if config.sandbox:
+        client, credentials, release = _sandbox_client(config, root, faults)
+    else:
+        if not config.url:
+            raise ConfigError(f"provider {config.name!r} needs `url` or `sandbox` in enrollctl.yaml")
+        credentials = credentials_from_env(config, env)
+        client = httpx.Client(base_url=config.url, timeout=TIMEOUT)
+        release = _nothing
+    module = cast(_ProviderModule, importlib.import_module(f"reconciler.providers.{config.kind.value}"))
+    try:
+        provider = module.create(config, client, credentials)
+    except BaseException:
+        client.close()
+        release()
+        raise
+
+    def close() -> None:
+        provider.close()
+        client.close()
+        release()
+
+    return provider, close
+
+
+def _nothing() -> None:
+    return None
+
+
+def _sandbox_client(
+    config: ProviderConfig, root: Path, faults: Any
+) -> tuple[httpx.Client, Credentials, Closer]:
+    # imported here: real-vendor runs never load the emulators
+    from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox
+
+    assert config.sandbox is not None
+    org_file = root / config.sandbox
+    if not org_file.is_file():
+        raise ConfigError(
+            f"provider {config.name!r}: sandbox organisation file {config.sandbox} not found under {root}"
+        )
+    state_dir(root)
+    store = open_sandbox(str(org_file), str(sandbox_db_path(root, config.name)))
+    app = build_app(config.kind.value, store, faults)
+    client = httpx.Client(
+        transport=httpx.WSGITransport(app=app),
+        base_url=f"http://sandbox.{config.kind.value}.invalid",
+        timeout=TIMEOUT,
+    )
+    return client, _sandbox_credentials(SANDBOX_CREDENTIALS, config.kind), store.close
+
+
+def _sandbox_credentials(table: Any, kind: ProviderKind) -> Credentials:
+    """The emulator's fixed test credentials, whatever shape `serve` keeps them in."""
+    entry = table.get(kind.value, table.get(kind)) if isinstance(table, Mapping) else table
+    if isinstance(entry, Credentials):
+        return entry
+    if isinstance(entry, Mapping):
+        fields = {
+            k: str(v) for k, v in entry.items() if k in ("client_id", "client_secret", "token", "api_key")
+        }
+        return Credentials(**fields)
+    raise ConfigError(f"the built-in {kind.value} sandbox has no test credentials")

@@ -1,0 +1,232 @@
+"""The orchestration the CLI calls: load the repository, connect providers, read, expand, diff, guard.
+
+`make_plan` is the whole of `enrollctl plan` minus the output: for each provider the policies use, read the
+directory, expand the policies against it, read the enrollments of the managed items only, diff, estimate
+the write calls, and run the removal guards. It returns the `Plan` and the open `Workspace` (providers,
+directories, manifest digest), which `apply` reuses so a fresh plan is applied without reading twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from reconciler.desired import expand
+from reconciler.diff import diff
+from reconciler.directory_index import DirectoryIndex
+from reconciler.errors import Diagnostic, ResolutionError, UsageError
+from reconciler.manifest import load_repository
+from reconciler.model import Config, Directory, Policy, Snapshot
+from reconciler.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
+from reconciler.planfile import manifest_digest
+from reconciler.provider_factory import Closer, build_provider, state_dir
+from reconciler.providers.base import Provider
+from reconciler.safety import check_guards, enforce_guards
+
+CONFIG_FILE = "enrollctl.yaml"
+Timings = dict[str, float]
+
+
+@dataclass
+class Workspace:
+    """A loaded repository with its providers connected; close it when done."""
+
+    root: Path
+    config: Config
+    policies: tuple[Policy, ...]
+    digest: str
+    providers: dict[str, Provider] = field(default_factory=dict)
+    directories: dict[str, Directory] = field(default_factory=dict)
+    closers: list[Closer] = field(default_factory=list)
+
+    @property
+    def state_dir(self) -> Path:
+        """`.enrollctl/` of this repository (journal, lock, sandbox state)."""
+        return state_dir(self.root)
+
+    def close(self) -> None:
+        """Release every provider (HTTP clients, sandbox stores)."""
+        while self.closers:
+            self.closers.pop()()
+
+
+def load_workspace(root: Path, env: Mapping[str, str], *, faults: Any = None) -> Workspace:
+    """Load manifests and connect the providers that policies use."""
+    config, policies = load_repository(str(root))
+    workspace = Workspace(root, config, tuple(policies), repository_digest(root, config, policies))
+    try:
+        for name in used_providers(config, workspace.policies):
+            provider, closer = build_provider(config.providers[name], root, env, faults=faults)
+            workspace.providers[name] = provider
+            workspace.closers.append(closer)
+    except BaseException:
+        workspace.close()
+        raise
+    return workspace
+
+
+def used_providers(config: Config, policies: tuple[Policy, ...]) -> list[str]:
+    """Providers at least one policy belongs to, in config order (a lone provider owns unnamed policies)."""
+    only = next(iter(config.providers)) if len(config.providers) == 1 else None
+    wanted = {p.provider or only for p in policies}
+    return [name for name in config.providers if name in wanted]
+
+
+def repository_digest(root: Path, config: Config, policies: tuple[Policy, ...] | list[Policy]) -> str:
+    """The manifest digest of enrollctl.yaml and every policy file, by path relative to the root."""
+    files: dict[str, bytes] = {CONFIG_FILE: (root / CONFIG_FILE).read_bytes()}
+    for policy in policies:
+        path = Path(policy.position.file)
+        path = path if path.is_absolute() else root / path
+        files[_relative(path, root)] = path.read_bytes()
+    return manifest_digest(files)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def make_plan(
+    root: Path,
+    *,
+    now: dt.datetime,
+    options: RunOptions,
+    env: Mapping[str, str],
+    faults: Any = None,
+    timings: Timings | None = None,
+) -> tuple[Plan, Workspace]:
+    """Plan every provider of the repository at `root`; the caller closes the returned workspace."""
+    workspace = load_workspace(root, env, faults=faults)
+    try:
+        return plan_workspace(workspace, now=now, options=options, timings=timings), workspace
+    except BaseException:
+        workspace.close()
+        raise
+
+
+def plan_workspace(
+    workspace: Workspace, *, now: dt.datetime, options: RunOptions, timings: Timings | None = None
+) -> Plan:
+    """Read, expand, diff and guard each provider of an open workspace; GuardTripped refuses the plan."""
+    _check_policy_filter(workspace.policies, options)
+    clock = timings if timings is not None else {}
+    parts = [
+        _plan_provider(workspace, name, provider, now=now, options=options, timings=clock)
+        for name, provider in workspace.providers.items()
+    ]
+    guard: dict[str, str] = {}
+    for part in parts:
+        for check, state in check_guards(part, workspace.config.settings).items():
+            guard[check if len(parts) == 1 else f"{part.provider}.{check}"] = state
+    for part in parts:
+        enforce_guards(part, workspace.config.settings)
+    return Plan(
+        created_at=now,
+        manifest_digest=workspace.digest,
+        providers=tuple(parts),
+        options=options,
+        guard=guard,
+    )
+
+
+def _check_policy_filter(policies: tuple[Policy, ...], options: RunOptions) -> None:
+    known = {p.name for p in policies}
+    unknown = [name for name in options.policies if name not in known]
+    if unknown:
+        raise UsageError(
+            f"--policy {', '.join(unknown)}: no such policy",
+            hint=f"policies in this repository: {', '.join(sorted(known)) or 'none'}",
+        )
+
+
+@contextmanager
+def _timed(timings: Timings, phase: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - start
+
+
+def _plan_provider(
+    workspace: Workspace,
+    name: str,
+    provider: Provider,
+    *,
+    now: dt.datetime,
+    options: RunOptions,
+    timings: Timings,
+) -> ProviderPlan:
+    settings = workspace.config.settings
+    with _timed(timings, "read"):
+        directory = provider.read_directory()
+    workspace.directories[name] = directory
+    with _timed(timings, "expand"):
+        index = DirectoryIndex.build(directory)
+        expanded = expand(workspace.policies, index, settings, provider=name)
+    expanded.raise_for_diagnostics()
+    with _timed(timings, "read"):
+        enrollments = provider.read_enrollments(directory, expanded.desired.managed_item_ids)
+    snapshot = Snapshot(
+        provider=name,
+        kind=provider.kind,
+        account=provider.account,
+        directory=directory,
+        enrollments=enrollments,
+        managed_item_ids=expanded.desired.managed_item_ids,
+        scope_department_ids=getattr(provider, "scope_department_ids", None),
+        read_at=now,
+    )
+    with _timed(timings, "diff"):
+        part = diff(
+            expanded.desired,
+            snapshot,
+            settings,
+            options,
+            now=now,
+            capabilities=provider.capabilities,
+            identity=expanded.identity,
+            index=index,
+        )
+        calls = sum(batch.calls for batch in provider.batches(part.actions))
+    return replace(part, summary=replace(part.summary, estimated_calls=calls))
+
+
+def validate_online(
+    root: Path, env: Mapping[str, str], *, strict: bool = False, faults: Any = None
+) -> tuple[Config, tuple[Policy, ...]]:
+    """Resolve every name in the manifests against each provider; ResolutionError lists all problems."""
+    workspace = load_workspace(root, env, faults=faults)
+    try:
+        problems: list[Diagnostic] = []
+        for name, provider in workspace.providers.items():
+            directory = provider.read_directory()
+            expanded = expand(workspace.policies, directory, workspace.config.settings, provider=name)
+            problems.extend(expanded.diagnostics)
+            if strict:
+                problems.extend(_identity_diagnostic(issue) for issue in expanded.identity.issues)
+        if problems:
+            raise ResolutionError(problems)
+        return workspace.config, workspace.policies
+    finally:
+        workspace.close()
+
+
+def _identity_diagnostic(issue: IdentityIssue) -> Diagnostic:
+    what = (
+        "no such user" if issue.problem.value == "unknown" else f"user is {issue.status or 'not enrollable'}"
+    )
+    return Diagnostic(
+        issue.position,
+        f"policy {issue.policy}: users",
+        f"{issue.reference}: {what}",
+        "--strict makes identity problems errors; without it the plan reports them and goes on",
+    )
