@@ -1,0 +1,129 @@
+"""The Litmos provider: REST v1.svc behind the `Provider` protocol.
+
+What Litmos can do shapes what policies may ask: courses and learning paths, no per-assignment due dates,
+access dates or term changes; many items per assign call for one user; 25 users per bulk enrollment read;
+100 requests a minute per key. Wire details live in `litmos_parse` and `litmos_api`, reads in `litmos_read`,
+writes in `litmos_write`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import httpx
+
+from reconciler.errors import ConfigError
+from reconciler.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
+from reconciler.plan import Action
+from reconciler.providers.base import Credentials, Outcome, WriteBatch
+from reconciler.providers.http import RateLimiter, VendorClient
+from reconciler.providers.litmos_api import LitmosApi
+from reconciler.providers.litmos_read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
+from reconciler.providers.litmos_read import read_directory as _read_directory
+from reconciler.providers.litmos_read import read_enrollments as _read_enrollments
+from reconciler.providers.litmos_write import MAX_ITEMS_PER_ASSIGN, plan_batches, write_batch
+from reconciler.providers.redact import Redactor
+
+__all__ = ["LitmosProvider", "ReadPlan", "ReadStrategy", "capabilities_for", "create"]
+
+DEFAULT_REQUESTS_PER_MINUTE = 100  # the vendor's limit per key
+
+
+def capabilities_for(config: ProviderConfig) -> Capabilities:
+    """What a Litmos account can do; needs no network, so `validate` can check policies offline."""
+    return Capabilities(
+        item_kinds=frozenset({ItemKind.COURSE, ItemKind.LEARNING_PATH}),
+        due_dates=False,
+        due_periods=False,
+        lock_after_due=False,
+        access_dates=False,
+        update_terms=False,
+        remove=True,
+        notify_switch=True,
+        enroll_batch_users=1,
+        enroll_batch_items=MAX_ITEMS_PER_ASSIGN,
+        read_batch_users=BULK_READ_USERS,
+        requests_per_minute=config.requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE,
+    )
+
+
+class LitmosProvider:
+    """One Litmos account. `read_plan` says how the last enrollment read was done (for `--verbose`)."""
+
+    kind = ProviderKind.LITMOS
+
+    def __init__(
+        self, config: ProviderConfig, api: LitmosApi, *, strategy: ReadStrategy | None = None
+    ) -> None:
+        self.name = config.name
+        self.config = config
+        self.api = api
+        self.strategy = strategy  # None: choose per read; set to force one (tests, benchmarks)
+        self.read_plan: ReadPlan | None = None
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return capabilities_for(self.config)
+
+    @property
+    def account(self) -> str:
+        return self.api.vendor.base_url
+
+    @property
+    def read_strategy(self) -> ReadStrategy | None:
+        """The strategy the last `read_enrollments` used (None before the first read)."""
+        return self.read_plan.strategy if self.read_plan else None
+
+    def read_directory(self) -> Directory:
+        """Users, teams (as departments and as groups), courses and learning paths."""
+        return _read_directory(self.api)
+
+    def read_enrollments(
+        self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None
+    ) -> tuple[Enrollment, ...]:
+        """Enrollments in `item_ids` of `user_ids` (default: every user), read the cheaper way."""
+        self.read_plan, enrollments = _read_enrollments(
+            self.api, directory, item_ids, user_ids, self.strategy
+        )
+        return enrollments
+
+    def plan_read(self, directory: Directory, item_ids: frozenset[str], users: int | None = None) -> ReadPlan:
+        """What `read_enrollments` would choose and cost, without calling Litmos."""
+        managed = sum(1 for i in directory.items if i.id in item_ids)
+        count = len(directory.users) if users is None else users
+        return plan_read(count, managed, len(directory.users), self.strategy)
+
+    def batches(self, actions: Sequence[Action]) -> list[WriteBatch]:
+        """One assign call per user, item kind and notify setting; one call per removal; plus read-backs."""
+        return plan_batches(actions)
+
+    def write(self, batch: WriteBatch) -> list[Outcome]:
+        """Perform one batch; per-action refusals and silently dropped ids become FAILED outcomes."""
+        return write_batch(self.api, batch)
+
+    def close(self) -> None:
+        """Nothing to release: the run owns the HTTP client."""
+
+
+def create(
+    config: ProviderConfig,
+    client: httpx.Client,
+    credentials: Credentials,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> LitmosProvider:
+    """The provider for one `kind: litmos` entry; `client` has the base URL (vendor or sandbox) set."""
+    if not credentials.api_key:
+        raise ConfigError(
+            f"provider {config.name!r} (litmos) has no API key",
+            hint=f"set the environment variable {config.api_key_env or 'named by api_key_env'}",
+        )
+    limiter = RateLimiter(capabilities_for(config).requests_per_minute, clock=clock, sleep=sleep)
+    vendor = VendorClient(
+        client, provider=config.name, redactor=Redactor(credentials.secrets()), limiter=limiter, sleep=sleep
+    )
+    return LitmosProvider(
+        config, LitmosApi(vendor, api_key=credentials.api_key, source=config.source, clock=clock)
+    )

@@ -1,0 +1,156 @@
+"""Litmos REST v1.svc calls: the `apikey` header, `source` and `format=json` on every call, and paging.
+
+Retries, the per-minute limiter, redaction and call counting come from the shared `VendorClient`; this
+module adds what is Litmos's own: how a call is addressed, how a list is paged, how errors read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from reconciler.errors import AuthError, ProviderError
+from reconciler.providers.http import VendorClient
+from reconciler.providers.litmos_parse import Record, as_text, records_from_body
+
+log = logging.getLogger("enrollctl.litmos")
+
+PAGE_LIMIT = 1000  # the largest page Litmos serves (inferred from client code); never rely on its default 100
+PROGRESS_EVERY = 10.0  # seconds between progress lines of a long read
+
+Clock = Callable[[], float]
+
+
+class LitmosApi:
+    """Addressing, paging and error mapping for one Litmos account."""
+
+    def __init__(self, vendor: VendorClient, *, api_key: str, source: str, clock: Clock = time.monotonic):
+        self.vendor = vendor
+        self.source = source
+        self.clock = clock
+        # the key goes in a header only: query strings end up in proxy and server logs
+        self._headers = {"apikey": api_key, "Accept": "application/json"}
+
+    @property
+    def provider(self) -> str:
+        return self.vendor.provider
+
+    def _params(self, extra: Mapping[str, str | int] | None = None) -> dict[str, str | int]:
+        return {"source": self.source, "format": "json", **(extra or {})}
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        call: str,
+        params: Mapping[str, str | int] | None = None,
+        body: Any = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """One call with the account's header and `source`; raise for auth failures, return the rest."""
+        response = self.vendor.request(
+            method,
+            path,
+            call=call,
+            idempotent=idempotent,
+            params=self._params(params),
+            headers=self._headers,
+            json=body,
+        )
+        if response.status_code in (401, 403):
+            # Litmos answers 403 for a wrong key, a missing source and plain HTTP alike
+            excerpt = self.vendor.redactor.bytes(response.content, limit=200)
+            raise self.vendor.error(
+                AuthError,
+                f"Litmos refused the API key or source: {excerpt}",
+                call=call,
+                status=response.status_code,
+                hint="check the environment variable named by api_key_env, and `source` in enrollctl.yaml",
+            )
+        return response
+
+    def records(
+        self,
+        method: str,
+        path: str,
+        *,
+        call: str,
+        params: Mapping[str, str | int] | None = None,
+        body: Any = None,
+    ) -> list[Record]:
+        """A read call whose answer is a list; a non-2xx answer raises."""
+        response = self.send(method, path, call=call, params=params, body=body)
+        self.vendor.raise_for_status(response, call=call)
+        return records_from_body(response.content, response.headers.get("Content-Type", ""))
+
+    def pages(self, path: str, *, call: str, params: Mapping[str, str | int] | None = None) -> list[Record]:
+        """Every row of a paged list: always sends `limit` and `start`; stops on a short or empty page.
+
+        Rows are de-duplicated by `Id` (Litmos sometimes returns more rows than asked for); a page that adds
+        nothing new also ends the read, so a server that ignores `start` cannot loop us forever.
+        """
+        rows: list[Record] = []
+        seen: set[str] = set()
+        start = 0
+        while True:
+            page = self.records(
+                "GET", path, call=call, params={**(params or {}), "limit": PAGE_LIMIT, "start": start}
+            )
+            fresh = 0
+            for row in page:
+                ident = as_text(row.get("Id"))
+                if ident and ident not in seen:
+                    seen.add(ident)
+                    rows.append(row)
+                    fresh += 1
+            if len(page) < PAGE_LIMIT or not fresh:
+                return rows
+            start += PAGE_LIMIT
+
+    def raise_unexpected(self, response: httpx.Response, *, call: str) -> ProviderError:
+        """The error for a write answer that is neither success nor a per-action refusal."""
+        return self.vendor.error(
+            ProviderError,
+            self.vendor.redactor.bytes(response.content, limit=300) or response.reason_phrase,
+            call=call,
+            status=response.status_code,
+            retryable=response.status_code >= 500,
+        )
+
+
+class Progress:
+    """Logs how far a long read has come, with an ETA, at most every `PROGRESS_EVERY` seconds."""
+
+    def __init__(self, api: LitmosApi, what: str, total: int) -> None:
+        self.api = api
+        self.what = what
+        self.total = total
+        self.started = api.clock()
+        self.last = self.started
+
+    def step(self, done: int) -> None:
+        """Record that `done` of `total` units are read; log a line when enough time has passed."""
+        now = self.api.clock()
+        if now - self.last < PROGRESS_EVERY or done >= self.total or done <= 0:
+            return
+        self.last = now
+        eta = (now - self.started) / done * (self.total - done)
+        log.info(
+            "%s: %s %d/%d, about %s left", self.api.provider, self.what, done, self.total, _duration(eta)
+        )
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def chunked(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """`values` in consecutive slices of at most `size`."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

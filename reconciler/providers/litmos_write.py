@@ -1,0 +1,156 @@
+"""Writing to Litmos: assign a user's new items in one call, remove one assignment per call, read back.
+
+Litmos answers 201 to an assignment even when it ignores an id (unknown, inactive, already assigned), so
+every batch ends by reading the user's items back; an action the vendor dropped is reported as failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from reconciler.errors import ProviderError
+from reconciler.model import ItemKind
+from reconciler.plan import Action, ActionKind
+from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
+from reconciler.providers.http import WriteOutcomeUnknown
+from reconciler.providers.litmos_api import LitmosApi
+from reconciler.providers.litmos_parse import as_text
+from reconciler.providers.litmos_read import segment
+
+# inferred: Litmos documents no limit on the courses of one assign call; keep bodies modest anyway
+MAX_ITEMS_PER_ASSIGN = 100
+UNSUPPORTED_UPDATE = (
+    "Litmos cannot change the terms of an existing assignment (no per-assignment due or access dates); "
+    "set due dates in the course settings in Litmos"
+)
+
+BatchKey = tuple[ActionKind, str, ItemKind, bool, str]
+
+
+def _collection(kind: ItemKind) -> str:
+    return "courses" if kind is ItemKind.COURSE else "learningpaths"
+
+
+def _batch_key(action: Action) -> BatchKey:
+    if action.kind is ActionKind.ADD:
+        # notify and silent adds need separate calls: `sendmessage` applies to the whole call
+        return (action.kind, action.user_id, action.item_kind, action.notify, "")
+    if action.kind is ActionKind.REMOVE:
+        return (action.kind, action.user_id, action.item_kind, True, "")
+    return (action.kind, action.user_id, action.item_kind, True, action.item_id)
+
+
+def plan_batches(actions: Sequence[Action]) -> list[WriteBatch]:
+    """Group actions into Litmos calls, in first-seen order; `calls` includes the read-back."""
+    grouped: dict[BatchKey, list[Action]] = {}
+    for action in actions:
+        grouped.setdefault(_batch_key(action), []).append(action)
+    batches: list[WriteBatch] = []
+    for (kind, *_), group in grouped.items():
+        if kind is ActionKind.ADD:
+            for start in range(0, len(group), MAX_ITEMS_PER_ASSIGN):
+                chunk = tuple(group[start : start + MAX_ITEMS_PER_ASSIGN])
+                batches.append(WriteBatch(kind, chunk, calls=2))
+        elif kind is ActionKind.REMOVE:
+            batches.append(WriteBatch(kind, tuple(group), calls=len(group) + 1))
+        else:
+            batches.append(WriteBatch(kind, tuple(group), calls=0))
+    return batches
+
+
+def read_back(api: LitmosApi, user_id: str, kind: ItemKind) -> set[str]:
+    """Ids of the items of `kind` assigned to a user now."""
+    collection = _collection(kind)
+    rows = api.pages(f"/users/{segment(user_id)}/{collection}", call=f"GET /users/{{id}}/{collection}")
+    return {as_text(r.get("Id")) for r in rows}
+
+
+def write_batch(api: LitmosApi, batch: WriteBatch) -> list[Outcome]:
+    """Perform one batch from `plan_batches`; one outcome per action."""
+    if not batch.actions:
+        return []
+    if batch.kind is ActionKind.ADD:
+        return _assign(api, batch.actions)
+    if batch.kind is ActionKind.REMOVE:
+        return _remove(api, batch.actions)
+    return [Outcome(a.id, OutcomeStatus.FAILED, UNSUPPORTED_UPDATE) for a in batch.actions]
+
+
+def _refusal(response: httpx.Response, api: LitmosApi) -> str:
+    text = api.vendor.redactor.bytes(response.content, limit=200).strip()
+    return f"Litmos refused it (HTTP {response.status_code}{': ' + text if text else ''})"
+
+
+def _assign(api: LitmosApi, actions: tuple[Action, ...]) -> list[Outcome]:
+    first = actions[0]
+    collection = _collection(first.item_kind)
+    call = f"POST /users/{{id}}/{collection}"
+    params: dict[str, str | int] = {} if first.notify else {"sendmessage": "false"}
+    body = [{"Id": a.item_id} for a in actions]
+    try:
+        response = api.send(
+            "POST",
+            f"/users/{segment(first.user_id)}/{collection}",
+            call=call,
+            params=params,
+            body=body,
+            idempotent=False,
+        )
+    except WriteOutcomeUnknown as lost:
+        return _settle(api, actions, sent=f"{lost.message}; ")
+    if response.status_code >= 500:
+        raise api.raise_unexpected(response, call=call)
+    if response.status_code >= 400:
+        return [Outcome(a.id, OutcomeStatus.FAILED, _refusal(response, api)) for a in actions]
+    return _settle(api, actions, sent="")
+
+
+def _settle(api: LitmosApi, actions: Sequence[Action], *, sent: str) -> list[Outcome]:
+    """Outcomes of adds from a read-back: present is done, absent was silently dropped by Litmos."""
+    first = actions[0]
+    try:
+        present = read_back(api, first.user_id, first.item_kind)
+    except ProviderError as error:
+        # the assignment call went through; only its effect is unknown, so apply must read back itself
+        detail = f"{sent}assigned, but reading back failed: {error}"
+        return [Outcome(a.id, OutcomeStatus.UNKNOWN, detail) for a in actions]
+    outcomes = []
+    for action in actions:
+        if action.item_id in present:
+            outcomes.append(Outcome(action.id, OutcomeStatus.DONE))
+        else:
+            detail = (
+                f"{sent}Litmos accepted the call but {action.user_login} does not have "
+                f"{action.item_title!r} afterwards (unknown or inactive {action.item_kind.value} id?)"
+            )
+            outcomes.append(Outcome(action.id, OutcomeStatus.FAILED, detail))
+    return outcomes
+
+
+def _remove(api: LitmosApi, actions: tuple[Action, ...]) -> list[Outcome]:
+    first = actions[0]
+    collection = _collection(first.item_kind)
+    call = f"DELETE /users/{{id}}/{collection}/{{id}}"
+    answered: dict[str, Outcome] = {}
+    for action in actions:
+        path = f"/users/{segment(action.user_id)}/{collection}/{segment(action.item_id)}"
+        # DELETE is idempotent: the shared client may safely resend it after a lost connection
+        response = api.send("DELETE", path, call=call, idempotent=True)
+        if response.status_code == 404:
+            # inferred: Litmos answers 404 when the user does not have the item (nothing to remove)
+            answered[action.id] = Outcome(action.id, OutcomeStatus.ALREADY, "not assigned in Litmos")
+        elif response.status_code >= 500:
+            raise api.raise_unexpected(response, call=call)
+        elif response.status_code >= 400:
+            answered[action.id] = Outcome(action.id, OutcomeStatus.FAILED, _refusal(response, api))
+    pending = [a for a in actions if a.id not in answered]
+    present = read_back(api, first.user_id, first.item_kind) if pending else set()
+    for action in pending:
+        if action.item_id in present:
+            detail = f"Litmos accepted the removal but {action.user_login} still has {action.item_title!r}"
+            answered[action.id] = Outcome(action.id, OutcomeStatus.FAILED, detail)
+        else:
+            answered[action.id] = Outcome(action.id, OutcomeStatus.DONE)
+    return [answered[a.id] for a in actions]
