@@ -98,18 +98,19 @@ class LitmosApp:
     def answer(self, request: LitmosRequest) -> tuple[str, Rendered]:
         """The action name and the rendered reply for one request."""
         now = self.clock()
-        ctx = reads.Context(self.store, now)
-        action = f"{request.method} {request.path}"
+        resolved: tuple[Route, dict[str, str]] | LitmosError
         try:
-            try:
-                matched, params = resolve(self._routes(ctx), request)
-                action = matched.name
-            except LitmosError as unresolved:
-                matched, params, missing = None, {}, unresolved
+            resolved = resolve(self._routes(reads.Context(self.store, now)), request)
+        except LitmosError as unresolved:
+            resolved = unresolved
+        action = resolved[0].name if isinstance(resolved, tuple) else f"{request.method} {request.path}"
+        try:
+            # Credentials and the rate limit come first: an unknown path with a bad key is still a 403.
             check_credentials(request, self.api_keys)
             self._throttle(request, now)
-            if matched is None:
-                raise missing
+            if isinstance(resolved, LitmosError):
+                raise resolved
+            matched, params = resolved
             reply = matched.handler(request, params)
         except _Throttled as throttled:
             reply = error_reply(throttled, (("Retry-After", str(throttled.retry_after)),))

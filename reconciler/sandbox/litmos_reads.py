@@ -97,10 +97,9 @@ def _department_team(ctx: Context, department: DepartmentRow, detail: bool = Fal
 
 
 def _all_teams(ctx: Context) -> list[Entity]:
-    parents = {d.uuid: d.litmos_id for d in ctx.store.departments()}
-    departments = [
-        present.department_team(d, parents.get(d.parent_uuid or "", "")) for d in ctx.store.departments()
-    ]
+    rows = ctx.store.departments()
+    parents = {d.uuid: d.litmos_id for d in rows}
+    departments = [present.department_team(d, parents.get(d.parent_uuid or "", "")) for d in rows]
     return departments + [present.group_team(g) for g in ctx.store.groups()]
 
 
