@@ -162,13 +162,20 @@ def _policy_files(
     for entry, position in entries:
         matches = _expand(base, entry)
         if not matches:
-            what = "glob matches no file" if _GLOB_CHARS & set(entry) else "no such file or directory"
-            sink.add(position, "policies", f"{entry!r}: {what}")
+            sink.add(position, "policies", f"{entry!r}: {_nothing_found(base, entry)}")
         for path in matches:
             resolved = path.resolve()
             if resolved not in seen:
                 seen.add(resolved)
                 yield path, _display(base, path)
+
+
+def _nothing_found(base: Path, entry: str) -> str:
+    if _GLOB_CHARS & set(entry):
+        return "glob matches no file"
+    if (base / entry).is_dir():
+        return "directory holds no *.yaml or *.yml file"
+    return "no such file or directory"
 
 
 def _expand(base: Path, entry: str) -> list[Path]:

@@ -99,7 +99,7 @@ def _diagnostics(error: ValidationError, document: YamlDocument) -> Iterator[Dia
     )
     key = format_key_path(path)
     if custom:
-        yield Diagnostic(position, key, str(custom))
+        yield Diagnostic(position, key, str(custom), _boolean_hint(error.instance))
     elif error.validator == "additionalProperties":
         for name in _unexpected_keys(error):
             child = (*path, name)
@@ -118,7 +118,9 @@ def _unexpected_keys(error: ValidationError) -> Iterator[str]:
 
 def _unknown_key(error: ValidationError, key: str) -> tuple[str, str]:
     """Message and hint for a key the schema does not know, suggesting the closest valid one."""
-    valid = sorted(error.schema.get("properties", {}))
+    properties = error.schema.get("properties", {})
+    # deprecated keys (literal secrets) are refused with their own message: never suggest them
+    valid = sorted(k for k, v in properties.items() if not (isinstance(v, dict) and v.get("deprecated")))
     close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}?" if close else f"valid keys: {', '.join(valid)}"
     return f"unknown key {key!r}", hint
@@ -178,6 +180,12 @@ def _plain_message(error: ValidationError) -> str:
     if validator in {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}:
         return f"{value!r} is out of range ({validator} {expected})"
     return str(error.message)
+
+
+def _boolean_hint(value: Any) -> str:
+    if isinstance(value, bool):
+        return "YAML reads yes/no/on/off/true/false as booleans: quote a name like 'No' to keep it text"
+    return ""
 
 
 def _type_hint(error: ValidationError) -> str:

@@ -144,11 +144,12 @@ class _LimitedLoader(yaml.SafeLoader):
 
 
 class _Refused(Exception):
-    def __init__(self, mark: Any, message: str, hint: str = "") -> None:
+    def __init__(self, mark: Any, message: str, hint: str = "", key_path: str = "") -> None:
         super().__init__(message)
         self.mark = mark
         self.message = message
         self.hint = hint
+        self.key_path = key_path
 
 
 def _mark_position(display: str, mark: Any) -> Position:
@@ -184,8 +185,9 @@ def _compose_all(text: str, display: str) -> Iterator[YamlDocument]:
             hint = f"{error.context}{where}"
         raise ManifestError([Diagnostic(position, "", message, hint)]) from None
     except _Refused as refused:
-        position = _mark_position(display, refused.mark)
-        raise ManifestError([Diagnostic(position, "", refused.message, refused.hint)]) from None
+        mark = refused.mark
+        position = mark if isinstance(mark, Position) else _mark_position(display, mark)
+        raise ManifestError([Diagnostic(position, refused.key_path, refused.message, refused.hint)]) from None
     finally:
         loader.dispose()
 
@@ -218,8 +220,11 @@ class _Converter:
     def convert(self, node: Node, path: KeyPath) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
+            # point at the top-level key being expanded: the aliased node itself may sit anywhere
+            where = self.keys.get(path[:1]) or _mark_position(self.display, node.start_mark)
+            message = f"document expands to more than {MAX_NODES} values"
             raise _Refused(
-                node.start_mark, f"document expands to more than {MAX_NODES} values", "alias bomb?"
+                where, message, "aliases nested too deep: a 'billion laughs' file?", format_key_path(path[:1])
             )
         self.values.setdefault(path, _mark_position(self.display, node.start_mark))
         if isinstance(node, ScalarNode):
