@@ -104,21 +104,23 @@ def _nothing() -> None:
 def _sandbox_client(
     config: ProviderConfig, root: Path, faults: Any
 ) -> tuple[httpx.Client, Credentials, Closer]:
-    # imported here: real-vendor runs never load the emulators
-    from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox
-
     assert config.sandbox is not None
     org_file = root / config.sandbox
     if not org_file.is_file():
         raise ConfigError(
             f"provider {config.name!r}: sandbox organisation file {config.sandbox} not found under {root}"
         )
+    # imported here: real-vendor runs never load the emulators
+    from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox
+
     state_dir(root)
     store = open_sandbox(str(org_file), str(sandbox_db_path(root, config.name)))
     app = build_app(config.kind.value, store, faults)
+    # the emulators answer on the vendors' own paths; Litmos lives under /v1.svc like its real base URL
+    suffix = "/v1.svc" if config.kind is ProviderKind.LITMOS else ""
     client = httpx.Client(
         transport=httpx.WSGITransport(app=app),
-        base_url=f"http://sandbox.{config.kind.value}.invalid",
+        base_url=f"http://sandbox.{config.kind.value}.invalid{suffix}",
         timeout=TIMEOUT,
     )
     return client, _sandbox_credentials(SANDBOX_CREDENTIALS, config.kind), store.close

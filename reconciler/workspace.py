@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from reconciler.capability_check import check_capabilities
 from reconciler.desired import expand
 from reconciler.diff import diff
 from reconciler.directory_index import DirectoryIndex
-from reconciler.errors import Diagnostic, ResolutionError, UsageError
+from reconciler.errors import Diagnostic, ManifestError, ResolutionError, UsageError
 from reconciler.manifest import load_repository
 from reconciler.model import Config, Directory, Policy, Snapshot
 from reconciler.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
@@ -117,6 +118,7 @@ def plan_workspace(
 ) -> Plan:
     """Read, expand, diff and guard each provider of an open workspace; GuardTripped refuses the plan."""
     _check_policy_filter(workspace.policies, options)
+    check_vendor_limits(workspace)
     clock = timings if timings is not None else {}
     parts = [
         _plan_provider(workspace, name, provider, now=now, options=options, timings=clock)
@@ -135,6 +137,15 @@ def plan_workspace(
         options=options,
         guard=guard,
     )
+
+
+def check_vendor_limits(workspace: Workspace) -> None:
+    """Refuse policies that ask what their provider cannot store (ManifestError naming the vendor limit)."""
+    capabilities = {name: p.capabilities for name, p in workspace.providers.items()}
+    kinds = {name: p.kind for name, p in workspace.providers.items()}
+    problems = check_capabilities(workspace.policies, capabilities, kinds)
+    if problems:
+        raise ManifestError(problems)
 
 
 def _check_policy_filter(policies: tuple[Policy, ...], options: RunOptions) -> None:
@@ -206,6 +217,7 @@ def validate_online(
     """Resolve every name in the manifests against each provider; ResolutionError lists all problems."""
     workspace = load_workspace(root, env, faults=faults)
     try:
+        check_vendor_limits(workspace)
         problems: list[Diagnostic] = []
         for name, provider in workspace.providers.items():
             directory = provider.read_directory()
