@@ -1,0 +1,156 @@
+"""Saved plan files: `plan --out FILE` writes one, `apply FILE` and `show FILE` read one.
+
+A plan file is the JSON of `reconciler.render.json`, checked against `schemas/plan.schema.json` on load, so a
+truncated, hand-edited or future-format file is refused with a message that says what is wrong, never half
+applied. `manifest_digest` fingerprints the manifests a plan was made from, so apply can refuse a plan made
+from other manifests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from reconciler.errors import PlanError
+from reconciler.plan import FORMAT_VERSION, Plan
+from reconciler.render.json import plan_from_dict, render_json
+
+SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (FORMAT_VERSION,)
+# A plan for 100,000 users adding several items each stays well below this; anything larger is not a plan.
+MAX_PLAN_BYTES = 512 * 1024 * 1024
+
+StrPath = str | os.PathLike[str]
+
+
+def save_plan(plan: Plan, path: StrPath) -> None:
+    """Write a plan as JSON atomically: readers see the old file or the whole new one, never a part."""
+    # mkstemp creates the file readable by its owner only; we keep that, since plans name learners.
+    target = Path(path)
+    text = render_json(plan)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def load_plan(path: StrPath, *, max_bytes: int = MAX_PLAN_BYTES) -> Plan:
+    """Read a saved plan; any problem (unreadable, not JSON, wrong version, schema) raises `PlanError`."""
+    data = _parse(_read(Path(path), max_bytes), path)
+    _check_version(data, path)
+    _check_schema(data, path)
+    try:
+        return plan_from_dict(data)
+    except PlanError as error:
+        raise PlanError(f"{path}: {error.message}", hint=_REPLAN) from error
+
+
+def manifest_digest(files: Mapping[str, bytes]) -> str:
+    """Fingerprint manifest files (relative path -> content) as `sha256:<hex>`, independent of order."""
+    digest = hashlib.sha256()
+    for name in sorted(files, key=_portable_path):
+        # Length prefixes keep ("ab", "c") and ("a", "bc") apart.
+        for part in (_portable_path(name).encode("utf-8"), files[name]):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def validate_plan_data(data: Any) -> None:
+    """Check parsed plan JSON against the schema; raise `PlanError` naming the first offending field."""
+    _check_version(data, "plan")
+    _check_schema(data, "plan")
+
+
+_REPLAN = "make a new one with `enrollctl plan --out FILE`"
+
+
+def _portable_path(name: str) -> str:
+    return name.replace("\\", "/")
+
+
+def _read(path: Path, max_bytes: int) -> str:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as error:
+        raise PlanError(f"cannot read plan file {path}: {error.strerror or error}") from error
+    if len(raw) > max_bytes:
+        raise PlanError(f"{path} is larger than {max_bytes:,} bytes; this is not a plan file enrollctl wrote")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PlanError(
+            f"{path} is not a plan file: not UTF-8 text (byte {error.start})", hint=_REPLAN
+        ) from error
+
+
+def _parse(text: str, path: StrPath) -> Any:
+    if not text.strip():
+        raise PlanError(f"{path} is empty; it is not a plan file", hint=_REPLAN)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        # A file that opens an object but never closes it was cut short (interrupted copy, full disk).
+        body = text.strip()
+        truncated = body.startswith("{") and (
+            error.msg.startswith("Unterminated string") or not body.endswith("}")
+        )
+        what = "it is truncated" if truncated else f"not valid JSON ({error.msg})"
+        where = f"line {error.lineno} column {error.colno}"
+        raise PlanError(f"{path} is not a usable plan file: {what} at {where}", hint=_REPLAN) from error
+
+
+def _check_version(data: Any, path: StrPath) -> None:
+    if not isinstance(data, dict):
+        raise PlanError(f"{path} is not a plan file: expected a JSON object, got {type(data).__name__}")
+    if "format_version" not in data:
+        raise PlanError(f"{path} is not a plan file: it has no format_version", hint=_REPLAN)
+    version = data["format_version"]
+    if version not in SUPPORTED_FORMAT_VERSIONS or isinstance(version, bool):
+        supported = ", ".join(str(v) for v in SUPPORTED_FORMAT_VERSIONS)
+        raise PlanError(
+            f"{path} has plan format_version {version!r}; this enrollctl reads format_version {supported}",
+            hint="re-run `enrollctl plan --out FILE` with this version of enrollctl",
+        )
+
+
+def _check_schema(data: Any, path: StrPath) -> None:
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    if error is None:
+        return
+    field = _json_path(error.absolute_path) or "(top level)"
+    raise PlanError(f"{path} does not match the plan schema: {field}: {error.message}", hint=_REPLAN)
+
+
+def _json_path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+@cache
+def _validator() -> Any:
+    schema_text = resources.files("reconciler").joinpath("schemas/plan.schema.json").read_text("utf-8")
+    return jsonschema.Draft202012Validator(json.loads(schema_text))
+
+
+def plan_schema() -> dict[str, Any]:
+    """The plan JSON Schema (draft 2020-12) as a dict, for tests and editors."""
+    schema: dict[str, Any] = _validator().schema
+    return schema

@@ -1,0 +1,363 @@
+"""What the text and Markdown renderers share: grouping, wording of actions, and per-department summaries.
+
+Grouping rule (both renderers): an action is listed once, under the policy of its first `Source` (the diff
+puts the policy whose terms won first); when other policies want it too, the line says `(also: a, b)`.
+Within a policy, items are ordered by title; within an item, adds, then updates, then removals, by login.
+Every string that came from a manifest or the LMS goes through `clean`, so a login cannot carry terminal
+escapes, line breaks or bidi overrides into a review.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from reconciler.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, format_hours
+from reconciler.plan import (
+    Action,
+    ActionKind,
+    IdentityIssue,
+    Kept,
+    KeptReason,
+    Plan,
+    ProviderPlan,
+    Risk,
+    Summary,
+)
+
+NO_POLICY = "(no policy)"
+MAX_FIELD = 200  # longer user-provided strings are cut; the JSON plan keeps them whole
+KIND_ORDER = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REMOVE: 2}
+ITEM_WORD = {ItemKind.COURSE: "course", ItemKind.LEARNING_PATH: "learning path"}
+
+KEPT_EXPLAINED = {
+    KeptReason.HAS_PROGRESS: (
+        "has progress: removing would destroy training records (--allow-remove-started allows it)"
+    ),
+    KeptReason.COMPLETED: (
+        "completed: removing would destroy a completion (--allow-remove-completed allows it)"
+    ),
+    KeptReason.CATALOG: "chosen by the learner from the catalog: pruning leaves these alone",
+    KeptReason.UNSUPPORTED: "the vendor cannot make this change",
+    KeptReason.USER_NOT_ENROLLABLE: "user status outside settings.user_statuses: they keep their assignments",
+}
+
+
+@dataclass(frozen=True)
+class ItemGroup:
+    item_id: str
+    item_kind: ItemKind
+    item_title: str
+    actions: tuple[Action, ...]
+
+    @property
+    def heading(self) -> str:
+        return f'{ITEM_WORD[self.item_kind]} "{clean(self.item_title)}"'
+
+
+@dataclass(frozen=True)
+class PolicyGroup:
+    policy: str
+    items: tuple[ItemGroup, ...]
+
+    def count(self, kind: ActionKind) -> int:
+        return sum(1 for item in self.items for a in item.actions if a.kind is kind)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One rendered action line, or a summary standing for many; `kind` None for notes."""
+
+    kind: ActionKind | None
+    text: str
+
+
+def clean(value: str, limit: int = MAX_FIELD) -> str:
+    """Make a user-provided string safe to print: control and format characters escaped, length capped."""
+    if value.isprintable() and len(value) <= limit:
+        return value  # the common case, and plans can hold 100,000s of strings
+    out = []
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    text = "".join(out)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def issue_text(issue: IdentityIssue) -> str:
+    """`ghost@acme.example (blocked), policy security-awareness at policies/security.yaml:21:9`."""
+    status = f" ({clean(issue.status)})" if issue.status else ""
+    return f"{clean(issue.reference)}{status}, policy {clean(issue.policy)} at {clean(str(issue.position))}"
+
+
+def number(n: int, word: str, plural: str | None = None) -> str:
+    """`1 removal`, `2 removals`, with thousands separators."""
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def policy_of(action_or_kept: Action | Kept) -> str:
+    """The policy an action is listed under: the first source's, or a placeholder."""
+    return action_or_kept.sources[0].policy if action_or_kept.sources else NO_POLICY
+
+
+def group_actions(actions: Iterable[Action]) -> tuple[PolicyGroup, ...]:
+    """Group actions by first-source policy, then item; deterministic whatever the input order."""
+    by_policy: dict[str, dict[str, list[Action]]] = {}
+    for action in actions:
+        by_policy.setdefault(policy_of(action), {}).setdefault(action.item_id, []).append(action)
+    groups = []
+    for policy in sorted(by_policy):
+        items = []
+        for item_actions in by_policy[policy].values():
+            first = item_actions[0]
+            ordered = sorted(item_actions, key=lambda a: (KIND_ORDER[a.kind], a.user_login, a.user_id))
+            items.append(ItemGroup(first.item_id, first.item_kind, first.item_title, tuple(ordered)))
+        items.sort(key=lambda g: (g.item_title, g.item_id))
+        groups.append(PolicyGroup(policy, tuple(items)))
+    return tuple(groups)
+
+
+# --- wording of one action -----------------------------------------------------------------------------
+
+
+def describe(action: Action) -> str:
+    """What an action does, without the sign and the login: terms, changes, reasons, risk labels."""
+    if action.kind is ActionKind.ADD:
+        parts = [terms_text(action)]
+    elif action.kind is ActionKind.UPDATE:
+        parts = [change_text(action)]
+    else:
+        parts = [removal_text(action)]
+    parts.extend(risk_labels(action))
+    if not action.notify and action.kind is not ActionKind.REMOVE:
+        parts.append("[no e-mail]")
+    others = sorted({s.policy for s in action.sources[1:]} - {policy_of(action)})
+    if others and action.kind is not ActionKind.REMOVE:
+        parts.append(f"(also: {', '.join(clean(p) for p in others)})")
+    return " ".join(p for p in parts if p)
+
+
+def terms_text(action: Action) -> str:
+    """`due 2026-12-31, locked after due, access from 2026-11-01`."""
+    if action.terms is None:
+        return ""
+    terms = action.terms
+    parts = [_due_phrase(terms.due)]
+    if terms.lock_after_due:
+        parts.append("locked after due")
+    if terms.access is not None:
+        parts.append(f"access from {terms.access.isoformat()}")
+    return ", ".join(parts)
+
+
+def change_text(action: Action) -> str:
+    """`due 2026-12-31 → 2026-11-30, lock after due off → on`, one part per changed field."""
+    before, terms = action.before, action.terms
+    parts = []
+    for name in action.changes:
+        if name == "due" and terms is not None:
+            parts.append(f"due {before_due(before)} → {due_value(terms.due)}")
+        elif name == "lock_after_due" and terms is not None:
+            old = "on" if before is not None and before.lock_after_due else "off"
+            parts.append(f"lock after due {old} → {'on' if terms.lock_after_due else 'off'}")
+        elif name == "access" and terms is not None:
+            old = _datetime_text(before.access) if before is not None else "none"
+            new = terms.access.isoformat() if terms.access is not None else "on enrollment"
+            parts.append(f"access {old} → {new}")
+        else:
+            parts.append(f"{clean(name)} changed")
+    return ", ".join(parts) if parts else "terms changed"
+
+
+def removal_text(action: Action) -> str:
+    """`pruned by sales-compliance`, plus what the removal destroys when it was allowed by a flag."""
+    policies = sorted({s.policy for s in action.sources})
+    text = f"pruned by {', '.join(clean(p) for p in policies)}" if policies else "pruned"
+    before = action.before
+    if before is not None:
+        if before.completion is Completion.COMPLETED:
+            when = f" {before.completed_at.date().isoformat()}" if before.completed_at else ""
+            text += f", completed{when}"
+        elif before.started:
+            text += f", {before.progress:g}% done"
+        if before.origin is Origin.CATALOG:
+            text += ", chosen from the catalog"
+    return text
+
+
+def risk_labels(action: Action) -> list[str]:
+    """Reviewer-facing labels: `(tightened)`, `(loosened)`, `[past due]`, `[PROTECTED: allowed by flag]`."""
+    labels = []
+    for risk in action.risks:
+        if risk is Risk.TIGHTENED:
+            labels.append("(tightened)")
+        elif risk is Risk.LOOSENED:
+            labels.append("(loosened)")
+        elif risk is Risk.PAST_DUE:
+            labels.append("[past due]")
+        elif risk is Risk.PROTECTED_OVERRIDE:
+            labels.append("[destroys training records: allowed by flag]")
+    return labels
+
+
+def due_value(due: Due) -> str:
+    """A due term as a value: `2026-12-31`, `within 2w`, `none`, `default`."""
+    if due.kind is DueKind.UNLIMITED:
+        return "none"
+    return str(due)
+
+
+def before_due(before: Enrollment | None) -> str:
+    """The due date an enrollment has now, in the same words as `due_value`."""
+    if before is None:
+        return "none"
+    if before.due_is_default:
+        return "default"
+    if before.due_hours is not None:
+        return f"within {format_hours(before.due_hours)}"
+    return _datetime_text(before.due) if before.due is not None else "none"
+
+
+def _due_phrase(due: Due) -> str:
+    if due.kind is DueKind.UNLIMITED:
+        return "no due date"
+    if due.kind is DueKind.DEFAULT:
+        return "default due date"
+    return f"due {due}"
+
+
+def _datetime_text(value: dt.datetime | None) -> str:
+    if value is None:
+        return "none"
+    if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+        return value.date().isoformat()
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+# --- many actions at once ------------------------------------------------------------------------------
+
+
+def action_lines(item: ItemGroup, *, max_lines: int, full: bool) -> tuple[list[Line], bool]:
+    """Lines for one item: one per action, or per-department summaries for a kind with > max_lines.
+
+    Returns the lines and whether anything was summarised.
+    """
+    lines: list[Line] = []
+    summarised = False
+    width = min(40, max((len(clean(a.user_login)) for a in item.actions), default=0))
+    for kind in (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE):
+        chosen = [a for a in item.actions if a.kind is kind]
+        if full or len(chosen) <= max_lines:
+            lines.extend(
+                Line(kind, f"{clean(a.user_login):<{width}}  {describe(a)}".rstrip()) for a in chosen
+            )
+        else:
+            summarised = True
+            lines.extend(summary_lines(kind, chosen, max_lines=max_lines))
+    return lines, summarised
+
+
+def summary_lines(kind: ActionKind, actions: Sequence[Action], *, max_lines: int) -> list[Line]:
+    """`340 learners in Acme/Sales (EMEA 200, Americas 140)` per department, then the common wording."""
+    buckets = department_buckets(a.department for a in actions)
+    shown = max(1, max_lines)
+    lines = [
+        Line(kind, f"{number(n, 'learner')} in {name}{_breakdown(subs)}") for name, n, subs in buckets[:shown]
+    ]
+    rest = buckets[shown:]
+    if rest:
+        count = sum(n for _, n, _ in rest)
+        lines.append(Line(kind, f"{number(count, 'learner')} in {number(len(rest), 'other department')}"))
+    variants = Counter(describe(a) for a in actions).most_common()
+    if len(variants) == 1:
+        return [*lines, Line(None, f"  all: {variants[0][0]}")]
+    for text, n in variants[:3]:
+        lines.append(Line(None, f"  {n:,}× {text}"))
+    if len(variants) > 3:
+        lines.append(Line(None, f"  and {number(len(variants) - 3, 'other variant')}"))
+    return lines
+
+
+def department_buckets(departments: Iterable[str]) -> list[tuple[str, int, list[tuple[str, int]]]]:
+    """Count users per department at depth 2 (`Acme/Sales`), broken down by the next level (`EMEA`)."""
+    buckets: dict[str, Counter[str]] = {}
+    for path in departments:
+        parts = [p for p in path.split("/") if p] if path else []
+        name = "/".join(parts[:2]) if parts else "(no department)"
+        sub = parts[2] if len(parts) > 2 else ""
+        buckets.setdefault(clean(name), Counter())[clean(sub)] += 1
+    rows = [
+        (name, sum(c.values()), sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+        for name, c in buckets.items()
+    ]
+    rows.sort(key=lambda row: (-row[1], row[0]))
+    return rows
+
+
+def _breakdown(subs: list[tuple[str, int]]) -> str:
+    if len(subs) == 1 and subs[0][0] == "":
+        return ""
+    parts = [f"{name} {n:,}" if name else f"{n:,} directly" for name, n in subs[:5]]
+    if len(subs) > 5:
+        parts.append(f"{len(subs) - 5} more")
+    return f" ({', '.join(parts)})"
+
+
+# --- totals --------------------------------------------------------------------------------------------
+
+
+def total(plan: Plan) -> Summary:
+    """Add up the providers' summaries."""
+    names = [f.name for f in dataclasses.fields(Summary)]
+    return Summary(**{name: sum(getattr(p.summary, name) for p in plan.providers) for name in names})
+
+
+def counts_phrase(summary: Summary) -> str:
+    """`12 to add, 3 to change, 1 to remove, 2 kept`."""
+    return (
+        f"{summary.add:,} to add, {summary.update:,} to change, {summary.remove:,} to remove, "
+        f"{summary.kept:,} kept"
+    )
+
+
+def effort_sentence(summary: Summary) -> str:
+    """How much applying costs: API calls and learner e-mails."""
+    return (
+        f"Applying it makes about {number(summary.estimated_calls, 'API call')} and sends "
+        f"{number(summary.notifications, 'learner notification')}."
+    )
+
+
+def scope_sentence(summary: Summary) -> str:
+    """How much of the LMS the plan leaves alone, so reviewers see the blast radius."""
+    return (
+        f"{number(summary.unchanged, 'enrollment')} already match; "
+        f"{number(summary.untouched, 'enrollment')} outside managed items are left alone."
+    )
+
+
+def options_phrase(plan: Plan) -> str:
+    """The flags recorded in the plan, as they were typed; empty when none."""
+    flags = []
+    if plan.options.allow_remove_started:
+        flags.append("--allow-remove-started")
+    if plan.options.allow_remove_completed:
+        flags.append("--allow-remove-completed")
+    flags.extend(f"--policy {clean(p)}" for p in plan.options.policies)
+    return " ".join(flags)
+
+
+def guard_phrase(plan: Plan) -> str:
+    """`max_removals: ok 1/25; max_removal_share: ok 1%/10%`; empty when no guard ran."""
+    return "; ".join(f"{clean(name)}: {clean(plan.guard[name])}" for name in sorted(plan.guard))
+
+
+def provider_heading(p: ProviderPlan) -> str:
+    """`lms (ispring, account acme.ispringlearn.com)`."""
+    return f"{clean(p.provider)} ({p.kind.value}, account {clean(p.account)})"
