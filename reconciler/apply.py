@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.apply_state import basis_changed, confirmed, satisfies
+from reconciler.directory_index import DirectoryIndex
 from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
 from reconciler.journal import Journal, JournalState
 from reconciler.model import Directory, Enrollment, EnrollmentKey
@@ -179,9 +180,25 @@ def _prepare(
     if not open_actions:
         return work
     current = _read_current(work, open_actions)
+    assert work.directory is not None  # read by _read_current
+    index = DirectoryIndex.build(work.directory)
     for action in open_actions:
+        moved = _user_changed(index, action)
+        if moved:
+            work.stale.append(f"{_describe(work, action)}: {moved}")
+            continue
         _classify(work, action, current.get((action.user_id, action.item_id)), prior.unknown(action.id))
     return work
+
+
+def _user_changed(index: DirectoryIndex, action: Action) -> str:
+    """Why the action's user no longer fits the plan (gone, or moved to another department), or ""."""
+    if action.user_id not in index.users_by_id:
+        return "the user is no longer in the LMS directory"
+    now_in = index.user_department(action.user_id)
+    if action.department and now_in != action.department:
+        return f"the user moved from {action.department} to {now_in or 'no department'}"
+    return ""
 
 
 def _classify(work: _Work, action: Action, now_held: Enrollment | None, unknown: bool) -> None:

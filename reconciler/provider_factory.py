@@ -75,6 +75,9 @@ def build_provider(
     """A ready provider for `config` and the function that releases what it holds."""
     if config.sandbox:
         client, credentials, release = _sandbox_client(config, root, faults)
+        if _names_credentials(config):
+            # a sandbox may be driven with other test credentials (e.g. a department administrator's)
+            credentials = credentials_from_env(config, env)
     else:
         if not config.url:
             raise ConfigError(f"provider {config.name!r} needs `url` or `sandbox` in enrollctl.yaml")
@@ -95,6 +98,10 @@ def build_provider(
         release()
 
     return provider, close
+
+
+def _names_credentials(config: ProviderConfig) -> bool:
+    return bool(config.token_env or config.client_id_env or config.client_secret_env or config.api_key_env)
 
 
 def _nothing() -> None:

@@ -21,6 +21,7 @@ from reconciler.lock import repository_lock
 from reconciler.model import (
     Capabilities,
     Completion,
+    Department,
     Directory,
     Due,
     DueKind,
@@ -29,6 +30,7 @@ from reconciler.model import (
     ItemKind,
     ProviderKind,
     Terms,
+    User,
 )
 from reconciler.plan import Action, ActionKind, Plan, ProviderPlan
 from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
@@ -50,13 +52,14 @@ class MemoryLms:
     fail_after: int | None = None  # raise on the call after this many writes
     commit_before_failing: bool = False  # the failing call's change lands before the error (lost reply)
     drop: set[str] = field(default_factory=set)  # action ids the vendor acknowledges but ignores
+    directory: Directory = field(default_factory=lambda: directory_of("u1", "u2", "u3"))
 
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(enroll_batch_users=1000, enroll_batch_items=1000)
 
     def read_directory(self) -> Directory:
-        return Directory()
+        return self.directory
 
     def read_enrollments(
         self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None
@@ -101,6 +104,13 @@ class MemoryLms:
 
     def written_ids(self) -> list[str]:
         return [action_id for _, ids in self.calls for action_id in ids]
+
+
+def directory_of(*users: str, department: str | None = None) -> Directory:
+    departments = (Department("d1", "Acme"), Department("d2", "Sales", "d1"))
+    return Directory(
+        users=tuple(User(u, u, department_id=department) for u in users), departments=departments
+    )
 
 
 def enrollment(user: str, item: str, terms: Terms = DUE, **extra: object) -> Enrollment:
@@ -282,3 +292,18 @@ def test_a_second_apply_of_the_same_repository_refuses_while_the_first_holds_the
         pass
     with repository_lock(lock):
         pass  # released afterwards
+
+
+def test_an_action_for_a_user_who_left_the_directory_is_stale(tmp_path: Path) -> None:
+    lms = MemoryLms(directory=directory_of("u2"))
+    with pytest.raises(StalePlan, match="no longer in the LMS directory"):
+        run(plan_of(add("u1", "c1")), lms, tmp_path)
+    assert lms.calls == []
+
+
+def test_an_action_for_a_user_who_moved_department_is_stale(tmp_path: Path) -> None:
+    lms = MemoryLms(directory=directory_of("u1", department="d2"))
+    planned = replace(add("u1", "c1"), department="Acme")
+    with pytest.raises(StalePlan) as refused:
+        run(plan_of(planned), lms, tmp_path)
+    assert refused.value.stale == ("lms: add u1 in 'C1': the user moved from Acme to Acme/Sales",)
