@@ -1,0 +1,253 @@
+"""Fault switches for the emulators, so clients can be tested against a bad day.
+
+A `Faults` value (from YAML or a dict) configures a WSGI middleware that wraps either vendor app: latency
+(fixed + jitter), HTTP 500 at a rate per method, bursts of 429/503 with `Retry-After`, dropped connections,
+truncated bodies and a per-minute rate limit per client key. Random choices come from a generator seeded by
+`seed`, so a test that sends the same requests in the same order sees the same faults. Page-token expiry is
+applied by the iSpring app itself (it owns the tokens).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import io
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import yaml
+
+from reconciler.errors import ConfigError
+from reconciler.sandbox.records import RequestLogEntry
+from reconciler.sandbox.store import Store
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+KeyOf = Callable[[Mapping[str, Any], bytes], str]
+ActionOf = Callable[[Mapping[str, Any], bytes], str]
+
+
+class DroppedConnection(httpx.RemoteProtocolError):
+    """Raised instead of answering: in-process (httpx.WSGITransport) the client sees exactly the error a
+    real dropped connection gives it; the real server (`serve.py`) closes the socket without a response."""
+
+
+@dataclass(frozen=True)
+class Burst:
+    """In every window of `every` requests, the last `length` are refused with `status` and `Retry-After`."""
+
+    every: int = 10
+    length: int = 1
+    status: int = 503
+    retry_after: int = 1
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Every fault switch; the defaults inject nothing."""
+
+    seed: int = 0
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    error_rates: Mapping[str, float] = field(default_factory=dict)  # action glob (case-insensitive) → P(500)
+    burst: Burst | None = None
+    drop_rate: float = 0.0
+    truncate_rate: float = 0.0
+    page_token_ttl_seconds: float | None = None  # iSpring page tokens older than this are refused
+    token_ttl_seconds: int | None = None  # iSpring access token lifetime (vendor: 1800)
+    rate_limit_per_minute: int | None = None  # per client key
+    rate_limit_status: int = 503  # 503 like Litmos; 429 is the switch
+    rate_limit_retry_after: int | None = None  # None: seconds until the window frees a slot
+
+    @property
+    def page_token_ttl(self) -> dt.timedelta | None:
+        """`page_token_ttl_seconds` as a timedelta."""
+        seconds = self.page_token_ttl_seconds
+        return None if seconds is None else dt.timedelta(seconds=seconds)
+
+
+_PROBABILITIES = ("drop_rate", "truncate_rate")
+
+
+def faults_from_dict(data: Mapping[str, Any]) -> Faults:
+    """Build and check a `Faults` from plain data (the YAML file's content)."""
+    known = set(Faults.__dataclass_fields__)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown fault switches {unknown}", hint=f"known: {', '.join(sorted(known))}")
+    values = dict(data)
+    try:
+        if values.get("burst") is not None:
+            values["burst"] = Burst(**values["burst"])
+        values["error_rates"] = {str(k): float(v) for k, v in (values.get("error_rates") or {}).items()}
+        faults = Faults(**values)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"invalid fault switches: {error}") from error
+    rates = [*faults.error_rates.values(), faults.drop_rate, faults.truncate_rate]
+    if any(not 0.0 <= rate <= 1.0 for rate in rates):
+        raise ConfigError("fault rates must be between 0 and 1")
+    if faults.rate_limit_status not in (429, 503):
+        raise ConfigError("rate_limit_status must be 429 or 503")
+    return faults
+
+
+def load_faults(path: str) -> Faults:
+    """Read fault switches from a YAML file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"cannot read fault file {path}: {error}") from error
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of fault switches")
+    return faults_from_dict(data)
+
+
+class _Limiter:
+    """A sliding one-minute window per key; `clock` is in seconds."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.seen: dict[str, deque[float]] = {}
+
+    def wait(self, key: str, now: float) -> int | None:
+        seen = self.seen.setdefault(key, deque())
+        while seen and seen[0] <= now - 60.0:
+            seen.popleft()
+        if len(seen) < self.per_minute:
+            seen.append(now)
+            return None
+        return max(1, math.ceil(seen[0] + 60.0 - now))
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class FaultInjector:
+    """WSGI middleware applying `Faults` around a vendor app; refused calls go to the request log."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        faults: Faults,
+        store: Store,
+        vendor: str,
+        key_of: KeyOf,
+        action_of: ActionOf,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.app, self.faults, self.store, self.vendor = app, faults, store, vendor
+        self.key_of, self.action_of = key_of, action_of
+        self.monotonic, self.sleep, self.wall_clock = monotonic, sleep, wall_clock
+        self._rng = random.Random(faults.seed)
+        self._lock = threading.Lock()
+        self._count = 0
+        self._limiter = _Limiter(faults.rate_limit_per_minute) if faults.rate_limit_per_minute else None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        body = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        action = self.action_of(environ, body)
+        with self._lock:  # one decision at a time keeps the seeded sequence reproducible
+            delay, refusal, drop, truncate = self._decide(environ, body, action)
+        if delay > 0:
+            self.sleep(delay)
+        if drop:
+            self._log(environ, action, 0, "fault: dropped connection")
+            raise DroppedConnection("Server disconnected without sending a response.")
+        if refusal is not None:
+            self._log(environ, action, refusal.status, f"fault: {refusal.reason}")
+            start_response(_status_line(refusal.status), [("Content-Type", "text/plain"), *refusal.headers])
+            return [refusal.reason.encode()]
+        chunks = b"".join(self.app(environ, start_response))
+        return [chunks[: len(chunks) // 2]] if truncate else [chunks]
+
+    def _decide(
+        self, environ: Mapping[str, Any], body: bytes, action: str
+    ) -> tuple[float, _Refusal | None, bool, bool]:
+        f = self.faults
+        self._count += 1
+        delay = (f.latency_ms + (self._rng.uniform(0, f.jitter_ms) if f.jitter_ms else 0.0)) / 1000.0
+        refusal = self._rate_limited(environ, body) or self._burst() or self._server_error(action)
+        drop = refusal is None and f.drop_rate > 0 and self._rng.random() < f.drop_rate
+        truncate = (
+            not drop and refusal is None and f.truncate_rate > 0 and self._rng.random() < f.truncate_rate
+        )
+        return delay, refusal, drop, truncate
+
+    def _rate_limited(self, environ: Mapping[str, Any], body: bytes) -> _Refusal | None:
+        if self._limiter is None:
+            return None
+        wait = self._limiter.wait(self.key_of(environ, body), self.monotonic())
+        if wait is None:
+            return None
+        retry_after = self.faults.rate_limit_retry_after or wait
+        reason = f"Rate limit exceeded: {self._limiter.per_minute} requests per minute"
+        return _Refusal(self.faults.rate_limit_status, reason, (("Retry-After", str(retry_after)),))
+
+    def _burst(self) -> _Refusal | None:
+        burst = self.faults.burst
+        if burst is None or (self._count - 1) % burst.every < burst.every - burst.length:
+            return None
+        return _Refusal(
+            burst.status, "Service temporarily unavailable", (("Retry-After", str(burst.retry_after)),)
+        )
+
+    def _server_error(self, action: str) -> _Refusal | None:
+        rate = _rate_for(self.faults.error_rates, action)
+        if rate <= 0 or self._rng.random() >= rate:
+            return None
+        return _Refusal(500, "Internal Server Error")
+
+    def _log(self, environ: Mapping[str, Any], action: str, status: int, detail: str) -> None:
+        entry = RequestLogEntry(
+            vendor=self.vendor,
+            method=str(environ.get("REQUEST_METHOD", "")),
+            path=str(environ.get("PATH_INFO", "")),
+            action=action,
+            status=status,
+            duration_ms=0.0,
+            at=self.wall_clock(),
+            detail=detail,
+        )
+        self.store.log_request(entry)
+
+
+def _rate_for(rates: Mapping[str, float], action: str) -> float:
+    """The rate of the first glob matching `action` (exact names before wildcards)."""
+    lowered = action.lower()
+    for pattern in sorted(rates, key=lambda p: ("*" in p or "?" in p, p)):
+        if fnmatch.fnmatchcase(lowered, pattern.lower()):
+            return rates[pattern]
+    return 0.0
+
+
+def _read_body(environ: Mapping[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ.get("wsgi.input")
+    return stream.read(length) if stream is not None and length > 0 else b""
+
+
+_REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def _status_line(status: int) -> str:
+    return f"{status} {_REASONS.get(status, 'Error')}"

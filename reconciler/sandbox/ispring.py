@@ -1,0 +1,271 @@
+"""The iSpring Learn SOAP emulator: a WSGI app over the sandbox store.
+
+`POST /api/v2/soap/2.0` (also under `/index.php`) with a `SOAPAction` header, and the OAuth token endpoint
+`POST /api/v3/token`. Written from the vendor pages in `vendor-docs/` and vendor-apis.md section 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from reconciler.sandbox import ispring_reads as reads
+from reconciler.sandbox import ispring_writes as writes
+from reconciler.sandbox.ispring_context import Context
+from reconciler.sandbox.ispring_results import list_learners_results
+from reconciler.sandbox.ispring_soap import (
+    AUTHORIZATION_FAILED,
+    ENVELOPE_NS,
+    MAX_BODY_BYTES,
+    SOAP_NS,
+    WRONG_PARAMETERS,
+    SoapCall,
+    SoapFault,
+    fault,
+    parse_call,
+    text,
+    token_of,
+)
+from reconciler.sandbox.records import RequestLogEntry, TokenRow
+from reconciler.sandbox.store import Store
+
+VENDOR = "ispring"
+SOAP_PATHS = ("/api/v2/soap/2.0", "/index.php/api/v2/soap/2.0")
+TOKEN_PATHS = ("/api/v3/token", "/index.php/api/v3/token")
+DEFAULT_TOKEN_TTL = 1800  # seconds, as the vendor's token endpoint answers
+# inferred: PHP's SoapServer (iSpring's stack, `index.php`) and SOAP 1.1 send faults with HTTP 500
+FAULT_STATUS = 500
+MAX_FORM_BYTES = 64 * 1024
+
+Clock = Callable[[], dt.datetime]
+StartResponse = Callable[..., Any]
+Handler = Callable[[Context], bytes]
+
+
+@dataclass(frozen=True)
+class Client:
+    """An API key (client id + secret); `department_paths` scopes a department administrator's key.
+
+    `department_paths=()` means "the departments the org's first department administrator manages" (or,
+    with none, the first department below the root), so the sandbox has a scoped key for any org.
+    """
+
+    client_id: str
+    client_secret: str
+    department_paths: tuple[str, ...] | None = None  # None: the whole account
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+HANDLERS: dict[str, Handler] = {
+    "getusers": lambda ctx: reads.get_users(ctx, 1),
+    "getusersv2": lambda ctx: reads.get_users(ctx, 2),
+    "getdepartments": reads.get_departments,
+    "getgroups": reads.get_groups,
+    "listcontent": reads.list_content,
+    "listenrollments": reads.list_enrollments,
+    "listlearnersresults": list_learners_results,
+    "enrolllearnersincourses": writes.enroll_learners_in_courses,
+    "changeenrollment": writes.change_enrollment,
+    "unenroll": writes.unenroll,
+}
+
+
+def method_name(soap_action: str | None, call: SoapCall | None) -> str:
+    """The lower-cased method from `SOAPAction` (quoted or not, any case, URI-prefixed) or the Body element.
+
+    # inferred: the pages mention `getUsers/v2` but show no request; we accept SOAPAction `GetUsers/v2`,
+    `GetUsersV2`, a `GetUsersV2Request` element, or `<version>2</version>` inside `GetUsersRequest`.
+    """
+    action = (soap_action or "").strip().strip('"').strip()
+    if action.lower().endswith("/v2"):
+        return action[:-3].rsplit("/", 1)[-1].rsplit("#", 1)[-1].lower() + "v2"
+    name = action.rsplit("/", 1)[-1].rsplit("#", 1)[-1].lower()
+    if not name and call is not None:
+        name = call.element_name.removesuffix("Request").lower()
+    v2_request = call is not None and call.element_name.lower() == "getusersv2request"
+    if name == "getusers" and call is not None and (v2_request or text(call, "version") == "2"):
+        return "getusersv2"
+    return name
+
+
+class ISpringApp:
+    """The emulator; `token_ttl` is configurable so tests can expire tokens."""
+
+    def __init__(
+        self,
+        store: Store,
+        clients: Iterable[Client],
+        *,
+        clock: Clock = _utc_now,
+        token_ttl: int = DEFAULT_TOKEN_TTL,
+        page_token_ttl: dt.timedelta | None = None,
+        static_tokens: Mapping[str, str] | None = None,  # token → client id; never expire
+    ) -> None:
+        self.store, self.clock, self.token_ttl, self.page_token_ttl = store, clock, token_ttl, page_token_ttl
+        self.clients = {c.client_id: c for c in clients}
+        self.static_tokens = dict(static_tokens or {})
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        path, method = str(environ.get("PATH_INFO", "")), str(environ.get("REQUEST_METHOD", "GET"))
+        action, client = f"{method} {path}", ""
+        notes: list[str] = []
+        if path in TOKEN_PATHS and method == "POST":
+            status, content_type, body, client, notes = self._token(environ)
+            action = "token"
+        elif path in SOAP_PATHS and method == "POST":
+            status, body, action, client, notes = self._soap(environ)
+            content_type = "text/xml; charset=utf-8"
+        else:
+            status, content_type, body = 404, "text/plain", b"Not Found"
+        start_response(
+            f"{status} {_REASONS.get(status, 'OK')}",
+            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+        )
+        self._log(method, path, action, status, started, client, "; ".join(notes))
+        return [body]
+
+    # --- token endpoint --------------------------------------------------------------------------------
+
+    def _token(self, environ: Mapping[str, Any]) -> tuple[int, str, bytes, str, list[str]]:
+        form = parse_qs(_body(environ, MAX_FORM_BYTES).decode("utf-8", "replace"))
+        client_id = (form.get("client_id") or [""])[0]
+        secret = (form.get("client_secret") or [""])[0]
+        grant = (form.get("grant_type") or [""])[0]
+        if grant != "client_credentials":
+            return 400, "application/json", _json({"code": 400, "message": WRONG_PARAMETERS}), client_id, []
+        known = self.clients.get(client_id)
+        if known is None or not secrets.compare_digest(known.client_secret, secret):
+            body = _json({"code": 401, "message": AUTHORIZATION_FAILED})
+            return 401, "application/json", body, client_id, ["bad client credentials"]
+        token = secrets.token_urlsafe(32)
+        expires = self.clock() + dt.timedelta(seconds=self.token_ttl)
+        self.store.save_token(TokenRow(token, client_id, expires, self._scope_roots(known)))
+        body = _json({"access_token": token, "expires_in": self.token_ttl, "token_type": "bearer"})
+        return 200, "application/json", body, client_id, []
+
+    def _scope_roots(self, client: Client) -> frozenset[str] | None:
+        if client.department_paths is None:
+            return None
+        if client.department_paths:
+            found = (self.store.get_department(p, by="path") for p in client.department_paths)
+            return frozenset(d.uuid for d in found if d is not None)
+        admins = [u for u in self.store.users() if u.role == "department_administrator"]
+        if admins and admins[0].manageable_department_uuids:
+            return frozenset(admins[0].manageable_department_uuids)
+        below_root = [d for d in self.store.departments() if d.parent_uuid is not None]
+        return frozenset({below_root[0].uuid}) if below_root else frozenset()
+
+    # --- SOAP ------------------------------------------------------------------------------------------
+
+    def _soap(self, environ: Mapping[str, Any]) -> tuple[int, bytes, str, str, list[str]]:
+        soap_action = environ.get("HTTP_SOAPACTION")
+        envelope_ns, ns, action, client = ENVELOPE_NS, SOAP_NS, str(soap_action or "").strip('"'), ""
+        notes: list[str] = []
+        try:
+            call = parse_call(_body(environ, MAX_BODY_BYTES + 1))
+            envelope_ns, ns = call.envelope_ns, call.ns
+            if call.recovered:
+                notes.append("malformed XML read in recover mode")
+            name = method_name(soap_action, call)
+            action = name
+            handler = HANDLERS.get(name)
+            client, scope = self._authorize(call, environ)
+            if handler is None:
+                raise SoapFault(WRONG_PARAMETERS, f"unknown method {action!r}")
+            ctx = Context(self.store, self.clock(), call, scope, self.page_token_ttl, notes)
+            return 200, handler(ctx), _canonical(name), client, notes
+        except SoapFault as error:
+            notes.append(f"fault {error.faultstring}" + (f": {error.detail}" if error.detail else ""))
+            return FAULT_STATUS, fault(envelope_ns, ns, error), _canonical(action.lower()), client, notes
+
+    def _authorize(self, call: SoapCall, environ: Mapping[str, Any]) -> tuple[str, frozenset[str] | None]:
+        """The client behind the token and its department scope (expanded to sub-departments)."""
+        token = token_of(call) or _bearer(environ)
+        if token is None:
+            raise SoapFault(AUTHORIZATION_FAILED, "no token")
+        if token in self.static_tokens:
+            client = self.clients.get(self.static_tokens[token])
+            roots = self._scope_roots(client) if client else None
+            return self.static_tokens[token], self._expand(roots)
+        issued = self.store.get_token(token)
+        if issued is None:
+            raise SoapFault(AUTHORIZATION_FAILED, "unknown token")
+        if issued.expires_at <= self.clock():
+            raise SoapFault(AUTHORIZATION_FAILED, "token expired")
+        return issued.client_id, self._expand(issued.department_uuids)
+
+    def _expand(self, roots: frozenset[str] | None) -> frozenset[str] | None:
+        return None if roots is None else self.store.department_subtree(roots)
+
+    def _log(
+        self, method: str, path: str, action: str, status: int, started: float, client: str, detail: str
+    ) -> None:
+        self.store.log_request(
+            RequestLogEntry(
+                vendor=VENDOR,
+                method=method,
+                path=path,
+                action=action,
+                status=status,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                at=self.clock(),
+                detail=detail,
+                client=client,
+            )
+        )
+
+
+_CANONICAL = {
+    "getusers": "GetUsers",
+    "getusersv2": "GetUsersV2",
+    "getdepartments": "GetDepartments",
+    "getgroups": "GetGroups",
+    "listcontent": "ListContent",
+    "listenrollments": "ListEnrollments",
+    "listlearnersresults": "ListLearnersResults",
+    "enrolllearnersincourses": "EnrollLearnersInCourses",
+    "changeenrollment": "ChangeEnrollment",
+    "unenroll": "Unenroll",
+}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    500: "Internal Server Error",
+}
+
+
+def _canonical(name: str) -> str:
+    return _CANONICAL.get(name, name or "unknown")
+
+
+def _bearer(environ: Mapping[str, Any]) -> str | None:
+    # Older docs send `Authorization: <token>` without "Bearer"; accept both.
+    value = str(environ.get("HTTP_AUTHORIZATION", "")).strip()
+    return value.removeprefix("Bearer ").removeprefix("bearer ").strip() or None
+
+
+def _body(environ: Mapping[str, Any], limit: int | None) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if limit is not None:
+        length = min(length, limit)
+    stream = environ.get("wsgi.input")
+    return stream.read(length) if stream is not None and length > 0 else b""
+
+
+def _json(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data).encode()

@@ -1,0 +1,173 @@
+"""iSpring read methods: GetUsers, GetDepartments, GetGroups, ListContent, ListEnrollments.
+
+Element layouts not shown in the vendor pages use the REST v3 schema field names (vendor-apis.md 1.4) and
+are marked `# inferred`. ListLearnersResults lives in `ispring_results.py`.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from reconciler.sandbox.ids import ispring_uuid
+from reconciler.sandbox.ispring_context import Context
+from reconciler.sandbox.ispring_soap import (
+    PERMISSION_DENIED,
+    SoapFault,
+    day,
+    element,
+    id_list,
+    iso,
+    result,
+    serialize,
+    text,
+    values,
+)
+from reconciler.sandbox.records import EnrollmentQuery, EnrollmentRow, ItemRow, UserQuery, UserRow
+
+# v1 reports both "inactive" and "employment ended" as 3; v2 tells them apart (5). The vendor has no code
+# for "blocked": the ListLearnersResults page calls 3 "blocked", so blocked users are 3 as well.
+STATUS_V1 = {"active": "1", "blocked": "3", "inactive": "3", "employment_ended": "3"}
+STATUS_V2 = {"active": "1", "blocked": "3", "inactive": "3", "employment_ended": "5"}
+
+
+def get_users(ctx: Context, version: int) -> bytes:
+    """GetUsers: profiles, optionally of one group or department; department admins see their scope only."""
+    group, department = text(ctx.call, "groupId"), text(ctx.call, "departmentId")
+    if department is not None and not ctx.in_scope(department):
+        raise SoapFault(PERMISSION_DENIED, f"department {department} is outside the caller's scope")
+    # inferred: departmentId selects that department's own members; callers expand sub-departments
+    query = UserQuery(
+        department_uuids=frozenset({department}) if department else ctx.scope,
+        group_uuids=frozenset({group}) if group else None,
+    )
+    users = [u for u in ctx.store.users(query) if ctx.in_scope(u.department_uuid)]
+    root, payload = result(ctx.call.envelope_ns, ctx.call.ns, "GetUsersResult")
+    statuses = STATUS_V2 if version == 2 else STATUS_V1
+    for user in users:
+        _user_profile(payload, user, statuses[user.status])
+    ctx.notes.append(f"{len(users)} users (v{version})")
+    return serialize(root)
+
+
+def _user_profile(parent: etree._Element, user: UserRow, status: str) -> None:
+    node = element(parent, "userProfile")
+    element(node, "userId", user.uuid)
+    element(node, "role", user.role)
+    if user.department_uuid:
+        element(node, "departmentId", user.department_uuid)
+    element(node, "status", status)
+    fields = element(node, "fields")
+    pairs = [("LOGIN", user.login), ("EMAIL", user.email), ("FIRST_NAME", user.first_name)]
+    pairs += [("LAST_NAME", user.last_name), ("JOB_TITLE", user.job_title)]
+    for name, value in pairs:
+        if value:
+            field = element(fields, "field")
+            element(field, "name", name)
+            element(field, "value", value)
+    id_list(node, "groups", user.group_uuids)
+    id_list(node, "manageableDepartmentIds", user.manageable_department_uuids)
+    role = element(element(node, "userRoles"), "userRole")
+    element(role, "roleId", ispring_uuid("role", user.role))
+    element(role, "roleType", user.role)
+    id_list(role, "manageableDepartmentIds", user.manageable_department_uuids)
+    if user.added_date is not None:
+        element(node, "addedDate", day(user.added_date))
+
+
+def get_departments(ctx: Context) -> bytes:
+    """GetDepartments: `department{departmentId,name,parentDepartmentId}` (REST v3 names)."""
+    root, payload = result(ctx.call.envelope_ns, ctx.call.ns, "GetDepartmentsResult")
+    for department in ctx.store.departments():
+        if not ctx.in_scope(department.uuid):
+            continue
+        node = element(payload, "department")  # inferred: the SOAP page shows no element layout
+        element(node, "departmentId", department.uuid)
+        element(node, "name", department.name)
+        if department.parent_uuid:
+            element(node, "parentDepartmentId", department.parent_uuid)
+        if department.code:
+            element(node, "code", department.code)
+    return serialize(root)
+
+
+def get_groups(ctx: Context) -> bytes:
+    """GetGroups: `group{groupId,name}`; groups are account-wide, so every caller sees all of them."""
+    root, payload = result(ctx.call.envelope_ns, ctx.call.ns, "GetGroupsResult")
+    for group in ctx.store.groups():
+        node = element(payload, "group")
+        element(node, "groupId", group.uuid)
+        element(node, "name", group.name)
+    return serialize(root)
+
+
+CONTENT_TYPES = {"course": "Course", "learning_path": "LearningTrack"}
+
+
+def list_content(ctx: Context) -> bytes:
+    """ListContent: courses and learning tracks, paged; a track lists its course ids (inferred layout)."""
+    wanted_ids, wanted_types = values(ctx.call, "contentItemIds"), values(ctx.call, "contentTypes")
+    items = [
+        i
+        for i in ctx.store.items()
+        if (wanted_ids is None or i.uuid in wanted_ids)
+        and (wanted_types is None or CONTENT_TYPES[i.kind] in wanted_types)
+    ]
+    start, size = ctx.page_start("content"), ctx.page_size()
+    root, payload = result(ctx.call.envelope_ns, ctx.call.ns, "ListContentResult")
+    listing = element(payload, "contentItems")
+    for item in items[start : start + size]:
+        _content_item(listing, item)
+    if start + size < len(items):
+        element(payload, "nextPageToken", ctx.next_token("content", start + size))
+    return serialize(root)
+
+
+def _content_item(parent: etree._Element, item: ItemRow) -> None:
+    node = element(parent, "contentItem")  # inferred: REST v3 ContentItemInformation names
+    element(node, "contentItemId", item.uuid)
+    element(node, "title", item.title)
+    if item.created_date is not None:
+        element(node, "addedDate", iso(item.created_date))
+    element(node, "viewUrl", f"/app/content/{item.uuid}")
+    element(node, "type", CONTENT_TYPES[item.kind])
+    element(node, "contentItemType", CONTENT_TYPES[item.kind])
+    if item.kind == "learning_path":
+        id_list(node, "courseIds", item.course_uuids)  # inferred: the vendor has no SOAP call for this
+
+
+def list_enrollments(ctx: Context) -> bytes:
+    """ListEnrollments: REST v3 `Enrollment` fields, paged by token, filtered by course/learner/ids."""
+    query = EnrollmentQuery(
+        uuids=_optional_set(values(ctx.call, "enrollmentIds")),
+        user_uuids=_optional_set(values(ctx.call, "learnerIds")),
+        item_uuids=_optional_set(values(ctx.call, "courseIds")),
+        department_uuids=ctx.scope,
+        after_key=ctx.page_start("enrollments"),
+    )
+    size = ctx.page_size()
+    rows = ctx.store.enrollments(query, limit=size + 1)
+    root, payload = result(ctx.call.envelope_ns, ctx.call.ns, "ListEnrollmentsResult")
+    listing = element(payload, "enrollments")
+    for row in rows[:size]:
+        _enrollment(listing, row)
+    if len(rows) > size:
+        element(payload, "nextPageToken", ctx.next_token("enrollments", rows[size - 1].key))
+    return serialize(root)
+
+
+def _enrollment(parent: etree._Element, row: EnrollmentRow) -> None:
+    node = element(parent, "enrollment")
+    element(node, "enrollmentId", row.uuid)
+    element(node, "courseId", row.item_uuid)
+    element(node, "learnerId", row.user_uuid)
+    element(node, "accessDate", day(row.terms.access_date))
+    if row.terms.due_date is not None:  # only when a due date is set (REST v3 schema)
+        element(node, "dueDate", day(row.terms.due_date))
+    if row.terms.expiration_date is not None:  # only when the item locks after its due date
+        element(node, "expirationDate", day(row.terms.expiration_date))
+    element(node, "shouldLockAfterDueDate", "true" if row.terms.lock_after_due else "false")
+    element(node, "enrollmentTypeGroup", "1" if row.origin == "catalog" else "0")
+
+
+def _optional_set(items: list[str] | None) -> frozenset[str] | None:
+    return None if items is None else frozenset(items)

@@ -1,0 +1,371 @@
+"""Reading and writing the sandbox organisation file (YAML)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import yaml
+
+from reconciler.errors import ConfigError
+from reconciler.sandbox.org_spec import (
+    CourseSpec,
+    DepartmentSpec,
+    EnrollmentSpec,
+    GenerateSpec,
+    LearningPathSpec,
+    OrgSpec,
+    UserSpec,
+    department_paths,
+)
+from reconciler.sandbox.records import COMPLETION_STATUSES, FINISHED_STATUSES, ORIGINS, ROLES, USER_STATUSES
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_PERIOD = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+_PERIOD_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
+_TOP_KEYS = {"departments", "groups", "users", "courses", "learning_paths", "enrollments", "generate"}
+
+
+class _Problems:
+    """Collects every problem in a file, so one run reports them all."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.messages: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.messages.append(f"{self.source}: {where}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise ConfigError("invalid sandbox organisation file:\n" + "\n".join(self.messages))
+
+
+def load_org(path: str) -> OrgSpec:
+    """Read and check a sandbox organisation file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as error:
+        raise ConfigError(f"cannot read sandbox organisation file {path}: {error.strerror}") from error
+    return parse_org(text, path)
+
+
+def parse_org(text: str, source: str = "<org>") -> OrgSpec:
+    """Parse the YAML text of an organisation file; every problem is reported in one ConfigError."""
+    try:
+        data = yaml.load(text, Loader=_LOADER) or {}  # noqa: S506 - a safe loader (C or Python)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source}: not valid YAML: {error}") from error
+    problems = _Problems(source)
+    if not isinstance(data, dict):
+        problems.add("(top)", "expected a mapping with departments, groups, users, ...")
+        problems.raise_if_any()
+    for key in sorted(set(data) - _TOP_KEYS):
+        problems.add(str(key), f"unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})")
+    org = OrgSpec(
+        departments=tuple(
+            _department(d, f"departments[{n}]", problems) for n, d in _items(data, "departments")
+        ),
+        groups=tuple(str(g) for _, g in _items(data, "groups")),
+        users=tuple(_user(u, f"users[{n}]", problems) for n, u in _items(data, "users")),
+        courses=tuple(_course(c, f"courses[{n}]", problems) for n, c in _items(data, "courses")),
+        learning_paths=tuple(
+            _path(p, f"learning_paths[{n}]", problems) for n, p in _items(data, "learning_paths")
+        ),
+        enrollments=tuple(
+            _enrollment(e, f"enrollments[{n}]", problems) for n, e in _items(data, "enrollments")
+        ),
+        generate=_generate(data.get("generate"), problems),
+    )
+    check_references(org, problems)
+    problems.raise_if_any()
+    return org
+
+
+def _items(data: dict[str, Any], key: str) -> list[tuple[int, Any]]:
+    value = data.get(key) or []
+    return list(enumerate(value if isinstance(value, list) else [value]))
+
+
+def _mapping(value: Any, where: str, problems: _Problems, required: str) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {required: value}
+    if not isinstance(value, dict) or required not in value:
+        problems.add(where, f"expected a mapping with `{required}`")
+        return {required: str(value)}
+    return value
+
+
+def _department(value: Any, where: str, problems: _Problems) -> DepartmentSpec:
+    data = _mapping(value, where, problems, "name")
+    children = data.get("children") or []
+    return DepartmentSpec(
+        str(data["name"]),
+        tuple(_department(c, f"{where}.children[{n}]", problems) for n, c in enumerate(children)),
+    )
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str, problems: _Problems) -> str:
+    text = str(value)
+    if text not in allowed:
+        problems.add(where, f"{text!r} is not one of {', '.join(allowed)}")
+    return text
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+
+
+def _user(value: Any, where: str, problems: _Problems) -> UserSpec:
+    data = _mapping(value, where, problems, "login")
+    return UserSpec(
+        login=str(data["login"]),
+        first_name=str(data.get("first_name", "")),
+        last_name=str(data.get("last_name", "")),
+        email=str(data.get("email", "")),
+        department=None if data.get("department") is None else str(data["department"]),
+        groups=_strings(data.get("groups")),
+        status=_choice(data.get("status", "active"), USER_STATUSES, f"{where}.status", problems),
+        role=_choice(data.get("role", "learner"), ROLES, f"{where}.role", problems),
+        manages=_strings(data.get("manages")),
+        job_title=str(data.get("job_title", "")),
+    )
+
+
+def _days(value: Any, where: str, problems: _Problems) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and value > 0:
+        return value
+    problems.add(where, "expected a positive number of days")
+    return None
+
+
+def _course(value: Any, where: str, problems: _Problems) -> CourseSpec:
+    data = _mapping(value, where, problems, "title")
+    days = _days(data.get("default_due_days"), f"{where}.default_due_days", problems)
+    return CourseSpec(str(data["title"]), str(data.get("code", "")), days)
+
+
+def _path(value: Any, where: str, problems: _Problems) -> LearningPathSpec:
+    data = _mapping(value, where, problems, "title")
+    days = _days(data.get("default_due_days"), f"{where}.default_due_days", problems)
+    return LearningPathSpec(
+        str(data["title"]), _strings(data.get("courses")), str(data.get("code", "")), days
+    )
+
+
+def to_datetime(value: Any) -> dt.datetime | None:
+    """A YAML date, datetime or ISO string as an aware UTC datetime; None if it is none of those."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    if isinstance(value, str):
+        try:
+            return to_datetime(dt.datetime.fromisoformat(value))
+        except ValueError:
+            return None
+    return None
+
+
+def _moment(data: dict[str, Any], key: str, where: str, problems: _Problems) -> dt.datetime | None:
+    if data.get(key) is None:
+        return None
+    moment = to_datetime(data[key])
+    if moment is None:
+        problems.add(f"{where}.{key}", f"{data[key]!r} is not a date")
+    return moment
+
+
+def _due(value: Any, where: str, problems: _Problems) -> tuple[str, dt.datetime | None, int | None]:
+    if value is None or value == "default":
+        return "default", None, None
+    if value == "unlimited":
+        return "unlimited", None, None
+    if isinstance(value, dict) and "within" in value:
+        match = _PERIOD.match(str(value["within"]))
+        if match:
+            return "due_period", None, int(match.group(1)) * _PERIOD_HOURS[match.group(2)]
+    moment = to_datetime(value)
+    if moment is None:
+        problems.add(f"{where}.due", "expected a date, unlimited, default or {within: 30d}")
+        return "default", None, None
+    return "due_date", moment, None
+
+
+def _enrollment(value: Any, where: str, problems: _Problems) -> EnrollmentSpec:
+    data = _mapping(value, where, problems, "user")
+    kinds = [k for k in ("course", "learning_path") if k in data]
+    if len(kinds) != 1:
+        problems.add(where, "needs exactly one of `course` or `learning_path`")
+    kind = kinds[0] if kinds else "course"
+    due_type, due_date, period = _due(data.get("due"), where, problems)
+    progress, score = data.get("progress"), data.get("score")
+    return EnrollmentSpec(
+        user=str(data["user"]),
+        item=str(data.get(kind, "")),
+        kind=kind,
+        status=_choice(data.get("status", "not_started"), COMPLETION_STATUSES, f"{where}.status", problems),
+        progress=None if progress is None else float(progress),
+        origin=_choice(data.get("origin", "admin"), ORIGINS, f"{where}.origin", problems),
+        access=_moment(data, "access", where, problems),
+        due_type=due_type,
+        due_date=due_date,
+        due_period_hours=period,
+        lock_after_due=bool(data.get("lock_after_due", False)),
+        completed=_moment(data, "completed", where, problems),
+        score=None if score is None else float(score),
+    )
+
+
+def _generate(value: Any, problems: _Problems) -> GenerateSpec | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.add("generate", "expected a mapping")
+        return None
+    known = set(GenerateSpec.__dataclass_fields__)
+    for key in sorted(set(value) - known):
+        problems.add(f"generate.{key}", f"unknown key (expected one of {', '.join(sorted(known))})")
+    numbers = {k: v for k, v in value.items() if k in known}
+    for key, number in numbers.items():
+        if not isinstance(number, int) or number < 0:
+            problems.add(f"generate.{key}", "expected a whole number ≥ 0")
+            return None
+    return GenerateSpec(**numbers)
+
+
+def check_references(org: OrgSpec, problems: _Problems) -> None:
+    """Every name an entry refers to exists and every entity's name is unique."""
+    paths = department_paths(org.departments)
+    _unique("departments", paths, problems)
+    _unique("groups", list(org.groups), problems)
+    _unique("users", [u.login.lower() for u in org.users], problems)
+    titles = [c.title for c in org.courses] + [p.title for p in org.learning_paths]
+    _unique("courses and learning_paths", titles, problems)
+    known_paths, groups = set(paths), set(org.groups)
+    courses, lps = {c.title for c in org.courses}, {p.title for p in org.learning_paths}
+    for n, user in enumerate(org.users):
+        for path in (user.department, *user.manages):
+            if path is not None and path not in known_paths:
+                problems.add(f"users[{n}]", f"unknown department {path!r}")
+        for group in set(user.groups) - groups:
+            problems.add(f"users[{n}].groups", f"unknown group {group!r}")
+    for n, lp in enumerate(org.learning_paths):
+        for title in set(lp.courses) - courses:
+            problems.add(f"learning_paths[{n}].courses", f"unknown course {title!r}")
+    logins = {u.login.lower() for u in org.users}
+    for n, enrollment in enumerate(org.enrollments):
+        if enrollment.user.lower() not in logins:
+            problems.add(f"enrollments[{n}].user", f"unknown user {enrollment.user!r}")
+        if enrollment.item not in (courses if enrollment.kind == "course" else lps):
+            problems.add(
+                f"enrollments[{n}].{enrollment.kind}", f"unknown {enrollment.kind} {enrollment.item!r}"
+            )
+
+
+def _unique(what: str, names: list[str], problems: _Problems) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            problems.add(what, f"{name!r} appears more than once")
+        seen.add(name)
+
+
+# --- writing --------------------------------------------------------------------------------------------
+
+
+def dump_org_yaml(org: OrgSpec) -> str:
+    """The organisation as an organisation file (entries in flow style, one per line)."""
+    data: dict[str, Any] = {}
+    if org.departments:
+        data["departments"] = [_department_data(d) for d in org.departments]
+    if org.groups:
+        data["groups"] = list(org.groups)
+    if org.users:
+        data["users"] = [_user_data(u) for u in org.users]
+    if org.courses:
+        data["courses"] = [_item_data(c.title, c.code, c.default_due_days, None) for c in org.courses]
+    if org.learning_paths:
+        data["learning_paths"] = [
+            _item_data(p.title, p.code, p.default_due_days, list(p.courses)) for p in org.learning_paths
+        ]
+    if org.enrollments:
+        data["enrollments"] = [_enrollment_data(e) for e in org.enrollments]
+    if org.generate is not None:
+        data["generate"] = dict(vars(org.generate))
+    text: str = yaml.dump(data, Dumper=_DUMPER, sort_keys=False, default_flow_style=None, width=200)
+    return text
+
+
+def _department_data(d: DepartmentSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": d.name}
+    if d.children:
+        data["children"] = [_department_data(c) for c in d.children]
+    return data
+
+
+def _user_data(u: UserSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {"login": u.login, "first_name": u.first_name, "last_name": u.last_name}
+    if u.email and u.email != u.login:
+        data["email"] = u.email
+    optional = {"department": u.department, "job_title": u.job_title or None}
+    data.update({k: v for k, v in optional.items() if v is not None})
+    if u.groups:
+        data["groups"] = list(u.groups)
+    data["status"] = u.status
+    if u.role != "learner":
+        data["role"] = u.role
+    if u.manages:
+        data["manages"] = list(u.manages)
+    return data
+
+
+def _item_data(title: str, code: str, days: int | None, courses: list[str] | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"title": title}
+    if code:
+        data["code"] = code
+    if days is not None:
+        data["default_due_days"] = days
+    if courses is not None:
+        data["courses"] = courses
+    return data
+
+
+def _date_value(moment: dt.datetime) -> dt.date | str:
+    if moment.time() == dt.time(0) and moment.utcoffset() == dt.timedelta(0):
+        return moment.date()
+    return moment.isoformat()
+
+
+def _implied_progress(status: str) -> float:
+    return 100.0 if status in FINISHED_STATUSES else 0.0 if status == "not_started" else -1.0
+
+
+def _enrollment_data(e: EnrollmentSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {"user": e.user, e.kind: e.item, "status": e.status}
+    if e.progress is not None and e.progress != _implied_progress(e.status):
+        data["progress"] = int(e.progress) if e.progress == int(e.progress) else e.progress
+    if e.origin != "admin":
+        data["origin"] = e.origin
+    if e.access is not None:
+        data["access"] = _date_value(e.access)
+    if e.due_type == "due_date" and e.due_date is not None:
+        data["due"] = _date_value(e.due_date)
+    elif e.due_type == "due_period" and e.due_period_hours is not None:
+        data["due"] = {"within": f"{e.due_period_hours}h"}
+    elif e.due_type == "unlimited":
+        data["due"] = "unlimited"
+    if e.lock_after_due:
+        data["lock_after_due"] = True
+    if e.completed is not None:
+        data["completed"] = _date_value(e.completed)
+    if e.score is not None:
+        data["score"] = e.score
+    return data
