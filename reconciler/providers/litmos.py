@@ -54,12 +54,20 @@ class LitmosProvider:
     kind = ProviderKind.LITMOS
 
     def __init__(
-        self, config: ProviderConfig, api: LitmosApi, *, strategy: ReadStrategy | None = None
+        self,
+        config: ProviderConfig,
+        api: LitmosApi,
+        *,
+        strategy: ReadStrategy | None = None,
+        verify_adds: bool = True,
     ) -> None:
         self.name = config.name
         self.config = config
         self.api = api
         self.strategy = strategy  # None: choose per read; set to force one (tests, benchmarks)
+        # read each user's items back after assigning (one call more per assign call); a caller that
+        # confirms all writes in one bulk read afterwards may switch this off to halve the write calls
+        self.verify_adds = verify_adds
         self.read_plan: ReadPlan | None = None
 
     @property
@@ -95,12 +103,12 @@ class LitmosProvider:
         return plan_read(count, managed, len(directory.users), self.strategy)
 
     def batches(self, actions: Sequence[Action]) -> list[WriteBatch]:
-        """One assign call per user, item kind and notify setting; one call per removal; plus read-backs."""
-        return plan_batches(actions)
+        """One assign call (plus read-back) per user, item kind and notify setting; one call per removal."""
+        return plan_batches(actions, verify=self.verify_adds)
 
     def write(self, batch: WriteBatch) -> list[Outcome]:
         """Perform one batch; per-action refusals and silently dropped ids become FAILED outcomes."""
-        return write_batch(self.api, batch)
+        return write_batch(self.api, batch, verify=self.verify_adds)
 
     def close(self) -> None:
         """Nothing to release: the run owns the HTTP client."""

@@ -1,7 +1,8 @@
-"""Writing to Litmos: assign a user's new items in one call, remove one assignment per call, read back.
+"""Writing to Litmos: assign a user's new items in one call, remove one assignment per call.
 
 Litmos answers 201 to an assignment even when it ignores an id (unknown, inactive, already assigned), so
-every batch ends by reading the user's items back; an action the vendor dropped is reported as failed.
+an assign call is followed by reading the user's items back (unless `verify` is off, e.g. when the caller
+confirms in bulk itself); an action the vendor dropped is reported as failed, with the likely reason.
 """
 
 from __future__ import annotations
@@ -37,13 +38,12 @@ def _batch_key(action: Action) -> BatchKey:
     if action.kind is ActionKind.ADD:
         # notify and silent adds need separate calls: `sendmessage` applies to the whole call
         return (action.kind, action.user_id, action.item_kind, action.notify, "")
-    if action.kind is ActionKind.REMOVE:
-        return (action.kind, action.user_id, action.item_kind, True, "")
+    # removals are one call each; updates are refused without a call
     return (action.kind, action.user_id, action.item_kind, True, action.item_id)
 
 
-def plan_batches(actions: Sequence[Action]) -> list[WriteBatch]:
-    """Group actions into Litmos calls, in first-seen order; `calls` includes the read-back."""
+def plan_batches(actions: Sequence[Action], *, verify: bool = True) -> list[WriteBatch]:
+    """Group actions into Litmos calls, in first-seen order; an add's `calls` include its read-back."""
     grouped: dict[BatchKey, list[Action]] = {}
     for action in actions:
         grouped.setdefault(_batch_key(action), []).append(action)
@@ -52,11 +52,9 @@ def plan_batches(actions: Sequence[Action]) -> list[WriteBatch]:
         if kind is ActionKind.ADD:
             for start in range(0, len(group), MAX_ITEMS_PER_ASSIGN):
                 chunk = tuple(group[start : start + MAX_ITEMS_PER_ASSIGN])
-                batches.append(WriteBatch(kind, chunk, calls=2))
-        elif kind is ActionKind.REMOVE:
-            batches.append(WriteBatch(kind, tuple(group), calls=len(group) + 1))
+                batches.append(WriteBatch(kind, chunk, calls=2 if verify else 1))
         else:
-            batches.append(WriteBatch(kind, tuple(group), calls=0))
+            batches.append(WriteBatch(kind, tuple(group), calls=1 if kind is ActionKind.REMOVE else 0))
     return batches
 
 
@@ -67,14 +65,14 @@ def read_back(api: LitmosApi, user_id: str, kind: ItemKind) -> set[str]:
     return {as_text(r.get("Id")) for r in rows}
 
 
-def write_batch(api: LitmosApi, batch: WriteBatch) -> list[Outcome]:
-    """Perform one batch from `plan_batches`; one outcome per action."""
+def write_batch(api: LitmosApi, batch: WriteBatch, *, verify: bool = True) -> list[Outcome]:
+    """Perform one batch from `plan_batches`; one outcome per action. `verify`: read adds back."""
     if not batch.actions:
         return []
     if batch.kind is ActionKind.ADD:
-        return _assign(api, batch.actions)
+        return _assign(api, batch.actions, verify=verify)
     if batch.kind is ActionKind.REMOVE:
-        return _remove(api, batch.actions)
+        return [_remove(api, a) for a in batch.actions]
     return [Outcome(a.id, OutcomeStatus.FAILED, UNSUPPORTED_UPDATE) for a in batch.actions]
 
 
@@ -83,7 +81,7 @@ def _refusal(response: httpx.Response, api: LitmosApi) -> str:
     return f"Litmos refused it (HTTP {response.status_code}{': ' + text if text else ''})"
 
 
-def _assign(api: LitmosApi, actions: tuple[Action, ...]) -> list[Outcome]:
+def _assign(api: LitmosApi, actions: tuple[Action, ...], *, verify: bool) -> list[Outcome]:
     first = actions[0]
     collection = _collection(first.item_kind)
     call = f"POST /users/{{id}}/{collection}"
@@ -99,11 +97,15 @@ def _assign(api: LitmosApi, actions: tuple[Action, ...]) -> list[Outcome]:
             idempotent=False,
         )
     except WriteOutcomeUnknown as lost:
+        if not verify:
+            return [Outcome(a.id, OutcomeStatus.UNKNOWN, lost.message) for a in actions]
         return _settle(api, actions, sent=f"{lost.message}; ")
     if response.status_code >= 500:
         raise api.raise_unexpected(response, call=call)
     if response.status_code >= 400:
         return [Outcome(a.id, OutcomeStatus.FAILED, _refusal(response, api)) for a in actions]
+    if not verify:
+        return [Outcome(a.id, OutcomeStatus.DONE) for a in actions]
     return _settle(api, actions, sent="")
 
 
@@ -129,28 +131,19 @@ def _settle(api: LitmosApi, actions: Sequence[Action], *, sent: str) -> list[Out
     return outcomes
 
 
-def _remove(api: LitmosApi, actions: tuple[Action, ...]) -> list[Outcome]:
-    first = actions[0]
-    collection = _collection(first.item_kind)
+def _remove(api: LitmosApi, action: Action) -> Outcome:
+    """One `DELETE`; no read-back: Litmos does not silently ignore removals, and apply confirms anyway."""
+    collection = _collection(action.item_kind)
     call = f"DELETE /users/{{id}}/{collection}/{{id}}"
-    answered: dict[str, Outcome] = {}
-    for action in actions:
-        path = f"/users/{segment(action.user_id)}/{collection}/{segment(action.item_id)}"
-        # DELETE is idempotent: the shared client may safely resend it after a lost connection
-        response = api.send("DELETE", path, call=call, idempotent=True)
-        if response.status_code == 404:
-            # inferred: Litmos answers 404 when the user does not have the item (nothing to remove)
-            answered[action.id] = Outcome(action.id, OutcomeStatus.ALREADY, "not assigned in Litmos")
-        elif response.status_code >= 500:
-            raise api.raise_unexpected(response, call=call)
-        elif response.status_code >= 400:
-            answered[action.id] = Outcome(action.id, OutcomeStatus.FAILED, _refusal(response, api))
-    pending = [a for a in actions if a.id not in answered]
-    present = read_back(api, first.user_id, first.item_kind) if pending else set()
-    for action in pending:
-        if action.item_id in present:
-            detail = f"Litmos accepted the removal but {action.user_login} still has {action.item_title!r}"
-            answered[action.id] = Outcome(action.id, OutcomeStatus.FAILED, detail)
-        else:
-            answered[action.id] = Outcome(action.id, OutcomeStatus.DONE)
-    return [answered[a.id] for a in actions]
+    path = f"/users/{segment(action.user_id)}/{collection}/{segment(action.item_id)}"
+    # DELETE is idempotent: the shared client may safely resend it after a lost connection
+    response = api.send("DELETE", path, call=call, idempotent=True)
+    if response.status_code == 404:
+        # inferred: Litmos answers 404 when the user does not have the item (nothing to remove)
+        return Outcome(action.id, OutcomeStatus.ALREADY, "not assigned in Litmos")
+    if response.status_code >= 500:
+        raise api.raise_unexpected(response, call=call)
+    if response.status_code >= 400:
+        return Outcome(action.id, OutcomeStatus.FAILED, _refusal(response, api))
+    # 200 for courses, 201 for learning paths (sic, as documented)
+    return Outcome(action.id, OutcomeStatus.DONE)

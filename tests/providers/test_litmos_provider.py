@@ -324,9 +324,23 @@ def test_adds_are_one_call_per_user_kind_and_notify_setting() -> None:
         (ActionKind.ADD, ["c3"], 2),
         (ActionKind.ADD, ["lp1"], 2),
         (ActionKind.ADD, ["c1"], 2),
-        (ActionKind.REMOVE, ["c9", "c8"], 3),
+        (ActionKind.REMOVE, ["c9"], 1),
+        (ActionKind.REMOVE, ["c8"], 1),
         (ActionKind.UPDATE, ["c2"], 0),
     ]
+    box.provider.verify_adds = False  # no read-back: one call per assign
+    assert [b.calls for b in box.provider.batches(actions)] == [1, 1, 1, 1, 1, 1, 0]
+
+
+def test_without_verification_an_assign_is_one_call_and_reported_done() -> None:
+    box = sandbox()
+    box.provider.verify_adds = False
+    directory = box.directory()
+    ann, course = by_login(directory)["ann@acme.example"], by_title(directory)["Anti-Bribery"]
+    box.recorder.requests.clear()
+    [batch] = box.provider.batches([add(ann, course)])
+    assert [o.status for o in box.provider.write(batch)] == [OutcomeStatus.DONE]
+    assert [r.method for r in box.recorder.requests] == ["POST"]
 
 
 def test_enroll_and_remove_round_trip_including_learning_paths() -> None:
