@@ -1,7 +1,8 @@
 """What the text and Markdown renderers share: grouping, wording of actions, and per-department summaries.
 
-Grouping rule (both renderers): an action is listed once, under the policy of its first `Source` (the diff
-puts the policy whose terms won first); when other policies want it too, the line says `(also: a, b)`.
+Grouping rule (both renderers): an action is listed once, under the policy of its first `Source` (diff sorts
+sources, so that is the first policy by name); when other policies want it too, the line says `(also: a, b)`,
+so a reviewer of either policy sees it. Removals name every pruning policy instead (`pruned by a, b`).
 Within a policy, items are ordered by title; within an item, adds, then updates, then removals, by login.
 Every string that came from a manifest or the LMS goes through `clean`, so a login cannot carry terminal
 escapes, line breaks or bidi overrides into a review.
@@ -353,9 +354,12 @@ def options_phrase(plan: Plan) -> str:
     return " ".join(flags)
 
 
-def guard_phrase(plan: Plan) -> str:
-    """`max_removals: ok 1/25; max_removal_share: ok 1%/10%`; empty when no guard ran."""
-    return "; ".join(f"{clean(name)}: {clean(plan.guard[name])}" for name in sorted(plan.guard))
+def guard_states(plan: Plan) -> list[tuple[str, str, bool]]:
+    """(guard name, state as `safety.check_guards` wrote it, tripped?) in name order."""
+    return [
+        (clean(name), clean(plan.guard[name]), plan.guard[name].startswith("tripped"))
+        for name in sorted(plan.guard)
+    ]
 
 
 def provider_heading(p: ProviderPlan) -> str:

@@ -26,7 +26,7 @@ from reconciler.render.describe import (
     counts_phrase,
     effort_sentence,
     group_actions,
-    guard_phrase,
+    guard_states,
     issue_text,
     number,
     options_phrase,
@@ -140,9 +140,7 @@ def _callouts(plan: Plan) -> list[str]:
         out.append(f"**Options:** {md_text(clean(options, limit=1_000))}")
     summary = total(plan)
     if summary.remove:
-        policies = sorted(
-            {a.sources[0].policy for a in plan.actions if a.kind is ActionKind.REMOVE and a.sources}
-        )
+        policies = sorted({s.policy for a in plan.actions if a.kind is ActionKind.REMOVE for s in a.sources})
         by = f" (pruned by {', '.join(md_text(p) for p in policies[:10])})" if policies else ""
         out.append(
             f"⚠️ **{number(summary.remove, 'removal')}**{by}: these enrollments disappear from the LMS."
@@ -303,9 +301,13 @@ def _identity_block(p: ProviderPlan, level: Detail, prefix: str) -> str:
 def _footer(ctx: _Context) -> str:
     plan, summary = ctx.plan, total(ctx.plan)
     lines = []
-    guards = guard_phrase(plan)
+    guards = guard_states(plan)[:20]
     if guards:
-        lines.append(f"**Guards:** {md_text(clean(guards, limit=1_000))}")
+        marks = [
+            f"- {'⛔' if tripped else '✅'} {md_text(name)}: {md_text(state)}"
+            for name, state, tripped in guards
+        ]
+        lines.append("**Guards**\n" + "\n".join(marks))
     if plan.has_changes:
         lines.append(effort_sentence(summary))
         lines.append(scope_sentence(summary))

@@ -20,7 +20,7 @@ from reconciler.render.describe import (
     counts_phrase,
     effort_sentence,
     group_actions,
-    guard_phrase,
+    guard_states,
     issue_text,
     number,
     options_phrase,
@@ -165,9 +165,12 @@ def _warnings_section(p: ProviderPlan, paint: _Painter) -> list[str]:
 
 def _footer(plan: Plan, paint: _Painter, *, summarised: bool) -> list[str]:
     out = []
-    guards = guard_phrase(plan)
+    guards = guard_states(plan)
     if guards:
-        out.append(f"Guards: {guards}")
+        out.append("Guards")
+        width = max(len(name) for name, _, _ in guards)
+        for name, state, tripped in guards:
+            out.append(f"  {name:<{width}}  " + (paint(RED, state) if tripped else state))
     options = options_phrase(plan)
     if options:
         out.append(f"Options: {options}")

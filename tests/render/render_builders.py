@@ -31,6 +31,12 @@ BRIBERY = "Anti-Bribery"
 ONBOARDING = "Onboarding"
 
 
+GUARDS_OK = {
+    "max_removals": "ok: 1 removals, limit 25",
+    "max_removal_share": "ok: 1 of 45 managed enrollments (2.2%), limit 10.0%",
+}
+
+
 def item_id(title: str) -> str:
     return "c-" + title.lower().replace(" ", "-")
 
@@ -215,7 +221,7 @@ def plan(
         manifest_digest=DIGEST,
         providers=providers,
         options=options or RunOptions(),
-        guard=guard if guard is not None else {"max_removals": "ok 1/25", "max_removal_share": "ok 1.0%/10%"},
+        guard=guard if guard is not None else GUARDS_OK,
     )
 
 
@@ -260,7 +266,9 @@ def small_mixed_plan() -> Plan:
 
 def empty_plan() -> Plan:
     """Nothing to do: the LMS already matches."""
-    return plan(provider_plan(unchanged=42, untouched=1200), guard={"max_removals": "ok 0/25"})
+    return plan(
+        provider_plan(unchanged=42, untouched=1200), guard={"max_removals": "ok: 0 removals, limit 25"}
+    )
 
 
 def kept_identity_plan() -> Plan:
