@@ -12,7 +12,7 @@ from reconciler.errors import Diagnostic
 from reconciler.model import Assignment, Capabilities, DueKind, ItemKind, Policy, ProviderKind
 
 VENDOR_NAMES = {ProviderKind.ISPRING: "iSpring Learn", ProviderKind.LITMOS: "Litmos"}
-DUE_FIX = "remove `due` (or write `due: default`) and set the due date in the item's own settings in the LMS"
+DUE_FIX = "remove `due` (or write `due: default`) and set the due date in the item's own settings in {lms}"
 
 
 def check_capabilities(
@@ -31,9 +31,11 @@ def check_capabilities(
         if provider is None:
             continue
         caps = providers_capabilities[provider]
-        vendor = _vendor(provider, (kinds or {}).get(provider))
+        kind = (kinds or {}).get(provider)
+        vendor = f"provider {provider!r} ({VENDOR_NAMES[kind]})" if kind else f"provider {provider!r}"
+        lms = VENDOR_NAMES[kind] if kind else "the LMS"
         for index, assignment in enumerate(policy.assign):
-            for key, limit, fix in _refusals(assignment, caps):
+            for key, limit, fix in _refusals(assignment, caps, lms):
                 found.append(
                     Diagnostic(
                         assignment.position,
@@ -51,11 +53,7 @@ def _provider_of(policy: Policy, providers: Mapping[str, Capabilities]) -> str |
     return next(iter(providers)) if len(providers) == 1 else None
 
 
-def _vendor(provider: str, kind: ProviderKind | None) -> str:
-    return f"provider {provider!r} ({VENDOR_NAMES[kind]})" if kind else f"provider {provider!r}"
-
-
-def _refusals(assignment: Assignment, caps: Capabilities) -> Iterator[tuple[str, str, str]]:
+def _refusals(assignment: Assignment, caps: Capabilities, lms: str) -> Iterator[tuple[str, str, str]]:
     """(key suffix, what the vendor cannot do, how to fix it) for each unsupported part of an assignment."""
     item = assignment.item
     if item.kind not in caps.item_kinds:
@@ -65,7 +63,7 @@ def _refusals(assignment: Assignment, caps: Capabilities) -> Iterator[tuple[str,
     terms = assignment.terms
     due = terms.due
     if due.kind is not DueKind.DEFAULT and not caps.due_dates:
-        yield ".due", f"cannot set a due date per assignment (asked for due: {due})", DUE_FIX
+        yield ".due", f"cannot set a due date per assignment (asked for due: {due})", DUE_FIX.format(lms=lms)
     if terms.lock_after_due and not caps.lock_after_due:
         yield ".lock_after_due", "cannot lock an item after its due date", "remove `lock_after_due`"
     if terms.access is not None and not caps.access_dates:
