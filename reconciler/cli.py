@@ -131,11 +131,17 @@ def _count(n: int, singular: str, plural: str = "") -> str:
 
 @main.command()
 @click.option("--offline", is_flag=True, help="Check manifests only; do not contact any LMS.")
+@click.option("--strict", is_flag=True, help="Unknown or non-enrollable users are errors too.")
 @pass_app
-def validate(app: AppContext, offline: bool) -> None:
+def validate(app: AppContext, offline: bool, strict: bool) -> None:
     """Check that manifests parse and match the schema; report every problem."""
     config, policies = validate_offline(app.root)
-    # Hook for the engine: when not `offline`, resolve names against each provider's directory here.
+    if not offline:
+        import os
+
+        from reconciler.workspace import validate_online
+
+        validate_online(app.root, os.environ, strict=strict)
     click.echo(summary_line(config, policies))
 
 
@@ -149,3 +155,8 @@ def schema(name: str) -> None:
     from reconciler.manifest_schema import schema_text
 
     click.echo(schema_text(name), nl=False)
+
+
+from reconciler.cli_plan import register  # noqa: E402  (after `main` exists: the engine adds its commands)
+
+register(main)
