@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.sandbox import litmos_reads as reads
 from reconciler.sandbox import litmos_writes as writes
+from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.litmos_http import (
     LitmosError,
     LitmosRequest,
@@ -152,11 +153,24 @@ class _Throttled(LitmosError):
 
 def make_litmos_app(
     store: Store,
-    faults: object | None = None,
+    faults: Faults | None = None,
     clock: Clock | None = None,
     *,
     api_keys: Collection[str] = DEFAULT_API_KEYS,
     rate_limit: RateLimit | None = None,
 ) -> WSGIApp:
-    """The Litmos `/v1.svc` emulator as a WSGI app over `store`."""
-    return LitmosApp(store, clock or _utc_now, api_keys, rate_limit or RateLimit())
+    """The Litmos `/v1.svc` emulator as a WSGI app over `store`.
+
+    The per-key rate limit is the app's own (`rate_limit`, else the switches in `faults`, else 100 per
+    minute with 503); the other fault switches are applied around the app by `serve.build_app`.
+    """
+    if rate_limit is None:
+        rate_limit = _rate_limit_from(faults)
+    return LitmosApp(store, clock or _utc_now, api_keys, rate_limit)
+
+
+def _rate_limit_from(faults: Faults | None) -> RateLimit:
+    if faults is None:
+        return RateLimit()
+    per_minute = faults.rate_limit_per_minute or RateLimit().requests_per_minute
+    return RateLimit(per_minute, faults.rate_limit_status)

@@ -6,6 +6,8 @@ import httpx
 import pytest
 from litmos_org import KEY, FakeClock, acme, client, params, xml
 
+from reconciler.sandbox.faults import Faults
+from reconciler.sandbox.litmos import make_litmos_app
 from reconciler.sandbox.litmos_limits import RateLimit
 from reconciler.sandbox.store import Store
 
@@ -125,3 +127,11 @@ def test_every_request_is_logged_with_its_route_and_status(store: Store) -> None
     ]
     assert all(e.path.startswith("/v1.svc/") for e in log)
     assert all(KEY not in e.client and KEY not in e.detail for e in log)
+
+
+def test_fault_switches_given_directly_set_the_limit(store: Store) -> None:
+    clock = FakeClock()
+    app = make_litmos_app(store, Faults(rate_limit_per_minute=1, rate_limit_status=429), clock)
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://x/v1.svc") as api:
+        assert api.get("/courses", params=params(), headers={"apikey": KEY}).status_code == 200
+        assert api.get("/courses", params=params(), headers={"apikey": KEY}).status_code == 429
