@@ -155,6 +155,8 @@ def _describe(value: Any) -> str:
         return "a string"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, bytes):
+        return "binary data (!!binary)"
     return "a mapping"
 
 

@@ -9,6 +9,8 @@ Dates stay text (`"2026-12-31"`) so the schema, not the YAML resolver, decides w
 
 from __future__ import annotations
 
+import codecs
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from reconciler.errors import Diagnostic, ManifestError, Position
 MAX_FILE_BYTES = 1024 * 1024
 MAX_ALIASES = 100  # per document; real manifests use a handful
 MAX_NODES = 100_000  # per document after expanding aliases; stops "billion laughs" early
+MAX_DEPTH = 64  # nesting of lists and mappings; PyYAML's composer recurses, and manifests nest ~6 deep
 
 KeyPath = tuple[str | int, ...]
 
@@ -102,6 +105,8 @@ def _fail(display: str, line: int, message: str, hint: str = "") -> NoReturn:
 
 
 def _decode(raw: bytes, display: str) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        _fail(display, 1, "file is UTF-16 encoded", "save the file as UTF-8")
     nul = raw.find(b"\0")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
@@ -123,33 +128,42 @@ def _tab_indents(text: str, display: str) -> Iterator[Diagnostic]:
             )
 
 
-class _LimitedLoader(yaml.SafeLoader):
-    """SafeLoader whose composer counts aliases, so a bomb is refused before it is expanded."""
+class _Refused(Exception):
+    """A limit was hit; carries the one diagnostic that explains it."""
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, position: Position, message: str, hint: str = "", key_path: str = "") -> None:
+        super().__init__(message)
+        self.diagnostic = Diagnostic(position, key_path, message, hint)
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer counts aliases and nesting, so a bomb is refused before it is expanded."""
+
+    def __init__(self, stream: str, display: str) -> None:
         super().__init__(stream)
+        self.display = display
         self.alias_count = 0
+        self.depth = 0
 
     def compose_document(self) -> Node | None:
         self.alias_count = 0
         return super().compose_document()
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
-                event = self.peek_event()  # type: ignore[no-untyped-call]
-                raise _Refused(event.start_mark, f"more than {MAX_ALIASES} aliases in one document")
-        return super().compose_node(parent, index)
-
-
-class _Refused(Exception):
-    def __init__(self, mark: Any, message: str, hint: str = "", key_path: str = "") -> None:
-        super().__init__(message)
-        self.mark = mark
-        self.message = message
-        self.hint = hint
-        self.key_path = key_path
+                where = _mark_position(self.display, event.start_mark)
+                raise _Refused(where, f"more than {MAX_ALIASES} aliases in one document")
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                where = _mark_position(self.display, event.start_mark)
+                raise _Refused(where, f"lists and mappings nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _mark_position(display: str, mark: Any) -> Position:
@@ -160,7 +174,7 @@ def _mark_position(display: str, mark: Any) -> Position:
 
 def _compose_all(text: str, display: str) -> Iterator[YamlDocument]:
     try:
-        loader = _LimitedLoader(text)
+        loader = _LimitedLoader(text, display)
     except yaml.reader.ReaderError as error:  # control characters: PyYAML checks the whole text up front
         line = text.count("\n", 0, error.position) + 1
         code = error.character if isinstance(error.character, int) else 0
@@ -185,9 +199,7 @@ def _compose_all(text: str, display: str) -> Iterator[YamlDocument]:
             hint = f"{error.context}{where}"
         raise ManifestError([Diagnostic(position, "", message, hint)]) from None
     except _Refused as refused:
-        mark = refused.mark
-        position = mark if isinstance(mark, Position) else _mark_position(display, mark)
-        raise ManifestError([Diagnostic(position, refused.key_path, refused.message, refused.hint)]) from None
+        raise ManifestError([refused.diagnostic]) from None
     finally:
         loader.dispose()
 
@@ -221,7 +233,7 @@ class _Converter:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             # point at the top-level key being expanded: the aliased node itself may sit anywhere
-            where = self.keys.get(path[:1]) or _mark_position(self.display, node.start_mark)
+            where = self.keys.get(path[:1]) or self.position(node)
             message = f"document expands to more than {MAX_NODES} values"
             raise _Refused(
                 where, message, "aliases nested too deep: a 'billion laughs' file?", format_key_path(path[:1])
@@ -230,7 +242,7 @@ class _Converter:
         if isinstance(node, ScalarNode):
             return self.scalar(node)
         if id(node) in self.active:
-            raise _Refused(node.start_mark, "recursive alias: a value contains itself")
+            raise _Refused(self.position(node), "recursive alias: a value contains itself")
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -244,10 +256,17 @@ class _Converter:
         self.keys.setdefault(path, _mark_position(self.display, child.start_mark))
         return self.convert(child, path)
 
+    def position(self, node: Node) -> Position:
+        return _mark_position(self.display, node.start_mark)
+
     def scalar(self, node: ScalarNode) -> Any:
         if node.tag == _TIMESTAMP_TAG:
             return node.value  # dates stay text; the schema checks their form
-        return self.constructor.construct_object(node, deep=True)
+        value = self.constructor.construct_object(node, deep=True)
+        if isinstance(value, float) and not math.isfinite(value):
+            # JSON has no .nan or .inf, and a NaN slips through every range check of the schema
+            raise _Refused(self.position(node), f"{node.value!r} is not a usable number")
+        return value
 
     def mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -267,7 +286,7 @@ class _Converter:
             self.keys.setdefault((*path, key), position)
             result[key] = self.convert(value_node, (*path, key))
         for source in merged:  # merge keys (`<<: *base`): explicit keys win
-            for key, value in self.mapping(source, path).items():
+            for key, value in self.convert(source, path).items():
                 result.setdefault(key, value)
         return result
 
@@ -275,10 +294,12 @@ class _Converter:
         sources = node.value if isinstance(node, SequenceNode) else [node]
         for source in sources:
             if not isinstance(source, MappingNode):
-                raise _Refused(source.start_mark, "a merge key (<<) takes a mapping or a list of mappings")
+                raise _Refused(
+                    self.position(source), "a merge key (<<) takes a mapping or a list of mappings"
+                )
         return list(sources)
 
     def key(self, node: Node) -> str:
         if not isinstance(node, ScalarNode):
-            raise _Refused(node.start_mark, "a key must be plain text, not a list or mapping")
+            raise _Refused(self.position(node), "a key must be plain text, not a list or mapping")
         return str(node.value)
