@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from reconciler.errors import AuthError, ProviderError
+from reconciler.errors import AuthError
 from reconciler.providers.http import VendorClient
 from reconciler.providers.litmos_parse import Record, as_text, records_from_body
 
@@ -111,16 +111,6 @@ class LitmosApi:
             if len(page) < PAGE_LIMIT or not fresh:
                 return rows
             start += PAGE_LIMIT
-
-    def raise_unexpected(self, response: httpx.Response, *, call: str) -> ProviderError:
-        """The error for a write answer that is neither success nor a per-action refusal."""
-        return self.vendor.error(
-            ProviderError,
-            self.vendor.redactor.bytes(response.content, limit=300) or response.reason_phrase,
-            call=call,
-            status=response.status_code,
-            retryable=response.status_code >= 500,
-        )
 
 
 class Progress:

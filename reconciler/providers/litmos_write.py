@@ -97,38 +97,40 @@ def _assign(api: LitmosApi, actions: tuple[Action, ...], *, verify: bool) -> lis
             idempotent=False,
         )
     except WriteOutcomeUnknown as lost:
+        # a 5xx or a connection lost after sending: the assignment may or may not have been made
         if not verify:
             return [Outcome(a.id, OutcomeStatus.UNKNOWN, lost.message) for a in actions]
-        return _settle(api, actions, sent=f"{lost.message}; ")
-    if response.status_code >= 500:
-        raise api.raise_unexpected(response, call=call)
+        return _settle(api, actions, lost=lost.message)
+    # the shared client returns 5xx answers to writes only as WriteOutcomeUnknown
     if response.status_code >= 400:
         return [Outcome(a.id, OutcomeStatus.FAILED, _refusal(response, api)) for a in actions]
     if not verify:
         return [Outcome(a.id, OutcomeStatus.DONE) for a in actions]
-    return _settle(api, actions, sent="")
+    return _settle(api, actions)
 
 
-def _settle(api: LitmosApi, actions: Sequence[Action], *, sent: str) -> list[Outcome]:
-    """Outcomes of adds from a read-back: present is done, absent was silently dropped by Litmos."""
+def _settle(api: LitmosApi, actions: Sequence[Action], *, lost: str = "") -> list[Outcome]:
+    """Outcomes of adds from a read-back: present is done; absent was dropped by Litmos, or never arrived."""
     first = actions[0]
     try:
         present = read_back(api, first.user_id, first.item_kind)
     except ProviderError as error:
-        # the assignment call went through; only its effect is unknown, so apply must read back itself
-        detail = f"{sent}assigned, but reading back failed: {error}"
+        # only the effect of the assign call is unknown now: apply resolves it by reading back itself
+        detail = f"{lost or 'assigned'}; reading back failed: {error}"
         return [Outcome(a.id, OutcomeStatus.UNKNOWN, detail) for a in actions]
-    outcomes = []
-    for action in actions:
-        if action.item_id in present:
-            outcomes.append(Outcome(action.id, OutcomeStatus.DONE))
-        else:
-            detail = (
-                f"{sent}Litmos accepted the call but {action.user_login} does not have "
-                f"{action.item_title!r} afterwards (unknown or inactive {action.item_kind.value} id?)"
-            )
-            outcomes.append(Outcome(action.id, OutcomeStatus.FAILED, detail))
-    return outcomes
+    return [_settled(action, action.item_id in present, lost) for action in actions]
+
+
+def _settled(action: Action, present: bool, lost: str) -> Outcome:
+    if present:
+        return Outcome(action.id, OutcomeStatus.DONE, "confirmed by reading back" if lost else "")
+    if lost:
+        return Outcome(action.id, OutcomeStatus.FAILED, f"{lost}; reading back shows it was not made")
+    detail = (
+        f"Litmos accepted the call but {action.user_login} does not have {action.item_title!r} "
+        f"afterwards (unknown or inactive {action.item_kind.value} id?)"
+    )
+    return Outcome(action.id, OutcomeStatus.FAILED, detail)
 
 
 def _remove(api: LitmosApi, action: Action) -> Outcome:
@@ -141,8 +143,6 @@ def _remove(api: LitmosApi, action: Action) -> Outcome:
     if response.status_code == 404:
         # inferred: Litmos answers 404 when the user does not have the item (nothing to remove)
         return Outcome(action.id, OutcomeStatus.ALREADY, "not assigned in Litmos")
-    if response.status_code >= 500:
-        raise api.raise_unexpected(response, call=call)
     if response.status_code >= 400:
         return Outcome(action.id, OutcomeStatus.FAILED, _refusal(response, api))
     # 200 for courses, 201 for learning paths (sic, as documented)

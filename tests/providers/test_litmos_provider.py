@@ -18,9 +18,11 @@ from reconciler.providers import litmos_api
 from reconciler.providers.base import Credentials, OutcomeStatus
 from reconciler.providers.litmos import LitmosProvider, create
 from reconciler.providers.litmos_read import ReadStrategy, plan_read
+from reconciler.sandbox.faults import Burst, Faults
 from reconciler.sandbox.litmos import DEFAULT_API_KEYS, make_litmos_app
 from reconciler.sandbox.litmos_limits import RateLimit
 from reconciler.sandbox.orgs import parse_org, seed_store
+from reconciler.sandbox.serve import build_app
 from reconciler.sandbox.store import Store
 
 KEY = DEFAULT_API_KEYS[0]
@@ -72,6 +74,15 @@ class FakeClock:
         self.slept.append(seconds)
         self.now += seconds
 
+    def ticking(self, seconds: float) -> Callable[[], float]:
+        """A monotonic clock that moves `seconds` on every reading (a slow vendor)."""
+
+        def read() -> float:
+            self.now += seconds
+            return self.now
+
+        return read
+
     def wall(self) -> dt.datetime:
         return dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=self.now)
 
@@ -110,12 +121,15 @@ def sandbox(
     clock: FakeClock | None = None,
     emulator_limit: int = 100_000,
     client_limit: int | None = 100_000,
+    faults: Faults | None = None,
 ) -> Sandbox:
     store = Store.open(":memory:")
     seed_store(store, parse_org(org))
-    app = make_litmos_app(
-        store, clock=clock.wall if clock else None, rate_limit=RateLimit(requests_per_minute=emulator_limit)
-    )
+    if faults is not None:
+        app = build_app("litmos", store, faults, clock.wall if clock else None)
+    else:
+        limit = RateLimit(requests_per_minute=emulator_limit)
+        app = make_litmos_app(store, clock=clock.wall if clock else None, rate_limit=limit)
     recorder = Recorder(app, rewrite)
     client = httpx.Client(transport=recorder, base_url=BASE_URL)
     config = ProviderConfig(name="academy", kind=ProviderKind.LITMOS, requests_per_minute=client_limit)
@@ -445,3 +459,39 @@ def test_a_client_faster_than_the_server_is_throttled_and_retries_after_the_wait
     refused = [e for e in box.store.request_log() if e.status == 503]
     assert refused  # the emulator said 503 with Retry-After, and every refused call was sent again
     assert len(box.recorder.requests) == 300 + len(refused)
+
+
+# --- faults --------------------------------------------------------------------------------------------
+
+
+def test_an_assign_answered_with_500_is_read_back_and_never_sent_twice() -> None:
+    box = sandbox(faults=Faults(error_rates={"POST /users/*/courses": 1.0}))
+    directory = box.directory()
+    ann, course = by_login(directory)["ann@acme.example"], by_title(directory)["Anti-Bribery"]
+    box.recorder.requests.clear()
+    [outcome] = box.provider.write(box.provider.batches([add(ann, course)])[0])
+    assert outcome.status is OutcomeStatus.FAILED
+    assert "reading back shows it was not made" in outcome.detail
+    assert [r.method for r in box.recorder.requests] == ["POST", "GET"]
+
+
+def test_bursts_of_503_with_retry_after_are_waited_out() -> None:
+    clock = FakeClock()
+    box = sandbox(
+        generated_org(30), clock=clock, faults=Faults(burst=Burst(every=4, length=1, retry_after=7))
+    )
+    directory = box.directory()
+    assert len(directory.users) == 34
+    refused = [e for e in box.store.request_log() if e.status == 503]
+    assert refused and clock.slept.count(7) == len(refused)
+
+
+def test_a_long_read_logs_progress_with_an_eta(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    box = sandbox(generated_org(96), clock=clock)
+    directory = box.directory()
+    box.provider.strategy = ReadStrategy.BULK
+    box.provider.api.clock = clock.ticking(6)
+    with caplog.at_level(logging.INFO, logger="enrollctl.litmos"):
+        box.provider.read_enrollments(directory, frozenset(i.id for i in directory.items))
+    assert "users' enrollments read 50/100, about" in caplog.text
