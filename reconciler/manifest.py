@@ -50,7 +50,7 @@ def load_repository(root: str) -> tuple[Config, tuple[Policy, ...]]:
     config, config_doc = _load_config(base, sink)
     raw = config_doc.data if config_doc is not None and isinstance(config_doc.data, dict) else {}
     providers = raw.get("providers") if isinstance(raw.get("providers"), dict) else None
-    entries = _policy_entries(config, config_doc)
+    entries = _policy_entries(config_doc)
     skip = _non_policy_files(base, raw)
     documents = [
         doc
@@ -124,21 +124,15 @@ def _read(path: Path, display: str, sink: DiagnosticSink) -> tuple[YamlDocument,
 # --- finding Policy files ------------------------------------------------------------------------------
 
 
-def _policy_entries(config: Config | None, document: YamlDocument | None) -> list[tuple[str, Position]]:
-    """`policies:` entries with their positions; from the raw data when the config is broken."""
-    if config is not None and document is not None:
-        return [(entry, document.value_position(("policies", i))) for i, entry in enumerate(config.policies)]
-    raw = (
-        document.data.get("policies", DEFAULT_POLICIES)
-        if document and isinstance(document.data, dict)
-        else None
-    )
-    if raw is None or not isinstance(raw, (list, tuple)):
+def _policy_entries(document: YamlDocument | None) -> list[tuple[str, Position]]:
+    """`policies:` entries with their positions, read even when the rest of enrollctl.yaml is broken."""
+    data = document.data if document is not None and isinstance(document.data, dict) else None
+    entries = data.get("policies", list(DEFAULT_POLICIES)) if data is not None else None
+    if document is None or not isinstance(entries, list):
         return []  # nothing trustworthy to search; the config's own diagnostics say why
-    start = document.start if document else Position(CONFIG_FILE)
     return [
-        (entry, document.value_position(("policies", i)) if document else start)
-        for i, entry in enumerate(raw)
+        (entry, document.value_position(("policies", index)))
+        for index, entry in enumerate(entries)
         if isinstance(entry, str)
     ]
 

@@ -175,7 +175,7 @@ def _plain_message(error: ValidationError) -> str:
         return f"{value!r} has the wrong form"
     if validator == "minItems":
         return "must not be empty" if expected == 1 else f"needs at least {expected} entries"
-    if validator == "minProperties":
+    if validator in {"minProperties", "minLength"}:
         return "must not be empty"
     if validator == "uniqueItems":
         return "lists an entry twice"
@@ -191,10 +191,12 @@ def _boolean_hint(value: Any) -> str:
 
 
 def _type_hint(error: ValidationError) -> str:
-    """YAML 1.1 reads `no`, `on`, `1.0` as booleans and numbers: say how to keep them text."""
+    """How to fix the usual YAML slips: `no` read as a boolean, one name where a list belongs."""
     expects_text = error.validator == "type" and "string" in (
         error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
     )
     if expects_text and isinstance(error.instance, (bool, int, float)):
         return "quote the value to keep it text"
+    if error.validator == "type" and error.validator_value == "array" and isinstance(error.instance, str):
+        return f"write a list: [{error.instance}]"
     return ""
