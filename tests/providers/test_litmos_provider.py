@@ -8,9 +8,12 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from unittest import mock
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.model import Directory, ItemKind, ProviderConfig, ProviderKind, UserStatus
 from reconciler.plan import Action, ActionKind
@@ -216,6 +219,17 @@ def test_paging_reads_every_user_once_and_stops_on_a_short_page(monkeypatch: pyt
         if r.url.path.endswith("/users") and r.url.path == "/v1.svc/users"
     ]
     assert starts == ["0", "7", "14", "21", "28"]  # 34 users: the page at 28 holds 6, which ends the read
+
+
+@settings(max_examples=15, deadline=None)
+@given(users=st.integers(min_value=0, max_value=40), limit=st.integers(min_value=1, max_value=12))
+def test_paging_reads_every_row_once_in_the_fewest_calls(users: int, limit: int) -> None:
+    with mock.patch.object(litmos_api, "PAGE_LIMIT", limit):
+        box = sandbox(generated_org(users))
+        read = box.provider.api.pages("/users", call="GET /users")
+    expected = 4 + users
+    assert len(read) == len({r["Id"] for r in read}) == expected
+    assert len(box.recorder.requests) == expected // limit + 1  # a full last page needs one more call
 
 
 def test_rows_beyond_what_was_asked_for_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
