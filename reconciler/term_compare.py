@@ -119,8 +119,11 @@ def changeable_fields(changed: tuple[str, ...], wanted: Terms, caps: Capabilitie
     """Those of `changed` an update can actually change on this vendor."""
     if not caps.update_terms:
         return ()
-    missing = unsupported_fields(wanted, caps)
-    return tuple(f for f in changed if f not in missing)
+    # Unlike for an add, a field the vendor has no switch for cannot be changed in either direction.
+    fixed = {DUE} if not _due_supported(wanted, caps) else set()
+    fixed |= {LOCK} if not caps.lock_after_due else set()
+    fixed |= {ACCESS} if not caps.access_dates else set()
+    return tuple(f for f in changed if f not in fixed)
 
 
 def wanted_due_date(wanted: Terms, access: dt.datetime) -> dt.date | None:

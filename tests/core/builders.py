@@ -347,9 +347,11 @@ def apply_in_memory(
         base = held.get(key) or Enrollment(action.user_id, action.item_id, action.item_kind, id=f"new:{key}")
         if terms.access is not None:
             access = dt.datetime(terms.access.year, terms.access.month, terms.access.day, tzinfo=tz)
+        elif action.kind is ActionKind.UPDATE:
+            access = base.access  # an update leaves access alone unless the policy sets it
         else:
-            access = base.access or now
-        due, due_hours, is_default = _stored_due(terms, access, caps, tz)
+            access = now
+        due, due_hours, is_default = _stored_due(terms, access or now, caps, tz)
         if action.kind is ActionKind.UPDATE and "due" not in action.changes:
             due, due_hours, is_default = base.due, base.due_hours, base.due_is_default
         held[key] = replace(
