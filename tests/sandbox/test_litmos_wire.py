@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from litmos_org import json_to_text, xml_to_data
 from lxml import etree
 
 from reconciler.sandbox.litmos_http import (
@@ -213,3 +214,30 @@ def test_paths_outside_v1_svc_are_not_api_paths() -> None:
 def test_percentage_has_two_decimals() -> None:
     assert percentage(100) == Decimal("100.00")
     assert str(percentage(33.333)) == "33.33"
+
+
+# --- XML and JSON agree for any entity ---------------------------------------------------------------
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.decimals(min_value=0, max_value=100, places=2),
+    st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+    _TEXT,
+)
+_NAMES = st.sampled_from(["Id", "Name", "Active", "StartDate", "Score", "Code"])
+
+
+def _entities(tag: str) -> st.SearchStrategy[Entity]:
+    fields = st.lists(st.tuples(_NAMES, _SCALARS), min_size=1, max_size=6, unique_by=lambda pair: pair[0])
+    return fields.map(lambda pairs: Entity(tag, tuple(pairs)))
+
+
+@given(st.lists(_entities("Course"), max_size=4))
+def test_xml_and_json_renderings_of_any_list_agree(courses: list[Entity]) -> None:
+    document = EntityList("Courses", tuple(courses))
+    from_xml = xml_to_data(etree.fromstring(to_xml(document)), frozenset({"Courses"}))
+    from_json = json_to_text(json.loads(to_json(document), parse_float=Decimal))
+    assert from_xml == from_json
