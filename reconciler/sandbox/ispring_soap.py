@@ -207,8 +207,9 @@ def decode_page_token(token: str, kind: str) -> tuple[int, dt.datetime]:
 
 def element(parent: etree._Element, name: str, value: str | None = None) -> etree._Element:
     """Append a child in the parent's namespace (the payload lives in the iSpring namespace)."""
-    namespace = etree.QName(parent).namespace
-    node = etree.SubElement(parent, f"{{{namespace}}}{name}" if namespace else name)
+    tag = parent.tag
+    # `{ns}Name` → `{ns}name`: slicing the tag is several times faster than etree.QName on big pages
+    node = etree.SubElement(parent, tag[: tag.find("}") + 1] + name if tag[0] == "{" else name)
     if value is not None:
         node.text = value
     return node
