@@ -206,8 +206,13 @@ def _apply(
     return EXIT_OK
 
 
+def stdin_is_terminal() -> bool:
+    """True when a person can answer the confirmation prompt."""
+    return sys.stdin.isatty()
+
+
 def _confirmed() -> bool:
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         raise UsageError(
             "refusing to apply a fresh plan without confirmation: standard input is not a terminal",
             hint="pass --auto-approve, or run `enrollctl plan --out FILE` and then `enrollctl apply FILE`",
