@@ -147,12 +147,14 @@ class FaultInjector:
         action_of: ActionOf,
         *,
         monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.app, self.faults, self.store, self.vendor = app, faults, store, vendor
         self.key_of, self.action_of = key_of, action_of
-        self.monotonic, self.sleep, self.wall_clock = monotonic, sleep, wall_clock
+        # `time.sleep` is looked up per call, so tests can replace it without building the app themselves
+        self.monotonic, self.wall_clock = monotonic, wall_clock
+        self.sleep: Callable[[float], None] = sleep or (lambda seconds: time.sleep(seconds))
         self._rng = random.Random(faults.seed)
         self._lock = threading.Lock()
         self._count = 0

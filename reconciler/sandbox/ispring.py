@@ -183,10 +183,16 @@ class ISpringApp:
             if handler is None:
                 raise SoapFault(WRONG_PARAMETERS, f"unknown method {action!r}")
             ctx = Context(self.store, self.clock(), call, scope, self.page_token_ttl, notes)
-            return 200, handler(ctx), _canonical(name), client, notes
+            return 200, handler(ctx), canonical_method(name), client, notes
         except SoapFault as error:
             notes.append(f"fault {error.faultstring}" + (f": {error.detail}" if error.detail else ""))
-            return FAULT_STATUS, fault(envelope_ns, ns, error), _canonical(action.lower()), client, notes
+            return (
+                FAULT_STATUS,
+                fault(envelope_ns, ns, error),
+                canonical_method(action.lower()),
+                client,
+                notes,
+            )
 
     def _authorize(self, call: SoapCall, environ: Mapping[str, Any]) -> tuple[str, frozenset[str] | None]:
         """The client behind the token and its department scope (expanded to sub-departments)."""
@@ -246,8 +252,9 @@ _REASONS = {
 }
 
 
-def _canonical(name: str) -> str:
-    return _CANONICAL.get(name, name or "unknown")
+def canonical_method(name: str) -> str:
+    """`GetUsers` for `getusers`: the name the request log uses."""
+    return _CANONICAL.get(name.lower(), name or "unknown")
 
 
 def _bearer(environ: Mapping[str, Any]) -> str | None:

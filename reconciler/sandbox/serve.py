@@ -17,7 +17,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import DroppedConnection, FaultInjector, Faults
-from reconciler.sandbox.ispring import DEFAULT_TOKEN_TTL, Client, ISpringApp, method_name
+from reconciler.sandbox.ispring import DEFAULT_TOKEN_TTL, Client, ISpringApp, canonical_method, method_name
 from reconciler.sandbox.orgs import load_org, seed_store
 from reconciler.sandbox.store import Store
 
@@ -146,7 +146,7 @@ def _ispring_action(environ: Mapping[str, Any], body: bytes) -> str:
     if not name:
         match = _REQUEST_ELEMENT.search(body)
         name = match.group(1).decode().lower() if match else ""
-    return name
+    return canonical_method(name)
 
 
 def _litmos_key(environ: Mapping[str, Any], body: bytes) -> str:

@@ -1,0 +1,106 @@
+"""Serving the emulators over real HTTP on loopback, and opening sandboxes from organisation files."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from ispring_support import CREDS, NS, SMALL_ORG
+
+from reconciler.errors import ConfigError
+from reconciler.sandbox.faults import Faults
+from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve
+
+GET_GROUPS = (
+    '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns="{ns}">'
+    "<SOAP-ENV:Body>"
+    "<GetGroupsRequest><credentials><token>{token}</token></credentials></GetGroupsRequest>"
+    "</SOAP-ENV:Body></SOAP-ENV:Envelope>"
+)
+
+
+@pytest.fixture
+def org_file(tmp_path):
+    path = tmp_path / "sandbox.yaml"
+    path.write_text(SMALL_ORG)
+    return str(path)
+
+
+def test_served_ispring_answers_on_a_free_loopback_port_and_stops_quickly(org_file):
+    store = open_sandbox(org_file, None)
+    server, url = serve(build_app("ispring", store))
+    try:
+        assert url.startswith("http://127.0.0.1:") and not url.endswith(":0")
+        body = GET_GROUPS.format(ns=NS, token=CREDS["token"])
+        response = httpx.post(
+            f"{url}/api/v2/soap/2.0", content=body, headers={"SOAPAction": "GetGroups"}, timeout=5
+        )
+        assert response.status_code == 200 and "New hires" in response.text
+    finally:
+        started = time.monotonic()
+        server.close()
+        assert time.monotonic() - started < 2.0
+    assert not server.thread.is_alive()
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(f"{url}/api/v2/soap/2.0", content=b"", timeout=1)
+
+
+def test_served_litmos_answers(org_file):
+    store = open_sandbox(org_file, None)
+    server, url = serve(build_app("litmos", store))
+    try:
+        creds = SANDBOX_CREDENTIALS["litmos"]
+        response = httpx.get(
+            f"{url}/v1.svc/users",
+            params={"source": creds["source"], "format": "json", "limit": 10},
+            headers={"apikey": creds["api_key"]},
+            timeout=5,
+        )
+        assert response.status_code == 200
+        assert "helen@acme.example" in response.text
+    finally:
+        server.close()
+
+
+def test_dropped_connection_closes_the_socket_without_an_answer(org_file):
+    store = open_sandbox(org_file, None)
+    server, url = serve(build_app("ispring", store, Faults(drop_rate=1.0)))
+    try:
+        with pytest.raises(httpx.TransportError):
+            httpx.post(
+                f"{url}/api/v2/soap/2.0", content=b"<x/>", headers={"SOAPAction": "GetGroups"}, timeout=5
+            )
+    finally:
+        server.close()
+
+
+def test_truncated_body_over_http_is_incomplete(org_file):
+    store = open_sandbox(org_file, None)
+    server, url = serve(build_app("ispring", store, Faults(truncate_rate=1.0)))
+    try:
+        body = GET_GROUPS.format(ns=NS, token=CREDS["token"])
+        with pytest.raises(httpx.TransportError):  # fewer bytes than Content-Length, then the socket closes
+            httpx.post(f"{url}/api/v2/soap/2.0", content=body, headers={"SOAPAction": "GetGroups"}, timeout=5)
+    finally:
+        server.close()
+
+
+def test_sandbox_state_persists_in_its_database_file(org_file, tmp_path):
+    db = str(tmp_path / "state" / "sandbox.db")
+    first = open_sandbox(org_file, db)
+    row = first.find_enrollment(
+        first.get_user("helen@acme.example", by="login").uuid,  # type: ignore[union-attr]
+        first.get_item("Anti-Bribery", by="title").uuid,  # type: ignore[union-attr]
+    )
+    assert row is not None
+    first.delete_enrollment(row.uuid)
+    first.close()
+    again = open_sandbox(org_file, db)  # reused as it is, not seeded twice
+    assert again.get_enrollment(row.uuid) is None
+    assert again.count_users() == 6
+
+
+def test_unknown_vendor_is_a_config_error(org_file):
+    with pytest.raises(ConfigError):
+        build_app("moodle", open_sandbox(org_file, None))
