@@ -12,16 +12,15 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from reconciler.errors import PlanError
 from reconciler.plan import FORMAT_VERSION, Plan
+from reconciler.plan_check import Failure, compile_schema
 from reconciler.render.json import plan_from_dict, render_json
 
 SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (FORMAT_VERSION,)
@@ -130,27 +129,23 @@ def _check_version(data: Any, path: StrPath) -> None:
 
 
 def _check_schema(data: Any, path: StrPath) -> None:
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
-    if error is None:
+    failure = _checker()(data)
+    if failure is None:
         return
-    field = _json_path(error.absolute_path) or "(top level)"
-    raise PlanError(f"{path} does not match the plan schema: {field}: {error.message}", hint=_REPLAN)
-
-
-def _json_path(parts: Any) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+    field, message = failure
+    raise PlanError(
+        f"{path} does not match the plan schema: {field or '(top level)'}: {message}", hint=_REPLAN
+    )
 
 
 @cache
-def _validator() -> Any:
-    schema_text = resources.files("reconciler").joinpath("schemas/plan.schema.json").read_text("utf-8")
-    return jsonschema.Draft202012Validator(json.loads(schema_text))
-
-
 def plan_schema() -> dict[str, Any]:
     """The plan JSON Schema (draft 2020-12) as a dict, for tests and editors."""
-    schema: dict[str, Any] = _validator().schema
+    text = resources.files("reconciler").joinpath("schemas/plan.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+@cache
+def _checker() -> Callable[[Any], Failure | None]:
+    return compile_schema(plan_schema())

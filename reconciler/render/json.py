@@ -213,7 +213,7 @@ def _describe(error: Exception) -> str:
 def _plan_from_dict(d: Mapping[str, Any]) -> Plan:
     options = d["options"]
     return Plan(
-        created_at=dt.datetime.fromisoformat(d["created_at"]),
+        created_at=_required_datetime(d["created_at"]),
         manifest_digest=d["manifest_digest"],
         providers=tuple(_provider_from_dict(p, i) for i, p in enumerate(d["providers"])),
         options=RunOptions(
@@ -278,7 +278,9 @@ def _action_from_dict(d: Mapping[str, Any], where: str) -> Action:
 def _terms_from_dict(d: Mapping[str, Any]) -> Terms:
     due = d["due"]
     return Terms(
-        due=Due(kind=DueKind(due["kind"]), date=_date_from_optional(due["date"]), hours=due["hours"]),
+        due=Due(
+            kind=DueKind(due["kind"]), date=_date_from_optional(due["date"]), hours=_int_or_none(due["hours"])
+        ),
         lock_after_due=bool(d["lock_after_due"]),
         access=_date_from_optional(d["access"]),
     )
@@ -292,7 +294,7 @@ def _enrollment_from_dict(d: Mapping[str, Any]) -> Enrollment:
         id=d["id"],
         access=_datetime_from_optional(d["access"]),
         due=_datetime_from_optional(d["due"]),
-        due_hours=d["due_hours"],
+        due_hours=_int_or_none(d["due_hours"]),
         due_is_default=bool(d["due_is_default"]),
         lock_after_due=bool(d["lock_after_due"]),
         origin=Origin(d["origin"]),
@@ -339,8 +341,29 @@ def _position_from_optional(d: Mapping[str, Any] | None) -> Position | None:
 
 
 def _date_from_optional(value: str | None) -> dt.date | None:
-    return None if value is None else dt.date.fromisoformat(value)
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid date") from None
 
 
 def _datetime_from_optional(value: str | None) -> dt.datetime | None:
-    return None if value is None else dt.datetime.fromisoformat(value)
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid date and time") from None
+
+
+def _required_datetime(value: str) -> dt.datetime:
+    parsed = _datetime_from_optional(value)
+    if parsed is None:
+        raise ValueError("created_at is missing")
+    return parsed
+
+
+def _int_or_none(value: int | None) -> int | None:
+    return None if value is None else int(value)

@@ -127,6 +127,13 @@ def test_bad_date_is_refused(tmp_path: Path) -> None:
         load_plan(saved(tmp_path, json.dumps(data)))
 
 
+def test_impossible_date_is_refused(tmp_path: Path) -> None:
+    data = plan_to_dict(b.small_mixed_plan())
+    data["providers"][0]["actions"][0]["terms"]["due"]["date"] = "2026-13-45"
+    with pytest.raises(PlanError, match="'2026-13-45' is not a valid date"):
+        load_plan(saved(tmp_path, json.dumps(data)))
+
+
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     path = saved(tmp_path, render_json(b.small_mixed_plan()))
     with pytest.raises(PlanError, match="larger than 1,000 bytes"):
