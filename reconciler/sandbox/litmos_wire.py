@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -75,12 +76,16 @@ def percentage(value: float | int | Decimal) -> Decimal:
 # --- XML ---------------------------------------------------------------------------------------------
 
 
+# Characters XML 1.0 cannot carry; they are dropped (a path or name holding them must not cause a 500).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml_text(value: Scalar) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
         return xml_date(value)
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _xml_fill(element: etree._Element, value: Value) -> None:

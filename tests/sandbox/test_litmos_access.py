@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from litmos_org import KEY, FakeClock, acme, client, params, xml
 
 from reconciler.sandbox.faults import Faults
@@ -135,3 +139,36 @@ def test_fault_switches_given_directly_set_the_limit(store: Store) -> None:
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://x/v1.svc") as api:
         assert api.get("/courses", params=params(), headers={"apikey": KEY}).status_code == 200
         assert api.get("/courses", params=params(), headers={"apikey": KEY}).status_code == 429
+
+
+# --- robustness --------------------------------------------------------------------------------------
+
+_SEGMENTS = st.sampled_from(
+    ["users", "teams", "courses", "learningpaths", "reset", "x", "helen@acme.example", "", "%00", "Users"]
+)
+_BODIES = st.one_of(
+    st.binary(max_size=40),
+    st.sampled_from([b"[]", b"{}", b'[{"Id": 1}]', b'[{"Id": {"a": 1}}]', b"<a/>", b"<a><b><Id/></b></a>"]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
+    segments=st.lists(_SEGMENTS, max_size=5),
+    query=st.dictionaries(
+        st.sampled_from(["limit", "start", "search", "format", "showInactive"]), st.text(max_size=6)
+    ),
+    body=_BODIES,
+)
+def test_no_request_makes_the_emulator_fail(
+    store: Store, method: str, segments: list[str], query: dict[str, str], body: bytes
+) -> None:
+    with client(store) as api:
+        response = api.request(method, "/" + "/".join(segments), params=params(**query), content=body)
+    assert response.status_code in (200, 201, 400, 403, 404, 405)
+    if response.content:
+        if response.headers["content-type"].startswith("application/json"):
+            json.loads(response.content)
+        else:
+            xml(response)

@@ -241,3 +241,9 @@ def test_xml_and_json_renderings_of_any_list_agree(courses: list[Entity]) -> Non
     from_xml = xml_to_data(etree.fromstring(to_xml(document)), frozenset({"Courses"}))
     from_json = json_to_text(json.loads(to_json(document), parse_float=Decimal))
     assert from_xml == from_json
+
+
+def test_characters_xml_cannot_carry_are_dropped_from_xml_only() -> None:
+    entity = Entity("Error", (("Message", "no resource at /v1.svc/\x00\x1f"),))
+    assert etree.fromstring(to_xml(entity)).findtext("Message") == "no resource at /v1.svc/"
+    assert json.loads(to_json(entity))["Message"].endswith("\x00\x1f")
