@@ -1,0 +1,64 @@
+"""Apply against the sandbox with injected faults, then resume: converged, and no write sent twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.apply import ApplyIncomplete, apply_plan
+from reconciler.plan import Plan, RunOptions
+from reconciler.sandbox.faults import faults_from_dict
+from reconciler.workspace import load_workspace, make_plan
+
+from .helpers import WRITE_ACTIONS, open_store
+
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+
+
+def _apply(root: Path, plan: Plan, faults: Any = None) -> None:
+    workspace = load_workspace(root, {}, faults=faults)
+    try:
+        apply_plan(
+            plan,
+            workspace.providers,
+            root / ".enrollctl" / "journal",
+            now=NOW,
+            manifest_digest=workspace.digest,
+        )
+    finally:
+        workspace.close()
+
+
+def _successful_writes(root: Path) -> int:
+    store = open_store(root)
+    try:
+        return sum(1 for e in store.request_log() if e.action in WRITE_ACTIONS and e.status == 200)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "switches",
+    [
+        {"error_rates": {"ChangeEnrollment": 1.0}},  # every update refused with HTTP 500
+        {"drop_rate": 0.5, "seed": 3},  # connections dropped before the server answers
+    ],
+    ids=["updates-500", "dropped-connections"],
+)
+def test_apply_under_faults_then_resume_converges_without_repeating_writes(
+    quickstart: Path, switches: dict[str, Any]
+) -> None:
+    plan, workspace = make_plan(quickstart, now=NOW, options=RunOptions(), env={})
+    workspace.close()
+    estimated = plan.providers[0].summary.estimated_calls
+    with pytest.raises(ApplyIncomplete) as failed:
+        _apply(quickstart, plan, faults_from_dict(switches))
+    assert failed.value.result.failed > 0
+    _apply(quickstart, plan)
+    assert _successful_writes(quickstart) == estimated
+    again, workspace = make_plan(quickstart, now=NOW, options=RunOptions(), env={})
+    workspace.close()
+    assert not again.has_changes, [a.id for a in again.actions]
