@@ -19,7 +19,7 @@ from reconciler.sandbox.org_spec import (
     UserSpec,
     department_paths,
 )
-from reconciler.sandbox.records import COMPLETION_STATUSES, FINISHED_STATUSES, ORIGINS, ROLES, USER_STATUSES
+from reconciler.sandbox.records import COMPLETION_STATUSES, ORIGINS, ROLES, USER_STATUSES
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -344,13 +344,9 @@ def _date_value(moment: dt.datetime) -> dt.date | str:
     return moment.isoformat()
 
 
-def _implied_progress(status: str) -> float:
-    return 100.0 if status in FINISHED_STATUSES else 0.0 if status == "not_started" else -1.0
-
-
 def _enrollment_data(e: EnrollmentSpec) -> dict[str, Any]:
     data: dict[str, Any] = {"user": e.user, e.kind: e.item, "status": e.status}
-    if e.progress is not None and e.progress != _implied_progress(e.status):
+    if e.progress is not None:
         data["progress"] = int(e.progress) if e.progress == int(e.progress) else e.progress
     if e.origin != "admin":
         data["origin"] = e.origin
