@@ -157,6 +157,10 @@ def schema(name: str) -> None:
     click.echo(schema_text(name), nl=False)
 
 
+from reconciler.sandbox.cli import sandbox  # noqa: E402  (the `sandbox` group; the engine adds `reset`)
+
+main.add_command(sandbox)
+
 from reconciler.cli_plan import register  # noqa: E402  (after `main` exists: the engine adds its commands)
 
 register(main)

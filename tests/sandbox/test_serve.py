@@ -104,3 +104,60 @@ def test_sandbox_state_persists_in_its_database_file(org_file, tmp_path):
 def test_unknown_vendor_is_a_config_error(org_file):
     with pytest.raises(ConfigError):
         build_app("moodle", open_sandbox(org_file, None))
+
+
+# --- the `enrollctl sandbox` commands ----------------------------------------------------------------------
+
+
+def test_cli_generate_prints_a_loadable_deterministic_org():
+    from click.testing import CliRunner
+
+    from reconciler.cli import main
+    from reconciler.sandbox.orgs import generate_org, parse_org
+
+    result = CliRunner().invoke(
+        main, ["sandbox", "generate", "--users", "20", "--departments", "4", "--seed", "9"]
+    )
+    assert result.exit_code == 0, result.output
+    assert parse_org(result.output) == generate_org(20, 4, 5, 20, 3, 4, 9)
+
+
+def test_cli_serve_prints_url_and_credentials_and_stops_on_interrupt(org_file, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from reconciler.cli import main
+    from reconciler.sandbox import cli as sandbox_cli
+
+    urls: list[str] = []
+    answers: list[int] = []
+
+    def serve_and_remember(*args, **kwargs):
+        server, url = serve(*args, **kwargs)
+        urls.append(url)
+        return server, url
+
+    def one_request_then_ctrl_c() -> None:  # what the real wait returns after catching Ctrl-C
+        answers.append(httpx.post(f"{urls[0]}/api/v3/token", data={}, timeout=5).status_code)
+
+    monkeypatch.setattr(sandbox_cli, "serve", serve_and_remember)
+    monkeypatch.setattr(sandbox_cli, "wait_for_interrupt", one_request_then_ctrl_c)
+    runner = CliRunner()
+    db = str(tmp_path / "served.db")
+    result = runner.invoke(main, ["sandbox", "serve", "--vendor", "ispring", "--org", org_file, "--db", db])
+    assert result.exit_code == 0, result.output
+    assert answers == [400]  # the server answered (a token request without a grant type)
+    assert f"at {urls[0]}" in result.output and CREDS["client_secret"] in result.output
+    assert result.output.splitlines()[-1] == "stopped"
+
+    log = runner.invoke(main, ["sandbox", "log", "--db", db])
+    assert log.exit_code == 0
+    assert log.output.split()[:4] == ["ispring", "token", "1", "400×1"]
+
+
+def test_log_summary_lines():
+    from reconciler.sandbox.cli import summary_lines
+
+    lines = summary_lines([("ispring", "GetUsers", 200, 3), ("ispring", "GetUsers", 500, 1)])
+    assert lines[0].split() == ["ispring", "GetUsers", "4", "200×3", "500×1"]
+    assert lines[-1].split() == ["total", "4"]
+    assert summary_lines([]) == ["no calls recorded"]
