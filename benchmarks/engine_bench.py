@@ -211,7 +211,11 @@ def _report(
         f"in {apply_seconds:.2f} s"
     )
     total = sum(timings.values())
-    print(f"\nplan time {plan_seconds:.2f} s (incl. loading manifests); split:")
+    render_seconds = timings.get("render", 0.0)
+    print(
+        f"\nplan {plan_seconds:.2f} s (load, read, expand, diff); render {render_seconds:.2f} s (text, json)"
+    )
+    print("split of read / expand / diff / render:")
     for phase in ("read", "expand", "diff", "render"):
         seconds = timings.get(phase, 0.0)
         print(f"  {phase:<8}{seconds:8.3f} s  {seconds / total:6.1%}")

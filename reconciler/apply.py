@@ -27,6 +27,7 @@ from reconciler.providers.base import Outcome, OutcomeStatus, Provider, WriteBat
 
 Progress = Callable[[str], None]
 WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE)
+USER_FILTER_LIMIT = 10  # read by user filter up to this many of the vendor's user batches
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,11 @@ def _read_current(work: _Work, actions: Sequence[Action]) -> dict[EnrollmentKey,
     if work.directory is None:
         work.directory = work.provider.read_directory()
     items = frozenset(a.item_id for a in actions)
-    users = frozenset(a.user_id for a in actions)
+    users: frozenset[str] | None = frozenset(a.user_id for a in actions)
+    if users is not None and len(users) > USER_FILTER_LIMIT * max(
+        1, work.provider.capabilities.read_batch_users
+    ):
+        users = None  # filtering by thousands of users costs more calls than reading the items whole
     held = work.provider.read_enrollments(work.directory, items, users)
     wanted = {(a.user_id, a.item_id) for a in actions}
     return {e.key: e for e in held if e.key in wanted}
