@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections import defaultdict
 
@@ -20,13 +21,20 @@ def sandbox() -> None:
 
 
 def wait_for_interrupt() -> None:
-    """Block until Ctrl-C (tests replace this)."""
+    """Block until Ctrl-C or SIGTERM (tests replace this)."""
     stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    # Explicit handlers: a shell starts background jobs with SIGINT ignored, and CI stops with SIGTERM.
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stop.wait(0.5):
+        while not stop.wait(0.2):
             pass
-    except KeyboardInterrupt:
-        return
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def credential_lines(vendor: str) -> list[str]:
