@@ -193,17 +193,13 @@ def removal_text(action: Action) -> str:
 
 
 def risk_labels(action: Action) -> list[str]:
-    """Reviewer-facing labels: `(tightened)`, `(loosened)`, `[past due]`, `[PROTECTED: allowed by flag]`."""
-    labels = []
-    for risk in action.risks:
-        if risk is Risk.TIGHTENED:
-            labels.append("(tightened)")
-        elif risk is Risk.LOOSENED:
-            labels.append("(loosened)")
-        elif risk is Risk.PAST_DUE:
-            labels.append("[past due]")
-        elif risk is Risk.PROTECTED_OVERRIDE:
-            labels.append("[destroys training records: allowed by flag]")
+    """Reviewer-facing labels: `(tightened)`, `(tightened, loosened)`, `[past due]`, `[destroys ...]`."""
+    direction = [risk.value for risk in (Risk.TIGHTENED, Risk.LOOSENED) if risk in action.risks]
+    labels = [f"({', '.join(direction)})"] if direction else []
+    if Risk.PAST_DUE in action.risks:
+        labels.append("[past due]")
+    if Risk.PROTECTED_OVERRIDE in action.risks:
+        labels.append("[destroys training records: allowed by flag]")
     return labels
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -140,11 +141,7 @@ def _callouts(plan: Plan) -> list[str]:
         out.append(f"**Options:** {md_text(clean(options, limit=1_000))}")
     summary = total(plan)
     if summary.remove:
-        policies = sorted({s.policy for a in plan.actions if a.kind is ActionKind.REMOVE for s in a.sources})
-        by = f" (pruned by {', '.join(md_text(p) for p in policies[:10])})" if policies else ""
-        out.append(
-            f"⚠️ **{number(summary.remove, 'removal')}**{by}: these enrollments disappear from the LMS."
-        )
+        out.append(_removal_callout(plan, summary.remove))
     destroyed = sum(1 for a in plan.actions if Risk.PROTECTED_OVERRIDE in a.risks)
     if destroyed:
         out.append(
@@ -180,6 +177,18 @@ TABLE_HEADER = {
     True: "| Provider | Policy | Item | + add | ~ change | − remove | kept |\n|---|---|---|--:|--:|--:|--:|",
     False: "| Provider | Policy | + add | ~ change | − remove | kept |\n|---|---|--:|--:|--:|--:|",
 }
+
+
+def _removal_callout(plan: Plan, count: int) -> str:
+    """`⚠️ **3 removals** from Anti-Bribery (2), Forklift Safety (1), pruned by a, b: ...`."""
+    removals = [a for a in plan.actions if a.kind is ActionKind.REMOVE]
+    per_item = Counter(a.item_title for a in removals).most_common()
+    items = ", ".join(f"{md_text(title)} ({n:,})" for title, n in per_item[:5])
+    if len(per_item) > 5:
+        items += f" and {number(len(per_item) - 5, 'other item')}"
+    policies = sorted({s.policy for a in removals for s in a.sources})
+    by = f", pruned by {', '.join(md_text(p) for p in policies[:10])}" if policies else ""
+    return f"⚠️ **{number(count, 'removal')}** from {items}{by}: these enrollments disappear from the LMS."
 
 
 def _table(plan: Plan, level: Detail) -> str:

@@ -39,7 +39,7 @@ def test_title_counts_and_summary_table_come_first() -> None:
 
 def test_removals_and_protected_records_are_called_out() -> None:
     text = render_markdown(b.kept_identity_plan())
-    assert "⚠️ **1 removal** (pruned by sales-compliance)" in text
+    assert "⚠️ **1 removal** from Anti-Bribery (1), pruned by sales-compliance:" in text
     assert "⚠️ **1 removal destroys training records**" in text
     assert "⚠️ **2 protected records kept**" in text
 

@@ -66,6 +66,17 @@ def test_update_shows_old_and_new_with_risk_label() -> None:
     assert "+ ivan@acme.example   due 2026-11-01 [past due]" in text
 
 
+def test_update_that_tightens_one_term_and_loosens_another_says_both() -> None:
+    action = b.update(
+        "amira@acme.example",
+        terms=b.Terms(due=b.due("2027-01-31"), lock_after_due=True),
+        changes=("due", "lock_after_due"),
+        risks=(b.Risk.TIGHTENED, b.Risk.LOOSENED),
+    )
+    text = render_text(b.plan(b.provider_plan([action])))
+    assert "due 2026-12-31 → 2027-01-31, lock after due off → on (tightened, loosened)" in text
+
+
 def test_action_wanted_by_several_policies_is_listed_once_with_also() -> None:
     text = render_text(b.small_mixed_plan())
     assert text.count("helen@acme.example  due 2026-12-31") == 1
