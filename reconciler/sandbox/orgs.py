@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import sqlite3
 from collections.abc import Iterator
 from typing import TypeVar
@@ -60,21 +61,25 @@ _Titled = TypeVar("_Titled", CourseSpec, LearningPathSpec)
 ITEM_KINDS = {"course": "course", "learning_path": "learning_path"}
 
 
+@functools.cache
 def department_uuid(path: str) -> str:
     """The iSpring id the sandbox gives the department at `path` (`Acme/Sales`)."""
     return ispring_uuid("department", path)
 
 
+@functools.cache
 def group_uuid(name: str) -> str:
     """The iSpring id the sandbox gives group `name`."""
     return ispring_uuid("group", name)
 
 
+@functools.cache
 def user_uuid(login: str) -> str:
     """The iSpring id the sandbox gives the user with `login` (case-insensitive)."""
     return ispring_uuid("user", login.lower())
 
 
+@functools.cache
 def item_uuid(title: str, kind: str = "course") -> str:
     """The iSpring id the sandbox gives the course (or learning path) `title`."""
     return ispring_uuid(ITEM_KINDS[kind], title)
