@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import typing
+import unicodedata
 
 import pytest
 import render_builders as b
+from hypothesis import given, settings
+from plan_strategies import plans
 
 from reconciler.model import ItemKind
 from reconciler.plan import IdentityProblem, IdentityReport, Plan, Warning
@@ -122,3 +125,12 @@ def test_md_text_escapes_formatting_and_html() -> None:
 def test_learning_paths_are_named_as_such() -> None:
     plan = b.plan(b.provider_plan([b.add("a@acme.example", "Onboarding", kind=ItemKind.LEARNING_PATH)]))
     assert '# learning path "Onboarding"' in render_markdown(plan)
+
+
+@settings(max_examples=100, deadline=None)
+@given(plans)
+def test_any_plan_renders_to_markdown_within_the_limit(plan: Plan) -> None:
+    text = render_markdown(plan)
+    assert len(text) < COMMENT_LIMIT
+    assert not [c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c != "\n"]
+    assert text.count("<details>") == text.count("</details>")

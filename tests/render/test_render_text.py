@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+import unicodedata
 
 import pytest
 import render_builders as b
+from hypothesis import given, settings
+from plan_strategies import plans
 
 from reconciler.plan import KeptReason, Plan
 from reconciler.render.text import FULL_HINT, NO_CHANGES, render_text
@@ -133,3 +136,11 @@ def test_long_user_strings_are_cut() -> None:
 def test_options_recorded_in_the_plan_are_shown() -> None:
     plan = dataclasses.replace(b.kept_identity_plan())
     assert "Options: --allow-remove-started" in render_text(plan)
+
+
+@settings(max_examples=100, deadline=None)
+@given(plans)
+def test_any_plan_renders_without_control_characters(plan: Plan) -> None:
+    for text in (render_text(plan), render_text(plan, full=True), render_text(plan, max_lines=0)):
+        assert not [c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c != "\n"]
+        assert text.endswith("\n")
