@@ -154,6 +154,10 @@ def _policy_files(
     """Each Policy file once, in the order of `policies:`, sorted within a directory or glob."""
     seen: set[Path] = set(skip)
     for entry, position in entries:
+        if not _inside_repository(entry):
+            hint = "write a path relative to enrollctl.yaml, e.g. policies"
+            sink.add(position, "policies", f"{entry!r} is outside the repository", hint)
+            continue
         matches = _expand(base, entry)
         if not matches:
             sink.add(position, "policies", f"{entry!r}: {_nothing_found(base, entry)}")
@@ -162,6 +166,12 @@ def _policy_files(
             if resolved not in seen:
                 seen.add(resolved)
                 yield path, _display(base, path)
+
+
+def _inside_repository(entry: str) -> bool:
+    """Lexically, so a symlinked policies directory still works; `/` or `../..` would walk other trees."""
+    normal = os.path.normpath(entry)
+    return not os.path.isabs(normal) and normal != ".." and not normal.startswith(".." + os.sep)
 
 
 def _nothing_found(base: Path, entry: str) -> str:
