@@ -3,7 +3,10 @@ or fail with positioned diagnostics, never with any other exception."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -11,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ManifestError
-from reconciler.manifest import parse_policies
+from reconciler.manifest import load_repository, parse_policies
 from reconciler.manifest_dump import dump_policy
 
 PROVIDERS = {"lms": object()}
@@ -101,9 +104,9 @@ junk = st.one_of(
 
 
 @st.composite
-def mutated(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid policy with one key deleted, one value replaced by junk, or one junk key inserted."""
-    document = draw(policies())
+def mutated(draw: st.DrawFn, documents: st.SearchStrategy[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A valid document with one key deleted, one value replaced by junk, or one junk key inserted."""
+    document = draw(documents if documents is not None else policies())
     path = draw(st.sampled_from(key_paths(document)))
     parent = document
     for key in path[:-1]:
@@ -150,3 +153,37 @@ def test_damaged_yaml_text_loads_or_fails_with_positioned_diagnostics(
     )
     cut = data.draw(st.integers(0, 4))
     assert_loads_or_fails_with_positions(raw[:at] + noise + raw[at + cut :])
+
+
+VALID_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "policies": ["policies"],
+    "providers": {
+        "lms": {"kind": "ispring", "url": "https://acme.ispringlearn.com", "token_env": "ISPRING_TOKEN"},
+        "academy": {"kind": "litmos", "sandbox": "org.yaml", "source": "acme", "requests_per_minute": 60},
+    },
+    "settings": {"user_statuses": ["active"], "max_removals": 3, "max_removal_share": 0.5},
+}
+POLICY_TEXT = "apiVersion: enrollctl/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n  provider: lms\n"
+POLICY_TEXT += "  targets: {everyone: true}\n  assign: [{course: X}]\n"
+
+
+@st.composite
+def mutated_configs(draw: st.DrawFn) -> dict[str, Any]:
+    return draw(mutated(st.just(VALID_CONFIG).map(copy.deepcopy)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(mutated_configs())
+def test_mutated_config_loads_or_fails_with_positioned_diagnostics(config: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        (root / "policies").mkdir()
+        (root / "policies" / "p.yaml").write_text(POLICY_TEXT)
+        (root / "org.yaml").write_text("users: []\n")
+        (root / "enrollctl.yaml").write_bytes(to_yaml([config]))
+        try:
+            load_repository(directory)
+        except ManifestError as error:
+            assert error.diagnostics
+            assert all(d.position.line >= 1 for d in error.diagnostics), error
