@@ -30,6 +30,7 @@ KeyPath = tuple[str | int, ...]
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,10 @@ def _compose_all(text: str, display: str) -> Iterator[YamlDocument]:
         position = _mark_position(display, error.problem_mark or error.context_mark)
         message = f"YAML syntax: {error.problem or error.context or 'invalid YAML'}"
         hint = ""
-        if error.context and error.problem:
+        if "'\\t'" in (error.problem or ""):
+            message = "YAML syntax: tab character where YAML allows none"
+            hint = "use spaces, or put the text in quotes"
+        elif error.context and error.problem:
             where = f" at line {error.context_mark.line + 1}" if error.context_mark else ""
             hint = f"{error.context}{where}"
         raise ManifestError([Diagnostic(position, "", message, hint)]) from None
@@ -241,6 +245,9 @@ class _Converter:
         self.values.setdefault(path, _mark_position(self.display, node.start_mark))
         if isinstance(node, ScalarNode):
             return self.scalar(node)
+        if node.tag not in _COLLECTION_TAGS:
+            # e.g. !!python/object or !!set: never constructed, and a manifest has no use for them
+            raise _Refused(self.position(node), f"unsupported YAML tag {node.tag!r}")
         if id(node) in self.active:
             raise _Refused(self.position(node), "recursive alias: a value contains itself")
         self.active.add(id(node))
