@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from reconciler.errors import Diagnostic, DiagnosticSink, EnrollctlError, Position
+from reconciler.errors import Diagnostic, DiagnosticSink, EnrollctlError, Position, UsageError
 from reconciler.yamlpos import KeyPath, YamlDocument, format_key_path
 
 SCHEMA_FILES = {
@@ -32,7 +32,7 @@ def schema_text(name: str) -> str:
     """The text of a bundled JSON Schema by short name: enrollctl, policy or plan."""
     file_name = SCHEMA_FILES.get(name)
     if file_name is None:
-        raise EnrollctlError(f"unknown schema {name!r}", hint=f"choose one of {', '.join(SCHEMA_FILES)}")
+        raise UsageError(f"unknown schema {name!r}", hint=f"choose one of {', '.join(SCHEMA_FILES)}")
     resource = resources.files("reconciler").joinpath("schemas", file_name)
     if not resource.is_file():
         raise EnrollctlError(f"schema {file_name} is not installed")
