@@ -12,7 +12,9 @@ from urllib.parse import parse_qsl
 from reconciler.sandbox.litmos_wire import Entity, EntityList, error_document, to_json, to_xml
 
 BASE_PATH = "/v1.svc"
-DEFAULT_LIMIT = 100  # the vendor silently stops at 100 rows when `limit` is missing
+# The vendor silently stops /users and /teams at 100 rows when `limit` is missing; inferred: every paged
+# list here (rosters, courses, learning paths) behaves the same.
+DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000  # inferred: clients cap pages at 1000; larger limits are clamped, not refused
 MAX_SOURCE_LENGTH = 50
 

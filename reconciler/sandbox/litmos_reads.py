@@ -200,6 +200,7 @@ def _user_enrollments(ctx: Context, users: Sequence[UserRow], kind: str | None =
 
 def list_user_courses(ctx: Context, _: LitmosRequest, params: Mapping[str, str]) -> Reply:
     """`GET /users/{id}/courses`: courses and learning paths (`IsLearningPath`) with progress."""
+    # Learning paths show as rows with IsLearningPath true, as in the vendor's bulk-read sample.
     user = find_user(ctx, params["user"])
     catalogue = items_by_uuid(ctx)
     rows = tuple(

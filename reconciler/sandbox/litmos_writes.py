@@ -22,6 +22,7 @@ def _requested_ids(request: LitmosRequest) -> list[str]:
 
 def _assign(ctx: Context, request: LitmosRequest, user: UserRow, kind: str) -> Reply:
     """Assign every known item of `kind` in the body; unknown, other-kind and existing ids are ignored."""
+    # inferred: assigning a learning path records the path only; its courses are not assigned one by one.
     notify = request.flag("sendmessage", True)
     with ctx.store.transaction():
         for key in _requested_ids(request):
