@@ -47,6 +47,25 @@ def test_validate_bad_case_exits_1_with_positioned_messages(case: str, tmp_path:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("case", "secret"),
+    [
+        ("literal-secret-token", "eyJhbGciOiJIUzI1NiJ9"),
+        ("literal-secret-api-key", "0123456789abcdef"),
+        ("literal-secret-client-secret", "hunter2"),
+        ("literal-secret-password", "hunter2"),
+        ("url-with-credentials", "hunter2"),
+    ],
+)
+def test_secrets_written_into_enrollctl_yaml_are_never_echoed(case: str, secret: str, tmp_path: Path) -> None:
+    root = materialize(case, tmp_path)
+    assert secret in (root / "enrollctl.yaml").read_text()
+    result = run("-C", str(root), "validate", "--offline")
+    assert result.exit_code == EXIT_ERROR
+    assert "environment variable" in result.stderr
+    assert secret not in result.output
+
+
 def test_missing_repository_directory_is_a_usage_error_that_exits_1(tmp_path: Path) -> None:
     result = run("-C", str(tmp_path / "nowhere"), "validate")
     assert result.exit_code == EXIT_ERROR  # never 2: that means "plan has changes"
