@@ -125,6 +125,8 @@ class ISpringApp:
         elif path in SOAP_PATHS and method == "POST":
             status, body, action, client, notes = self._soap(environ)
             content_type = "text/xml; charset=utf-8"
+        elif path in SOAP_PATHS + TOKEN_PATHS:
+            status, content_type, body = 405, "text/plain", b"Method Not Allowed"
         else:
             status, content_type, body = 404, "text/plain", b"Not Found"
         start_response(
