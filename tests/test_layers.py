@@ -25,6 +25,8 @@ CORE = [
     "term_compare.py",
     "safety.py",
     "plan.py",
+    "manifest_build.py",
+    "manifest_dump.py",
     "render",
 ]
 IO_MODULES = {"httpx", "socket", "sqlite3", "subprocess", "urllib", "http", "requests", "shutil", "tempfile"}
