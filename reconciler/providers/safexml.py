@@ -71,18 +71,20 @@ def parse_xml(
         raise fail("got an HTML page instead of XML (proxy or server error page?)")
     if _DOCTYPE.search(body):
         raise fail("refusing XML with a DOCTYPE or entity declaration")
+    strict = _parser(recover=False)
     try:
-        return etree.fromstring(body, _parser(recover=False))
+        return etree.fromstring(body, strict)
     except etree.XMLSyntaxError as exc:
-        if not _only_namespace_errors(exc):
+        if not _only_namespace_errors(strict):
             raise fail(f"malformed XML ({exc.msg})") from None
     recovered = _parser(recover=True)
     root = etree.fromstring(body, recovered)
-    if root is None or any(e.domain_name != "NAMESPACE" for e in recovered.error_log):
+    if root is None or not _only_namespace_errors(recovered):
         raise fail("malformed XML")
     return root
 
 
-def _only_namespace_errors(exc: etree.XMLSyntaxError) -> bool:
-    entries = list(cast(Iterable[Any], exc.error_log))  # lxml-stubs do not declare it iterable
+def _only_namespace_errors(parser: etree.XMLParser) -> bool:
+    """True when every error this parser met is an undeclared-prefix (namespace) error."""
+    entries = list(cast(Iterable[Any], parser.error_log))  # lxml-stubs do not declare it iterable
     return bool(entries) and all(e.domain_name == "NAMESPACE" for e in entries)

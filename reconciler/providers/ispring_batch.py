@@ -1,0 +1,141 @@
+"""Grouping plan actions into iSpring calls, and terms into SOAP parameters (pure, no I/O).
+
+`EnrollLearnersInCourses` enrolls every listed learner in every listed course, so one call can only cover
+a *rectangle* of wanted (learner, course) pairs with identical terms: sending L1, L2 × C1, C2 when only
+(L1, C1) and (L2, C2) are wanted would enroll L1 in C2 too. Adds are therefore grouped by terms, then into
+rectangles, and split only where a rectangle exceeds the configured call size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from reconciler.model import DueKind, Enrollment, Terms
+from reconciler.plan import Action, ActionKind
+from reconciler.providers.base import WriteBatch
+from reconciler.providers.ispring_soap import Ids, Params
+
+DUE_DATE_TYPES = {
+    DueKind.DEFAULT: "default",
+    DueKind.UNLIMITED: "unlimited",
+    DueKind.DATE: "due_date",
+    DueKind.WITHIN: "due_period",
+}
+
+
+@dataclass(frozen=True)
+class Rectangle:
+    """Learners × items that all want the same terms: one EnrollLearnersInCourses call."""
+
+    learners: tuple[str, ...]
+    items: tuple[str, ...]
+    terms: Terms
+    actions: tuple[Action, ...]
+
+
+def plan_batches(actions: Sequence[Action], *, max_learners: int, max_items: int) -> list[WriteBatch]:
+    """Adds as rectangles per terms, then one batch per update and per removal."""
+    adds = [a for a in actions if a.kind is ActionKind.ADD]
+    batches = [
+        WriteBatch(ActionKind.ADD, r.actions)
+        for r in rectangles(adds, max_learners=max_learners, max_items=max_items)
+    ]
+    for kind in (ActionKind.UPDATE, ActionKind.REMOVE):
+        ordered = sorted((a for a in actions if a.kind is kind), key=lambda a: (a.item_id, a.user_id))
+        batches.extend(WriteBatch(kind, (a,)) for a in ordered)
+    return batches
+
+
+def rectangles(adds: Sequence[Action], *, max_learners: int, max_items: int) -> list[Rectangle]:
+    """Exact covers of the wanted pairs, per terms, in as few calls as the two simple groupings allow."""
+    by_terms: dict[Terms, list[Action]] = defaultdict(list)
+    for action in adds:
+        by_terms[action.terms or Terms()].append(action)
+    result: list[Rectangle] = []
+    for terms in sorted(by_terms, key=_terms_order):
+        result.extend(_cover(by_terms[terms], terms, max_learners, max_items))
+    return result
+
+
+def _cover(actions: list[Action], terms: Terms, max_learners: int, max_items: int) -> list[Rectangle]:
+    by_pair: dict[tuple[str, str], list[Action]] = defaultdict(list)
+    for action in actions:
+        by_pair[(action.user_id, action.item_id)].append(action)
+    # group learners by their set of items, or items by their set of learners; keep the smaller cover
+    by_learner = _group(((u, i) for u, i in by_pair), max_learners, max_items)
+    by_item = [(ls, its) for its, ls in _group(((i, u) for u, i in by_pair), max_items, max_learners)]
+    chosen = by_item if len(by_item) < len(by_learner) else by_learner
+    return [
+        Rectangle(learners, items, terms, tuple(a for u in learners for i in items for a in by_pair[(u, i)]))
+        for learners, items in chosen
+    ]
+
+
+def _group(
+    pairs: Iterable[tuple[str, str]], max_rows: int, max_cols: int
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Rows with identical column sets form one rectangle, split into chunks of at most max × max."""
+    columns: dict[str, set[str]] = defaultdict(set)
+    for row, column in pairs:
+        columns[row].add(column)
+    rows_by_columns: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for row, cols in columns.items():
+        rows_by_columns[tuple(sorted(cols))].append(row)
+    out = []
+    for col_set, rows in sorted(rows_by_columns.items(), key=lambda kv: (kv[0], sorted(kv[1]))):
+        for row_chunk in _chunks(sorted(rows), max_rows):
+            for col_chunk in _chunks(col_set, max_cols):
+                out.append((row_chunk, col_chunk))
+    return out
+
+
+def _chunks(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
+    size = max(1, size)
+    return [tuple(values[i : i + size]) for i in range(0, len(values), size)]
+
+
+def _terms_order(terms: Terms) -> tuple[str, str, bool, str]:
+    return (terms.due.kind.value, str(terms.due), terms.lock_after_due, str(terms.access or ""))
+
+
+def due_params(terms: Terms) -> Params:
+    """`dueDateType` and its `dueDate` (a date) or `duePeriod` (hours)."""
+    due = terms.due
+    return [
+        ("dueDateType", DUE_DATE_TYPES[due.kind]),
+        ("dueDate", due.date if due.kind is DueKind.DATE else None),
+        ("duePeriod", due.hours if due.kind is DueKind.WITHIN else None),
+    ]
+
+
+def access_time(access: dt.date | None) -> dt.datetime | None:
+    """A manifest access date as the start of that day (the samples send `YYYY-MM-DD HH:MM:SS`)."""
+    # inferred: the account's time zone is not exposed; midnight of the date in UTC
+    return dt.datetime.combine(access, dt.time()) if access is not None else None
+
+
+def enroll_params(rectangle: Rectangle) -> Params:
+    """EnrollLearnersInCourses parameters, in the order of the vendor sample."""
+    return [
+        ("courseIds", Ids(rectangle.items)),
+        ("learnerIds", Ids(rectangle.learners)),
+        ("accessDate", access_time(rectangle.terms.access)),
+        *due_params(rectangle.terms),
+        ("lockAfterDueDate", rectangle.terms.lock_after_due),
+    ]
+
+
+def change_params(enrollment_id: str, terms: Terms, before: Enrollment | None) -> Params:
+    """ChangeEnrollment parameters: a full replace, so the access date is re-sent even when unchanged."""
+    access: dt.datetime | None = access_time(terms.access)
+    if access is None and before is not None and before.access is not None:
+        access = before.access.astimezone(dt.UTC).replace(tzinfo=None)
+    return [
+        ("enrollmentId", enrollment_id),
+        ("accessDate", access),
+        *due_params(terms),
+        ("lockAfterDueDate", terms.lock_after_due),
+    ]

@@ -1,0 +1,231 @@
+"""iSpring response records → model objects: users, departments, groups, items, enrollments.
+
+Field names follow the vendor samples (`userProfile`, `learnerResult`) and, where the SOAP pages show no
+layout, the REST v3 schemas (`department{departmentId,name,parentDepartmentId}`, `enrollment{...}`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from lxml import etree
+
+from reconciler.errors import ProtocolError
+from reconciler.model import (
+    Completion,
+    Department,
+    Enrollment,
+    Group,
+    Item,
+    ItemKind,
+    Origin,
+    User,
+    UserStatus,
+)
+from reconciler.providers.ispring_soap import PROVIDER, child, children, id_list, text
+
+# GetUsers v2: 1 active, 3 inactive, 5 employment ended (v1 reports 3 for both). ListLearnersResults calls
+# status 3 "blocked": iSpring has one deactivated state, which enrollctl calls inactive.
+USER_STATUSES = {"1": UserStatus.ACTIVE, "3": UserStatus.INACTIVE, "5": UserStatus.EMPLOYMENT_ENDED}
+# inferred: any other code is a state we do not know; treating it as blocked keeps such users out of
+# enrollment and out of pruning, which is the safe side.
+UNKNOWN_USER_STATUS = UserStatus.BLOCKED
+
+ITEM_KINDS = {"course": ItemKind.COURSE, "learningtrack": ItemKind.LEARNING_PATH}
+
+COMPLETIONS = {
+    "not_started": Completion.NOT_STARTED,
+    "in_progress": Completion.IN_PROGRESS,
+    "pending": Completion.IN_PROGRESS,  # awaiting an instructor's review
+    "incomplete": Completion.IN_PROGRESS,
+    "failed": Completion.IN_PROGRESS,  # attempted: a record worth protecting
+    # inferred: "declined" (an instructor rejected the submission) still means the learner worked on it,
+    # so it is protected like progress rather than treated as untouched.
+    "declined": Completion.IN_PROGRESS,
+    "complete": Completion.COMPLETED,
+    "passed": Completion.COMPLETED,
+    "accepted": Completion.COMPLETED,
+}
+
+
+def _required(element: etree._Element, name: str, call: str) -> str:
+    value = text(element, name)
+    if value is None:
+        raise ProtocolError(f"<{name}> missing in a record", provider=PROVIDER, call=call)
+    return value
+
+
+def parse_datetime(value: str | None, *, call: str, field: str) -> dt.datetime | None:
+    """Vendor dates in any of their forms (`2019-09-25`, `2019-09-24 10:30:00`, ISO with offset), as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ProtocolError(f"invalid date {value!r} in <{field}>", provider=PROVIDER, call=call) from None
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+def parse_user(element: etree._Element) -> User:
+    """A `<userProfile>` of GetUsers."""
+    fields_element = child(element, "fields")
+    fields: dict[str, str] = {}
+    if fields_element is not None:
+        for field in children(fields_element, "field"):
+            name, value = text(field, "name"), text(field, "value")
+            if name:
+                fields[name.upper()] = value or ""
+    status_code = text(element, "status") or ""
+    return User(
+        id=_required(element, "userId", "GetUsers"),
+        login=fields.get("LOGIN", ""),
+        email=fields.get("EMAIL", ""),
+        first_name=fields.get("FIRST_NAME", ""),
+        last_name=fields.get("LAST_NAME", ""),
+        status=USER_STATUSES.get(status_code, UNKNOWN_USER_STATUS),
+        department_id=text(element, "departmentId"),
+        group_ids=frozenset(id_list(element, "groups")),
+    )
+
+
+def parse_department(element: etree._Element) -> Department:
+    """A `<department>` of GetDepartments (inferred layout: REST `Department`)."""
+    return Department(
+        id=_required(element, "departmentId", "GetDepartments"),
+        name=text(element, "name") or "",
+        parent_id=text(element, "parentDepartmentId"),
+    )
+
+
+def parse_group(element: etree._Element) -> Group:
+    """A `<group>` of GetGroups (inferred layout: REST `Group{groupId,name}`)."""
+    return Group(id=_required(element, "groupId", "GetGroups"), name=text(element, "name") or "")
+
+
+def parse_item(element: etree._Element) -> Item | None:
+    """A `<contentItem>` of ListContent if it is a course or learning track; None for other materials."""
+    kind_text = text(element, "contentItemType") or text(element, "type") or ""  # `type` is deprecated
+    kind = ITEM_KINDS.get(kind_text.replace("_", "").replace(" ", "").lower())
+    if kind is None:
+        return None
+    return Item(
+        id=_required(element, "contentItemId", "ListContent"), kind=kind, title=text(element, "title") or ""
+    )
+
+
+@dataclass(frozen=True)
+class EnrollmentRecord:
+    """An `<enrollment>` of ListEnrollments: terms and origin, no progress."""
+
+    id: str
+    user_id: str
+    item_id: str
+    access: dt.datetime | None
+    due: dt.datetime | None
+    due_type: str | None  # inferred: not in the REST schema; read when the server sends it
+    due_hours: int | None
+    lock_after_due: bool
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    """A `<learnerResult>` of ListLearnersResults: progress and the precise dates."""
+
+    enrollment_id: str | None
+    user_id: str
+    item_id: str
+    access: dt.datetime | None
+    due: dt.datetime | None
+    completion: Completion
+    progress: float
+    completed_at: dt.datetime | None
+
+
+def parse_enrollment(element: etree._Element) -> EnrollmentRecord:
+    """An `<enrollment>` (layout: REST `Enrollment`; `dueDateType`/`duePeriod` used when present)."""
+    call = "ListEnrollments"
+    lock = text(element, "shouldLockAfterDueDate") or text(element, "lockAfterDueDate") or "false"
+    period = text(element, "duePeriod")
+    return EnrollmentRecord(
+        id=_required(element, "enrollmentId", call),
+        user_id=_required(element, "learnerId", call),
+        item_id=_required(element, "courseId", call),
+        access=parse_datetime(text(element, "accessDate"), call=call, field="accessDate"),
+        due=parse_datetime(text(element, "dueDate"), call=call, field="dueDate"),
+        due_type=text(element, "dueDateType"),
+        due_hours=int(period) if period and period.isdigit() else None,
+        lock_after_due=lock.lower() == "true",
+        origin=Origin.CATALOG if text(element, "enrollmentTypeGroup") == "1" else Origin.ADMIN,
+    )
+
+
+def parse_result(element: etree._Element) -> ResultRecord:
+    """A `<learnerResult>` (layout: the ListLearnersResults sample)."""
+    call = "ListLearnersResults"
+    status = (text(element, "completionStatus") or "not_started").lower()
+    try:
+        progress = float(text(element, "progress") or 0)
+    except ValueError:
+        raise ProtocolError("invalid <progress> in a learner result", provider=PROVIDER, call=call) from None
+    return ResultRecord(
+        enrollment_id=text(element, "enrollmentId"),
+        user_id=_required(element, "userId", call),
+        item_id=_required(element, "courseId", call),
+        access=parse_datetime(text(element, "accessDate"), call=call, field="accessDate"),
+        due=parse_datetime(text(element, "dueDate"), call=call, field="dueDate"),
+        # an unknown status is treated as progress: never let a new vendor state make a record prunable
+        completion=COMPLETIONS.get(status, Completion.IN_PROGRESS),
+        progress=progress,
+        completed_at=parse_datetime(text(element, "completionDate"), call=call, field="completionDate"),
+    )
+
+
+def join(
+    enrollments: Iterable[EnrollmentRecord],
+    results: Iterable[ResultRecord],
+    item_kinds: Mapping[str, ItemKind],
+) -> tuple[Enrollment, ...]:
+    """Combine terms (ListEnrollments) with progress (ListLearnersResults) into model enrollments.
+
+    Results are matched by enrollment id, else by (user, item). An enrollment without a result is reported
+    as not started: ListLearnersResults covers active and blocked users, so only users whose employment
+    ended can lack one, and those are outside the managed scope anyway.
+    """
+    by_id: dict[str, ResultRecord] = {}
+    by_key: dict[tuple[str, str], ResultRecord] = {}
+    for result in results:
+        if result.enrollment_id:
+            by_id[result.enrollment_id] = result
+        by_key[(result.user_id, result.item_id)] = result
+    joined = []
+    for record in enrollments:
+        match = by_id.get(record.id) or by_key.get((record.user_id, record.item_id))
+        joined.append(_enrollment(record, match, item_kinds.get(record.item_id, ItemKind.COURSE)))
+    return tuple(sorted(joined, key=lambda e: (e.item_id, e.user_id)))
+
+
+def _enrollment(record: EnrollmentRecord, result: ResultRecord | None, kind: ItemKind) -> Enrollment:
+    due_type = (record.due_type or "").lower()
+    # results carry date and time; ListEnrollments only the date
+    access = (result.access if result else None) or record.access
+    due = (result.due if result else None) or record.due
+    if due_type == "unlimited":
+        due = None
+    return Enrollment(
+        user_id=record.user_id,
+        item_id=record.item_id,
+        item_kind=kind,
+        id=record.id,
+        access=access,
+        due=due,
+        due_hours=record.due_hours if due_type == "due_period" else None,
+        due_is_default=due_type == "default",
+        lock_after_due=record.lock_after_due,
+        origin=record.origin,
+        completion=result.completion if result else Completion.NOT_STARTED,
+        progress=result.progress if result else 0.0,
+        completed_at=result.completed_at if result else None,
+    )

@@ -1,0 +1,163 @@
+"""iSpring Learn SOAP envelopes: built with lxml, parsed leniently, faults reported as data.
+
+Layout as in the vendor samples: `SOAP-ENV:Envelope/Body/<MethodRequest>` holding `<credentials><token>`
+then the parameters; id lists repeat `<id>`, value lists repeat `<value>`; the answer is `<MethodResult>`,
+`<SuccessResult>` (the unenroll page writes `successResult`) or a `SOAP-ENV:Fault`. Responses are matched by
+local name, so either namespace form (`http://` or `https://`) and stray prefixes are accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from lxml import etree
+
+from reconciler.errors import ProtocolError
+from reconciler.providers.redact import Redactor
+from reconciler.providers.safexml import local_name, parse_xml
+
+SOAP_NS = "https://ispringlearn.com/go/services/api/soap"
+ENVELOPE_NS = "https://schemas.xmlsoap.org/soap/envelope/"  # sic: the vendor samples write https
+ENDPOINT = "/api/v2/soap/2.0"
+PROVIDER = "ispring"
+
+
+@dataclass(frozen=True)
+class Ids:
+    """A list parameter written as repeated `<id>` children."""
+
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Values:
+    """A list parameter written as repeated `<value>` children (statuses, content types)."""
+
+    values: tuple[str, ...]
+
+
+Param = str | int | bool | dt.date | Ids | Values | None
+Params = Sequence[tuple[str, Param]]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A SOAP fault: `faultstring` carries iSpring's error text (`Permission denied`, ...)."""
+
+    code: str
+    string: str
+    detail: str = ""
+
+
+def build_request(method: str, token: str, params: Params = ()) -> bytes:
+    """The SOAP envelope for `<method>Request` with credentials and parameters in the given order."""
+    # the default namespace (None key) as in the samples; lxml-stubs type nsmap keys as str only
+    nsmap = {"SOAP-ENV": ENVELOPE_NS, None: SOAP_NS}
+    envelope = etree.Element(f"{{{ENVELOPE_NS}}}Envelope", nsmap=nsmap)  # type: ignore[arg-type]
+    body = etree.SubElement(envelope, f"{{{ENVELOPE_NS}}}Body")
+    request = etree.SubElement(body, f"{{{SOAP_NS}}}{method}Request")
+    credentials = etree.SubElement(request, f"{{{SOAP_NS}}}credentials")
+    etree.SubElement(credentials, f"{{{SOAP_NS}}}token").text = token
+    for name, value in params:
+        if value is not None:
+            _add_param(request, name, value)
+    return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+
+
+def _add_param(parent: etree._Element, name: str, value: Param) -> None:
+    element = etree.SubElement(parent, f"{{{SOAP_NS}}}{name}")
+    if isinstance(value, Ids | Values):
+        tag = "id" if isinstance(value, Ids) else "value"
+        for item in value.values:
+            etree.SubElement(element, f"{{{SOAP_NS}}}{tag}").text = item
+    else:
+        element.text = format_value(value)
+
+
+def format_value(value: Param) -> str:
+    """Scalars as the samples write them: `true`/`false`, dates `YYYY-MM-DD`, times `YYYY-MM-DD HH:MM:SS`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def looks_like_fault(response_body: bytes) -> bool:
+    """Cheap check used to stop retrying: a fault is the vendor's definitive answer, even with HTTP 500."""
+    return b"Fault" in response_body and b"faultstring" in response_body
+
+
+def parse_response(
+    body: bytes, method: str, *, status: int | None = None, redactor: Redactor | None = None
+) -> etree._Element | Fault:
+    """The `<method>Result` (or `SuccessResult`) element of a response, or its `Fault`."""
+    root = parse_xml(body, provider=PROVIDER, call=method, status=status, redactor=redactor)
+    soap_body = child(root, "Body") if local_name(root) == "Envelope" else None
+    payload = next(iter(elements(soap_body)), None) if soap_body is not None else None
+    if payload is None:
+        raise ProtocolError(
+            "response is not a SOAP envelope with a body", provider=PROVIDER, call=method, status=status
+        )
+    name = local_name(payload)
+    if name == "Fault":
+        return Fault(
+            text(payload, "faultcode") or "",
+            text(payload, "faultstring") or "",
+            text(payload, "detail") or "",
+        )
+    if name.lower() in (f"{method.lower()}result", "successresult"):
+        return payload
+    raise ProtocolError(f"expected {method}Result, got {name}", provider=PROVIDER, call=method, status=status)
+
+
+# --- reading elements by local name ----------------------------------------------------------------
+
+
+def elements(parent: etree._Element) -> Iterator[etree._Element]:
+    """Element children (no comments or processing instructions)."""
+    return (c for c in parent if isinstance(c.tag, str))
+
+
+def child(parent: etree._Element, name: str) -> etree._Element | None:
+    """The first child element called `name` (any namespace)."""
+    return next((c for c in elements(parent) if local_name(c) == name), None)
+
+
+def children(parent: etree._Element, name: str) -> list[etree._Element]:
+    """All child elements called `name`."""
+    return [c for c in elements(parent) if local_name(c) == name]
+
+
+def descendants(parent: etree._Element, name: str) -> Iterator[etree._Element]:
+    """Every element called `name` below `parent`, whatever wraps it (`<departments><department>`)."""
+    return (e for e in parent.iter() if e is not parent and local_name(e) == name)
+
+
+def text(parent: etree._Element, name: str) -> str | None:
+    """Stripped text of the first child `name`; None when missing or empty."""
+    element = child(parent, name)
+    value = (element.text or "").strip() if element is not None else ""
+    return value or None
+
+
+def id_list(parent: etree._Element, name: str) -> tuple[str, ...]:
+    """The `<id>` values of list child `name`."""
+    element = child(parent, name)
+    if element is None:
+        return ()
+    return tuple(v for v in ((c.text or "").strip() for c in children(element, "id")) if v)
+
+
+def success(result: etree._Element) -> bool:
+    """The `success` flag of a SuccessResult."""
+    return (text(result, "success") or "").lower() == "true"
+
+
+def next_page_token(result: etree._Element) -> str | None:
+    """The token of the next page; None on the last page."""
+    return text(result, "nextPageToken")
