@@ -158,7 +158,6 @@ def apply_command(
             plan, workspace = make_plan(app.root, now=now, options=options, env=os.environ)
         try:
             return _apply(
-                app,
                 plan,
                 workspace,
                 fresh=plan_file is None,
@@ -172,7 +171,6 @@ def apply_command(
 
 
 def _apply(
-    app: AppContext,
     plan: Plan,
     workspace: Workspace,
     *,
