@@ -131,16 +131,19 @@ def json_set_load(text: str) -> list[str]:
 
 
 def field(by: str) -> str:
+    """`by` if it names a column lookups may use (guards the SQL text)."""
     if by not in LOOKUP_FIELDS:
         raise ValueError(f"cannot look up by {by!r}")
     return by
 
 
 def department(r: tuple[Any, ...]) -> DepartmentRow:
+    """A `departments` row as a DepartmentRow."""
     return DepartmentRow(*r[1:])
 
 
 def user(r: tuple[Any, ...]) -> UserRow:
+    """A USER_COLUMNS row as a UserRow."""
     uuid, litmos, original, login, email, first, last, status, department, role = r[1:11]
     return UserRow(
         uuid,
@@ -161,6 +164,7 @@ def user(r: tuple[Any, ...]) -> UserRow:
 
 
 def item(r: tuple[Any, ...]) -> ItemRow:
+    """An ITEM_COLUMNS row as an ItemRow."""
     uuid, litmos, original, kind, title, code = r[1:7]
     return ItemRow(
         uuid, litmos, original, kind, title, code, bool(r[7]), from_db(r[8]), r[9], split_ids(r[10])
@@ -168,6 +172,7 @@ def item(r: tuple[Any, ...]) -> ItemRow:
 
 
 def enrollment(r: tuple[Any, ...]) -> EnrollmentRow:
+    """An ENROLLMENT_COLUMNS row as an EnrollmentRow."""
     access = from_db(r[5])
     assert access is not None
     terms = Terms(access, r[6], from_db(r[7]), r[8], bool(r[9]))
@@ -176,6 +181,7 @@ def enrollment(r: tuple[Any, ...]) -> EnrollmentRow:
 
 
 def terms_values(t: Terms) -> tuple[Any, ...]:
+    """Terms as the values of their enrollment columns."""
     return (
         *(to_db(t.access_date), t.due_type, to_db(t.due_date), t.due_period_hours),
         *(int(t.lock_after_due), to_db(t.expiration_date)),
@@ -183,10 +189,12 @@ def terms_values(t: Terms) -> tuple[Any, ...]:
 
 
 def progress_values(p: Progress) -> tuple[Any, ...]:
+    """Progress as the values of its enrollment columns."""
     return (p.status, p.progress, to_db(p.completion_date), p.score, p.time_spent, p.views_count)
 
 
 def enrollment_values(e: EnrollmentRow) -> tuple[Any, ...]:
+    """The parameters of ENROLLMENT_INSERT."""
     t, p = e.terms, e.progress
     return (
         *(e.uuid, e.result_id, e.item_uuid, e.user_uuid),
@@ -204,6 +212,7 @@ def _in(column: str, values: frozenset[str] | None, clauses: list[str], params: 
 
 
 def user_filter(q: UserQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause (over `users u`) and parameters of a UserQuery."""
     clauses: list[str] = ["1"]
     params: list[Any] = []
     _in("u.uuid", q.uuids, clauses, params)
@@ -223,11 +232,13 @@ def user_filter(q: UserQuery) -> tuple[str, list[Any]]:
 
 
 def user_join(q: EnrollmentQuery) -> str:
+    """The join to `users u` an EnrollmentQuery needs, if any."""
     needed = q.department_uuids is not None or q.user_statuses is not None
     return "JOIN users u ON u.uuid = e.user_uuid" if needed else ""
 
 
 def enrollment_filter(q: EnrollmentQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause (over `enrollments e`) and parameters of an EnrollmentQuery."""
     clauses: list[str] = ["e.key > ?"]
     params: list[Any] = [q.after_key]
     _in("e.uuid", q.uuids, clauses, params)

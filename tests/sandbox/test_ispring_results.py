@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ispring_support import Sandbox, ids, make_sandbox
 
 from reconciler.sandbox.org_spec import CourseSpec, DepartmentSpec, EnrollmentSpec, OrgSpec, UserSpec
@@ -209,3 +211,22 @@ def test_list_enrollments_fields_and_filters():
         len(sandbox.call("ListEnrollments", f"<enrollmentIds>{ids(one)}</enrollmentIds>").all("enrollment"))
         == 1
     )
+
+
+SMALL = big_sandbox(users=30, courses=4)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    size=st.integers(1, 25),
+    statuses=st.sets(st.sampled_from(STATUSES)),
+    day=st.integers(0, 120),
+)
+def test_paging_never_changes_what_a_query_returns(size: int, statuses: set[str], day: int):
+    start = (dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(days=day)).isoformat()
+    params = f"<accessDate><startDate>{start}</startDate></accessDate>"
+    if statuses:
+        params += f"<completionStatuses>{ids(*sorted(statuses), tag='value')}</completionStatuses>"
+    whole = all_pages(SMALL, "ListLearnersResults", "learnerResult", "enrollmentId", params, size=1000)
+    paged = all_pages(SMALL, "ListLearnersResults", "learnerResult", "enrollmentId", params, size=size)
+    assert paged == whole

@@ -161,3 +161,37 @@ def test_log_summary_lines():
     assert lines[0].split() == ["ispring", "GetUsers", "4", "200×3", "500×1"]
     assert lines[-1].split() == ["total", "4"]
     assert summary_lines([]) == ["no calls recorded"]
+
+
+def test_concurrent_clients_are_served_consistently(org_file):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reconciler.sandbox.orgs import item_uuid, user_uuid
+
+    store = open_sandbox(org_file, None)
+    server, url = serve(build_app("ispring", store))
+    logins = ["helen", "kevin", "paul", "olga", "ed", "ina"]
+    courses = ["Security Awareness", "Anti-Bribery", "Forklift Safety"]
+
+    def enroll(job: tuple[str, str]) -> int:
+        login, course = job
+        params = (
+            f"<courseIds><id>{item_uuid(course)}</id></courseIds>"
+            f"<learnerIds><id>{user_uuid(login + '@acme.example')}</id></learnerIds>"
+            "<dueDateType>unlimited</dueDateType>"
+        )
+        body = GET_GROUPS.format(ns=NS, token=CREDS["token"]).replace(
+            "GetGroupsRequest", "EnrollLearnersInCoursesRequest"
+        )
+        body = body.replace("</credentials>", "</credentials>" + params)
+        headers = {"SOAPAction": "EnrollLearnersInCourses"}
+        return httpx.post(f"{url}/api/v2/soap/2.0", content=body, headers=headers, timeout=10).status_code
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            statuses = list(pool.map(enroll, [(login, course) for login in logins for course in courses]))
+    finally:
+        server.close()
+    assert statuses == [200] * 18
+    assert store.count_enrollments() == 19  # all 18 pairs exactly once, plus Paul's learning path
+    assert len(store.request_log("ispring")) == 18
