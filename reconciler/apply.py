@@ -27,6 +27,7 @@ from reconciler.providers.base import Outcome, OutcomeStatus, Provider, WriteBat
 
 Progress = Callable[[str], None]
 WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE)
+STALE_LISTED = 50  # stale actions named in the error; the rest are counted
 USER_FILTER_LIMIT = 10  # read by user filter up to this many of the vendor's user batches
 
 
@@ -144,7 +145,7 @@ def apply_plan(
         raise StalePlan(
             f"{len(stale)} action{'s' if len(stale) != 1 else ''} of the plan no longer match the LMS; "
             "nothing was written",
-            stale=tuple(stale),
+            stale=_listing(stale),
             hint="run `enrollctl plan` again",
         )
     outcomes: list[ActionOutcome] = []
@@ -328,6 +329,13 @@ def _confirm(work: _Work, results: dict[str, ActionOutcome], journal: Journal) -
 
 
 # --- small helpers ------------------------------------------------------------------------------------------
+
+
+def _listing(lines: list[str]) -> tuple[str, ...]:
+    """At most STALE_LISTED lines, then how many more, so a wholesale change stays readable."""
+    if len(lines) <= STALE_LISTED:
+        return tuple(lines)
+    return (*lines[:STALE_LISTED], f"... and {len(lines) - STALE_LISTED} more")
 
 
 def _outcome(work: _Work, action: Action, status: OutcomeStatus, detail: str = "") -> ActionOutcome:

@@ -307,3 +307,13 @@ def test_an_action_for_a_user_who_moved_department_is_stale(tmp_path: Path) -> N
     with pytest.raises(StalePlan) as refused:
         run(plan_of(planned), lms, tmp_path)
     assert refused.value.stale == ("lms: add u1 in 'C1': the user moved from Acme to Acme/Sales",)
+
+
+def test_a_wholesale_stale_plan_names_fifty_actions_and_counts_the_rest(tmp_path: Path) -> None:
+    users = [f"u{i}" for i in range(60)]
+    held = {(u, "c1"): enrollment(u, "c1", LATER) for u in users}
+    lms = MemoryLms(held=held, directory=directory_of(*users))
+    with pytest.raises(StalePlan) as refused:
+        run(plan_of(*(add(u, "c1") for u in users), lms=lms), lms, tmp_path)
+    assert len(refused.value.stale) == 51
+    assert refused.value.stale[-1] == "... and 10 more"
