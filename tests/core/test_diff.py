@@ -362,3 +362,32 @@ def test_diff_is_pure_and_leaves_estimated_calls_to_the_provider() -> None:
     first = plan_for([pol], snap, settings=Settings())
     assert first == plan_for([pol], snap, settings=Settings())
     assert first.summary.estimated_calls == 0
+
+
+def test_update_to_a_due_date_already_past_is_flagged() -> None:
+    org = org_with("ann")
+    before = enrollment(user(org, "ann"), item(org, "Security"), due=dt.datetime(2027, 1, 31, tzinfo=dt.UTC))
+    pol = policy("sec", users=["ann"], assign=[course("Security", due=date_due(2026, 6, 30))])
+    (update,) = plan_for([pol], snapshot(org, [before])).actions
+    assert update.risks == (Risk.TIGHTENED, Risk.PAST_DUE)
+
+
+def test_moving_access_moves_a_relative_due_stored_as_a_date() -> None:
+    org = org_with("ann")
+    access = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+    before = enrollment(
+        user(org, "ann"), item(org, "Security"), access=access, due=access + dt.timedelta(days=14)
+    )
+    pol = policy(
+        "sec", users=["ann"], assign=[course("Security", due=within(14 * 24), access=dt.date(2026, 4, 1))]
+    )
+    (update,) = plan_for([pol], snapshot(org, [before])).actions
+    assert update.changes == ("due", "access")
+
+
+def test_wanted_catalog_enrollment_is_updated_not_removed() -> None:
+    org = removal_org()
+    chosen = enrollment(user(org, "keep"), item(org, "Legacy"), origin=Origin.CATALOG)
+    pol = policy("legacy", users=["keep"], assign=[course("Legacy", lock=True)], prune=True)
+    plan = plan_for([pol], snapshot(org, [chosen]))
+    assert kinds(plan) == [("update", "Legacy", "keep")]
