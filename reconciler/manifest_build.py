@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler.errors import DiagnosticSink, Position
 from reconciler.model import (
@@ -114,12 +114,12 @@ def _targets(document: YamlDocument, raw: Mapping[str, Any]) -> Targets:
     return Targets(
         everyone=bool(raw.get("everyone", False)),
         departments=_departments(document, (*base, "departments"), raw.get("departments")),
-        groups=_groups(document, (*base, "groups"), raw.get("groups")),
-        users=_users(document, (*base, "users"), raw.get("users")),
+        groups=_name_refs(GroupRef, document, (*base, "groups"), raw.get("groups")),
+        users=_name_refs(UserRef, document, (*base, "users"), raw.get("users")),
         exclude=Exclusions(
             departments=_departments(document, (*base, "exclude", "departments"), exclude.get("departments")),
-            groups=_groups(document, (*base, "exclude", "groups"), exclude.get("groups")),
-            users=_users(document, (*base, "exclude", "users"), exclude.get("users")),
+            groups=_name_refs(GroupRef, document, (*base, "exclude", "groups"), exclude.get("groups")),
+            users=_name_refs(UserRef, document, (*base, "exclude", "users"), exclude.get("users")),
         ),
     )
 
@@ -144,16 +144,15 @@ def _departments(
     return tuple(refs)
 
 
-def _groups(document: YamlDocument, path: KeyPath, raw: Iterable[Any] | None) -> tuple[GroupRef, ...]:
-    return tuple(
-        GroupRef(*_ref(entry), position=document.key_position((*path, index)))
-        for index, entry in enumerate(raw or ())
-    )
+_NameRef = TypeVar("_NameRef", GroupRef, UserRef)
 
 
-def _users(document: YamlDocument, path: KeyPath, raw: Iterable[Any] | None) -> tuple[UserRef, ...]:
+def _name_refs(
+    ref_type: type[_NameRef], document: YamlDocument, path: KeyPath, raw: Iterable[Any] | None
+) -> tuple[_NameRef, ...]:
+    """Groups or users: each a name or `{id: ...}`, at its list position."""
     return tuple(
-        UserRef(*_ref(entry), position=document.key_position((*path, index)))
+        ref_type(*_ref(entry), position=document.key_position((*path, index)))
         for index, entry in enumerate(raw or ())
     )
 
