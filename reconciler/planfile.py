@@ -32,16 +32,22 @@ StrPath = str | os.PathLike[str]
 
 def save_plan(plan: Plan, path: StrPath) -> None:
     """Write a plan as JSON atomically: readers see the old file or the whole new one, never a part."""
-    # mkstemp creates the file readable by its owner only; we keep that, since plans name learners.
     target = Path(path)
     text = render_json(plan)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        # mkstemp creates the file readable by its owner only; we keep that, since plans name learners.
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise PlanError(f"cannot write plan file {path}: {error.strerror or error}") from error
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_name, target)
+    except OSError as error:
+        Path(temp_name).unlink(missing_ok=True)
+        raise PlanError(f"cannot write plan file {path}: {error.strerror or error}") from error
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise

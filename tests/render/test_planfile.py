@@ -36,9 +36,16 @@ def test_save_replaces_an_existing_plan_and_leaves_no_temporary_files(tmp_path: 
 
 
 def test_save_into_a_missing_directory_fails_without_leaving_anything(tmp_path: Path) -> None:
-    with pytest.raises(OSError):
+    with pytest.raises(PlanError, match=r"cannot write plan file .*missing/plan\.json"):
         save_plan(b.empty_plan(), tmp_path / "missing" / "plan.json")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_save_onto_a_directory_fails_and_cleans_up(tmp_path: Path) -> None:
+    (tmp_path / "plan.json").mkdir()
+    with pytest.raises(PlanError, match="cannot write plan file"):
+        save_plan(b.empty_plan(), tmp_path / "plan.json")
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
 
 def test_missing_file_is_a_plan_error(tmp_path: Path) -> None:
