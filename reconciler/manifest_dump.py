@@ -79,30 +79,26 @@ def _department(ref: DepartmentRef) -> Any:
     return _name_or_id(ref.value, ref.by)
 
 
-def _refs(refs: tuple[GroupRef, ...] | tuple[UserRef, ...]) -> list[Any]:
-    return [_name_or_id(r.value, r.by) for r in refs]
-
-
 def _targets(targets: Targets) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    if targets.everyone:
-        data["everyone"] = True
-    if targets.departments:
-        data["departments"] = [_department(d) for d in targets.departments]
-    if targets.groups:
-        data["groups"] = _refs(targets.groups)
-    if targets.users:
-        data["users"] = _refs(targets.users)
-    exclude: dict[str, Any] = {}
-    if targets.exclude.departments:
-        exclude["departments"] = [_department(d) for d in targets.exclude.departments]
-    if targets.exclude.groups:
-        exclude["groups"] = _refs(targets.exclude.groups)
-    if targets.exclude.users:
-        exclude["users"] = _refs(targets.exclude.users)
-    if exclude:
-        data["exclude"] = exclude
+    data: dict[str, Any] = {"everyone": True} if targets.everyone else {}
+    data.update(_ref_lists(targets.departments, targets.groups, targets.users))
+    exclude = targets.exclude
+    excluded = _ref_lists(exclude.departments, exclude.groups, exclude.users)
+    if excluded:
+        data["exclude"] = excluded
     return data
+
+
+def _ref_lists(
+    departments: tuple[DepartmentRef, ...], groups: tuple[GroupRef, ...], users: tuple[UserRef, ...]
+) -> dict[str, Any]:
+    """The non-empty reference lists of a targets or exclude block."""
+    lists = {
+        "departments": [_department(d) for d in departments],
+        "groups": [_name_or_id(g.value, g.by) for g in groups],
+        "users": [_name_or_id(u.value, u.by) for u in users],
+    }
+    return {key: refs for key, refs in lists.items() if refs}
 
 
 def _assignment(assignment: Assignment) -> dict[str, Any]:
