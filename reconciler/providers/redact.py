@@ -7,6 +7,7 @@ runtime) and replaces each occurrence, also in its URL-encoded forms, by a fixed
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import weakref
 from collections.abc import Iterable
@@ -14,6 +15,14 @@ from urllib.parse import quote, quote_plus
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words; no real credential is that short
+# a safety net for values not registered yet (a token in the very response that delivers it): whatever
+# sits in a field with one of these names is masked in JSON, XML and form/query syntax
+_FIELDS = r"(?:access_token|refresh_token|token|client_secret|password|api_?key)"
+_FIELD_PATTERNS = (
+    re.compile(rf'("{_FIELDS}"\s*:\s*")[^"]*(")', re.IGNORECASE),
+    re.compile(rf"(<(?:[\w-]+:)?{_FIELDS}>)[^<]*(</)", re.IGNORECASE),
+    re.compile(rf"((?:^|[?&\s]){_FIELDS}=)[^&\s]*()", re.IGNORECASE),
+)
 
 
 class Redactor:
@@ -36,10 +45,12 @@ class Redactor:
             self._secrets = tuple(sorted(forms, key=len, reverse=True))
 
     def __call__(self, text: str) -> str:
-        """Return `text` with every secret masked."""
+        """Return `text` with every secret, and every value of a secret-named field, masked."""
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
+        for pattern in _FIELD_PATTERNS:
+            text = pattern.sub(rf"\g<1>{MASK}\g<2>", text)
         return text
 
     def bytes(self, data: bytes, *, limit: int = 2000) -> str:
