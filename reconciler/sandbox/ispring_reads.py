@@ -14,11 +14,13 @@ from reconciler.sandbox.ispring_soap import (
     PERMISSION_DENIED,
     SoapFault,
     day,
+    document,
     element,
     id_list,
     iso,
     result,
     serialize,
+    tagged,
     text,
     values,
 )
@@ -146,27 +148,27 @@ def list_enrollments(ctx: Context) -> bytes:
     )
     size = ctx.page_size()
     rows = ctx.store.enrollments(query, limit=size + 1)
-    root, payload = result(ctx.call.envelope_ns, ctx.call.ns, "ListEnrollmentsResult")
-    listing = element(payload, "enrollments")
-    for row in rows[:size]:
-        _enrollment(listing, row)
+    parts = ["<enrollments>", *(_enrollment(row) for row in rows[:size]), "</enrollments>"]
     if len(rows) > size:
-        element(payload, "nextPageToken", ctx.next_token("enrollments", rows[size - 1].key))
-    return serialize(root)
+        parts.append(tagged("nextPageToken", ctx.next_token("enrollments", rows[size - 1].key)))
+    return document(ctx.call.envelope_ns, ctx.call.ns, "ListEnrollmentsResult", "".join(parts))
 
 
-def _enrollment(parent: etree._Element, row: EnrollmentRow) -> None:
-    node = element(parent, "enrollment")
-    element(node, "enrollmentId", row.uuid)
-    element(node, "courseId", row.item_uuid)
-    element(node, "learnerId", row.user_uuid)
-    element(node, "accessDate", day(row.terms.access_date))
-    if row.terms.due_date is not None:  # only when a due date is set (REST v3 schema)
-        element(node, "dueDate", day(row.terms.due_date))
-    if row.terms.expiration_date is not None:  # only when the item locks after its due date
-        element(node, "expirationDate", day(row.terms.expiration_date))
-    element(node, "shouldLockAfterDueDate", "true" if row.terms.lock_after_due else "false")
-    element(node, "enrollmentTypeGroup", "1" if row.origin == "catalog" else "0")
+def _enrollment(row: EnrollmentRow) -> str:
+    terms = row.terms
+    fields = [
+        tagged("enrollmentId", row.uuid),
+        tagged("courseId", row.item_uuid),
+        tagged("learnerId", row.user_uuid),
+        tagged("accessDate", day(terms.access_date)),
+    ]
+    if terms.due_date is not None:  # only when a due date is set (REST v3 schema)
+        fields.append(tagged("dueDate", day(terms.due_date)))
+    if terms.expiration_date is not None:  # only when the item locks after its due date
+        fields.append(tagged("expirationDate", day(terms.expiration_date)))
+    fields.append(tagged("shouldLockAfterDueDate", "true" if terms.lock_after_due else "false"))
+    fields.append(tagged("enrollmentTypeGroup", "1" if row.origin == "catalog" else "0"))
+    return "<enrollment>" + "".join(fields) + "</enrollment>"
 
 
 def _optional_set(items: list[str] | None) -> frozenset[str] | None:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lxml import etree
-
 from reconciler.sandbox.ispring_context import Context
 from reconciler.sandbox.ispring_soap import (
     PERMISSION_DENIED,
     WRONG_PARAMETERS,
     SoapFault,
     child,
-    element,
+    document,
     iso,
     number,
     param,
     parse_moment,
-    result,
-    serialize,
+    tagged,
     values,
 )
 from reconciler.sandbox.records import (
@@ -99,42 +96,41 @@ def list_learners_results(ctx: Context) -> bytes:
     """ListLearnersResults: `learnersResults/learnerResult` rows; `nextPageToken` absent on the last page."""
     query, size = build_query(ctx), ctx.page_size()
     rows = ctx.store.enrollments(query, limit=size + 1)
-    titles = {item.uuid: item for item in ctx.store.items()}
-    root, payload = result(ctx.call.envelope_ns, ctx.call.ns, "ListLearnersResultsResult")
-    listing = element(payload, "learnersResults")
-    for row in rows[:size]:
-        _learner_result(listing, row, titles.get(row.item_uuid), ctx.now)
+    items = {item.uuid: item for item in ctx.store.items()}
+    parts = ["<learnersResults>"]
+    parts.extend(_learner_result(row, items.get(row.item_uuid), ctx.now) for row in rows[:size])
+    parts.append("</learnersResults>")
     if len(rows) > size:
-        element(payload, "nextPageToken", ctx.next_token("results", rows[size - 1].key))
+        parts.append(tagged("nextPageToken", ctx.next_token("results", rows[size - 1].key)))
     ctx.notes.append(f"{min(size, len(rows))} results")
-    return serialize(root)
+    return document(ctx.call.envelope_ns, ctx.call.ns, "ListLearnersResultsResult", "".join(parts))
 
 
-def _learner_result(
-    parent: etree._Element, row: EnrollmentRow, item: ItemRow | None, now: dt.datetime
-) -> None:
+def _learner_result(row: EnrollmentRow, item: ItemRow | None, now: dt.datetime) -> str:
     """One row with exactly the sample's fields, optional ones only when they have a value."""
     terms, progress = row.terms, row.progress
-    node = element(parent, "learnerResult")
-    element(node, "userId", row.user_uuid)
-    element(node, "courseId", row.item_uuid)
-    element(node, "courseTitle", item.title if item else "")
-    element(node, "enrollmentId", row.uuid)
-    element(node, "accessDate", iso(terms.access_date))
+    fields = [
+        tagged("userId", row.user_uuid),
+        tagged("courseId", row.item_uuid),
+        tagged("courseTitle", item.title if item else ""),
+        tagged("enrollmentId", row.uuid),
+        tagged("accessDate", iso(terms.access_date)),
+    ]
     for name, moment in (
         ("dueDate", terms.due_date),
         ("expirationDate", terms.expiration_date),
         ("completionDate", progress.completion_date),
     ):
         if moment is not None:
-            element(node, name, iso(moment))
+            fields.append(tagged(name, iso(moment)))
     if progress.time_spent:
-        element(node, "timeSpent", str(progress.time_spent))
-    element(node, "completionStatus", progress.status)
-    element(node, "progress", number(progress.progress))
+        fields.append(tagged("timeSpent", str(progress.time_spent)))
+    fields.append(tagged("completionStatus", progress.status))
+    fields.append(tagged("progress", number(progress.progress)))
     if progress.score is not None:
-        element(node, "awardedScore", number(progress.score))
+        fields.append(tagged("awardedScore", number(progress.score)))
     overdue = terms.due_date is not None and terms.due_date < now and progress.status not in FINISHED_STATUSES
-    element(node, "isOverdue", "true" if overdue else "false")
+    fields.append(tagged("isOverdue", "true" if overdue else "false"))
     if progress.views_count:
-        element(node, "viewsCount", str(progress.views_count))
+        fields.append(tagged("viewsCount", str(progress.views_count)))
+    return "<learnerResult>" + "".join(fields) + "</learnerResult>"

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
@@ -255,6 +256,20 @@ def fault(envelope_ns: str, ns: str, error: SoapFault) -> bytes:
     etree.SubElement(node, f"{{{ns}}}faultcode").text = error.faultcode
     etree.SubElement(node, f"{{{ns}}}faultstring").text = error.faultstring
     return serialize(root)
+
+
+def tagged(name: str, value: str) -> str:
+    """`<name>value</name>`, escaped: paged lists are built as text, several times faster than lxml trees."""
+    return f"<{name}>{escape(value)}</{name}>"
+
+
+def document(envelope_ns: str, ns: str, name: str, inner: str) -> bytes:
+    """The same document `result()` + `serialize()` give, with `inner` (well-formed, escaped) in `<name>`."""
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?>\n"
+        f"<SOAP-ENV:Envelope xmlns:SOAP-ENV={quoteattr(envelope_ns)} xmlns={quoteattr(ns)}>"
+        f"<SOAP-ENV:Body><{name}>{inner}</{name}></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+    ).encode()
 
 
 def serialize(root: etree._Element) -> bytes:
