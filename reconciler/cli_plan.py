@@ -115,6 +115,8 @@ def plan_command(
     no_color: bool,
 ) -> int:
     """Show what would change in the LMS, and why; nothing is written."""
+    if out is not None and not out.resolve().parent.is_dir():
+        raise UsageError(f"--out {out}: the directory {out.parent} does not exist")
     options = _options(policies, allow_remove_started, allow_remove_completed)
     plan, workspace = make_plan(app.root, now=current_time(), options=options, env=os.environ)
     workspace.close()

@@ -139,3 +139,9 @@ def test_a_real_provider_without_its_secret_names_the_variable(tmp_path: Path) -
     result = enrollctl(root, "plan")
     assert result.exit_code == 1
     assert "ENROLLCTL_TEST_UNSET_TOKEN is not set" in result.output
+
+
+def test_plan_out_into_a_missing_directory_fails_before_reading_the_lms(quickstart: Path) -> None:
+    result = enrollctl(quickstart, "plan", "--out", str(quickstart / "nowhere" / "plan.json"))
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
