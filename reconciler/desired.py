@@ -139,20 +139,33 @@ def combine_terms(terms: Iterable[Terms]) -> Terms:
 @dataclass
 class _Contribution:
     item: Item
-    terms: list[Terms] = field(default_factory=list)
-    sources: set[Source] = field(default_factory=set)
+    terms: set[int] = field(default_factory=set)  # indexes into _Accumulator.terms
+    sources: set[int] = field(default_factory=set)  # indexes into _Accumulator.sources
     notify: bool = True
 
 
 @dataclass
 class _Accumulator:
+    """Expansion state. Terms and sources are interned as small ints: 100,000 users share a few of each."""
+
     contributions: dict[EnrollmentKey, _Contribution] = field(default_factory=dict)
+    terms: list[Terms] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
     item_policies: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     prune_by: defaultdict[str, set[Source]] = field(default_factory=lambda: defaultdict(set))
     prune_catalog: set[str] = field(default_factory=set)
     items: dict[str, Item] = field(default_factory=dict)
     excluded: set[str] = field(default_factory=set)
     not_enrollable: set[str] = field(default_factory=set)
+
+    def intern_terms(self, terms: Terms) -> int:
+        self.terms.append(terms)
+        return len(self.terms) - 1
+
+    def intern_sources(self, sources: Iterable[Source]) -> set[int]:
+        start = len(self.sources)
+        self.sources.extend(sources)
+        return set(range(start, len(self.sources)))
 
 
 def _belongs(policy: Policy, provider: str) -> bool:
@@ -193,7 +206,7 @@ def expand_or_raise(
 def _expand_policy(policy: Policy, resolver: Resolver, acc: _Accumulator) -> None:
     excluded = resolver.exclusions(policy)
     matched = resolver.targets(policy, excluded)  # user id -> rules that matched the user
-    enrollable: dict[str, list[str]] = {}
+    enrollable: dict[str, tuple[str, ...]] = {}
     for user_id, rules in matched.items():
         user = resolver.index.users_by_id[user_id]
         if user_id in excluded:
@@ -201,7 +214,7 @@ def _expand_policy(policy: Policy, resolver: Resolver, acc: _Accumulator) -> Non
         elif not resolver.enrollable(user):
             acc.not_enrollable.add(user_id)
         else:
-            enrollable[user_id] = rules
+            enrollable[user_id] = tuple(rules)
     for position, assignment_index, item in resolver.items(policy):
         _assign(policy, item, policy.assign[assignment_index].terms, position, enrollable, acc)
 
@@ -211,7 +224,7 @@ def _assign(
     item: Item,
     terms: Terms,
     position: Position,
-    users: Mapping[str, list[str]],
+    users: Mapping[str, tuple[str, ...]],
     acc: _Accumulator,
 ) -> None:
     acc.items[item.id] = item
@@ -220,25 +233,33 @@ def _assign(
         acc.prune_by[item.id].add(Source(policy.name, policy.position, "prune: true"))
         if policy.prune_catalog:
             acc.prune_catalog.add(item.id)
+    terms_id = acc.intern_terms(terms)
+    by_rules: dict[tuple[str, ...], set[int]] = {}
     for user_id, rules in users.items():
+        if rules not in by_rules:
+            by_rules[rules] = acc.intern_sources(Source(policy.name, position, rule) for rule in rules)
         contribution = acc.contributions.setdefault((user_id, item.id), _Contribution(item))
-        contribution.terms.append(terms)
-        contribution.sources.update(Source(policy.name, position, rule) for rule in rules)
+        contribution.terms.add(terms_id)
+        contribution.sources |= by_rules[rules]
         contribution.notify = contribution.notify and policy.notify
 
 
 def _desired_state(acc: _Accumulator) -> DesiredState:
-    enrollments = {
-        key: DesiredEnrollment(
-            user_id=key[0],
-            item_id=key[1],
-            item_kind=c.item.kind,
-            terms=combine_terms(c.terms),
-            sources=tuple(sorted(c.sources)),
-            notify=c.notify,
+    rank = {i: r for r, i in enumerate(sorted(range(len(acc.sources)), key=acc.sources.__getitem__))}
+    combined: dict[frozenset[int], Terms] = {}
+    ordered: dict[frozenset[int], tuple[Source, ...]] = {}
+    enrollments: dict[EnrollmentKey, DesiredEnrollment] = {}
+    for key in sorted(acc.contributions):
+        c = acc.contributions[key]
+        terms_ids, source_ids = frozenset(c.terms), frozenset(c.sources)
+        if terms_ids not in combined:
+            combined[terms_ids] = combine_terms(acc.terms[i] for i in terms_ids)
+        if source_ids not in ordered:
+            unique = {acc.sources[i]: rank[i] for i in sorted(source_ids, key=rank.__getitem__)}
+            ordered[source_ids] = tuple(unique)
+        enrollments[key] = DesiredEnrollment(
+            key[0], key[1], c.item.kind, combined[terms_ids], ordered[source_ids], c.notify
         )
-        for key, c in sorted(acc.contributions.items())
-    }
     items = {
         item_id: ManagedItem(
             item=item,

@@ -23,6 +23,7 @@ DUE = "due"
 LOCK = "lock_after_due"
 ACCESS = "access"
 FIELDS = (DUE, LOCK, ACCESS)
+_RISK_ORDER = tuple(Risk)
 
 
 def utc_date(moment: dt.datetime) -> dt.date:
@@ -172,4 +173,4 @@ def risks(
         found.add(Risk.TIGHTENED if wanted.lock_after_due else Risk.LOOSENED)
     if new_due is not None and new_due < utc_date(now) and (before is None or DUE in changes):
         found.add(Risk.PAST_DUE)
-    return tuple(r for r in Risk if r in found)
+    return tuple(r for r in _RISK_ORDER if r in found) if found else ()
