@@ -10,7 +10,7 @@ import click
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import Faults, load_faults
-from reconciler.sandbox.orgs import dump_org_yaml, generate_org
+from reconciler.sandbox.orgs import GenerateSpec, OrgSpec, dump_org_yaml, generate_org
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, VENDORS, build_app, open_sandbox, serve
 from reconciler.sandbox.store import Store
 
@@ -84,6 +84,9 @@ def serve_command(
 @click.option("--learning-paths", type=click.IntRange(min=0), default=3, show_default=True)
 @click.option("--enrollments-per-user", type=click.IntRange(min=0), default=4, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same organisation.")
+@click.option(
+    "--block", is_flag=True, help="Print only a `generate:` block (tiny; expanded when the sandbox loads it)."
+)
 def generate_command(
     users: int,
     departments: int,
@@ -92,10 +95,14 @@ def generate_command(
     learning_paths: int,
     enrollments_per_user: int,
     seed: int,
+    block: bool,
 ) -> None:
     """Print a synthetic organisation file (deterministic for a seed): `... > org.yaml`."""
-    org = generate_org(users, departments, groups, courses, learning_paths, enrollments_per_user, seed)
-    click.echo(dump_org_yaml(org), nl=False)
+    numbers = (users, departments, groups, courses, learning_paths, enrollments_per_user, seed)
+    if block:
+        click.echo(dump_org_yaml(OrgSpec(generate=GenerateSpec(*numbers))), nl=False)
+        return
+    click.echo(dump_org_yaml(generate_org(*numbers)), nl=False)
 
 
 @sandbox.command("log")

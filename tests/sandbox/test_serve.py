@@ -122,6 +122,18 @@ def test_cli_generate_prints_a_loadable_deterministic_org():
     assert parse_org(result.output) == generate_org(20, 4, 5, 20, 3, 4, 9)
 
 
+def test_cli_generate_block_is_expanded_on_load():
+    from click.testing import CliRunner
+
+    from reconciler.cli import main
+    from reconciler.sandbox.orgs import expand_org, generate_org, parse_org
+
+    result = CliRunner().invoke(main, ["sandbox", "generate", "--users", "20", "--seed", "9", "--block"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("generate:")
+    assert expand_org(parse_org(result.output)).users == generate_org(20, 10, 5, 20, 3, 4, 9).users
+
+
 def test_cli_serve_prints_url_and_credentials_and_stops_on_interrupt(org_file, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
