@@ -11,6 +11,13 @@ Contract (pure, no I/O):
   applies the filter, so that removals still see what the other policies want.
 - Conflicts (several policies, or several entries, want one enrollment): `combine_terms` picks the
   strictest terms deterministically and independently of order; every `Source` is kept, sorted.
+  Due: a fixed date beats a period beats `default` beats `unlimited`; within a kind the earliest date or
+  the shortest period. Lock if any asks. Access: the earliest date any policy sets (None if none does).
+  `notify` is True only if every policy involved allows e-mails: one policy asking for silence (a bulk
+  migration, say) must not be overridden by another that merely did not mention it.
+- Users: a user counts only if their status is in `settings.user_statuses`; others matched by targets are
+  counted in `identity.not_enrollable`, and named (NOT_ENROLLABLE) when a `users:` entry names them.
+  An email shared by several users matches none of them (reported UNKNOWN) rather than guessing.
 """
 
 from __future__ import annotations
