@@ -29,6 +29,7 @@ XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 # Container elements whose children are list entries even when there is only one (or none).
 LIST_CONTAINERS = frozenset({"Items", "Users", "Courses", "LearningPaths", "Teams", "Modules"})
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _WCF_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 
 
@@ -165,7 +166,8 @@ def as_datetime(value: Value) -> dt.datetime | None:
         return None
     wcf = _WCF_DATE.match(text)
     if wcf:
-        return dt.datetime.fromtimestamp(int(wcf.group(1)) / 1000, tz=dt.UTC)
+        # integer arithmetic: a float timestamp can be a millisecond off
+        return EPOCH + dt.timedelta(milliseconds=int(wcf.group(1)))
     try:
         # Python >= 3.11 reads `Z` and .NET's 7 fractional digits
         parsed = dt.datetime.fromisoformat(text)
