@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -23,6 +23,7 @@ PAGE_LIMIT = 1000  # the largest page Litmos serves (inferred from client code);
 PROGRESS_EVERY = 10.0  # seconds between progress lines of a long read
 
 Clock = Callable[[], float]
+T = TypeVar("T")
 
 
 class LitmosApi:
@@ -140,7 +141,7 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
-def chunked(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+def chunked(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """`values` in consecutive slices of at most `size`."""
     for start in range(0, len(values), size):
         yield values[start : start + size]

@@ -16,7 +16,7 @@ from reconciler.model import ItemKind
 from reconciler.plan import Action, ActionKind
 from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
 from reconciler.providers.http import WriteOutcomeUnknown
-from reconciler.providers.litmos_api import LitmosApi
+from reconciler.providers.litmos_api import LitmosApi, chunked
 from reconciler.providers.litmos_parse import as_text
 from reconciler.providers.litmos_read import segment
 
@@ -50,9 +50,8 @@ def plan_batches(actions: Sequence[Action], *, verify: bool = True) -> list[Writ
     batches: list[WriteBatch] = []
     for (kind, *_), group in grouped.items():
         if kind is ActionKind.ADD:
-            for start in range(0, len(group), MAX_ITEMS_PER_ASSIGN):
-                chunk = tuple(group[start : start + MAX_ITEMS_PER_ASSIGN])
-                batches.append(WriteBatch(kind, chunk, calls=2 if verify else 1))
+            calls = 2 if verify else 1
+            batches.extend(WriteBatch(kind, tuple(c), calls) for c in chunked(group, MAX_ITEMS_PER_ASSIGN))
         else:
             batches.append(WriteBatch(kind, tuple(group), calls=1 if kind is ActionKind.REMOVE else 0))
     return batches

@@ -360,6 +360,12 @@ def test_adds_are_one_call_per_user_kind_and_notify_setting() -> None:
     assert [b.calls for b in box.provider.batches(actions)] == [1, 1, 1, 1, 1, 1, 0]
 
 
+def test_a_user_with_very_many_new_items_gets_several_assign_calls() -> None:
+    box = sandbox()
+    batches = box.provider.batches([add("u1", f"c{n}") for n in range(150)])
+    assert [len(b.actions) for b in batches] == [100, 50]
+
+
 def test_without_verification_an_assign_is_one_call_and_reported_done() -> None:
     box = sandbox()
     box.provider.verify_adds = False
