@@ -50,6 +50,9 @@ COMPLETIONS = {
 }
 
 
+UNKNOWN_PROGRESS = Completion.IN_PROGRESS  # no result was returned: protect rather than risk a record
+
+
 def _required(element: etree._Element, name: str, call: str) -> str:
     value = text(element, name)
     if value is None:
@@ -190,9 +193,10 @@ def join(
 ) -> tuple[Enrollment, ...]:
     """Combine terms (ListEnrollments) with progress (ListLearnersResults) into model enrollments.
 
-    Results are matched by enrollment id, else by (user, item). An enrollment without a result is reported
-    as not started: ListLearnersResults covers active and blocked users, so only users whose employment
-    ended can lack one, and those are outside the managed scope anyway.
+    Results are matched by enrollment id, else by (user, item). ListLearnersResults is asked for active and
+    blocked users (the statuses it documents), so users whose employment ended, and anything else the
+    vendor leaves out, have no result: their progress is unknown, and unknown counts as started, so such an
+    enrollment is protected from removal instead of looking untouched.
     """
     by_id: dict[str, ResultRecord] = {}
     by_key: dict[tuple[str, str], ResultRecord] = {}
@@ -225,7 +229,7 @@ def _enrollment(record: EnrollmentRecord, result: ResultRecord | None, kind: Ite
         due_is_default=due_type == "default",
         lock_after_due=record.lock_after_due,
         origin=record.origin,
-        completion=result.completion if result else Completion.NOT_STARTED,
+        completion=result.completion if result else UNKNOWN_PROGRESS,
         progress=result.progress if result else 0.0,
         completed_at=result.completed_at if result else None,
     )

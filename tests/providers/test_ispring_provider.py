@@ -326,3 +326,37 @@ def test_a_server_error_on_enroll_is_not_resent_and_reported_unknown() -> None:
     (outcome,) = p.write(p.batches([action])[0])
     assert outcome.status is OutcomeStatus.UNKNOWN
     assert p.http.stats.calls["EnrollLearnersInCourses"] == 1
+
+
+class MonotonicClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_a_token_about_to_expire_is_replaced_before_it_is_refused() -> None:
+    clock = MonotonicClock()
+    _, client = sandbox()
+    p = ispring.create(
+        ProviderConfig("lms", ProviderKind.ISPRING), client, ADMIN, clock=clock, sleep=clock.sleep
+    )
+    p.read_directory()
+    clock.now += 1790  # within a minute of the 30-minute lifetime
+    p.read_directory()
+    assert p.http.stats.calls["token"] == 2 and not p.http.stats.retries
+
+
+def test_requests_per_minute_from_the_config_paces_the_calls() -> None:
+    clock = MonotonicClock()
+    _, client = sandbox()
+    config = ProviderConfig("lms", ProviderKind.ISPRING, requests_per_minute=3)
+    p = ispring.create(config, client, ADMIN, clock=clock, sleep=clock.sleep)
+    p.read_directory()  # token + 4 reads = 5 requests: the 4th and 5th wait for the window
+    assert clock.slept == [60.0] and p.capabilities.requests_per_minute == 3

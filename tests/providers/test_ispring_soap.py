@@ -279,7 +279,7 @@ def test_a_due_period_is_kept_as_hours_so_relative_terms_do_not_drift() -> None:
         )
     )
     (joined,) = records.join([record], [], {})
-    assert joined.due_hours == 720 and joined.origin is Origin.ADMIN and not joined.started
+    assert joined.due_hours == 720 and joined.origin is Origin.ADMIN
 
 
 def test_an_invalid_vendor_date_is_a_protocol_error_not_a_silent_drift() -> None:
@@ -296,3 +296,11 @@ def test_only_courses_and_learning_tracks_become_catalog_items() -> None:
     assert records.parse_item(item("Course")).kind is ItemKind.COURSE  # type: ignore[union-attr]
     assert records.parse_item(item("LearningTrack")).kind is ItemKind.LEARNING_PATH  # type: ignore[union-attr]
     assert records.parse_item(item("Quiz")) is None
+
+
+def test_an_enrollment_without_a_result_counts_as_started_so_it_is_protected() -> None:
+    record = records.parse_enrollment(
+        enrollment_xml(enrollmentId="e", courseId="c", learnerId="u", accessDate="2026-01-01")
+    )
+    (joined,) = records.join([record], [], {})
+    assert joined.started and joined.progress == 0.0
