@@ -119,16 +119,21 @@ class ISpringApp:
         path, method = str(environ.get("PATH_INFO", "")), str(environ.get("REQUEST_METHOD", "GET"))
         action, client = f"{method} {path}", ""
         notes: list[str] = []
-        if path in TOKEN_PATHS and method == "POST":
-            status, content_type, body, client, notes = self._token(environ)
-            action = "token"
-        elif path in SOAP_PATHS and method == "POST":
-            status, body, action, client, notes = self._soap(environ)
-            content_type = "text/xml; charset=utf-8"
-        elif path in SOAP_PATHS + TOKEN_PATHS:
-            status, content_type, body = 405, "text/plain", b"Method Not Allowed"
-        else:
-            status, content_type, body = 404, "text/plain", b"Not Found"
+        try:
+            if path in TOKEN_PATHS and method == "POST":
+                status, content_type, body, client, notes = self._token(environ)
+                action = "token"
+            elif path in SOAP_PATHS and method == "POST":
+                status, body, action, client, notes = self._soap(environ)
+                content_type = "text/xml; charset=utf-8"
+            elif path in SOAP_PATHS + TOKEN_PATHS:
+                status, content_type, body = 405, "text/plain", b"Method Not Allowed"
+            else:
+                status, content_type, body = 404, "text/plain", b"Not Found"
+        except Exception as error:  # a server answers 500 and keeps serving; the log names the error type
+            status, content_type = 500, "text/xml; charset=utf-8"
+            body = fault(ENVELOPE_NS, SOAP_NS, SoapFault("Internal error", faultcode="server"))
+            notes = [f"internal error: {type(error).__name__}"]
         start_response(
             f"{status} {_REASONS.get(status, 'OK')}",
             [("Content-Type", content_type), ("Content-Length", str(len(body)))],
@@ -139,14 +144,16 @@ class ISpringApp:
     # --- token endpoint --------------------------------------------------------------------------------
 
     def _token(self, environ: Mapping[str, Any]) -> tuple[int, str, bytes, str, list[str]]:
-        form = parse_qs(_body(environ, MAX_FORM_BYTES).decode("utf-8", "replace"))
-        client_id = (form.get("client_id") or [""])[0]
-        secret = (form.get("client_secret") or [""])[0]
-        grant = (form.get("grant_type") or [""])[0]
+        form = _form(_body(environ, MAX_FORM_BYTES))
+        client_id, secret, grant = (
+            form.get("client_id", ""),
+            form.get("client_secret", ""),
+            form.get("grant_type", ""),
+        )
         if grant != "client_credentials":
             return 400, "application/json", _json({"code": 400, "message": WRONG_PARAMETERS}), client_id, []
         known = self.clients.get(client_id)
-        if known is None or not secrets.compare_digest(known.client_secret, secret):
+        if known is None or not secrets.compare_digest(known.client_secret.encode(), secret.encode()):
             body = _json({"code": 401, "message": AUTHORIZATION_FAILED})
             return 401, "application/json", body, client_id, ["bad client credentials"]
         token = secrets.token_urlsafe(32)
@@ -274,6 +281,18 @@ def _body(environ: Mapping[str, Any], limit: int | None) -> bytes:
         length = min(length, limit)
     stream = environ.get("wsgi.input")
     return stream.read(length) if stream is not None and length > 0 else b""
+
+
+def _form(body: bytes) -> dict[str, str]:
+    """The token request's fields: form-encoded as documented, or (leniently) a JSON object."""
+    text = body.decode("utf-8", "replace").strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return {k: v[0] for k, v in parse_qs(text).items()}
 
 
 def _json(data: Mapping[str, Any]) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ispring_support import CREDS, ENV_STD, NS, ids, make_sandbox
 
+from reconciler.sandbox.ispring import HANDLERS
 from reconciler.sandbox.orgs import department_uuid, item_uuid, user_uuid
 
 FORKLIFT = item_uuid("Forklift Safety")
@@ -171,3 +172,23 @@ def test_department_admin_cannot_enroll_or_unenroll_outside_their_departments():
         sandbox.call("Unenroll", f"<enrollmentId>{pauls.uuid}</enrollmentId>", token).fault
         == "Permission denied"
     )
+
+
+def test_token_endpoint_takes_json_too_and_never_crashes_on_odd_secrets():
+    sandbox = make_sandbox()
+    fields = {"client_id": CREDS["client_id"], "client_secret": CREDS["client_secret"]}
+    as_json = sandbox.http.post("/api/v3/token", json={**fields, "grant_type": "client_credentials"})
+    assert as_json.status_code == 200
+    odd = {"client_id": CREDS["client_id"], "client_secret": "sécret", "grant_type": "client_credentials"}
+    assert sandbox.http.post("/api/v3/token", data=odd).status_code == 401
+
+
+def test_an_internal_error_is_a_server_fault_not_a_crash(monkeypatch):
+    def broken(ctx: object) -> bytes:
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(HANDLERS, "getgroups", broken)
+    sandbox = make_sandbox()
+    response = sandbox.call("GetGroups").response
+    assert response.status_code == 500 and "Internal error" in response.text
+    assert sandbox.store.request_log()[-1].detail == "internal error: RuntimeError"
