@@ -15,7 +15,7 @@ from functools import partial
 import httpx
 from lxml import etree
 
-from reconciler.errors import AuthError, PermissionDenied, ProviderError
+from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError
 from reconciler.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.plan import Action, ActionKind
 from reconciler.providers import ispring_records as records
@@ -287,7 +287,8 @@ class IspringProvider:
     def _guarded(self, actions: tuple[Action, ...], perform: Callable[[], list[Outcome]]) -> list[Outcome]:
         try:
             return perform()
-        except WriteOutcomeUnknown as exc:
+        except (WriteOutcomeUnknown, ProtocolError) as exc:
+            # the request reached the server but its answer was lost or unreadable: apply reads back
             return [Outcome(a.id, OutcomeStatus.UNKNOWN, str(exc)) for a in actions]
 
     def _enroll(self, rect: Rectangle) -> list[Outcome]:

@@ -360,3 +360,18 @@ def test_requests_per_minute_from_the_config_paces_the_calls() -> None:
     p = ispring.create(config, client, ADMIN, clock=clock, sleep=clock.sleep)
     p.read_directory()  # token + 4 reads = 5 requests: the 4th and 5th wait for the window
     assert clock.slept == [60.0] and p.capabilities.requests_per_minute == 3
+
+
+def test_an_unreadable_answer_to_a_write_is_an_unknown_outcome() -> None:
+    store = Store.open(":memory:")
+    seed_store(store, ACME)
+    truncating = build_app("ispring", store, Faults(truncate_rate=1.0))
+    client = httpx.Client(
+        transport=httpx.WSGITransport(app=truncating), base_url="http://sandbox.ispring.invalid"
+    )
+    _, clean = sandbox()
+    reader = provider(clean)
+    action = add(by_login(reader)("helen@acme.example"), item_id(reader, "Forklift Safety"))
+    writer = provider(client, Credentials(token=CREDS["token"]))
+    (outcome,) = writer.write(writer.batches([action])[0])
+    assert outcome.status is OutcomeStatus.UNKNOWN and "EnrollLearnersInCourses" in outcome.detail, outcome.detail
