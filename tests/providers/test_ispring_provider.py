@@ -374,4 +374,6 @@ def test_an_unreadable_answer_to_a_write_is_an_unknown_outcome() -> None:
     action = add(by_login(reader)("helen@acme.example"), item_id(reader, "Forklift Safety"))
     writer = provider(client, Credentials(token=CREDS["token"]))
     (outcome,) = writer.write(writer.batches([action])[0])
-    assert outcome.status is OutcomeStatus.UNKNOWN and "EnrollLearnersInCourses" in outcome.detail, outcome.detail
+    assert outcome.status is OutcomeStatus.UNKNOWN and "EnrollLearnersInCourses" in outcome.detail, (
+        outcome.detail
+    )
