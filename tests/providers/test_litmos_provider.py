@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.errors import AuthError, ConfigError
 from reconciler.model import Directory, ItemKind, ProviderConfig, ProviderKind, UserStatus
 from reconciler.plan import Action, ActionKind
 from reconciler.providers import litmos_api
@@ -206,6 +207,26 @@ def test_every_call_has_source_and_json_and_the_key_only_in_a_header() -> None:
         assert request.url.params["format"] == "json"
         if request.method == "GET":
             assert request.url.params["limit"] == "1000" and "start" in request.url.params
+
+
+def test_a_missing_api_key_is_a_config_error_naming_the_variable() -> None:
+    config = ProviderConfig(name="academy", kind=ProviderKind.LITMOS, api_key_env="LITMOS_API_KEY")
+    with pytest.raises(ConfigError, match="LITMOS_API_KEY"):
+        create(config, httpx.Client(base_url=BASE_URL), Credentials())
+
+
+def test_a_refused_key_is_an_auth_error_that_never_shows_the_key() -> None:
+    store = Store.open(":memory:")
+    seed_store(store, parse_org(ORG))
+    transport = httpx.WSGITransport(app=make_litmos_app(store))  # type: ignore[arg-type]
+    client = httpx.Client(transport=transport, base_url=BASE_URL)
+    config = ProviderConfig(name="academy", kind=ProviderKind.LITMOS)
+    wrong = "wrong-key-0123456789"
+    provider = create(config, client, Credentials(api_key=wrong))
+    with pytest.raises(AuthError) as refused:
+        provider.read_directory()
+    assert refused.value.status == 403 and "api_key_env" in refused.value.hint
+    assert wrong not in str(refused.value)
 
 
 def test_paging_reads_every_user_once_and_stops_on_a_short_page(monkeypatch: pytest.MonkeyPatch) -> None:
