@@ -248,6 +248,7 @@ def parse_result(record: Mapping[str, Value], user_id: str, item_id: str, kind: 
     the two read strategies disagree, and apply's staleness check compares enrollments read either way.
     Litmos has no per-assignment terms, so every enrollment holds the item's default terms.
     """
+    # inferred: Litmos reports no origin (self-enrolment vs assignment), so every row counts as assigned
     progress = as_percent(record.get("PercentageComplete"))
     return Enrollment(
         user_id=user_id,
