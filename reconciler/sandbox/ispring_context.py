@@ -15,7 +15,7 @@ from reconciler.sandbox.ispring_soap import (
     parse_int,
     text,
 )
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store import Store, UserQuery
 
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 1000  # inferred: the vendor documents only the default; larger requests are capped
@@ -41,6 +41,17 @@ class Context:
         outside = [d for d in department_uuids if not self.in_scope(d)]
         if outside:
             raise SoapFault(PERMISSION_DENIED, f"{len(outside)} department(s) outside the caller's scope")
+
+    def require_users_in_scope(self, user_uuids: list[str] | None) -> None:
+        """`Permission denied` when a department administrator names a user outside their departments.
+
+        Unknown ids are left to the query (they match nothing); the pages document this fault for
+        "results of users belonging to a department they don't manage".
+        """
+        if self.scope is None or not user_uuids:
+            return
+        found = self.store.users(UserQuery(uuids=frozenset(user_uuids)))
+        self.require_scope({user.department_uuid for user in found})
 
     def page_size(self) -> int:
         """`pageSize` (default 1000), at least 1."""

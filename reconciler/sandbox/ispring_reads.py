@@ -139,9 +139,11 @@ def _content_item(parent: etree._Element, item: ItemRow) -> None:
 
 def list_enrollments(ctx: Context) -> bytes:
     """ListEnrollments: REST v3 `Enrollment` fields, paged by token, filtered by course/learner/ids."""
+    learners = values(ctx.call, "learnerIds")
+    ctx.require_users_in_scope(learners)  # inferred: as ListLearnersResults documents
     query = EnrollmentQuery(
         uuids=_optional_set(values(ctx.call, "enrollmentIds")),
-        user_uuids=_optional_set(values(ctx.call, "learnerIds")),
+        user_uuids=_optional_set(learners),
         item_uuids=_optional_set(values(ctx.call, "courseIds")),
         department_uuids=ctx.scope,
         after_key=ctx.page_start("enrollments"),

@@ -76,6 +76,7 @@ def build_query(ctx: Context) -> EnrollmentQuery:
     """The store query for a ListLearnersResults call (paging position included)."""
     access, due, completion = _range(ctx, "accessDate"), _range(ctx, "dueDate"), _range(ctx, "completionDate")
     users, courses = values(ctx.call, "userIds"), values(ctx.call, "courseIds")
+    ctx.require_users_in_scope(users)
     return EnrollmentQuery(
         user_uuids=None if users is None else frozenset(users),
         item_uuids=None if courses is None else frozenset(courses),

@@ -152,6 +152,16 @@ def test_department_admin_reading_another_department_is_permission_denied():
     )
     reply = sandbox.call("ListLearnersResults", f"<departmentIds>{ids(engineering)}</departmentIds>", token)
     assert reply.fault == "Permission denied"
+    paul = ids(user_uuid("paul@acme.example"))
+    assert (
+        sandbox.call("ListLearnersResults", f"<userIds>{paul}</userIds>", token).fault == "Permission denied"
+    )
+    assert (
+        sandbox.call("ListEnrollments", f"<learnerIds>{paul}</learnerIds>", token).fault
+        == "Permission denied"
+    )
+    helen = ids(user_uuid("helen@acme.example"))
+    assert sandbox.call("ListLearnersResults", f"<userIds>{helen}</userIds>", token).fault is None
 
 
 def test_department_admin_cannot_enroll_or_unenroll_outside_their_departments():
