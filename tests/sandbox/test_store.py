@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reconciler.sandbox.ids import ispring_uuid, litmos_id, original_id
 from reconciler.sandbox.store import (
     DepartmentRow,
@@ -200,3 +203,37 @@ def test_file_store_persists_between_opens(tmp_path):
     other.close()
     assert Store.open(path).get_item("Security", by="title") is not None
     assert not store.is_empty()
+
+
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["enroll", "unenroll", "change"]),
+        st.sampled_from(["helen@acme.example", "kevin@acme.example", "olga@acme.example"]),
+        st.sampled_from(["Security", "Bribery"]),
+        st.integers(0, 30),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(OPERATIONS)
+def test_enrollments_behave_like_a_map_from_user_and_item_to_terms(operations):
+    store = small_store()
+    model: dict[tuple[str, str], Terms] = {}
+    for operation, login, title, days in operations:
+        key = (uid(login), course(title).uuid)
+        terms = Terms(NOW + dt.timedelta(days=days), "unlimited")
+        existing = store.find_enrollment(*key)
+        if operation == "enroll":
+            store.enroll(*key, terms, NOW)
+            model.setdefault(key, terms)  # enrolling again changes nothing
+        elif operation == "unenroll" and existing is not None:
+            store.delete_enrollment(existing.uuid)
+            del model[key]
+        elif operation == "change" and existing is not None:
+            store.update_terms(existing.uuid, terms)
+            model[key] = terms
+    rows = store.enrollments()
+    assert {(r.user_uuid, r.item_uuid): r.terms for r in rows} == model
+    assert len({r.uuid for r in rows}) == len(rows) == store.count_enrollments()
