@@ -1,0 +1,209 @@
+"""The Litmos provider writing to the Litmos emulator: batching, read-back, throttling and faults."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from litmos_support import (
+    FakeClock,
+    Sandbox,
+    add,
+    by_login,
+    by_title,
+    generated_org,
+    remove,
+    sandbox,
+)
+
+from reconciler.model import ItemKind
+from reconciler.plan import Action, ActionKind
+from reconciler.providers.base import OutcomeStatus
+from reconciler.providers.litmos_read import ReadStrategy
+from reconciler.sandbox.faults import Burst, Faults
+
+# --- writes --------------------------------------------------------------------------------------------
+
+
+def test_adds_are_one_call_per_user_kind_and_notify_setting() -> None:
+    box = sandbox()
+    actions = [
+        add("u1", "c1"),
+        add("u1", "c2"),
+        add("u1", "c3", notify=False),
+        add("u1", "lp1", ItemKind.LEARNING_PATH),
+        add("u2", "c1"),
+        remove("u1", "c9"),
+        remove("u1", "c8"),
+        Action(ActionKind.UPDATE, "u2", "u2", "c2", ItemKind.COURSE, "c2"),
+    ]
+    batches = box.provider.batches(actions)
+    shapes = [(b.kind, [a.item_id for a in b.actions], b.calls) for b in batches]
+    assert shapes == [
+        (ActionKind.ADD, ["c1", "c2"], 2),
+        (ActionKind.ADD, ["c3"], 2),
+        (ActionKind.ADD, ["lp1"], 2),
+        (ActionKind.ADD, ["c1"], 2),
+        (ActionKind.REMOVE, ["c9"], 1),
+        (ActionKind.REMOVE, ["c8"], 1),
+        (ActionKind.UPDATE, ["c2"], 0),
+    ]
+    box.provider.verify_adds = False  # no read-back: one call per assign
+    assert [b.calls for b in box.provider.batches(actions)] == [1, 1, 1, 1, 1, 1, 0]
+
+
+def test_a_user_with_very_many_new_items_gets_several_assign_calls() -> None:
+    box = sandbox()
+    batches = box.provider.batches([add("u1", f"c{n}") for n in range(150)])
+    assert [len(b.actions) for b in batches] == [100, 50]
+
+
+def test_without_verification_an_assign_is_one_call_and_reported_done() -> None:
+    box = sandbox()
+    box.provider.verify_adds = False
+    directory = box.directory()
+    ann, course = by_login(directory)["ann@acme.example"], by_title(directory)["Anti-Bribery"]
+    box.recorder.requests.clear()
+    [batch] = box.provider.batches([add(ann, course)])
+    assert [o.status for o in box.provider.write(batch)] == [OutcomeStatus.DONE]
+    assert [r.method for r in box.recorder.requests] == ["POST"]
+
+
+def test_enroll_and_remove_round_trip_including_learning_paths() -> None:
+    box = sandbox()
+    directory = box.directory()
+    users, items = by_login(directory), by_title(directory)
+    kevin = users["kevin@acme.example"]
+    wanted = [
+        add(kevin, items["Security Awareness 2026"], notify=False),
+        add(kevin, items["Anti-Bribery"], notify=False),
+        add(kevin, items["Onboarding"], ItemKind.LEARNING_PATH, notify=False),
+    ]
+    notes_before = len(box.store.notifications())
+    outcomes = [o for b in box.provider.batches(wanted) for o in box.provider.write(b)]
+    assert [o.status for o in outcomes] == [OutcomeStatus.DONE] * 3
+    assert len(box.store.notifications()) == notes_before  # sendmessage=false: no e-mail
+    posts = [r for r in box.recorder.requests if r.method == "POST"]
+    assert len(posts) == 2 and all(r.url.params["sendmessage"] == "false" for r in posts)
+
+    managed = frozenset(items.values())
+    held = {e.item_id for e in box.provider.read_enrollments(directory, managed, frozenset({kevin}))}
+    assert held == set(items.values())
+
+    gone = [remove(kevin, items["Anti-Bribery"]), remove(kevin, items["Onboarding"], ItemKind.LEARNING_PATH)]
+    outcomes = [o for b in box.provider.batches(gone) for o in box.provider.write(b)]
+    assert [o.status for o in outcomes] == [OutcomeStatus.DONE] * 2
+    held = {e.item_id for e in box.provider.read_enrollments(directory, managed, frozenset({kevin}))}
+    assert held == {items["Security Awareness 2026"]}
+
+
+def test_notified_adds_send_no_sendmessage_switch() -> None:
+    box = sandbox()
+    directory = box.directory()
+    ann = by_login(directory)["ann@acme.example"]
+    batch = box.provider.batches([add(ann, by_title(directory)["Anti-Bribery"])])[0]
+    assert box.provider.write(batch)[0].status is OutcomeStatus.DONE
+    [post] = [r for r in box.recorder.requests if r.method == "POST"]
+    assert "sendmessage" not in post.url.params
+
+
+def test_unknown_ids_silently_dropped_by_litmos_are_reported_failed() -> None:
+    box = sandbox()
+    directory = box.directory()
+    ann, course = by_login(directory)["ann@acme.example"], by_title(directory)["Anti-Bribery"]
+    batch = box.provider.batches([add(ann, course), add(ann, "NoSuchCourse1")])[0]
+    done, dropped = box.provider.write(batch)
+    assert done.status is OutcomeStatus.DONE
+    assert dropped.status is OutcomeStatus.FAILED
+    assert "does not have" in dropped.detail and "unknown or inactive course id" in dropped.detail
+
+
+def test_removing_what_is_not_assigned_does_not_fail() -> None:
+    box = sandbox()
+    directory = box.directory()
+    ann, course = by_login(directory)["ann@acme.example"], by_title(directory)["Anti-Bribery"]
+    [outcome] = box.provider.write(box.provider.batches([remove(ann, course)])[0])
+    assert outcome.status in (OutcomeStatus.DONE, OutcomeStatus.ALREADY)
+
+
+def test_updates_are_refused_with_the_vendor_limit() -> None:
+    box = sandbox()
+    update = Action(ActionKind.UPDATE, "u1", "u1", "c1", ItemKind.COURSE, "c1", changes=("due",))
+    [outcome] = box.provider.write(box.provider.batches([update])[0])
+    assert outcome.status is OutcomeStatus.FAILED
+    assert "cannot change the terms" in outcome.detail
+    assert not box.recorder.requests
+
+
+def test_capabilities_say_what_litmos_cannot_do() -> None:
+    caps = sandbox().provider.capabilities
+    assert not (caps.due_dates or caps.due_periods or caps.lock_after_due or caps.access_dates)
+    assert not caps.update_terms and caps.remove and caps.notify_switch
+    assert caps.read_batch_users == 25 and caps.enroll_batch_users == 1 and caps.enroll_batch_items > 1
+    assert caps.requests_per_minute == 100_000  # from config; 100 when the config says nothing
+
+
+# --- throttling ----------------------------------------------------------------------------------------
+
+
+def throttled_apply(client_limit: int) -> tuple[Sandbox, FakeClock, list[OutcomeStatus]]:
+    clock = FakeClock()
+    box = sandbox(generated_org(146), clock=clock, emulator_limit=100, client_limit=client_limit)
+    directory = box.provider.read_directory()
+    course = by_title(directory)["Security Awareness 2026"]
+    actions = [add(u.id, course, notify=False) for u in directory.users]  # 150 users: 150 posts + 150 reads
+    box.recorder.requests.clear()
+    statuses = [o.status for b in box.provider.batches(actions) for o in box.provider.write(b)]
+    return box, clock, statuses
+
+
+def test_a_300_call_apply_under_a_100_per_minute_limit_fails_no_call() -> None:
+    box, clock, statuses = throttled_apply(client_limit=100)
+    assert len(box.recorder.requests) == 300
+    assert statuses == [OutcomeStatus.DONE] * 150
+    assert all(entry.status < 400 for entry in box.store.request_log())  # the limiter kept under the limit
+    assert clock.now >= 120  # 300 calls at 100 a minute take at least two minutes (of fake time)
+
+
+def test_a_client_faster_than_the_server_is_throttled_and_retries_after_the_wait() -> None:
+    box, _, statuses = throttled_apply(client_limit=1000)
+    assert statuses == [OutcomeStatus.DONE] * 150
+    refused = [e for e in box.store.request_log() if e.status == 503]
+    assert refused  # the emulator said 503 with Retry-After, and every refused call was sent again
+    assert len(box.recorder.requests) == 300 + len(refused)
+
+
+# --- faults --------------------------------------------------------------------------------------------
+
+
+def test_an_assign_answered_with_500_is_read_back_and_never_sent_twice() -> None:
+    box = sandbox(faults=Faults(error_rates={"POST /users/*/courses": 1.0}))
+    directory = box.directory()
+    ann, course = by_login(directory)["ann@acme.example"], by_title(directory)["Anti-Bribery"]
+    box.recorder.requests.clear()
+    [outcome] = box.provider.write(box.provider.batches([add(ann, course)])[0])
+    assert outcome.status is OutcomeStatus.FAILED
+    assert "reading back shows it was not made" in outcome.detail
+    assert [r.method for r in box.recorder.requests] == ["POST", "GET"]
+
+
+def test_bursts_of_503_with_retry_after_are_waited_out() -> None:
+    clock = FakeClock()
+    box = sandbox(
+        generated_org(30), clock=clock, faults=Faults(burst=Burst(every=4, length=1, retry_after=7))
+    )
+    directory = box.directory()
+    assert len(directory.users) == 34
+    refused = [e for e in box.store.request_log() if e.status == 503]
+    assert refused and clock.slept.count(7) == len(refused)
+
+
+def test_a_long_read_logs_progress_with_an_eta(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    box = sandbox(generated_org(96), clock=clock)
+    directory = box.directory()
+    box.provider.strategy = ReadStrategy.BULK
+    box.provider.api.clock = clock.ticking(6)
+    with caplog.at_level(logging.INFO, logger="enrollctl.litmos"):
+        box.provider.read_enrollments(directory, frozenset(i.id for i in directory.items))
+    assert "users' enrollments read 50/100, about" in caplog.text
