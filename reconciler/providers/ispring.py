@@ -36,11 +36,13 @@ from reconciler.providers.ispring_soap import (
     Params,
     Values,
     build_request,
-    descendants,
     looks_like_fault,
     next_page_token,
     parse_response,
     success,
+)
+from reconciler.providers.ispring_soap import (
+    records as records_in,
 )
 from reconciler.providers.redact import Redactor
 
@@ -175,7 +177,7 @@ class IspringProvider:
         while True:
             if result is None:
                 result = self._page(method, params, None, page_size)
-            yield from descendants(result, record)
+            yield from records_in(result, record)
             token = next_page_token(result)
             if token is None:
                 return

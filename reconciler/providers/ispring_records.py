@@ -24,7 +24,7 @@ from reconciler.model import (
     User,
     UserStatus,
 )
-from reconciler.providers.ispring_soap import PROVIDER, child, children, id_list, text
+from reconciler.providers.ispring_soap import PROVIDER, child, children, fields, id_list
 
 # GetUsers v2: 1 active, 3 inactive, 5 employment ended (v1 reports 3 for both). ListLearnersResults calls
 # status 3 "blocked": iSpring has one deactivated state, which enrollctl calls inactive.
@@ -53,8 +53,8 @@ COMPLETIONS = {
 UNKNOWN_PROGRESS = Completion.IN_PROGRESS  # no result was returned: protect rather than risk a record
 
 
-def _required(element: etree._Element, name: str, call: str) -> str:
-    value = text(element, name)
+def _required(values: dict[str, str], name: str, call: str) -> str:
+    value = values.get(name)
     if value is None:
         raise ProtocolError(f"<{name}> missing in a record", provider=PROVIDER, call=call)
     return value
@@ -73,48 +73,51 @@ def parse_datetime(value: str | None, *, call: str, field: str) -> dt.datetime |
 
 def parse_user(element: etree._Element) -> User:
     """A `<userProfile>` of GetUsers."""
-    fields_element = child(element, "fields")
-    fields: dict[str, str] = {}
-    if fields_element is not None:
-        for field in children(fields_element, "field"):
-            name, value = text(field, "name"), text(field, "value")
-            if name:
-                fields[name.upper()] = value or ""
-    status_code = text(element, "status") or ""
+    values = fields(element)
+    profile: dict[str, str] = {}
+    profile_element = child(element, "fields")
+    if profile_element is not None:
+        for field in children(profile_element, "field"):
+            pair = fields(field)
+            if "name" in pair:
+                profile[pair["name"].upper()] = pair.get("value", "")
     return User(
-        id=_required(element, "userId", "GetUsers"),
-        login=fields.get("LOGIN", ""),
-        email=fields.get("EMAIL", ""),
-        first_name=fields.get("FIRST_NAME", ""),
-        last_name=fields.get("LAST_NAME", ""),
-        status=USER_STATUSES.get(status_code, UNKNOWN_USER_STATUS),
-        department_id=text(element, "departmentId"),
+        id=_required(values, "userId", "GetUsers"),
+        login=profile.get("LOGIN", ""),
+        email=profile.get("EMAIL", ""),
+        first_name=profile.get("FIRST_NAME", ""),
+        last_name=profile.get("LAST_NAME", ""),
+        status=USER_STATUSES.get(values.get("status", ""), UNKNOWN_USER_STATUS),
+        department_id=values.get("departmentId"),
         group_ids=frozenset(id_list(element, "groups")),
     )
 
 
 def parse_department(element: etree._Element) -> Department:
     """A `<department>` of GetDepartments (inferred layout: REST `Department`)."""
+    values = fields(element)
     return Department(
-        id=_required(element, "departmentId", "GetDepartments"),
-        name=text(element, "name") or "",
-        parent_id=text(element, "parentDepartmentId"),
+        id=_required(values, "departmentId", "GetDepartments"),
+        name=values.get("name", ""),
+        parent_id=values.get("parentDepartmentId"),
     )
 
 
 def parse_group(element: etree._Element) -> Group:
     """A `<group>` of GetGroups (inferred layout: REST `Group{groupId,name}`)."""
-    return Group(id=_required(element, "groupId", "GetGroups"), name=text(element, "name") or "")
+    values = fields(element)
+    return Group(id=_required(values, "groupId", "GetGroups"), name=values.get("name", ""))
 
 
 def parse_item(element: etree._Element) -> Item | None:
     """A `<contentItem>` of ListContent if it is a course or learning track; None for other materials."""
-    kind_text = text(element, "contentItemType") or text(element, "type") or ""  # `type` is deprecated
+    values = fields(element)
+    kind_text = values.get("contentItemType") or values.get("type") or ""  # `type` is deprecated
     kind = ITEM_KINDS.get(kind_text.replace("_", "").replace(" ", "").lower())
     if kind is None:
         return None
     return Item(
-        id=_required(element, "contentItemId", "ListContent"), kind=kind, title=text(element, "title") or ""
+        id=_required(values, "contentItemId", "ListContent"), kind=kind, title=values.get("title", "")
     )
 
 
@@ -150,39 +153,41 @@ class ResultRecord:
 def parse_enrollment(element: etree._Element) -> EnrollmentRecord:
     """An `<enrollment>` (layout: REST `Enrollment`; `dueDateType`/`duePeriod` used when present)."""
     call = "ListEnrollments"
-    lock = text(element, "shouldLockAfterDueDate") or text(element, "lockAfterDueDate") or "false"
-    period = text(element, "duePeriod")
+    values = fields(element)
+    lock = values.get("shouldLockAfterDueDate") or values.get("lockAfterDueDate") or "false"
+    period = values.get("duePeriod")
     return EnrollmentRecord(
-        id=_required(element, "enrollmentId", call),
-        user_id=_required(element, "learnerId", call),
-        item_id=_required(element, "courseId", call),
-        access=parse_datetime(text(element, "accessDate"), call=call, field="accessDate"),
-        due=parse_datetime(text(element, "dueDate"), call=call, field="dueDate"),
-        due_type=text(element, "dueDateType"),
+        id=_required(values, "enrollmentId", call),
+        user_id=_required(values, "learnerId", call),
+        item_id=_required(values, "courseId", call),
+        access=parse_datetime(values.get("accessDate"), call=call, field="accessDate"),
+        due=parse_datetime(values.get("dueDate"), call=call, field="dueDate"),
+        due_type=values.get("dueDateType"),
         due_hours=int(period) if period and period.isdigit() else None,
         lock_after_due=lock.lower() == "true",
-        origin=Origin.CATALOG if text(element, "enrollmentTypeGroup") == "1" else Origin.ADMIN,
+        origin=Origin.CATALOG if values.get("enrollmentTypeGroup") == "1" else Origin.ADMIN,
     )
 
 
 def parse_result(element: etree._Element) -> ResultRecord:
     """A `<learnerResult>` (layout: the ListLearnersResults sample)."""
     call = "ListLearnersResults"
-    status = (text(element, "completionStatus") or "not_started").lower()
+    values = fields(element)
+    status = (values.get("completionStatus") or "not_started").lower()
     try:
-        progress = float(text(element, "progress") or 0)
+        progress = float(values.get("progress") or 0)
     except ValueError:
         raise ProtocolError("invalid <progress> in a learner result", provider=PROVIDER, call=call) from None
     return ResultRecord(
-        enrollment_id=text(element, "enrollmentId"),
-        user_id=_required(element, "userId", call),
-        item_id=_required(element, "courseId", call),
-        access=parse_datetime(text(element, "accessDate"), call=call, field="accessDate"),
-        due=parse_datetime(text(element, "dueDate"), call=call, field="dueDate"),
+        enrollment_id=values.get("enrollmentId"),
+        user_id=_required(values, "userId", call),
+        item_id=_required(values, "courseId", call),
+        access=parse_datetime(values.get("accessDate"), call=call, field="accessDate"),
+        due=parse_datetime(values.get("dueDate"), call=call, field="dueDate"),
         # an unknown status is treated as progress: never let a new vendor state make a record prunable
         completion=COMPLETIONS.get(status, Completion.IN_PROGRESS),
         progress=progress,
-        completed_at=parse_datetime(text(element, "completionDate"), call=call, field="completionDate"),
+        completed_at=parse_datetime(values.get("completionDate"), call=call, field="completionDate"),
     )
 
 

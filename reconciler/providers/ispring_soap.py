@@ -138,6 +138,26 @@ def descendants(parent: etree._Element, name: str) -> Iterator[etree._Element]:
     return (e for e in parent.iter() if e is not parent and local_name(e) == name)
 
 
+def records(result: etree._Element, name: str) -> Iterator[etree._Element]:
+    """Records called `name` directly in `result` or in one wrapper (`<enrollments><enrollment>`)."""
+    # two levels, not a full-tree search: a 100,000-row answer has millions of elements
+    for element in elements(result):
+        if local_name(element) == name:
+            yield element
+        else:
+            yield from (c for c in elements(element) if local_name(c) == name)
+
+
+def fields(record: etree._Element) -> dict[str, str]:
+    """A record's simple children as {local name: stripped text}; empty ones are left out, first one wins."""
+    found: dict[str, str] = {}
+    for element in elements(record):
+        value = (element.text or "").strip()
+        if value:
+            found.setdefault(local_name(element), value)
+    return found
+
+
 def text(parent: etree._Element, name: str) -> str | None:
     """Stripped text of the first child `name`; None when missing or empty."""
     element = child(parent, name)

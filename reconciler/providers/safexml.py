@@ -39,7 +39,10 @@ def local_name(element: etree._Element) -> str:
     tag = element.tag
     if not isinstance(tag, str):
         return ""
-    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+    brace = tag.rfind("}")
+    if brace >= 0:
+        return tag[brace + 1 :]
+    return tag[tag.rfind(":") + 1 :]
 
 
 def parse_xml(
