@@ -28,6 +28,7 @@ from reconciler.providers.redact import Redactor
 __all__ = ["LitmosProvider", "ReadPlan", "ReadStrategy", "capabilities_for", "create"]
 
 DEFAULT_REQUESTS_PER_MINUTE = 100  # the vendor's limit per key
+MAX_SOURCE_LENGTH = 50  # Litmos: "source=<app ≤50 chars>" is required on every request
 
 
 def capabilities_for(config: ProviderConfig) -> Capabilities:
@@ -127,6 +128,11 @@ def create(
         raise ConfigError(
             f"provider {config.name!r} (litmos) has no API key",
             hint=f"set the environment variable {config.api_key_env or 'named by api_key_env'}",
+        )
+    if not 0 < len(config.source) <= MAX_SOURCE_LENGTH:
+        raise ConfigError(
+            f"provider {config.name!r} (litmos): `source` must be 1 to {MAX_SOURCE_LENGTH} characters",
+            hint="Litmos requires a short application name on every call, e.g. source: acme-enrollctl",
         )
     limiter = RateLimiter(capabilities_for(config).requests_per_minute, clock=clock, sleep=sleep)
     vendor = VendorClient(

@@ -79,6 +79,12 @@ def test_a_missing_api_key_is_a_config_error_naming_the_variable() -> None:
         create(config, httpx.Client(base_url=BASE_URL), Credentials())
 
 
+def test_a_source_litmos_would_refuse_is_a_config_error() -> None:
+    config = ProviderConfig(name="academy", kind=ProviderKind.LITMOS, source="x" * 51)
+    with pytest.raises(ConfigError, match="1 to 50 characters"):
+        create(config, httpx.Client(base_url=BASE_URL), Credentials(api_key=KEY))
+
+
 def test_a_refused_key_is_an_auth_error_that_never_shows_the_key() -> None:
     store = Store.open(":memory:")
     seed_store(store, parse_org(ORG))
