@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from reconciler.sandbox.orgs import dump_org_yaml, generate_org, parse_org, seed_store
+from reconciler.sandbox.orgs import dump_org_json, dump_org_yaml, generate_org, parse_org, seed_store
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app
 from reconciler.sandbox.store import Store
 
@@ -51,7 +51,9 @@ def page_through(client: httpx.Client, method: str, row_tag: str, params: str, s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the size")
-    parser.add_argument("--yaml", action="store_true", help="also time writing and reading the org as YAML")
+    parser.add_argument(
+        "--yaml", action="store_true", help="also time writing and reading the org as YAML and JSON"
+    )
     args = parser.parse_args()
     users = 1_000 if args.quick else 10_000
 
@@ -73,6 +75,10 @@ def main() -> None:
         started = time.perf_counter()
         parse_org(text)
         timed("parse that YAML (libyaml if installed)", started)
+        text = dump_org_json(org)
+        started = time.perf_counter()
+        parse_org(text)
+        timed("parse the same org written as JSON", started, f"{len(text) / 1e6:.1f} MB")
 
     client = httpx.Client(
         transport=httpx.WSGITransport(app=build_app("ispring", store)), base_url="http://sandbox"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -55,10 +56,7 @@ def load_org(path: str) -> OrgSpec:
 
 def parse_org(text: str, source: str = "<org>") -> OrgSpec:
     """Parse the YAML text of an organisation file; every problem is reported in one ConfigError."""
-    try:
-        data = yaml.load(text, Loader=_LOADER) or {}  # noqa: S506 - a safe loader (C or Python)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{source}: not valid YAML: {error}") from error
+    data = _load(text, source)
     problems = _Problems(source)
     if not isinstance(data, dict):
         problems.add("(top)", "expected a mapping with departments, groups, users, ...")
@@ -83,6 +81,19 @@ def parse_org(text: str, source: str = "<org>") -> OrgSpec:
     check_references(org, problems)
     problems.raise_if_any()
     return org
+
+
+def _load(text: str, source: str) -> Any:
+    # JSON is YAML too, and parses ~100x faster: big generated organisations can be written as JSON.
+    if text.lstrip().startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass  # YAML flow style also starts with "{"
+    try:
+        return yaml.load(text, Loader=_LOADER) or {}  # noqa: S506 - a safe loader (C or Python)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source}: not valid YAML: {error}") from error
 
 
 def _items(data: dict[str, Any], key: str) -> list[tuple[int, Any]]:
@@ -281,8 +292,19 @@ def _unique(what: str, names: list[str], problems: _Problems) -> None:
 # --- writing --------------------------------------------------------------------------------------------
 
 
+def dump_org_json(org: OrgSpec) -> str:
+    """The organisation as JSON (valid YAML, and much faster to load for big organisations)."""
+    return json.dumps(org_data(org), default=str, separators=(",", ":")) + "\n"
+
+
 def dump_org_yaml(org: OrgSpec) -> str:
     """The organisation as an organisation file (entries in flow style, one per line)."""
+    text: str = yaml.dump(org_data(org), Dumper=_DUMPER, sort_keys=False, default_flow_style=None, width=200)
+    return text
+
+
+def org_data(org: OrgSpec) -> dict[str, Any]:
+    """The organisation as the plain data of its file."""
     data: dict[str, Any] = {}
     if org.departments:
         data["departments"] = [_department_data(d) for d in org.departments]
@@ -300,8 +322,7 @@ def dump_org_yaml(org: OrgSpec) -> str:
         data["enrollments"] = [_enrollment_data(e) for e in org.enrollments]
     if org.generate is not None:
         data["generate"] = dict(vars(org.generate))
-    text: str = yaml.dump(data, Dumper=_DUMPER, sort_keys=False, default_flow_style=None, width=200)
-    return text
+    return data
 
 
 def _department_data(d: DepartmentSpec) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from reconciler.sandbox.org_spec import (
     OrgSpec,
     UserSpec,
 )
-from reconciler.sandbox.org_yaml import dump_org_yaml, load_org, parse_org
+from reconciler.sandbox.org_yaml import dump_org_json, dump_org_yaml, load_org, parse_org
 from reconciler.sandbox.records import (
     FINISHED_STATUSES,
     DepartmentRow,
@@ -46,6 +46,7 @@ __all__ = [
     "OrgSpec",
     "UserSpec",
     "department_uuid",
+    "dump_org_json",
     "dump_org_yaml",
     "expand_org",
     "generate_org",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +14,7 @@ from reconciler.errors import ConfigError
 from reconciler.sandbox.org_spec import ORG_EPOCH
 from reconciler.sandbox.orgs import (
     department_uuid,
+    dump_org_json,
     dump_org_yaml,
     expand_org,
     generate_org,
@@ -111,6 +114,10 @@ def test_dump_and_parse_round_trip():
     assert parse_org(dump_org_yaml(org)) == org
     example = parse_org(MANIFEST_EXAMPLE)
     assert parse_org(dump_org_yaml(example)) == example
+    as_json = dump_org_json(org)
+    assert parse_org(as_json) == org
+    assert yaml.safe_load(as_json) == json.loads(as_json)  # JSON org files are YAML org files too
+    assert parse_org(dump_org_json(example)) == example
 
 
 @settings(max_examples=25, deadline=None)
