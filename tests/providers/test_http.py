@@ -266,3 +266,12 @@ def test_redacted_dumps_are_truncated_after_masking() -> None:
     redact = Redactor([SECRET])
     dump = redact.bytes(b"x" * 10 + SECRET.encode() + b"y" * 100, limit=20)
     assert SECRET[:5] not in dump and dump.startswith("x" * 10 + "***")
+
+
+@given(
+    secret=st.text(min_size=4, max_size=40).filter(lambda s: s.strip() == s and "*" not in s),
+    before=st.text(max_size=30),
+    after=st.text(max_size=30),
+)
+def test_a_registered_secret_never_survives_redaction(secret: str, before: str, after: str) -> None:
+    assert secret not in Redactor([secret])(before + secret + after)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from reconciler.errors import AuthError
+from reconciler.errors import AuthError, PermissionDenied, ProviderError
 from reconciler.model import (
     Completion,
     Due,
@@ -377,3 +377,21 @@ def test_an_unreadable_answer_to_a_write_is_an_unknown_outcome() -> None:
     assert outcome.status is OutcomeStatus.UNKNOWN and "EnrollLearnersInCourses" in outcome.detail, (
         outcome.detail
     )
+
+
+def test_permission_denied_names_the_department_admin_scope() -> None:
+    _, client = sandbox()
+    admin = provider(client)
+    ops = next(d.id for d in admin.read_directory().departments if d.name == "Ops")
+    scoped = provider(client, DEPARTMENT_ADMIN)
+    with pytest.raises(PermissionDenied) as caught:
+        scoped.call("GetUsers", [("departmentId", ops)], idempotent=True)
+    assert "department administrator" in str(caught.value) and caught.value.call == "GetUsers"
+
+
+def test_wrong_parameters_is_a_provider_error_and_is_not_resent() -> None:
+    _, client = sandbox()
+    p = provider(client)
+    with pytest.raises(ProviderError, match="Wrong parameters") as caught:
+        p.call("EnrollLearnersInCourses", [], idempotent=False)
+    assert not caught.value.retryable and p.http.stats.calls["EnrollLearnersInCourses"] == 1

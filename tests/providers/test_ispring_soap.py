@@ -304,3 +304,10 @@ def test_an_enrollment_without_a_result_counts_as_started_so_it_is_protected() -
     )
     (joined,) = records.join([record], [], {})
     assert joined.started and joined.progress == 0.0
+
+
+def test_an_oversized_answer_is_refused_before_parsing() -> None:
+    from reconciler.providers.safexml import parse_xml
+
+    with pytest.raises(ProtocolError, match="exceeds the limit"):
+        parse_xml(GET_USERS_RESPONSE, max_bytes=100)
