@@ -10,10 +10,12 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 
 from reconciler.errors import AuthError
+from reconciler.model import ItemKind
 from reconciler.providers.http import VendorClient
 from reconciler.providers.litmos_parse import Record, as_text, records_from_body
 
@@ -24,6 +26,16 @@ PROGRESS_EVERY = 10.0  # seconds between progress lines of a long read
 
 Clock = Callable[[], float]
 T = TypeVar("T")
+
+
+def segment(ident: str) -> str:
+    """An id as one URL path segment."""
+    return quote(ident, safe="")
+
+
+def collection_of(kind: ItemKind) -> str:
+    """The path word for an item kind: `courses` or `learningpaths`."""
+    return "courses" if kind is ItemKind.COURSE else "learningpaths"
 
 
 class LitmosApi:

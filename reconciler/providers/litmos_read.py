@@ -17,10 +17,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from urllib.parse import quote
 
 from reconciler.model import Directory, Enrollment, Item, ItemKind, User, UserStatus
-from reconciler.providers.litmos_api import PAGE_LIMIT, LitmosApi, Progress, chunked
+from reconciler.providers.litmos_api import PAGE_LIMIT, LitmosApi, Progress, chunked, collection_of, segment
 from reconciler.providers.litmos_parse import (
     Team,
     as_text,
@@ -34,11 +33,6 @@ from reconciler.providers.litmos_parse import (
 log = logging.getLogger("enrollctl.litmos")
 
 BULK_READ_USERS = 25  # documented maximum of POST /users/courses: "no greater than a list of 25 users"
-
-
-def segment(ident: str) -> str:
-    """An id as one URL path segment."""
-    return quote(ident, safe="")
 
 
 # --- directory -----------------------------------------------------------------------------------------
@@ -177,7 +171,7 @@ def read_rosters(api: LitmosApi, user_ids: set[str], items: Iterable[Item]) -> l
     ordered = sorted(items, key=lambda i: (i.kind, i.id))
     progress = Progress(api, "item rosters read", len(ordered))
     for done, item in enumerate(ordered, 1):
-        kind = "courses" if item.kind is ItemKind.COURSE else "learningpaths"
+        kind = collection_of(item.kind)
         rows = api.pages(f"/{kind}/{segment(item.id)}/users", call=f"GET /{kind}/{{id}}/users")
         found.extend(e for e in parse_roster(rows, item) if e.user_id in user_ids)
         progress.step(done)

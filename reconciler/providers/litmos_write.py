@@ -16,9 +16,8 @@ from reconciler.model import ItemKind
 from reconciler.plan import Action, ActionKind
 from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
 from reconciler.providers.http import WriteOutcomeUnknown
-from reconciler.providers.litmos_api import LitmosApi, chunked
+from reconciler.providers.litmos_api import LitmosApi, chunked, collection_of, segment
 from reconciler.providers.litmos_parse import as_text
-from reconciler.providers.litmos_read import segment
 
 # inferred: Litmos documents no limit on the courses of one assign call; keep bodies modest anyway
 MAX_ITEMS_PER_ASSIGN = 100
@@ -28,10 +27,6 @@ UNSUPPORTED_UPDATE = (
 )
 
 BatchKey = tuple[ActionKind, str, ItemKind, bool, str]
-
-
-def _collection(kind: ItemKind) -> str:
-    return "courses" if kind is ItemKind.COURSE else "learningpaths"
 
 
 def _batch_key(action: Action) -> BatchKey:
@@ -59,7 +54,7 @@ def plan_batches(actions: Sequence[Action], *, verify: bool = True) -> list[Writ
 
 def read_back(api: LitmosApi, user_id: str, kind: ItemKind) -> set[str]:
     """Ids of the items of `kind` assigned to a user now."""
-    collection = _collection(kind)
+    collection = collection_of(kind)
     rows = api.pages(f"/users/{segment(user_id)}/{collection}", call=f"GET /users/{{id}}/{collection}")
     return {as_text(r.get("Id")) for r in rows}
 
@@ -82,7 +77,7 @@ def _refusal(response: httpx.Response, api: LitmosApi) -> str:
 
 def _assign(api: LitmosApi, actions: tuple[Action, ...], *, verify: bool) -> list[Outcome]:
     first = actions[0]
-    collection = _collection(first.item_kind)
+    collection = collection_of(first.item_kind)
     call = f"POST /users/{{id}}/{collection}"
     params: dict[str, str | int] = {} if first.notify else {"sendmessage": "false"}
     body = [{"Id": a.item_id} for a in actions]
@@ -134,7 +129,7 @@ def _settled(action: Action, present: bool, lost: str) -> Outcome:
 
 def _remove(api: LitmosApi, action: Action) -> Outcome:
     """One `DELETE`; no read-back: Litmos does not silently ignore removals, and apply confirms anyway."""
-    collection = _collection(action.item_kind)
+    collection = collection_of(action.item_kind)
     call = f"DELETE /users/{{id}}/{collection}/{{id}}"
     path = f"/users/{segment(action.user_id)}/{collection}/{segment(action.item_id)}"
     # DELETE is idempotent: the shared client may safely resend it after a lost connection
