@@ -91,7 +91,13 @@ completed_option = click.option(
 )
 
 
-@click.command("plan")
+CLOCK_EPILOG = (
+    f"For tests only: {NOW_VARIABLE}=<ISO date-time> pins the clock, "
+    "so plans (and golden files) are reproducible."
+)
+
+
+@click.command("plan", epilog=CLOCK_EPILOG)
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) for `apply FILE`."
 )
@@ -128,7 +134,7 @@ def plan_command(
     return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
 
 
-@click.command("apply")
+@click.command("apply", epilog=CLOCK_EPILOG)
 @click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply a fresh plan without asking for `yes`.")
 @policy_option
