@@ -40,7 +40,8 @@ class KeptReason(StrEnum):
     COMPLETED = "completed"  # removal would destroy a completion; --allow-remove-completed
     CATALOG = "catalog"  # the learner enrolled themselves from the catalog
     UNSUPPORTED = "unsupported"  # the vendor cannot make this change (e.g. Litmos due dates)
-    USER_NOT_ENROLLABLE = "user_not_enrollable"  # user status outside settings.user_statuses: keeps assignments
+    # the user status is outside settings.user_statuses: they keep their assignments
+    USER_NOT_ENROLLABLE = "user_not_enrollable"
 
 
 @dataclass(frozen=True, order=True)
