@@ -200,8 +200,12 @@ def test_policy_filter_plans_only_that_policy(quickstart: Path, sandbox_store: S
 def test_sandbox_reset_starts_over_from_the_organisation_file(quickstart: Path) -> None:
     assert enrollctl(quickstart, "apply", "--auto-approve").exit_code == 0
     assert enrollctl(quickstart, "plan", "--detailed-exitcode").exit_code == 0
+    assert list((quickstart / ".enrollctl" / "journal").glob("*.jsonl"))
     reset = enrollctl(quickstart, "sandbox", "reset")
     assert reset.exit_code == 0, reset.output
+    assert not list((quickstart / ".enrollctl" / "journal").glob("*.jsonl")), (
+        "journals of the old state go too"
+    )
     assert enrollctl(quickstart, "plan", "--detailed-exitcode").exit_code == 2
 
 
