@@ -164,3 +164,7 @@ main.add_command(sandbox)
 from reconciler.cli_plan import register  # noqa: E402  (after `main` exists: the engine adds its commands)
 
 register(main)
+
+from reconciler.cli_github import register as register_github  # noqa: E402
+
+register_github(main)
