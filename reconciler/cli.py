@@ -168,3 +168,7 @@ register(main)
 from reconciler.cli_github import register as register_github  # noqa: E402
 
 register_github(main)
+
+from reconciler.cli_export import register as register_export  # noqa: E402
+
+register_export(main)
