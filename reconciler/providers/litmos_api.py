@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.errors import AuthError
+from reconciler.errors import AuthError, ProtocolError
 from reconciler.model import ItemKind
 from reconciler.providers.http import VendorClient
 from reconciler.providers.litmos_parse import Record, as_text, records_from_body
@@ -117,13 +117,27 @@ class LitmosApi:
             fresh = 0
             for row in page:
                 ident = as_text(row.get("Id"))
-                if ident and ident not in seen:
+                if not ident:
+                    # every Litmos entity has an Id; a list row without one is a broken answer, and
+                    # dropping it silently would make a person or item vanish from the plan
+                    raise self.vendor.error(
+                        ProtocolError,
+                        f"Litmos sent a row without an Id (offset {start}): {_row_excerpt(row)}",
+                        call=call,
+                    )
+                if ident not in seen:
                     seen.add(ident)
                     rows.append(row)
                     fresh += 1
             if len(page) < PAGE_LIMIT or not fresh:
                 return rows
             start += PAGE_LIMIT
+
+
+def _row_excerpt(row: Record) -> str:
+    """A short, readable view of a row for an error message (names only, never whole bodies)."""
+    fields = ", ".join(f"{k}={as_text(v)[:40]!r}" for k, v in list(row.items())[:4] if k != "Id")
+    return f"{{{fields}}}"
 
 
 class Progress:
