@@ -164,8 +164,7 @@ def _describe(field_name: str, wanted: DesiredEnrollment, before: Enrollment) ->
     return f"access: LMS has {has}, policies want {wanted.terms.access}"
 
 
-def _update(wanted: DesiredEnrollment, before: Enrollment, b: _Builder) -> None:
-    changed = term_compare.changed_fields(wanted.terms, before)
+def _update(wanted: DesiredEnrollment, before: Enrollment, changed: tuple[str, ...], b: _Builder) -> None:
     changes = term_compare.changeable_fields(changed, wanted.terms, b.caps)
     blocked = [f for f in changed if f not in changes]
     if blocked:
@@ -270,27 +269,76 @@ def diff(
     """The plan that makes `snapshot` match `desired` for this provider, within the run's options."""
     items = _selected_items(desired, options)
     b = _Builder(snapshot, index or DirectoryIndex.build(snapshot.directory), items, capabilities, now)
-    existing: dict[EnrollmentKey, Enrollment] = {e.key: e for e in snapshot.enrollments if e.item_id in items}
+    held = [e for e in snapshot.enrollments if e.item_id in items]
+    existing: dict[EnrollmentKey, Enrollment] = {(e.user_id, e.item_id): e for e in held}
+    visible = _visible_users(b.index, snapshot)
     chosen = set(options.policies)
+    compare = _TermsCache()
+    get_existing = existing.get
     for key, wanted in desired.enrollments.items():
         if wanted.item_id not in items or (chosen and not chosen.intersection(wanted.policies)):
             continue
-        user = b.index.users_by_id.get(wanted.user_id)
-        if user is None or not _in_scope(user, snapshot):
+        if wanted.user_id not in visible:
             b.out_of_scope += 1
             continue
-        before = existing.get(key)
+        before = get_existing(key)
         if before is None:
             _add(wanted, b)
+            continue
+        changed = compare.changed_fields(wanted.terms, before)
+        if changed:
+            _update(wanted, before, changed, b)
         else:
-            _update(wanted, before, b)
-    for key, before in existing.items():
-        if key not in desired.enrollments:
-            _remove(before, items[before.item_id], settings, options, b)
-    return _freeze(b, identity or IdentityReport(), managed=len(existing))
+            b.unchanged += 1
+    for key in existing.keys() - desired.enrollments.keys():
+        before = existing[key]
+        _remove(before, items[before.item_id], settings, options, b)
+    untouched = len(snapshot.enrollments) - len(held)
+    return _freeze(b, identity or IdentityReport(), managed=len(existing), untouched=untouched)
 
 
-def _freeze(b: _Builder, identity: IdentityReport, *, managed: int) -> ProviderPlan:
+def _visible_users(index: DirectoryIndex, snapshot: Snapshot) -> Mapping[str, User] | set[str]:
+    """Ids of the directory's users inside the snapshot's department scope (all of them without a scope)."""
+    if snapshot.scope_department_ids is None:
+        return index.users_by_id
+    return {u.id for u in index.users_by_id.values() if _in_scope(u, snapshot)}
+
+
+class _TermsCache:
+    """`term_compare.changed_fields`, memoised on exactly the enrollment fields it reads.
+
+    A million held enrollments mostly repeat a few (terms, due, lock) combinations, so comparing each
+    once keeps diff close to a bare set difference. Terms are keyed by identity (the desired state
+    interns them and outlives the diff), datetimes with their zone; the cache stops growing at `LIMIT`
+    entries, so enrollments with all-distinct dates cost a plain comparison each and no memory.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+    def changed_fields(self, wanted: Terms, before: Enrollment) -> tuple[str, ...]:
+        due, access = before.due, before.access
+        # equal datetimes may name different calendar days (offsets differ): the zone is part of the key
+        key = (
+            id(wanted),
+            due,
+            None if due is None else due.tzinfo,
+            before.due_hours,
+            before.lock_after_due,
+            access,
+            None if access is None else access.tzinfo,
+        )
+        found = self._known.get(key)
+        if found is None:
+            found = term_compare.changed_fields(wanted, before)
+            if len(self._known) < self.LIMIT:
+                self._known[key] = found
+        return found
+
+
+def _freeze(b: _Builder, identity: IdentityReport, *, managed: int, untouched: int) -> ProviderPlan:
     actions = tuple(sorted(b.actions, key=_action_order))
     kinds = Counter(a.kind for a in actions)
     snapshot = b.snapshot
@@ -301,7 +349,7 @@ def _freeze(b: _Builder, identity: IdentityReport, *, managed: int) -> ProviderP
         kept=len(b.kept),
         unchanged=b.unchanged,
         managed=managed,
-        untouched=sum(1 for e in snapshot.enrollments if e.item_id not in b.items),
+        untouched=untouched,
         notifications=sum(1 for a in actions if a.kind is ActionKind.ADD and a.notify),
     )
     return ProviderPlan(
