@@ -99,7 +99,13 @@ class LitmosApi:
         """A read call whose answer is a list; a non-2xx answer raises."""
         response = self.send(method, path, call=call, params=params, body=body)
         self.vendor.raise_for_status(response, call=call)
-        return records_from_body(response.content, response.headers.get("Content-Type", ""))
+        try:
+            return records_from_body(response.content, response.headers.get("Content-Type", ""))
+        except ProtocolError as error:
+            # the parser knows what is wrong with the body; say which provider and call sent it
+            raise self.vendor.error(
+                ProtocolError, error.message, call=call, status=response.status_code
+            ) from None
 
     def pages(self, path: str, *, call: str, params: Mapping[str, str | int] | None = None) -> list[Record]:
         """Every row of a paged list: always sends `limit` and `start`; stops on a short or empty page.
