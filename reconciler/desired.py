@@ -50,7 +50,7 @@ __all__ = [
 _DUE_KIND_RANK = {DueKind.DATE: 0, DueKind.WITHIN: 1, DueKind.DEFAULT: 2, DueKind.UNLIMITED: 3}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredEnrollment:
     """One enrollment the policies want, its combined terms and every reason it is wanted."""
 
