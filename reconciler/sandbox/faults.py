@@ -1,8 +1,9 @@
 """Fault switches for the emulators, so clients can be tested against a bad day.
 
 A `Faults` value (from YAML or a dict) configures a WSGI middleware that wraps either vendor app: latency
-(fixed + jitter), HTTP 500 at a rate per method, bursts of 429/503 with `Retry-After`, dropped connections,
-truncated bodies and a per-minute rate limit per client key. Random choices come from a generator seeded by
+(fixed + jitter), HTTP 500 at a rate per method, bursts of 429/503 with `Retry-After`, dropped connections
+(before the app sees the call, or after it committed its answer), slow answers, truncated or malformed bodies
+and a per-minute rate limit per client key. Random choices come from a generator seeded by
 `seed`, so a test that sends the same requests in the same order sees the same faults. Page-token expiry is
 applied by the iSpring app itself (it owns the tokens).
 """
@@ -16,7 +17,7 @@ import math
 import random
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,12 +42,13 @@ class DroppedConnection(httpx.RemoteProtocolError):
 
 @dataclass(frozen=True)
 class Burst:
-    """In every window of `every` requests, the last `length` are refused with `status` and `Retry-After`."""
+    """In every window of `every` requests, the last `length` are refused with `status` and `Retry-After`
+    (no `Retry-After` header when `retry_after` is None)."""
 
     every: int = 10
     length: int = 1
     status: int = 503
-    retry_after: int = 1
+    retry_after: int | None = 1
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,12 @@ class Faults:
     rate_limit_per_minute: int | None = None  # per client key
     rate_limit_status: int = 503  # 503 like Litmos; 429 is the switch
     rate_limit_retry_after: int | None = None  # None: seconds until the window frees a slot
+    # per method (glob → probability), drawn only when set, so older seeded sequences stay as they were
+    drop_rates: Mapping[str, float] = field(default_factory=dict)  # dropped before the app sees the call
+    drop_after_commit_rates: Mapping[str, float] = field(default_factory=dict)  # app commits, answer lost
+    slow_rates: Mapping[str, float] = field(default_factory=dict)  # answer held back `slow_ms` after the app
+    slow_ms: float = 0.0
+    malformed_rate: float = 0.0  # answer with bytes that are neither valid XML nor valid JSON
 
     @property
     def page_token_ttl(self) -> dt.timedelta | None:
@@ -73,7 +81,8 @@ class Faults:
         return None if seconds is None else dt.timedelta(seconds=seconds)
 
 
-_PROBABILITIES = ("drop_rate", "truncate_rate")
+_PROBABILITIES = ("drop_rate", "truncate_rate", "malformed_rate")
+_RATE_MAPS = ("error_rates", "drop_rates", "drop_after_commit_rates", "slow_rates")
 
 
 def faults_from_dict(data: Mapping[str, Any]) -> Faults:
@@ -86,11 +95,13 @@ def faults_from_dict(data: Mapping[str, Any]) -> Faults:
     try:
         if values.get("burst") is not None:
             values["burst"] = Burst(**values["burst"])
-        values["error_rates"] = {str(k): float(v) for k, v in (values.get("error_rates") or {}).items()}
+        for name in _RATE_MAPS:
+            values[name] = {str(k): float(v) for k, v in (values.get(name) or {}).items()}
         faults = Faults(**values)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"invalid fault switches: {error}") from error
-    rates = [*faults.error_rates.values(), faults.drop_rate, faults.truncate_rate]
+    rates = [r for name in _RATE_MAPS for r in getattr(faults, name).values()]
+    rates += [getattr(faults, name) for name in _PROBABILITIES]
     if any(not 0.0 <= rate <= 1.0 for rate in rates):
         raise ConfigError("fault rates must be between 0 and 1")
     if faults.rate_limit_status not in (429, 503):
@@ -128,6 +139,16 @@ class _Limiter:
 
 
 @dataclass(frozen=True)
+class _After:
+    """What happens to an answer the app produced: held back, cut, corrupted, or lost with the connection."""
+
+    slow: float = 0.0
+    truncate: bool = False
+    malformed: bool = False
+    drop: bool = False
+
+
+@dataclass(frozen=True)
 class _Refusal:
     status: int
     reason: str
@@ -159,6 +180,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._count = 0
         self._limiter = _Limiter(faults.rate_limit_per_minute) if faults.rate_limit_per_minute else None
+        self.injected: Counter[str] = Counter()  # faults injected so far, by kind (for test reports)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         body = _read_body(environ)
@@ -166,7 +188,8 @@ class FaultInjector:
         environ["CONTENT_LENGTH"] = str(len(body))
         action = self.action_of(environ, body)
         with self._lock:  # one decision at a time keeps the seeded sequence reproducible
-            delay, refusal, drop, truncate = self._decide(environ, body, action)
+            delay, refusal, drop, after = self._decide(environ, body, action)
+        self._count_injected(refusal, drop, after)
         if delay > 0:
             self.sleep(delay)
         if drop:
@@ -177,11 +200,19 @@ class FaultInjector:
             start_response(_status_line(refusal.status), [("Content-Type", "text/plain"), *refusal.headers])
             return [refusal.reason.encode()]
         chunks = b"".join(self.app(environ, start_response))
-        return [chunks[: len(chunks) // 2]] if truncate else [chunks]
+        if after.slow > 0:
+            self.sleep(after.slow)  # the app has answered (and committed); only the answer is late
+        if after.drop:
+            self._log(environ, action, 0, "fault: dropped connection after the app answered")
+            raise DroppedConnection("Server disconnected without sending a response.")
+        if after.malformed:
+            middle = len(chunks) // 2
+            return [chunks[:middle] + b"<<&\x00{" + chunks[middle:]]
+        return [chunks[: len(chunks) // 2]] if after.truncate else [chunks]
 
     def _decide(
         self, environ: Mapping[str, Any], body: bytes, action: str
-    ) -> tuple[float, _Refusal | None, bool, bool]:
+    ) -> tuple[float, _Refusal | None, bool, _After]:
         f = self.faults
         self._count += 1
         delay = (f.latency_ms + (self._rng.uniform(0, f.jitter_ms) if f.jitter_ms else 0.0)) / 1000.0
@@ -190,7 +221,33 @@ class FaultInjector:
         truncate = (
             not drop and refusal is None and f.truncate_rate > 0 and self._rng.random() < f.truncate_rate
         )
-        return delay, refusal, drop, truncate
+        if refusal is not None or drop:
+            return delay, refusal, drop, _After()
+        # the newer switches draw only when set, so older seeds give the faults they always gave
+        drop = self._chance(f.drop_rates, action)
+        after = _After(
+            slow=f.slow_ms / 1000.0 if self._chance(f.slow_rates, action) else 0.0,
+            truncate=truncate,
+            malformed=f.malformed_rate > 0 and self._rng.random() < f.malformed_rate,
+            drop=self._chance(f.drop_after_commit_rates, action),
+        )
+        return delay, None, drop, after
+
+    def _count_injected(self, refusal: _Refusal | None, drop: bool, after: _After) -> None:
+        kinds = {
+            f"status {refusal.status if refusal else 0}": refusal is not None,
+            "dropped before the app": drop,
+            "slow answer": after.slow > 0,
+            "dropped after the app": after.drop,
+            "malformed body": after.malformed,
+            "truncated body": after.truncate and not after.drop and not after.malformed,
+        }
+        with self._lock:
+            self.injected.update(kind for kind, happened in kinds.items() if happened)
+
+    def _chance(self, rates: Mapping[str, float], action: str) -> bool:
+        rate = _rate_for(rates, action)
+        return rate > 0 and self._rng.random() < rate
 
     def _rate_limited(self, environ: Mapping[str, Any], body: bytes) -> _Refusal | None:
         if self._limiter is None:
@@ -206,9 +263,8 @@ class FaultInjector:
         burst = self.faults.burst
         if burst is None or (self._count - 1) % burst.every < burst.every - burst.length:
             return None
-        return _Refusal(
-            burst.status, "Service temporarily unavailable", (("Retry-After", str(burst.retry_after)),)
-        )
+        headers = () if burst.retry_after is None else (("Retry-After", str(burst.retry_after)),)
+        return _Refusal(burst.status, "Service temporarily unavailable", headers)
 
     def _server_error(self, action: str) -> _Refusal | None:
         rate = _rate_for(self.faults.error_rates, action)
