@@ -132,8 +132,12 @@ def _remove(api: LitmosApi, action: Action) -> Outcome:
     collection = collection_of(action.item_kind)
     call = f"DELETE /users/{{id}}/{collection}/{{id}}"
     path = f"/users/{segment(action.user_id)}/{collection}/{segment(action.item_id)}"
-    # DELETE is idempotent: the shared client may safely resend it after a lost connection
-    response = api.send("DELETE", path, call=call, idempotent=True)
+    # not re-sent blindly after a lost answer (even though DELETE is idempotent): the removal's outcome is
+    # unknown then, and apply resolves it by reading back, so one removal is one write call
+    try:
+        response = api.send("DELETE", path, call=call, idempotent=False)
+    except WriteOutcomeUnknown as lost:
+        return Outcome(action.id, OutcomeStatus.UNKNOWN, lost.message)
     if response.status_code == 404:
         # inferred: Litmos answers 404 when the user does not have the item (nothing to remove)
         return Outcome(action.id, OutcomeStatus.ALREADY, "not assigned in Litmos")
