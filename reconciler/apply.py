@@ -22,8 +22,9 @@ from reconciler.directory_index import DirectoryIndex
 from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
 from reconciler.journal import Journal, JournalState
 from reconciler.model import Directory, Enrollment, EnrollmentKey
-from reconciler.plan import Action, ActionKind, Plan, ProviderPlan
+from reconciler.plan import Action, ActionKind, Plan, ProviderPlan, RunOptions
 from reconciler.providers.base import Outcome, OutcomeStatus, Provider, WriteBatch
+from reconciler.safety import removal_protection
 
 Progress = Callable[[str], None]
 WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE)
@@ -82,9 +83,11 @@ class _Work:
     plan: ProviderPlan
     provider: Provider
     directory: Directory | None
+    options: RunOptions = field(default_factory=RunOptions)
     pending: list[Action] = field(default_factory=list)
     settled: list[ActionOutcome] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    protected: list[str] = field(default_factory=list)
 
 
 def plan_id(plan: Plan) -> str:
@@ -137,9 +140,18 @@ def apply_plan(
     prior = journal.read()
     say = progress or (lambda _message: None)
     work = [
-        _prepare(part, providers[part.provider], prior, (directories or {}).get(part.provider))
+        _prepare(part, providers[part.provider], prior, (directories or {}).get(part.provider), plan.options)
         for part in plan.providers
     ]
+    protected = [line for w in work for line in w.protected]
+    if protected:
+        # diff never plans these; a plan file that holds them was edited by hand
+        raise PlanError(
+            f"the plan removes {len(protected)} enrollment{'s' if len(protected) != 1 else ''} with training "
+            "records that its own options do not allow removing; nothing was written\n"
+            + "\n".join(f"  {line}" for line in _listing(protected)),
+            hint="run `enrollctl plan` again; removing such records needs --allow-remove-started/-completed",
+        )
     stale = [line for w in work for line in w.stale]
     if stale:
         raise StalePlan(
@@ -170,9 +182,13 @@ def apply_plan(
 
 
 def _prepare(
-    part: ProviderPlan, provider: Provider, prior: JournalState, directory: Directory | None
+    part: ProviderPlan,
+    provider: Provider,
+    prior: JournalState,
+    directory: Directory | None,
+    options: RunOptions,
 ) -> _Work:
-    work = _Work(part, provider, directory)
+    work = _Work(part, provider, directory, options)
     open_actions: list[Action] = []
     for action in part.actions:
         if prior.settled(action.id):
@@ -227,7 +243,11 @@ def _classify(work: _Work, action: Action, now_held: Enrollment | None, unknown:
     elif now_held is None:
         work.settled.append(_outcome(work, action, resolved, "already removed" if not unknown else detail))
     elif action.before is not None and not basis_changed(action.before, now_held, ActionKind.REMOVE):
-        work.pending.append(action)
+        reason = removal_protection(now_held, work.options)
+        if reason is None:
+            work.pending.append(action)
+        else:  # unchanged since the plan, yet protected: the plan's options never allowed this removal
+            work.protected.append(f"{_describe(work, action)}: {reason.value.replace('_', ' ')}")
     else:
         work.stale.append(
             f"{_describe(work, action)}: the enrollment changed since the plan (terms or progress)"
