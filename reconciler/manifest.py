@@ -24,6 +24,7 @@ from reconciler.manifest_build import (
 )
 from reconciler.manifest_schema import check_document
 from reconciler.model import Config, Policy
+from reconciler.scope import check_offline
 from reconciler.yamlpos import YamlDocument, format_key_path, parse_yaml, read_yaml_file
 
 CONFIG_FILE = "enrollctl.yaml"
@@ -58,6 +59,8 @@ def load_repository(root: str) -> tuple[Config, tuple[Policy, ...]]:
         for doc in _read(path, display, sink)
     ]
     policies = _policies(documents, providers, sink)
+    if config is not None:
+        sink.items.extend(check_offline(config.scopes, policies))
     sink.raise_if_any()
     assert config is not None
     return config, policies

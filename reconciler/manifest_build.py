@@ -25,6 +25,7 @@ from reconciler.model import (
     ProviderConfig,
     ProviderKind,
     RefBy,
+    Scope,
     Settings,
     Targets,
     Terms,
@@ -54,6 +55,21 @@ def build_config(document: YamlDocument, root: str) -> Config:
         settings=build_settings(data.get("settings", {})),
         version=int(data.get("version", 1)),
         position=document.start,
+        scopes=tuple(
+            _scope(raw, document.key_position(("scopes", index)))
+            for index, raw in enumerate(data.get("scopes") or ())
+        ),
+    )
+
+
+def _scope(raw: Mapping[str, Any], position: Position) -> Scope:
+    return Scope(
+        policies=str(raw["policies"]),
+        departments=tuple(str(p) for p in raw.get("departments") or ()),
+        groups=tuple(str(g) for g in raw.get("groups") or ()),
+        users=bool(raw.get("users", True)),
+        everyone=bool(raw.get("everyone", False)),
+        position=position,
     )
 
 
@@ -112,6 +128,7 @@ def _targets(document: YamlDocument, raw: Mapping[str, Any]) -> Targets:
     base: KeyPath = ("spec", "targets")
     exclude = raw.get("exclude") or {}
     return Targets(
+        everyone_position=document.key_position((*base, "everyone")),
         everyone=bool(raw.get("everyone", False)),
         departments=_departments(document, (*base, "departments"), raw.get("departments")),
         groups=_name_refs(GroupRef, document, (*base, "groups"), raw.get("groups")),

@@ -89,6 +89,22 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """One entry of `scopes:` (extension): what the policies in files matching `policies` may target.
+
+    Patterns are globs: `*` within one path segment, `**` any number of segments (none included). See
+    `reconciler.scope` for the rules.
+    """
+
+    policies: str  # glob over policy file paths, relative to the repository root
+    departments: tuple[str, ...] = ()  # department path globs the policies may target
+    groups: tuple[str, ...] = ()  # group name globs the policies may target
+    users: bool = True  # may list individual users
+    everyone: bool = False  # may target everyone
+    position: Position = NOWHERE
+
+
+@dataclass(frozen=True)
 class Config:
     """enrollctl.yaml. `root` is the repository directory the relative paths in it are resolved against."""
 
@@ -98,6 +114,7 @@ class Config:
     settings: Settings = field(default_factory=Settings)
     version: int = 1
     position: Position = NOWHERE
+    scopes: tuple[Scope, ...] = ()  # extension: which policy files may target what
 
 
 # --- manifest: Policy ----------------------------------------------------------------------------------
@@ -154,6 +171,7 @@ class Targets:
     groups: tuple[GroupRef, ...] = ()
     users: tuple[UserRef, ...] = ()
     exclude: Exclusions = field(default_factory=Exclusions)
+    everyone_position: Position = NOWHERE  # where `everyone:` is written, for scope diagnostics
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from reconciler.planfile import manifest_digest
 from reconciler.provider_factory import Closer, build_provider, state_dir
 from reconciler.providers.base import Provider
 from reconciler.safety import check_guards, enforce_guards
+from reconciler.scope import check_online
 
 CONFIG_FILE = "enrollctl.yaml"
 Timings = dict[str, float]
@@ -148,6 +149,13 @@ def check_vendor_limits(workspace: Workspace) -> None:
         raise ManifestError(problems)
 
 
+def check_scopes(workspace: Workspace, index: DirectoryIndex, provider: str) -> None:
+    """Refuse policies that target what their scope (enrollctl.yaml `scopes:`) does not allow."""
+    problems = check_online(workspace.config.scopes, workspace.policies, index, provider=provider)
+    if problems:
+        raise ManifestError(problems)
+
+
 def _check_policy_filter(policies: tuple[Policy, ...], options: RunOptions) -> None:
     known = {p.name for p in policies}
     unknown = [name for name in options.policies if name not in known]
@@ -184,6 +192,7 @@ def _plan_provider(
         index = DirectoryIndex.build(directory)
         expanded = expand(workspace.policies, index, settings, provider=name)
     expanded.raise_for_diagnostics()
+    check_scopes(workspace, index, name)
     with _timed(timings, "read"):
         enrollments = provider.read_enrollments(directory, expanded.desired.managed_item_ids)
     snapshot = Snapshot(
@@ -220,9 +229,10 @@ def validate_online(
         check_vendor_limits(workspace)
         problems: list[Diagnostic] = []
         for name, provider in workspace.providers.items():
-            directory = provider.read_directory()
-            expanded = expand(workspace.policies, directory, workspace.config.settings, provider=name)
+            index = DirectoryIndex.build(provider.read_directory())
+            expanded = expand(workspace.policies, index, workspace.config.settings, provider=name)
             problems.extend(expanded.diagnostics)
+            problems.extend(check_online(workspace.config.scopes, workspace.policies, index, provider=name))
             if strict:
                 problems.extend(_identity_diagnostic(issue) for issue in expanded.identity.issues)
         if problems:
