@@ -14,12 +14,14 @@ import shlex
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import click
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from reconciler.cli import main
 
@@ -191,3 +193,31 @@ def test_the_action_fails_the_step_on_an_error(repo: Path) -> None:
     with pytest.raises(subprocess.CalledProcessError):
         run_step(script, repo, **env)
     assert (repo / ".github_output").read_text() == "exit-code=1\nplan-file=\nhas-changes=false\n"
+
+
+def _readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_readme_github_commands_name_real_commands_and_options() -> None:
+    section = _readme_section("GitOps setup in five minutes")
+    lines = [line.replace("|", " ") for line in section.splitlines() if line.startswith("enrollctl github")]
+    assert len(lines) == 3
+    for words in (shlex.split(re.sub(r"\[|\]|\.\.\.", " ", line))[1:] for line in lines):
+        command, rest = _command(words)
+        known = {o for p in command.params for o in p.opts}
+        assert {w for w in rest if w.startswith("--")} <= known, words
+
+
+def test_the_readme_gitops_repository_validates_offline(tmp_path: Path) -> None:
+    section = _readme_section("GitOps setup in five minutes")
+    config = re.search(r"<<'YAML'\n(.*?)\n\s*YAML\n", section, re.DOTALL)
+    assert config is not None
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "enrollctl.yaml").write_text(textwrap.dedent(config.group(1)), encoding="utf-8")
+    shutil.copy(ROOT / "examples/quickstart/policies/security-awareness.yaml", tmp_path / "policies")
+    result = CliRunner().invoke(main, ["-C", str(tmp_path), "validate", "--offline"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "OK: 1 policy in 1 file, 1 provider\n"
