@@ -8,6 +8,7 @@ removal is one call each.
 
     python benchmarks/litmos_bench.py              # 2,000 users
     python benchmarks/litmos_bench.py --users 300  # smaller, for a quick look
+    python benchmarks/litmos_bench.py --quick      # 200 users (CI: checks it runs, no thresholds)
 """
 
 from __future__ import annotations
@@ -139,7 +140,10 @@ def measure_batch(provider: LitmosProvider, label: str, actions: list[Action], b
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--quick", action="store_true", help="200 users, for CI")
     args = parser.parse_args()
+    if args.quick:
+        args.users = 200
     provider, store = open_provider(args.users)
     print(f"Litmos provider on the emulator: {args.users} users")
     directory = measure_directory(provider, store)
