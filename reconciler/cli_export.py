@@ -18,14 +18,18 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
-from reconciler.cli_plan import current_time
+from reconciler.cli_plan import CLOCK_EPILOG, current_time
+from reconciler.directory_index import DirectoryIndex
 from reconciler.errors import ManifestError, UsageError
+from reconciler.explain import Explanation, explain_user, find_item, find_user, user_candidates
+from reconciler.explain_render import render_explain_json, render_explain_text
 from reconciler.export import ExportResult, export_policies, slug, summary_counts
 from reconciler.manifest import load_config, load_repository
 from reconciler.manifest_dump import dump_policy
 from reconciler.model import Config, Policy, Snapshot
 from reconciler.provider_factory import build_provider
 from reconciler.providers.base import Provider
+from reconciler.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:
     from reconciler.cli import AppContext
@@ -277,6 +281,61 @@ def _covered_by_config(root: Path, config: Config, folder: Path) -> bool:
     return False
 
 
+# --- explain -----------------------------------------------------------------------------------------
+
+
+def explain_at(
+    workspace: Workspace, name: str, reference: str, item: str | None, now: dt.datetime
+) -> Explanation | list[str]:
+    """The explanation of one provider, or (user unknown there) the closest logins and emails."""
+    provider = workspace.providers[name]
+    directory = provider.read_directory()
+    index = DirectoryIndex.build(directory)
+    user = find_user(index, reference)
+    if user is None:
+        return user_candidates(index, reference)
+    item_id = find_item(index, item).id if item is not None else None
+    items = frozenset(i.id for i in directory.items)
+    enrollments = provider.read_enrollments(directory, items, frozenset({user.id})) if items else ()
+    snapshot = Snapshot(name, provider.kind, provider.account, directory, enrollments, items, read_at=now)
+    return explain_user(
+        workspace.policies,
+        snapshot,
+        workspace.config.settings,
+        user,
+        now=now,
+        capabilities=provider.capabilities,
+        index=index,
+        item_id=item_id,
+    )
+
+
+@click.command("explain", epilog=CLOCK_EPILOG)
+@click.argument("user")
+@click.option("--item", metavar="ITEM", help="Only this course or learning path (exact title or id).")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.pass_obj
+def explain_command(app: AppContext, user: str, item: str | None, fmt: str) -> None:
+    """Why USER (login, email or id) has, or will get, each enrollment, and what plan would do about it."""
+    now = current_time()
+    workspace = load_workspace(app.root, os.environ)
+    try:
+        results = {name: explain_at(workspace, name, user, item, now) for name in workspace.providers}
+    finally:
+        workspace.close()
+    found = [r for r in results.values() if isinstance(r, Explanation)]
+    if not found:
+        candidates = sorted({c for r in results.values() if isinstance(r, list) for c in r})
+        hint = f"did you mean: {', '.join(candidates[:5])}?" if candidates else "nobody with a similar login"
+        where = ", ".join(results) or "no provider"
+        raise UsageError(f"no user {user!r} (by login, email or id) in {where}", hint=hint)
+    if fmt == "json":
+        click.echo(render_explain_json(found), nl=False)
+    else:
+        click.echo(render_explain_text(found), nl=False)
+
+
 def register(main: click.Group) -> None:
     """Add `export` and `explain` to the `enrollctl` group."""
     main.add_command(export_command)
+    main.add_command(explain_command)

@@ -1,0 +1,207 @@
+"""`enrollctl explain` output: text for people, JSON for machines. Pure functions of `Explanation`s."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler.errors import Position
+from reconciler.explain import Exclusion, Explanation, ItemExplanation, Verdict
+from reconciler.model import Enrollment, Terms
+from reconciler.render.describe import before_due, due_value
+
+EXPLAIN_FORMAT_VERSION = 1
+_VERDICT_WORDS = {
+    Verdict.ADD: "plan adds it",
+    Verdict.UPDATE: "plan updates it",
+    Verdict.REMOVE: "plan removes it",
+    Verdict.KEEP: "plan keeps it",
+    Verdict.KEPT: "plan leaves it as it is",
+    Verdict.LEAVE: "plan leaves it alone",
+    Verdict.UNMANAGED: "not managed",
+}
+
+
+# --- text --------------------------------------------------------------------------------------------
+
+
+def render_explain_text(explanations: Sequence[Explanation]) -> str:
+    """Every explanation, one block per provider."""
+    return "\n".join(_text(e) for e in explanations)
+
+
+def _text(e: Explanation) -> str:
+    user = e.user
+    name = " ".join(p for p in (user.first_name, user.last_name) if p)
+    lines = [
+        f"{user.login}" + (f" ({name})" if name else "") + f", id {user.id}",
+        f"  provider {e.provider} ({e.kind}, account {e.account})",
+        f"  department {e.department or '(none)'}; groups: {', '.join(e.groups) or '(none)'}",
+        f"  status {user.status.value}: " + ("enrollable" if e.enrollable else "NOT enrollable"),
+    ]
+    lines += [f"  ! {issue}" for issue in e.issues]
+    for item in e.items:
+        lines += ["", *_item_lines(item)]
+    if e.excluded:
+        lines += ["", "Targeted but excluded"]
+        lines += [line for x in e.excluded for line in _exclusion_lines(x)]
+    if not e.items and not e.excluded:
+        lines += ["", "No policy wants an enrollment for this user, and the LMS holds none."]
+    return "\n".join(lines) + "\n"
+
+
+def _item_lines(item: ItemExplanation) -> list[str]:
+    kind = item.item.kind.value.replace("_", " ")
+    lines = [f'{kind} "{item.item.title}"']
+    if item.sources:
+        lines.append("  wanted by")
+        lines += [
+            f"    {s.policy}: {s.rule}  (rule {rule}, assign {s.position})"
+            for s, rule in zip(item.sources, item.rule_positions, strict=True)
+        ]
+    if item.terms is not None:
+        lines.append(f"  terms      {terms_text(item.terms)}")
+        if len({a.terms for a in item.asked}) > 1:
+            lines += [f"    {a.policy} asks {terms_text(a.terms)}  {a.position}" for a in item.asked]
+            lines += [f"    {f} from {', '.join(ps)}" for f, ps in item.set_by if ps]
+    lines.append(f"  LMS has    {holds_text(item.holds)}")
+    labels = f" [{', '.join(item.risks)}]" if item.risks else ""
+    lines.append(f"  verdict    {_VERDICT_WORDS[item.verdict]}{labels}: {item.reason}")
+    return lines
+
+
+def _exclusion_lines(x: Exclusion) -> list[str]:
+    where = ", ".join(str(p) for p in x.positions)
+    items = ", ".join(f'"{t}"' for t in x.items)
+    return [f"  {x.policy} ({items}): {'; '.join(x.rules)}  {where}"]
+
+
+def terms_text(terms: Terms) -> str:
+    """`due 2026-12-31, locked after due, access from 2026-11-01`."""
+    due = due_value(terms.due)
+    parts = ["no due date" if due == "none" else f"due {due}"]
+    parts.append("locked after due" if terms.lock_after_due else "not locked")
+    if terms.access is not None:
+        parts.append(f"access from {terms.access.isoformat()}")
+    return ", ".join(parts)
+
+
+def holds_text(holds: Enrollment | None) -> str:
+    """What the LMS holds: terms, progress, origin; or `nothing`."""
+    if holds is None:
+        return "nothing"
+    due = before_due(holds)
+    parts = ["no due date" if due == "none" else f"due {due}"]
+    parts.append("locked after due" if holds.lock_after_due else "not locked")
+    if holds.access is not None:
+        parts.append(f"access from {_moment(holds.access)}")
+    progress = f"{holds.completion.value.replace('_', ' ')}"
+    if holds.progress:
+        progress += f" ({holds.progress:g}%)"
+    parts.append(progress)
+    parts.append(
+        "assigned by an administrator" if holds.origin.value == "admin" else "chosen from the catalog"
+    )
+    return ", ".join(parts)
+
+
+def _moment(value: dt.datetime) -> str:
+    if (value.hour, value.minute, value.second) == (0, 0, 0):
+        return value.date().isoformat()
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+# --- JSON --------------------------------------------------------------------------------------------
+
+
+def render_explain_json(explanations: Sequence[Explanation]) -> str:
+    """Stable JSON: `{"format_version": 1, "explanations": [...]}`."""
+    data = {"format_version": EXPLAIN_FORMAT_VERSION, "explanations": [_explanation(e) for e in explanations]}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _explanation(e: Explanation) -> dict[str, Any]:
+    user = e.user
+    return {
+        "provider": e.provider,
+        "kind": e.kind,
+        "account": e.account,
+        "user": {
+            "id": user.id,
+            "login": user.login,
+            "email": user.email,
+            "status": user.status.value,
+            "department": e.department,
+            "groups": list(e.groups),
+            "enrollable": e.enrollable,
+        },
+        "issues": list(e.issues),
+        "items": [_item(i) for i in e.items],
+        "excluded": [
+            {
+                "policy": x.policy,
+                "rules": list(x.rules),
+                "positions": [_position(p) for p in x.positions],
+                "items": list(x.items),
+            }
+            for x in e.excluded
+        ],
+    }
+
+
+def _item(i: ItemExplanation) -> dict[str, Any]:
+    return {
+        "item": {"id": i.item.id, "kind": i.item.kind.value, "title": i.item.title},
+        "wanted": bool(i.sources),
+        "sources": [
+            {
+                "policy": s.policy,
+                "rule": s.rule,
+                "rule_position": _position(r),
+                "position": _position(s.position),
+            }
+            for s, r in zip(i.sources, i.rule_positions, strict=True)
+        ],
+        "asked": [
+            {"policy": a.policy, "position": _position(a.position), "terms": _terms(a.terms)} for a in i.asked
+        ],
+        "terms": _terms(i.terms) if i.terms is not None else None,
+        "terms_set_by": {f: list(ps) for f, ps in i.set_by},
+        "lms": _enrollment(i.holds) if i.holds is not None else None,
+        "verdict": i.verdict,
+        "reason": i.reason,
+        "changes": list(i.changes),
+        "risks": list(i.risks),
+    }
+
+
+def _terms(t: Terms) -> dict[str, Any]:
+    return {
+        "due": {"kind": t.due.kind.value, "date": _iso(t.due.date), "hours": t.due.hours},
+        "lock_after_due": t.lock_after_due,
+        "access": _iso(t.access),
+    }
+
+
+def _enrollment(e: Enrollment) -> dict[str, Any]:
+    return {
+        "access": _iso(e.access),
+        "due": _iso(e.due),
+        "due_hours": e.due_hours,
+        "due_is_default": e.due_is_default,
+        "lock_after_due": e.lock_after_due,
+        "origin": e.origin.value,
+        "completion": e.completion.value,
+        "progress": float(e.progress),
+        "completed_at": _iso(e.completed_at),
+    }
+
+
+def _position(p: Position) -> dict[str, Any]:
+    return {"file": p.file, "line": p.line, "col": p.col}
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
