@@ -19,6 +19,9 @@ from reconciler.model import ProviderConfig, ProviderKind
 from reconciler.providers.base import Credentials, Provider
 
 STATE_DIR = ".enrollctl"
+# for tests only: a fault-switch file (docs/SANDBOX.md) applied to every `sandbox:` provider of the run,
+# so a test can slow down or disturb a real `enrollctl apply` process; real vendors never read it
+SANDBOX_FAULTS_VARIABLE = "ENROLLCTL_SANDBOX_FAULTS"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 Closer = Callable[[], None]
 
@@ -74,6 +77,8 @@ def build_provider(
 ) -> tuple[Provider, Closer]:
     """A ready provider for `config` and the function that releases what it holds."""
     if config.sandbox:
+        if faults is None and env.get(SANDBOX_FAULTS_VARIABLE):
+            faults = _faults_file(env[SANDBOX_FAULTS_VARIABLE])
         client, credentials, release = _sandbox_client(config, root, faults)
         if _names_credentials(config):
             # a sandbox may be driven with other test credentials (e.g. a department administrator's)
@@ -98,6 +103,12 @@ def build_provider(
         release()
 
     return provider, close
+
+
+def _faults_file(path: str) -> Any:
+    from reconciler.sandbox.faults import load_faults  # imported here, like the emulators
+
+    return load_faults(path)
 
 
 def _names_credentials(config: ProviderConfig) -> bool:
