@@ -1,0 +1,292 @@
+"""Crash and resume: `enrollctl apply plan.json` killed with SIGKILL at seeded points, then run again.
+
+The apply runs as a real process (`python -m reconciler`) on a copy of the quickstart, whose sandbox keeps
+its state in `.enrollctl/`, so what the killed process wrote survives it. Every request is slowed a little
+(`ENROLLCTL_SANDBOX_FAULTS`), so the kill lands mid-run: we wait for N journal lines, then kill. After the
+resume: the exit code is 0, a new plan is empty, the journal records every action as done (and the LMS
+agrees), and the request log shows no write sent twice for one enrollment. Two applies of one repository
+never interleave: the second is refused with LockHeld naming the first's pid; a dead holder's lock is taken
+over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reconciler.apply_state import confirmed
+from reconciler.journal import Journal, JournalState
+from reconciler.plan import ActionKind, Plan
+from reconciler.planfile import load_plan
+from reconciler.provider_factory import sandbox_db_path
+from reconciler.sandbox.serve import open_sandbox
+from reconciler.workspace import load_workspace
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
+FIXED_NOW = "2026-11-25T12:00:00+00:00"
+SEED = 20261125
+KILL_POINTS = 6  # scenarios killed after N journal lines (N drawn with SEED), plus one killed before any
+LATENCY_MS = 25  # per request: a run takes about a second, so there is time to kill it anywhere
+
+
+def _env(faults: Path | None = None) -> dict[str, str]:
+    env = {**os.environ, "ENROLLCTL_NOW": FIXED_NOW, "NO_COLOR": "1"}
+    env.pop("ENROLLCTL_SANDBOX_FAULTS", None)
+    if faults is not None:
+        env["ENROLLCTL_SANDBOX_FAULTS"] = str(faults)
+    return env
+
+
+def _enrollctl(root: Path, *args: str, faults: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", "-C", str(root), *args],
+        env=_env(faults),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _start_apply(root: Path, faults: Path | None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "-C", str(root), "apply", str(root / "plan.json")],
+        env=_env(faults),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _journal_lines(root: Path) -> int:
+    journals = list((root / ".enrollctl" / "journal").glob("*.jsonl"))
+    return sum(len(p.read_bytes().splitlines()) for p in journals)
+
+
+def _wait_for(condition: object, process: subprocess.Popen[str], timeout: float = 60.0) -> bool:
+    """Poll `condition()` until true (True) or the process ended first (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        if process.poll() is not None:
+            return False
+        time.sleep(0.002)
+    raise AssertionError("the apply neither reached the kill point nor ended")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A planned quickstart (plan.json, seeded sandbox) and the journal length of a whole run."""
+
+    root: Path
+    plan: Plan
+    journal_lines: int
+    faults: Path
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    base = tmp_path_factory.mktemp("crash")
+    faults = base / "faults.yaml"
+    faults.write_text(f"latency_ms: {LATENCY_MS}\n", encoding="utf-8")
+    root = base / "template"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".enrollctl"))
+    planned = _enrollctl(root, "plan", "--out", str(root / "plan.json"))
+    assert planned.returncode == 0, planned.stderr
+    measure = _copy(root, base / "measure")
+    whole = _enrollctl(measure, "apply", str(measure / "plan.json"), faults=faults)
+    assert whole.returncode == 0, whole.stderr
+    return Template(root, load_plan(root / "plan.json"), _journal_lines(measure), faults)
+
+
+def _copy(template_root: Path, target: Path) -> Path:
+    shutil.copytree(template_root, target)
+    return target
+
+
+def _kill_points() -> list[tuple[float, float]]:
+    """Seeded (share of a whole run's journal, extra delay in seconds): where in the run to kill."""
+    rng = random.Random(SEED)
+    return [(rng.random(), rng.uniform(0.0, 0.03)) for _ in range(KILL_POINTS)]
+
+
+def _kill_after(root: Path, faults: Path, lines: int, delay: float = 0.0) -> int:
+    """Start `apply plan.json`, SIGKILL it `delay` seconds after the journal has `lines` lines."""
+    process = _start_apply(root, faults)
+    try:
+        if lines:
+            reached = _wait_for(lambda: _journal_lines(root) >= lines, process)
+            assert reached, f"the apply ended before {lines} journal lines: {process.communicate()}"
+        time.sleep(delay)  # lands the kill anywhere in the call that follows
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    return process.returncode
+
+
+# --- what must hold after the resume ----------------------------------------------------------------------
+
+
+_CREATED = re.compile(r"created (\d+), already enrolled (\d+)")
+_CHANGED = re.compile(r"changed (\S+):")
+_REMOVED = re.compile(r"removed (\S+) ")
+
+
+def write_census(root: Path) -> tuple[int, int, Counter[str], Counter[str]]:
+    """From the sandbox request log: enrollments created, re-enrollments, changes and removals per id."""
+    store = open_sandbox(str(root / "sandbox.yaml"), str(sandbox_db_path(root, "lms")))
+    try:
+        created = already = 0
+        changed: Counter[str] = Counter()
+        removed: Counter[str] = Counter()
+        for entry in store.request_log():
+            if entry.status != 200:
+                continue
+            if m := _CREATED.search(entry.detail):
+                created, already = created + int(m.group(1)), already + int(m.group(2))
+            changed.update(_CHANGED.findall(entry.detail))
+            removed.update(_REMOVED.findall(entry.detail))
+        return created, already, changed, removed
+    finally:
+        store.close()
+
+
+def assert_converged_once(root: Path, plan: Plan) -> None:
+    """A new plan is empty, the journal is truthful and complete, and no write happened twice."""
+    again = _enrollctl(root, "plan", "--detailed-exitcode")
+    assert again.returncode == 0, again.stdout + again.stderr
+    kinds = Counter(a.kind for a in plan.actions)
+    created, already, changed, removed = write_census(root)
+    assert already == 0, "an enrollment was sent again after it had been made"
+    assert created == kinds[ActionKind.ADD]
+    assert all(n == 1 for n in changed.values()) and len(changed) == kinds[ActionKind.UPDATE]
+    assert all(n == 1 for n in removed.values()) and len(removed) == kinds[ActionKind.REMOVE]
+    _assert_journal_truthful(root, plan)
+
+
+def _assert_journal_truthful(root: Path, plan: Plan) -> None:
+    journal = next((root / ".enrollctl" / "journal").glob("*.jsonl"))
+    state = Journal(journal).read()
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        json.loads(line)  # one os.write per record batch: a kill never leaves half a line behind
+    workspace = load_workspace(root, {})
+    try:
+        provider = workspace.providers["lms"]
+        directory = provider.read_directory()
+        items = frozenset(a.item_id for a in plan.actions)
+        held = {e.key: e for e in provider.read_enrollments(directory, items)}
+        for action in plan.actions:
+            assert state.settled(action.id), f"{action.id} is not recorded as done"
+            assert confirmed(action, held.get((action.user_id, action.item_id)), provider.capabilities)
+    finally:
+        workspace.close()
+
+
+# --- the tests ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "point", [None, *_kill_points()], ids=lambda p: "during-reads" if p is None else f"at-{p[0]:.0%}-of-run"
+)
+def test_apply_killed_mid_run_resumes_without_duplicates(
+    template: Template, tmp_path: Path, point: tuple[float, float] | None
+) -> None:
+    root = _copy(template.root, tmp_path / "repo")
+    if point is None:  # before the first journal line: the process is still reading
+        status = _kill_after(root, template.faults, 0, delay=0.4)
+    else:
+        share, delay = point
+        status = _kill_after(root, template.faults, max(1, int(share * template.journal_lines)), delay)
+    assert status == -signal.SIGKILL, "the apply ended before it was killed"
+    left = _journal_state(root)
+    print(
+        f"CRASH killed after {_journal_lines(root):2} of {template.journal_lines} journal lines: "
+        f"{sum(map(left.settled, _ids(template))):2} actions done, "
+        f"{sum(map(left.unknown, _ids(template))):2} in flight (outcome unknown)"
+    )
+    resumed = _enrollctl(root, "apply", str(root / "plan.json"))
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert_converged_once(root, template.plan)
+
+
+def test_apply_killed_again_and_again_still_converges(template: Template, tmp_path: Path) -> None:
+    root = _copy(template.root, tmp_path / "repo")
+    rng = random.Random(SEED + 1)
+    for _ in range(3):
+        point = _journal_lines(root) + rng.randint(2, 8)
+        assert _kill_after(root, template.faults, point) == -signal.SIGKILL
+    resumed = _enrollctl(root, "apply", str(root / "plan.json"))
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert_converged_once(root, template.plan)
+
+
+def test_second_concurrent_apply_is_refused_and_never_interleaves(template: Template, tmp_path: Path) -> None:
+    root = _copy(template.root, tmp_path / "repo")
+    slow = tmp_path / "slow.yaml"
+    slow.write_text("latency_ms: 150\n", encoding="utf-8")  # the first apply outlasts the second's start-up
+    first = _start_apply(root, slow)
+    try:
+        assert _wait_for(lambda: _journal_lines(root) >= 1, first), "the first apply ended too early"
+        second = _enrollctl(root, "apply", str(root / "plan.json"))
+        lines_when_refused = _journal_lines(root)
+    finally:
+        out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, out + err
+    assert second.returncode == 1
+    assert "another apply" in second.stderr and f"pid {first.pid}" in second.stderr, second.stderr
+    assert lines_when_refused >= 1
+    runs = [json.loads(x) for x in _journal_text(root).splitlines() if '"event": "run"' in x]
+    assert len(runs) == 1, "only the first apply ever wrote to the journal"
+    assert_converged_once(root, template.plan)
+
+
+def test_lock_left_by_a_killed_apply_is_taken_over(template: Template, tmp_path: Path) -> None:
+    root = _copy(template.root, tmp_path / "repo")
+    assert _kill_after(root, template.faults, 3) == -signal.SIGKILL
+    lock = root / ".enrollctl" / "apply.lock"
+    assert lock.read_text().strip().isdigit(), "the killed apply's pid is still in the lock file"
+    resumed = _enrollctl(root, "apply", str(root / "plan.json"))
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert_converged_once(root, template.plan)
+
+
+def test_lock_file_naming_a_dead_pid_does_not_block(template: Template, tmp_path: Path) -> None:
+    root = _copy(template.root, tmp_path / "repo")
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    (root / ".enrollctl" / "apply.lock").write_text(gone.stdout, encoding="utf-8")
+    applied = _enrollctl(root, "apply", str(root / "plan.json"))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert_converged_once(root, template.plan)
+
+
+def _journal_text(root: Path) -> str:
+    return "".join(p.read_text(encoding="utf-8") for p in _journals(root))
+
+
+def _journals(root: Path) -> Iterator[Path]:
+    yield from (root / ".enrollctl" / "journal").glob("*.jsonl")
+
+
+def _journal_state(root: Path) -> JournalState:
+    journals = list(_journals(root))
+    return Journal(journals[0]).read() if journals else Journal(root / "none.jsonl").read()
+
+
+def _ids(template: Template) -> list[str]:
+    return [a.id for a in template.plan.actions]
