@@ -1,10 +1,10 @@
 """Streaming reads: reading 100,000 enrollments never holds all the raw pages in memory at once.
 
 Reads every enrollment of a 10,000-user organisation (10 each) through the iSpring provider on the
-in-process sandbox, under tracemalloc. Prints the bytes of all answers the vendor sent, the peak of memory
-during the read, what the read keeps (the parsed enrollments), and the difference: the transient working
-set, which must stay below the raw pages' total (it is about one page and its parse tree, because the
-provider parses page by page and drops each answer before asking for the next).
+in-process sandbox. Every raw answer is tracked with a weak reference from the moment it arrives until
+it is freed, so the benchmark knows how many raw bytes were alive at any one time; the target is that this
+never exceeds two answers (the page being parsed and, briefly, the next), against the total of all pages.
+Under tracemalloc it also prints the peak of Python memory during the read and what the read keeps.
 
     python benchmarks/stream_bench.py            # 10,000 users x 10 = 100,000 enrollments
     python benchmarks/stream_bench.py --quick    # 500 users (CI: checks it runs, no thresholds)
@@ -17,6 +17,8 @@ import gc
 import sys
 import tempfile
 import tracemalloc
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -29,8 +31,30 @@ from reconciler.sandbox.org_yaml import dump_org_json
 from reconciler.sandbox.serve import open_sandbox
 
 
-def measure(users: int) -> tuple[int, int, float, float]:
-    """(enrollments read, answer bytes, peak MB, kept MB) of one full enrollment read."""
+@dataclass
+class RawPages:
+    """Raw answer bytes received, alive now, and alive at most at one time."""
+
+    total: int = 0
+    alive: int = 0
+    most_alive: int = 0
+    largest: int = 0
+
+    def arrived(self, response: httpx.Response) -> None:
+        response.read()
+        size = len(response.content)
+        self.total += size
+        self.alive += size
+        self.largest = max(self.largest, size)
+        self.most_alive = max(self.most_alive, self.alive)
+        weakref.finalize(response, self.freed, size)
+
+    def freed(self, size: int) -> None:
+        self.alive -= size
+
+
+def measure(users: int) -> tuple[int, RawPages, float, float]:
+    """(enrollments read, raw pages, peak MB, kept MB) of one full enrollment read."""
     org = generate_org(users, departments=20, groups=5, courses=12, learning_paths=0, enrollments_per_user=10)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -42,13 +66,8 @@ def measure(users: int) -> tuple[int, int, float, float]:
         try:
             directory = provider.read_directory()
             items = frozenset(i.id for i in directory.items)
-            received = [0]
-
-            def count(response: httpx.Response) -> None:
-                response.read()
-                received[0] += len(response.content)
-
-            provider.http.client.event_hooks["response"].append(count)  # type: ignore[attr-defined]
+            pages = RawPages()
+            provider.http.client.event_hooks["response"].append(pages.arrived)  # type: ignore[attr-defined]
             gc.collect()
             tracemalloc.start()
             base = tracemalloc.get_traced_memory()[0]
@@ -58,7 +77,7 @@ def measure(users: int) -> tuple[int, int, float, float]:
             tracemalloc.stop()
         finally:
             close()
-    return len(enrollments), received[0], (peak - base) / 1e6, (kept - base) / 1e6
+    return len(enrollments), pages, (peak - base) / 1e6, (kept - base) / 1e6
 
 
 def main(argv: list[str]) -> int:
@@ -66,17 +85,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="500 users, no thresholds (CI)")
     parser.add_argument("--users", type=int, default=10_000)
     args = parser.parse_args(argv)
-    count, raw, peak, kept = measure(500 if args.quick else args.users)
-    transient = peak - kept
+    count, pages, peak, kept = measure(500 if args.quick else args.users)
+    mb = 1e6
     print(f"enrollments read: {count:,} (ListEnrollments + ListLearnersResults, pages of 1,000)")
-    print(f"raw answers received: {raw / 1e6:.1f} MB in total")
-    print(f"peak traced during the read: {peak:.1f} MB; kept afterwards (parsed enrollments): {kept:.1f} MB")
-    print(f"transient working set (peak - kept): {transient:.1f} MB")
+    print(f"raw answers: {pages.total / mb:.1f} MB in total, the largest {pages.largest / mb:.2f} MB")
+    print(f"raw answers alive at once, at most: {pages.most_alive / mb:.2f} MB")
+    print(f"Python memory during the read (tracemalloc): peak {peak:.1f} MB, kept afterwards {kept:.1f} MB")
+    print("  (the peak holds the parsed rows of both lists until they are joined; lxml trees are not traced)")
     if not args.quick:
-        verdict = "MET" if transient < raw else "NOT MET"
+        verdict = "MET" if pages.most_alive <= 2 * pages.largest else "NOT MET"
         print(
-            f"\nTARGET streaming: transient memory < all raw pages: {transient:.1f} MB < {raw / 1e6:.1f} MB"
-            f"  {verdict}"
+            f"\nTARGET streaming: raw bytes alive at once <= 2 answers: {pages.most_alive / mb:.2f} MB "
+            f"<= {2 * pages.largest / mb:.2f} MB (of {pages.total / mb:.1f} MB read)  {verdict}"
         )
     return 0
 
