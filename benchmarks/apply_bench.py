@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import sys
 import tempfile
 import time
@@ -70,6 +71,13 @@ class Result:
     def floor(self, per_minute: int | None) -> float:
         """Seconds N calls need at the limit's sustained rate (0 without a limit)."""
         return self.calls * 60.0 / per_minute if per_minute else 0.0
+
+    def window_floor(self, per_minute: int | None) -> float:
+        """The strict floor of a sliding window: each full window of calls must end before the next."""
+        if not per_minute:
+            return 0.0
+        per_window = max(1, round(per_minute * WINDOW / 60))
+        return (math.ceil(self.calls / per_window) - 1) * WINDOW
 
 
 def _scaled(limiter: RateLimiter, per_minute: int | None) -> None:
@@ -187,7 +195,8 @@ def main(argv: list[str]) -> int:
         limit = str(s.per_minute or "-")
         print(
             f"{s.vendor:<9}{limit:>10}{s.latency * 1000:>7.0f}ms{r.actions:>9}{r.calls:>7}"
-            f"{r.seconds:>9.2f}{floor:>9.2f}  ratio {ratio:.2f}"
+            f"{r.seconds:>9.2f}{floor:>9.2f}  ratio {ratio:.2f}  (strict window floor "
+            f"{r.window_floor(s.per_minute):.1f} s)"
         )
         verdicts.append((s, ratio))
     if not args.quick:
