@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 from hypothesis import given
@@ -179,3 +181,13 @@ def test_a_fitted_body_always_keeps_the_marker_and_stays_under_the_limit(body: s
     text = fit_body("<!-- m -->", body, limit=limit)
     assert text.startswith("<!-- m -->\n")
     assert len(text.encode("utf-16-le")) // 2 < limit
+
+
+def test_debug_logs_never_contain_the_token(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    replay, github = replayed("comment_marker_on_page_2.json")
+    github.vendor.log_bodies = True
+    github.upsert_comment(REPO, 42, PLAN_2, marker="enrollctl-plan: .")
+    replay.assert_done()
+    assert "list comments" in caplog.text
+    assert TOKEN not in caplog.text
