@@ -72,7 +72,7 @@ class Faults:
     drop_after_commit_rates: Mapping[str, float] = field(default_factory=dict)  # app commits, answer lost
     slow_rates: Mapping[str, float] = field(default_factory=dict)  # answer held back `slow_ms` after the app
     slow_ms: float = 0.0
-    malformed_rate: float = 0.0  # answer with bytes that are neither valid XML nor valid JSON
+    malformed_rates: Mapping[str, float] = field(default_factory=dict)  # answer neither valid XML nor JSON
 
     @property
     def page_token_ttl(self) -> dt.timedelta | None:
@@ -81,8 +81,8 @@ class Faults:
         return None if seconds is None else dt.timedelta(seconds=seconds)
 
 
-_PROBABILITIES = ("drop_rate", "truncate_rate", "malformed_rate")
-_RATE_MAPS = ("error_rates", "drop_rates", "drop_after_commit_rates", "slow_rates")
+_PROBABILITIES = ("drop_rate", "truncate_rate")
+_RATE_MAPS = ("error_rates", "drop_rates", "drop_after_commit_rates", "slow_rates", "malformed_rates")
 
 
 def faults_from_dict(data: Mapping[str, Any]) -> Faults:
@@ -206,8 +206,9 @@ class FaultInjector:
             self._log(environ, action, 0, "fault: dropped connection after the app answered")
             raise DroppedConnection("Server disconnected without sending a response.")
         if after.malformed:
+            # same length, so Content-Length still holds: the body arrives whole and fails to parse
             middle = len(chunks) // 2
-            return [chunks[:middle] + b"<<&\x00{" + chunks[middle:]]
+            return [chunks[:middle] + b"<&{\x00"[: len(chunks) - middle] + chunks[middle + 4 :]]
         return [chunks[: len(chunks) // 2]] if after.truncate else [chunks]
 
     def _decide(
@@ -228,7 +229,7 @@ class FaultInjector:
         after = _After(
             slow=f.slow_ms / 1000.0 if self._chance(f.slow_rates, action) else 0.0,
             truncate=truncate,
-            malformed=f.malformed_rate > 0 and self._rng.random() < f.malformed_rate,
+            malformed=self._chance(f.malformed_rates, action),
             drop=self._chance(f.drop_after_commit_rates, action),
         )
         return delay, None, drop, after

@@ -88,10 +88,10 @@ def _needs_middleware(faults: Faults, vendor: str) -> bool:
     """Token lifetimes and page-token expiry are applied by the apps; the rest by `FaultInjector`."""
     limited = faults.rate_limit_per_minute is not None and vendor == "ispring"
     injected = faults.latency_ms or faults.jitter_ms or faults.drop_rate or faults.truncate_rate
-    per_method = faults.drop_rates or faults.drop_after_commit_rates or faults.slow_rates
-    return bool(
-        injected or per_method or faults.malformed_rate or faults.error_rates or faults.burst or limited
+    per_method = (
+        faults.drop_rates or faults.drop_after_commit_rates or faults.slow_rates or faults.malformed_rates
     )
+    return bool(injected or per_method or faults.error_rates or faults.burst or limited)
 
 
 def _ispring_app(store: Store, faults: Faults | None, clock: Clock | None) -> WSGIApplication:
