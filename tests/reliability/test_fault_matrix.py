@@ -90,7 +90,14 @@ def _cases() -> list[Case]:
             ),
             Case("drops-on-any-call", vendor, {"seed": 7, "drop_rate": 0.15}, "dropped before the app"),
             Case("truncated-bodies", vendor, {"seed": 8, "truncate_rate": 0.2}, "truncated body"),
-            Case("malformed-bodies", vendor, {"seed": 9, "malformed_rate": 0.2}, "malformed body"),
+            Case("malformed-read-answers", vendor, {"seed": 9, "malformed_rates": reads}, "malformed body"),
+            Case(
+                "malformed-write-answers",
+                vendor,
+                {"seed": 12, "malformed_rates": writes},
+                "malformed body",
+                vendor == "ispring",  # Litmos never parses an assign's answer: nothing to resolve
+            ),
             Case(
                 "mixed",
                 vendor,
@@ -175,6 +182,8 @@ def test_apply_under_fault_converges_without_lost_or_doubled_enrollments(case: C
         lost = [a.id for a in plan.actions if not confirmed(a, held.get((a.user_id, a.item_id)), caps)]
         assert lost == []
 
+        if case.faults.get("burst", {}).get("retry_after"):
+            assert case.faults["burst"]["retry_after"] in lab.time.slept, "Retry-After was not honoured"
         evidence = lab.injected()
         assert evidence[case.evidence] > 0, f"the fault never happened: {case.evidence!r} ({evidence})"
         injected = sum(evidence.values())
