@@ -77,7 +77,7 @@ def fit_body(marker: str, body: str, *, limit: int = COMMENT_LIMIT) -> str:
     full = f"{marker}\n{body}"
     if _utf16_length(full) < limit:
         return full
-    note = "\n\n_… truncated to fit GitHub's size limit: the full plan is in the workflow's artifact._\n"
+    note = "\n\n_… truncated to fit GitHub's size limit: the workflow run has the full text._\n"
     room = limit - _utf16_length(marker) - _utf16_length(note) - 64  # 64: closing fences and tags
     kept = body[:room]
     while _utf16_length(kept) > room:
@@ -159,7 +159,7 @@ class GitHub:
         """Every item of a paginated list, following `Link: rel="next"` on the API's own host only."""
         next_url: str | None = url
         query: Mapping[str, str] | None = params
-        for _ in range(MAX_PAGES):
+        for _ in range(MAX_PAGES):  # beyond that, stop looking: a new comment is better than a stuck run
             if next_url is None:
                 return
             response = self._call("GET", next_url, call=call, scope=scope, params=query)
@@ -179,13 +179,11 @@ class GitHub:
 
     def upsert_comment(self, repo: str, number: int, body: str, *, marker: str) -> Written:
         """Update the one comment on issue/PR `number` that holds `marker`, or create it."""
-        scope = "`pull-requests: write`"
-        text = fit_body(hidden_marker(marker), body)
+        scope, hidden = "`pull-requests: write`", hidden_marker(marker)
+        text = fit_body(hidden, body)
         url = f"/repos/{repo}/issues/{number}/comments"
-        existing = self._find(
-            self._pages(url, {"per_page": str(PER_PAGE)}, call="list comments", scope=scope),
-            hidden_marker(marker),
-        )
+        comments = self._pages(url, {"per_page": str(PER_PAGE)}, call="list comments", scope=scope)
+        existing = self._find(comments, hidden)
         if existing is None:
             made = self._json(
                 self._call("POST", url, call="create comment", scope=scope, json={"body": text}),
@@ -212,15 +210,12 @@ class GitHub:
         self, repo: str, body: str, *, drifted: bool, marker: str, title: str, label: str = DRIFT_LABEL
     ) -> Written:
         """Open or update the one open drift issue (label + marker) when `drifted`; close it otherwise."""
-        scope = "`issues: write`"
+        scope, hidden = "`issues: write`", hidden_marker(marker)
         params = {"labels": label, "state": "open", "per_page": str(PER_PAGE)}
-        issues = (
-            i
-            for i in self._pages(f"/repos/{repo}/issues", params, call="list issues", scope=scope)
-            if "pull_request" not in i
-        )  # this endpoint lists pull requests too
-        existing = self._find(issues, hidden_marker(marker))
-        text = fit_body(hidden_marker(marker), body)
+        listed = self._pages(f"/repos/{repo}/issues", params, call="list issues", scope=scope)
+        # this endpoint lists pull requests too; a labelled pull request is not the drift issue
+        existing = self._find((i for i in listed if "pull_request" not in i), hidden)
+        text = fit_body(hidden, body)
         if drifted:
             return self._open_drift(repo, existing, text, title=title, label=label, scope=scope)
         if existing is None:
@@ -231,7 +226,7 @@ class GitHub:
             f"/repos/{repo}/issues/{number}/comments",
             call="comment issue",
             scope=scope,
-            json={"body": fit_body(hidden_marker(marker), body)},
+            json={"body": text},
         )
         closed = self._json(
             self._call(
@@ -290,7 +285,8 @@ class GitHub:
         )
         if not merged:
             return None, None
-        pull = merged[0]
+        # the PR merged AS this commit; a commit can also belong to other merged PRs (e.g. a PR's base)
+        pull = next((p for p in merged if p.get("merge_commit_sha") == sha), merged[0])
         head = str(pull.get("head", {}).get("sha", ""))
         params = {"head_sha": head, "event": "pull_request", "status": "success", "per_page": "1"}
         runs = self._json(

@@ -173,7 +173,7 @@ def test_a_huge_body_is_cut_at_a_line_with_its_fence_and_details_closed() -> Non
     assert text.startswith("<!-- m -->\n<details>")
     assert text.count("```") % 2 == 0
     assert text.count("<details>") == text.count("</details>")
-    assert "artifact" in text.splitlines()[-1]
+    assert "truncated" in text.splitlines()[-1]
 
 
 @given(st.text(min_size=0, max_size=3_000), st.integers(min_value=200, max_value=2_000))
