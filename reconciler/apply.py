@@ -123,6 +123,30 @@ def check_plan_target(
             )
 
 
+def check_actions_complete(plan: Plan) -> None:
+    """Refuse actions diff never makes: an update or removal without `before`, an add or update without terms.
+
+    Without `before` apply cannot tell whether the LMS still holds what the plan saw, and without terms
+    it cannot say what to write; a plan file with such an action was edited by hand (PlanError).
+    """
+    for part in plan.providers:
+        for action in part.actions:
+            missing = [
+                name
+                for name, absent in (
+                    ("before", action.kind is not ActionKind.ADD and action.before is None),
+                    ("terms", action.kind is not ActionKind.REMOVE and action.terms is None),
+                )
+                if absent
+            ]
+            if missing:
+                raise PlanError(
+                    f"the plan's action {action.id} ({part.provider}) has no `{missing[0]}`, which an "
+                    f"{action.kind.value} always records; nothing was written",
+                    hint="the plan file was edited; run `enrollctl plan` again",
+                )
+
+
 def apply_plan(
     plan: Plan,
     providers: Mapping[str, Provider],
@@ -135,6 +159,7 @@ def apply_plan(
 ) -> ApplyResult:
     """Make the LMS match `plan`; raises StalePlan before writing anything, ApplyIncomplete if any failed."""
     check_plan_target(plan, providers, manifest_digest)
+    check_actions_complete(plan)
     pid = plan_id(plan)
     journal = Journal.for_plan(journal_dir, pid)
     prior = journal.read()
