@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.apply import ApplyIncomplete, ApplyResult, apply_plan
+from reconciler.apply import ApplyIncomplete, ApplyResult, apply_plan, check_plan_target
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.lock import repository_lock
 from reconciler.plan import Plan, RunOptions
 from reconciler.planfile import load_plan, save_plan
 from reconciler.provider_factory import sandbox_db_path, state_dir
 from reconciler.providers.base import OutcomeStatus
+from reconciler.safety import enforce_guards
 from reconciler.workspace import Workspace, load_workspace, make_plan
 
 if TYPE_CHECKING:
@@ -188,6 +189,11 @@ def _apply(
     full: bool,
     color: bool,
 ) -> int:
+    if not fresh:
+        # a saved plan passed the removal guards when it was made; check again, the file may have been edited
+        check_plan_target(plan, workspace.providers, workspace.digest)
+        for part in plan.providers:
+            enforce_guards(part, workspace.config.settings)
     if fresh:
         _echo(render(plan, "text", color=color, full=full))
         if not plan.has_changes:
