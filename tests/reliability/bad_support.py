@@ -21,6 +21,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
+from reconciler.provider_factory import sandbox_db_path
 from reconciler.sandbox.ispring import Client, ISpringApp
 from reconciler.sandbox.litmos import make_litmos_app
 from reconciler.sandbox.serve import open_sandbox, serve
@@ -220,3 +221,18 @@ def assert_clean_failure(result: Result, *needles: str) -> None:
 def environ_without_credentials() -> dict[str, str]:
     """The process environment minus every variable these suites set."""
     return {k: v for k, v in os.environ.items() if k not in ALL_CANARY_ENV}
+
+
+def copy_example(name: str, target: Path) -> Path:
+    """A fresh copy of examples/<name> without any sandbox state."""
+    shutil.copytree(EXAMPLES / name, target, ignore=shutil.ignore_patterns(".enrollctl"))
+    return target
+
+
+def sandbox_writes(root: Path, provider: str = "lms", vendor: str = "ispring") -> list[str]:
+    """Write calls the in-process sandbox of a `sandbox:` repository answered (its request log)."""
+    store = open_sandbox(str(root / "sandbox.yaml"), str(sandbox_db_path(root, provider)))
+    try:
+        return [e.action for e in store.request_log() if _is_write(vendor, e.method, e.action)]
+    finally:
+        store.close()
