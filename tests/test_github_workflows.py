@@ -139,6 +139,7 @@ def test_merge_applies_the_reviewed_plan_and_refuses_one_from_other_manifests(
     assert applied == {"exit-code": "0"}
     assert (repo / "apply.md").read_text().startswith("### enrollctl apply of 9f3c1d2 succeeded")
     assert "Apply finished: 63 done" in (repo / "apply.md").read_text()
+    assert "Planned again after apply: enrollctl plan: no changes." in (repo / "apply.md").read_text()
 
     (repo / "policies" / "security-awareness.yaml").write_text(
         (repo / "policies" / "security-awareness.yaml").read_text() + "\n# edited\n"
