@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from reconciler import term_compare
 from reconciler.desired import DesiredEnrollment, DesiredState, ManagedItem
 from reconciler.directory_index import DirectoryIndex
-from reconciler.model import Capabilities, Enrollment, EnrollmentKey, Origin, Settings, Snapshot, Terms, User
+from reconciler.model import Capabilities, Enrollment, Origin, Settings, Snapshot, Terms, User
 from reconciler.plan import (
     Action,
     ActionKind,
@@ -269,19 +269,30 @@ def diff(
     """The plan that makes `snapshot` match `desired` for this provider, within the run's options."""
     items = _selected_items(desired, options)
     b = _Builder(snapshot, index or DirectoryIndex.build(snapshot.directory), items, capabilities, now)
-    held = [e for e in snapshot.enrollments if e.item_id in items]
-    existing: dict[EnrollmentKey, Enrollment] = {(e.user_id, e.item_id): e for e in held}
+    # held enrollments per managed item, by user: string keys whose hashes are cached, no key tuples
+    held: dict[str, dict[str, Enrollment]] = {item_id: {} for item_id in items}
+    untouched = 0
+    for e in snapshot.enrollments:
+        item_users = held.get(e.item_id)
+        if item_users is None:
+            untouched += 1
+        else:
+            item_users[e.user_id] = e
+    managed = sum(len(item_users) for item_users in held.values())
     visible = _visible_users(b.index, snapshot)
     chosen = set(options.policies)
     compare = _TermsCache()
-    get_existing = existing.get
-    for key, wanted in desired.enrollments.items():
-        if wanted.item_id not in items or (chosen and not chosen.intersection(wanted.policies)):
+    for wanted in desired.enrollments.values():
+        item_users = held.get(wanted.item_id)
+        if item_users is None:
+            continue
+        # taken out of `held` even when filtered below: what is left afterwards is held but not wanted
+        before = item_users.pop(wanted.user_id, None)
+        if chosen and not chosen.intersection(wanted.policies):
             continue
         if wanted.user_id not in visible:
             b.out_of_scope += 1
             continue
-        before = get_existing(key)
         if before is None:
             _add(wanted, b)
             continue
@@ -290,11 +301,10 @@ def diff(
             _update(wanted, before, changed, b)
         else:
             b.unchanged += 1
-    for key in existing.keys() - desired.enrollments.keys():
-        before = existing[key]
-        _remove(before, items[before.item_id], settings, options, b)
-    untouched = len(snapshot.enrollments) - len(held)
-    return _freeze(b, identity or IdentityReport(), managed=len(existing), untouched=untouched)
+    for item_id, unwanted in held.items():
+        for before in unwanted.values():
+            _remove(before, items[item_id], settings, options, b)
+    return _freeze(b, identity or IdentityReport(), managed=managed, untouched=untouched)
 
 
 def _visible_users(index: DirectoryIndex, snapshot: Snapshot) -> Mapping[str, User] | set[str]:
