@@ -120,7 +120,7 @@ def _litmos_actions(provider: Provider, directory: Directory) -> list[Action]:
     course = next(i for i in directory.items if i.kind is ItemKind.COURSE)
     held = {e.user_id for e in provider.read_enrollments(directory, frozenset({course.id}))}
     return [
-        Action(ActionKind.ADD, u.id, u.login, course.id, course.kind, course.title, notify=False)
+        Action(ActionKind.ADD, u.id, u.login, course.id, course.kind, course.title, Terms(), notify=False)
         for u in directory.users
         if u.id not in held and u.status.value == "active"
     ]
