@@ -236,9 +236,7 @@ def main(argv: list[str]) -> int:
     print(f"TARGET diff / set difference at 1M <= 3.0: {ratio:.2f}  {verdict(ratio <= 3)}")
     print(f"TARGET memory of the 1M diff itself <= 500 MB: {peak:.0f} MB traced  {verdict(peak <= 500)}")
     print(f"TARGET peak RSS, 1M inputs + diff <= 500 MB (resource): {rss:.0f} MB  {verdict(rss <= 500)}")
-    print(
-        f"  (of which the inputs, 1M held + 1M wanted enrollments: {built:.0f} MB; the diff: {rss - built:.0f} MB)"
-    )
+    print(f"  (inputs, 1M held + 1M wanted enrollments: {built:.0f} MB; the diff: {rss - built:.0f} MB)")
     print(
         f"TARGET linear growth, us/enrollment at 1M / at 100k <= 1.5: {growth:.2f}  {verdict(growth <= 1.5)}"
     )
