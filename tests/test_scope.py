@@ -150,3 +150,18 @@ def test_a_recursive_department_may_not_reach_sub_departments_outside_the_scope(
     (problem,) = check_online((scope,), [recursive], index, provider="lms")
     assert "'Acme/Sales/EMEA'" in problem.message and "recursive: false" in problem.hint
     assert check_online((scope,), [flat], index, provider="lms") == []
+
+
+def test_a_leading_catch_all_scope_denies_what_no_later_scope_allows(tmp_path: Path) -> None:
+    scopes = (
+        '\nscopes:\n  - {policies: "**"}\n'
+        '  - {policies: "policies/anti-*.yaml", departments: ["Acme/Sales/**"]}\n'
+    )
+    repo = _repository(tmp_path, scopes, {})
+    with pytest.raises(ManifestError) as raised:
+        load_repository(str(repo))
+    files = {d.position.file for d in raised.value.diagnostics}
+    assert "policies/security-awareness.yaml" in files and "policies/onboarding.yaml" in files
+    assert "policies/anti-bribery.yaml" not in {
+        d.position.file for d in raised.value.diagnostics if "department" in d.message
+    }
