@@ -18,6 +18,7 @@ from reconciler.model import (
     Policy,
     ProviderConfig,
     RefBy,
+    Scope,
     Settings,
     Targets,
     UserRef,
@@ -52,6 +53,21 @@ def dump_config(config: Config) -> dict[str, Any]:
     settings = _settings(config.settings)
     if settings:
         data["settings"] = settings
+    if config.scopes:
+        data["scopes"] = [_scope(s) for s in config.scopes]
+    return data
+
+
+def _scope(scope: Scope) -> dict[str, Any]:
+    data: dict[str, Any] = {"policies": scope.policies}
+    if scope.departments:
+        data["departments"] = list(scope.departments)
+    if scope.groups:
+        data["groups"] = list(scope.groups)
+    if not scope.users:
+        data["users"] = False
+    if scope.everyone:
+        data["everyone"] = True
     return data
 
 

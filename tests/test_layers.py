@@ -28,6 +28,10 @@ CORE = [
     "manifest_build.py",
     "manifest_dump.py",
     "render",
+    "export.py",
+    "explain.py",
+    "explain_render.py",
+    "scope.py",
 ]
 IO_MODULES = {"httpx", "socket", "sqlite3", "subprocess", "urllib", "http", "requests", "shutil", "tempfile"}
 APP_MODULES = {

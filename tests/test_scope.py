@@ -165,3 +165,18 @@ def test_a_leading_catch_all_scope_denies_what_no_later_scope_allows(tmp_path: P
     assert "policies/anti-bribery.yaml" not in {
         d.position.file for d in raised.value.diagnostics if "department" in d.message
     }
+
+
+def test_scopes_dump_back_to_what_was_written(tmp_path: Path) -> None:
+    from reconciler.manifest_dump import dump_config
+
+    repo = _repository(tmp_path, SALES_SCOPE, {})
+    config, _ = load_repository(str(repo))
+    assert dump_config(config)["scopes"] == [
+        {
+            "policies": "policies/sales/**",
+            "departments": ["Acme/Sales/**"],
+            "groups": ["Sales *"],
+            "users": False,
+        }
+    ]
