@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_github_replay import TOKEN, Replay
 
-from reconciler.errors import ConfigError, PermissionDenied, ProtocolError, UsageError
+from reconciler.errors import AuthError, ConfigError, PermissionDenied, ProtocolError, UsageError
 from reconciler.github import COMMENT_LIMIT, GitHub, fit_body, hidden_marker, repository
 
 REPO = "acme/training-policies"
@@ -191,3 +191,12 @@ def test_debug_logs_never_contain_the_token(caplog: pytest.LogCaptureFixture) ->
     replay.assert_done()
     assert "list comments" in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_a_refused_token_is_an_auth_error_naming_the_variable_not_the_value() -> None:
+    _, github = replayed("comment_bad_credentials.json")
+    with pytest.raises(AuthError) as raised:
+        github.upsert_comment(REPO, 42, PLAN_1, marker="enrollctl-plan: .")
+    assert str(raised.value) == (
+        "github list comments: Bad credentials (HTTP 401) (GITHUB_TOKEN was refused: expired or not a token)"
+    )
