@@ -294,7 +294,12 @@ def explain_at(
     user = find_user(index, reference)
     if user is None:
         return user_candidates(index, reference)
-    item_id = find_item(index, item).id if item is not None else None
+    try:
+        item_id = find_item(index, item).id if item is not None else None
+    except UsageError:
+        if len(workspace.providers) == 1:
+            raise
+        return []  # the item is another provider's
     items = frozenset(i.id for i in directory.items)
     enrollments = provider.read_enrollments(directory, items, frozenset({user.id})) if items else ()
     snapshot = Snapshot(name, provider.kind, provider.account, directory, enrollments, items, read_at=now)

@@ -64,3 +64,11 @@ def test_an_unknown_user_is_a_clear_error_with_candidates(quickstart: Path) -> N
 def test_an_unknown_item_is_a_clear_error(quickstart: Path) -> None:
     result = enrollctl(quickstart, "explain", "helen@acme.example", "--item", "Anti Bribery")
     assert result.exit_code == 1 and "Anti-Bribery" in result.stderr
+
+
+def test_explain_covers_every_provider_that_knows_the_user(tmp_path: Path) -> None:
+    for name in ("quickstart", "litmos", "multi"):  # multi uses the other two's organisation files
+        copy_example(name, tmp_path / name)
+    result = enrollctl(tmp_path / "multi", "explain", "helen@acme.example", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [e["provider"] for e in json.loads(result.stdout)["explanations"]] == ["lms", "academy"]
