@@ -111,10 +111,14 @@ def run_step(script: str, cwd: Path, **env: str) -> dict[str, str]:
 
 
 def test_pull_request_plan_step_saves_json_and_markdown_from_one_plan(repo: Path) -> None:
-    outputs = run_step(step(EXAMPLES / "plan-on-pull-request.yml", "Plan")["run"], repo)
+    outputs = run_step(step(EXAMPLES / "plan-on-pull-request.yml", "Plan")["run"], repo, HEAD_SHA=SHA)
     assert outputs == {"exit-code": "0"}
     assert (repo / "plan.json").is_file()
-    assert (repo / "plan.md").read_text().startswith("### enrollctl plan: 53 to add")
+    comment = (repo / "plan.md").read_text()
+    assert comment.startswith("### enrollctl plan: 53 to add")
+    assert comment.endswith(
+        "\n---\nPlanned for 9f3c1d2 in [this run](https://github.com/acme/training-policies/actions/runs/11998877665).\n"
+    )
 
 
 def test_pull_request_plan_step_turns_a_failure_into_the_comment(repo: Path) -> None:
