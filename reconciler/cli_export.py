@@ -111,8 +111,16 @@ def _existing_policies(root: Path) -> tuple[Config, tuple[Policy, ...]]:
     """The repository's config and policies; a repository without (valid) policies yet exports too."""
     try:
         return load_repository(str(root))
-    except ManifestError:
-        return load_config(str(root)), ()
+    except ManifestError as error:
+        config = load_config(str(root))  # a broken enrollctl.yaml still stops the export
+        if all(d.key_path == "policies" for d in error.diagnostics):
+            return config, ()  # no policy files yet: the usual start of an adoption
+        click.echo(
+            f"Note: the repository's policies do not load ({error.message}); exported policy names are "
+            "not checked against them.",
+            err=True,
+        )
+        return config, ()
 
 
 def _out_dir(root: Path, out: Path | None) -> Path:
@@ -232,7 +240,7 @@ def _summary(provider: str, result: ExportResult, files: int, calls: int | None,
     return "\n".join(lines)
 
 
-@click.command("export")
+@click.command("export", epilog=CLOCK_EPILOG)
 @click.option("--provider", "provider_name", metavar="NAME", help="Export this provider only (default: all).")
 @click.option(
     "--out",
@@ -242,7 +250,7 @@ def _summary(provider: str, result: ExportResult, files: int, calls: int | None,
 @click.option("--force", is_flag=True, help="Overwrite files that exist already.")
 @click.pass_obj
 def export_command(app: AppContext, provider_name: str | None, out: Path | None, force: bool) -> None:
-    """Write policies that reproduce today's administrator-assigned enrollments (plan then shows none)."""
+    """Write policies reproducing today's administrator-assigned enrollments: plan then shows no changes."""
     config, existing = _existing_policies(app.root)
     names = chosen_providers(config, provider_name)
     base = _out_dir(app.root, out)
