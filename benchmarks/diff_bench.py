@@ -173,14 +173,28 @@ def peak_diff_memory(world: World) -> float:
     return peak / 1e6
 
 
+def high_water_mb() -> float:
+    """Peak resident memory of this process in MB (Linux VmHWM; elsewhere ru_maxrss)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def rss_in_fresh_process(size: int) -> tuple[float, float]:
     """(MB after building the inputs, peak MB after diffing them), measured in a new interpreter so that
     nothing else this process did is counted."""
     here = str(Path(__file__).resolve().parent)
+    # VmHWM is the high-water mark of this process's own memory; ru_maxrss would also count the parent's
+    # memory at the time of the exec on Linux
     code = (
-        f"import resource, sys; sys.path.insert(0, {here!r}); import diff_bench as d; "
-        f"w = d.build_world({size}); r = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
-        "built = r(); d.run_diff(w); print(built, r())"
+        f"import sys; sys.path.insert(0, {here!r}); import diff_bench as d; "
+        f"w = d.build_world({size}); built = d.high_water_mb(); d.run_diff(w); "
+        "print(built, d.high_water_mb())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     built, peak = (float(x) for x in out.split())
@@ -198,6 +212,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     sizes = [10_000, 30_000] if args.quick else [10_000, 30_000, 100_000, 300_000, 1_000_000]
     repeats = 1 if args.quick else args.repeats
+    built, rss = rss_in_fresh_process(sizes[-1])  # first, while this process is small
     print(f"{'enrollments':>12}{'diff s':>10}{'set diff s':>12}{'ratio':>8}{'us/enr':>9}  plan")
     per_enrollment: dict[int, float] = {}
     ratio_at: dict[int, float] = {}
@@ -219,9 +234,6 @@ def main(argv: list[str]) -> int:
         )
     assert world is not None
     peak = peak_diff_memory(world)
-    world = None
-    gc.collect()
-    built, rss = rss_in_fresh_process(sizes[-1])
     print(f"memory allocated by one diff at {sizes[-1]:,}: {peak:.0f} MB peak (tracemalloc, inputs excluded)")
     print(
         f"fresh process, {sizes[-1]:,}: RSS {built:.0f} MB after building the inputs, peak {rss:.0f} MB "
