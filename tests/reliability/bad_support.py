@@ -24,6 +24,7 @@ from reconciler.cli import main
 from reconciler.provider_factory import sandbox_db_path
 from reconciler.sandbox.ispring import Client, ISpringApp
 from reconciler.sandbox.litmos import make_litmos_app
+from reconciler.sandbox.litmos_limits import RateLimit
 from reconciler.sandbox.serve import open_sandbox, serve
 from reconciler.sandbox.store import Store
 
@@ -35,7 +36,7 @@ LITMOS_WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 # The credentials these suites run with: recognisable, so a leak is found by a plain substring search.
 CANARY = "SECRET-CANARY-7f3a9"
 ISPRING_ENV = {
-    "ISPRING_CLIENT_ID": f"{CANARY}-client-id",
+    "ISPRING_CLIENT_ID": "enrollctl-test-client",  # an identifier, not a secret
     "ISPRING_CLIENT_SECRET": f"{CANARY}-client-secret",
 }
 ISPRING_TOKEN_ENV = {"ISPRING_TOKEN": f"{CANARY}-static-token"}
@@ -156,7 +157,9 @@ def _app(vendor: str, store: Store) -> WsgiApp:
             (Client(client_id, ISPRING_ENV["ISPRING_CLIENT_SECRET"]),),
             static_tokens={ISPRING_TOKEN_ENV["ISPRING_TOKEN"]: client_id},
         )
-    app: WsgiApp = make_litmos_app(store, api_keys=(LITMOS_ENV["LITMOS_API_KEY"],))
+    # no per-minute limit: these suites are about answers, and a run of many commands must not wait
+    unlimited = RateLimit(requests_per_minute=1_000_000)
+    app: WsgiApp = make_litmos_app(store, api_keys=(LITMOS_ENV["LITMOS_API_KEY"],), rate_limit=unlimited)
     return app
 
 

@@ -1,0 +1,258 @@
+"""Secret hygiene: no credential, and no access token issued at runtime, ever appears in what enrollctl
+writes — stdout, stderr, log records at DEBUG, plan files, journals, anything under the repository — and
+none is ever sent in a URL.
+
+Every command runs with `--debug` against emulators served over loopback HTTP that accept recognisable
+canary credentials, first on the happy path, then through failures whose answers echo back everything the
+client sent (headers, body, query): the refusals a vendor may answer with (401/403 quoting the token, a 500
+dump, an HTML page, malformed XML), and wrong credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import Result
+
+from reconciler.model import ProviderConfig, ProviderKind
+from reconciler.providers import ispring as ispring_provider
+from reconciler.providers import litmos as litmos_provider
+from reconciler.providers.base import Credentials
+from reconciler.providers.http import VendorClient
+from reconciler.providers.litmos_api import LitmosApi
+from reconciler.providers.redact import Redactor
+from reconciler.sandbox import cli as sandbox_cli
+
+from .bad_support import (
+    CANARY,
+    EXAMPLE_OF,
+    EXAMPLES,
+    ISPRING_ENV,
+    ISPRING_TOKEN_ENV,
+    LITMOS_ENV,
+    Answer,
+    Seen,
+    Served,
+    copy_example,
+    enrollctl,
+    served_sandbox,
+    url_repository,
+)
+
+LOGGERS = ("", "enrollctl", "httpx", "httpcore")
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def logs() -> Iterator[_Collect]:
+    """Every log record of the run at DEBUG, formatted as a handler would write it."""
+    handler = _Collect()
+    levels = {name: logging.getLogger(name).level for name in LOGGERS}
+    logging.getLogger().addHandler(handler)
+    for name in LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        logging.getLogger().removeHandler(handler)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+@dataclass
+class Run:
+    """Everything one scenario made visible: outputs, and the repository it wrote into."""
+
+    root: Path
+    served: Served
+    outputs: list[str] = field(default_factory=list)
+
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        result = enrollctl(self.root, "--debug", *args, env=env)
+        self.outputs.append(f"$ enrollctl {' '.join(args)}\n{result.output}")
+        assert result.exit_code in (0, 1), result.output  # never a usage error from our own command lines
+        return result
+
+
+def _echo(status: int, content_type: str, wrap: str = "{}", *, spare_token: bool = False) -> object:
+    """A rule answering every call with `status` and a body quoting what the client sent, secrets first
+    (a vendor echoing the key or token it refused), so even a short excerpt of the body holds them."""
+
+    def rule(seen: Seen) -> Answer | None:
+        if spare_token and seen.action == "token":
+            return None  # a real token is issued, then echoed back by the call that uses it
+        sent = seen.body.decode("utf-8", "replace")
+        token = re.search(r"<(?:\w+:)?token>([^<]*)<", sent)
+        quoted = [
+            seen.headers.get("apikey", ""),
+            seen.headers.get("authorization", ""),
+            token.group(1) if token else "",
+            sent[:300],
+            f"{seen.method} {seen.path}?{seen.query}",
+        ]
+        dump = " | ".join(q for q in quoted if q)
+        return status, [("Content-Type", content_type)], wrap.format(dump).encode()
+
+    return rule
+
+
+SOAP_FAULT = (
+    '<?xml version="1.0"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/">'
+    "<SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>client</faultcode>"
+    "<faultstring>Invalid credentials in request: {}</faultstring>"
+    "</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+)
+ECHOES = {
+    "401-echo": (401, "text/plain", "{}"),
+    "403-echo": (403, "application/json", '{{"Message": "Forbidden for key {}"}}'),
+    "500-dump": (500, "text/plain", "Internal error while handling\n{}"),
+    "soap-fault-echo": (500, "text/xml", SOAP_FAULT),
+    "html-200-echo": (200, "text/html", "<html><body><pre>{}</pre></body></html>"),
+    "malformed-xml-echo": (200, "text/xml", "<Users><User><Id>{}"),
+    "malformed-json-echo": (200, "application/json", '[{{"Id": "{}'),
+}
+SCENARIOS = ["ispring-client", "ispring-token", "litmos"]
+
+
+@pytest.fixture(params=SCENARIOS)
+def run(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+    # retries back off for real seconds; the failures here are about what is printed, not about timing
+    for function in (VendorClient.__init__, ispring_provider.create, litmos_provider.create):
+        monkeypatch.setitem(function.__kwdefaults__, "sleep", lambda _seconds: None)
+    scenario = str(request.param)
+    vendor = scenario.split("-")[0]
+    org = EXAMPLES / EXAMPLE_OF[vendor][0] / "sandbox.yaml"
+    with served_sandbox(vendor, org, tmp_path / "vendor-side.sqlite") as served:
+        root = url_repository(vendor, tmp_path / "repo", served.url, token=scenario == "ispring-token")
+        yield Run(root, served)
+
+
+def _commands(run: Run) -> None:
+    """Every command on the happy path, then again through failures."""
+    plan = str(run.root / "plan.json")
+    run.cli("validate")
+    run.cli("validate", "--offline")
+    run.cli("plan", "--format", "text")
+    run.cli("plan", "--format", "markdown", "--out", str(run.root / "plan.md.json"))
+    run.cli("plan", "--format", "json", "--out", plan)
+    for fmt in ("text", "markdown", "json"):
+        run.cli("show", plan, "--format", fmt)
+    run.cli("explain", "helen@acme.example")
+    run.cli("explain", "helen@acme.example", "--format", "json")
+    assert run.cli("apply", plan).exit_code == 0
+    run.cli("apply", plan)  # a re-apply reads the journal
+    run.cli("apply", "--auto-approve")
+    run.cli("export", "--out", "exported", "--force")
+    for name, (status, content_type, wrap) in ECHOES.items():
+        for spare_token in (False, True):
+            echo = _echo(status, content_type, wrap, spare_token=spare_token)
+            run.served.recorder.rules[:] = [echo]  # type: ignore[list-item]
+            for args in (
+                ("validate",),
+                ("plan", "--out", str(run.root / f"{name}.json")),
+                ("apply", "--auto-approve"),
+            ):
+                assert run.cli(*args).exit_code == 1, name
+    run.served.recorder.rules.clear()
+    wrong = {k: f"{v}-wrong" for k, v in {**ISPRING_ENV, **ISPRING_TOKEN_ENV, **LITMOS_ENV}.items()}
+    wrong["ISPRING_CLIENT_ID"] = ISPRING_ENV["ISPRING_CLIENT_ID"]
+    assert run.cli("plan", env=wrong).exit_code == 1
+    assert run.cli("apply", "--auto-approve", env=wrong).exit_code == 1
+
+
+def _runtime_tokens(served: Served) -> list[str]:
+    """The access tokens the iSpring emulator issued to enrollctl during the run."""
+    rows = served.store._rows("SELECT token FROM tokens")  # the vendor side's own record
+    return [str(token) for (token,) in rows]
+
+
+def _leaks(haystack: str, secrets: list[str]) -> list[str]:
+    return [s for s in secrets if s in haystack]
+
+
+def test_no_secret_appears_in_any_output_log_or_file_or_url(run: Run, logs: _Collect) -> None:
+    _commands(run)
+    secrets = [CANARY, *_runtime_tokens(run.served)]
+    assert len(run.outputs) > 20
+    assert logs.lines, "the run logged nothing at DEBUG: the log check would prove nothing"
+    for texts in (run.outputs, logs.lines):
+        if _leaks("\n".join(texts), secrets):  # one search per secret; name the culprit only on failure
+            assert [t for t in texts if _leaks(t, secrets)] == []
+    files = [p for p in run.root.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".jsonl" for p in files), "no journal was written"
+    for path in files:
+        content = path.read_bytes().decode("utf-8", "replace")
+        assert _leaks(content, secrets) == [], path
+    # and nothing secret travelled in a URL, where proxies and servers log it
+    seen = run.served.recorder.seen
+    for request in seen:
+        url = f"{request.path}?{request.query}"
+        assert _leaks(url, secrets) == [], url
+        assert "apikey" not in request.query.lower(), url
+        assert "token" not in request.query.lower(), url
+    if run.served.vendor == "litmos":
+        assert all(r.headers.get("apikey", "").startswith(CANARY) for r in seen)
+
+
+def test_the_sandbox_commands_print_no_canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_example("quickstart", tmp_path / "quickstart")
+    outputs = [
+        enrollctl(root, "--debug", "sandbox", "reset").output,
+        enrollctl(root, "--debug", "apply", "--auto-approve").output,
+        enrollctl(root, "--debug", "sandbox", "generate", "--users", "3").output,
+        enrollctl(None, "sandbox", "log", "--db", str(root / ".enrollctl" / "sandbox-lms.sqlite")).output,
+    ]
+    monkeypatch.setattr(sandbox_cli, "wait_for_interrupt", lambda: None)
+    served = enrollctl(None, "sandbox", "serve", "--vendor", "litmos", "--org", str(root / "sandbox.yaml"))
+    assert served.exit_code == 0, served.output
+    outputs.append(served.output)
+    for text in outputs:
+        assert CANARY not in text, text
+
+
+@pytest.mark.parametrize("vendor", ["ispring", "litmos"])
+def test_request_and_response_bodies_logged_at_debug_are_redacted(
+    vendor: str, tmp_path: Path, logs: _Collect
+) -> None:
+    """With body logging on (a client option), token requests, answers and every call are dumped masked."""
+    org = EXAMPLES / EXAMPLE_OF[vendor][0] / "sandbox.yaml"
+    with served_sandbox(vendor, org, tmp_path / "vendor.sqlite") as served:
+        client = httpx.Client(base_url=served.url, timeout=10)
+        try:
+            if vendor == "ispring":
+                config = ProviderConfig(name="lms", kind=ProviderKind.ISPRING, url=served.url)
+                creds = Credentials(
+                    client_id=ISPRING_ENV["ISPRING_CLIENT_ID"],
+                    client_secret=ISPRING_ENV["ISPRING_CLIENT_SECRET"],
+                )
+                provider = ispring_provider.create(config, client, creds, log_bodies=True)
+                assert provider.read_directory().users
+            else:
+                key = LITMOS_ENV["LITMOS_API_KEY"]
+                vendor_client = VendorClient(
+                    client, provider="academy", redactor=Redactor([key]), log_bodies=True
+                )
+                assert LitmosApi(vendor_client, api_key=key, source="enrollctl").pages(
+                    "/users", call="GET /users"
+                )
+        finally:
+            client.close()
+        tokens = _runtime_tokens(served)
+    assert [line for line in logs.lines if "body" in line], "no body was logged"
+    for line in logs.lines:
+        assert _leaks(line, [CANARY, *tokens]) == [], line
