@@ -26,7 +26,9 @@ def _digest(kind: str, name: str) -> bytes:
 def ispring_uuid(kind: str, name: str) -> str:
     """The iSpring UUID of entity `name` of `kind` (department, group, user, course, ...): a uuid5."""
     # Same value as str(uuid.uuid5(SANDBOX_NAMESPACE, ...)), computed directly: seeding makes 100,000s.
-    raw = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{kind}\x1f{name}".encode()).digest()[:16])  # noqa: S324
+    # SHA-1 because uuid5 is defined with it; an id, not a security measure
+    digest = hashlib.sha1(_NAMESPACE_BYTES + f"{kind}\x1f{name}".encode(), usedforsecurity=False).digest()
+    raw = bytearray(digest[:16])
     raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
     raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
     text = raw.hex()
