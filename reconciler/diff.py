@@ -367,7 +367,10 @@ def _freeze(b: _Builder, identity: IdentityReport, *, managed: int, untouched: i
         kind=snapshot.kind,
         account=snapshot.account,
         actions=actions,
-        kept=tuple(sorted(b.kept, key=lambda k: (k.item_title, k.user_login, k.reason.value, k.user_id))),
+        # item id last: two items with one title keep one order whatever order the snapshot lists them in
+        kept=tuple(
+            sorted(b.kept, key=lambda k: (k.item_title, k.user_login, k.reason.value, k.user_id, k.item_id))
+        ),
         identity=identity,
         warnings=tuple(_warnings(b)),
         summary=summary,
