@@ -256,3 +256,17 @@ def test_request_and_response_bodies_logged_at_debug_are_redacted(
     assert [line for line in logs.lines if "body" in line], "no body was logged"
     for line in logs.lines:
         assert _leaks(line, [CANARY, *tokens]) == [], line
+
+
+def test_plan_files_and_journals_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    """Plans and journals name learners: personal data, so no other local user may read them."""
+    root = copy_example("quickstart", tmp_path / "quickstart")
+    plan = root / "plan.json"
+    plan.write_text("an older file, readable by everyone\n", encoding="utf-8")
+    plan.chmod(0o644)
+    assert enrollctl(root, "plan", "--out", str(plan)).exit_code == 0
+    assert enrollctl(root, "apply", str(plan)).exit_code == 0
+    journals = list((root / ".enrollctl" / "journal").glob("*.jsonl"))
+    assert journals
+    for path in (plan, *journals):
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is {oct(path.stat().st_mode & 0o777)}"
