@@ -30,8 +30,8 @@ ISPRING_WRITES = {"EnrollLearnersInCourses": 0.5, "ChangeEnrollment": 0.5, "Unen
 ISPRING_READS = {"Get*": 0.3, "List*": 0.3}
 LITMOS_WRITES = {"POST /users/*/courses": 0.5, "POST /users/*/learningpaths": 0.5, "DELETE /users/*": 0.5}
 LITMOS_READS = {"GET *": 0.3}
-SLOW_MS = 500.0
-SHORT_TIMEOUT = 0.25  # seconds; a slow answer (SLOW_MS) always misses it, a normal one never does
+SLOW_MS = 800.0
+SHORT_TIMEOUT = 0.4  # seconds; a slow answer (SLOW_MS) always misses it, a normal one (a few ms) never does
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def _cases() -> list[Case]:
             Case(
                 "read-timeouts",
                 vendor,
-                {"seed": 3, "slow_rates": reads, "slow_ms": SLOW_MS},
+                {"seed": 3, "slow_rates": {k: 0.15 for k in reads}, "slow_ms": SLOW_MS},
                 "slow answer",
                 True,
                 slow,
@@ -75,7 +75,7 @@ def _cases() -> list[Case]:
             Case(
                 "write-timeouts-after-commit",
                 vendor,
-                {"seed": 4, "slow_rates": writes, "slow_ms": SLOW_MS},
+                {"seed": 4, "slow_rates": {k: 0.3 for k in writes}, "slow_ms": SLOW_MS},
                 "slow answer",
                 True,
                 slow,
