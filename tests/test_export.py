@@ -197,3 +197,11 @@ def test_plan_right_after_export_shows_no_changes(snap: Snapshot) -> None:
     plan = plan_for(policies, snap)
     assert not plan.actions
     assert all(not p.prune for p in policies)
+
+
+@settings(max_examples=50, deadline=None)
+@given(organisations())
+def test_plan_right_after_a_litmos_export_shows_no_changes(snap: Snapshot) -> None:
+    policies = export_policies(snap, Settings(), now=NOW, capabilities=LITMOS_CAPS).policies
+    assert all(a.terms.due.kind is DueKind.DEFAULT for p in policies for a in p.assign)
+    assert not plan_for(policies, snap, caps=LITMOS_CAPS).actions
