@@ -144,7 +144,20 @@ def measure(users: int, repeats: int, *, drift: bool = False) -> dict[str, float
     for phase in PHASES:
         print(f"  {phase:<8}{median[phase]:8.3f} s  {median[phase] / total:6.1%}")
     print(f"  {'total':<8}{total:8.3f} s")
+    print(f"peak RSS of this process (sandbox emulator included): {high_water_mb():.0f} MB")
     return median
+
+
+def high_water_mb() -> float:
+    """Peak resident memory of this process in MB (Linux VmHWM; elsewhere ru_maxrss)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv: list[str]) -> int:
