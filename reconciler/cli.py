@@ -136,6 +136,10 @@ def _count(n: int, singular: str, plural: str = "") -> str:
 def validate(app: AppContext, offline: bool, strict: bool) -> None:
     """Check that manifests parse and match the schema; report every problem."""
     config, policies = validate_offline(app.root)
+    from reconciler.workspace import check_vendor_limits_offline
+
+    # vendor limits need no network, so pre-commit hooks (offline) catch e.g. `due` on Litmos too
+    check_vendor_limits_offline(config, policies)
     if not offline:
         import os
 

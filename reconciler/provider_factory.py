@@ -15,7 +15,7 @@ from typing import Any, Protocol, cast
 import httpx
 
 from reconciler.errors import ConfigError
-from reconciler.model import ProviderConfig, ProviderKind
+from reconciler.model import Capabilities, ProviderConfig, ProviderKind
 from reconciler.providers.base import Credentials, Provider
 
 STATE_DIR = ".enrollctl"
@@ -28,6 +28,14 @@ Closer = Callable[[], None]
 
 class _ProviderModule(Protocol):
     def create(self, config: ProviderConfig, client: httpx.Client, credentials: Credentials) -> Provider: ...
+
+    def capabilities_for(self, config: ProviderConfig) -> Capabilities: ...
+
+
+def offline_capabilities(config: ProviderConfig) -> Capabilities:
+    """What the provider `config` describes can do, known without credentials or network."""
+    module = cast(_ProviderModule, importlib.import_module(f"reconciler.providers.{config.kind.value}"))
+    return module.capabilities_for(config)
 
 
 def state_dir(root: Path) -> Path:

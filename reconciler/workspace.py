@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,7 +25,7 @@ from reconciler.manifest import load_repository
 from reconciler.model import Config, Directory, Policy, Snapshot
 from reconciler.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
 from reconciler.planfile import manifest_digest
-from reconciler.provider_factory import Closer, build_provider, state_dir
+from reconciler.provider_factory import Closer, build_provider, offline_capabilities, state_dir
 from reconciler.providers.base import Provider
 from reconciler.safety import check_guards, enforce_guards
 from reconciler.scope import check_online
@@ -145,6 +145,15 @@ def check_vendor_limits(workspace: Workspace) -> None:
     capabilities = {name: p.capabilities for name, p in workspace.providers.items()}
     kinds = {name: p.kind for name, p in workspace.providers.items()}
     problems = check_capabilities(workspace.policies, capabilities, kinds)
+    if problems:
+        raise ManifestError(problems)
+
+
+def check_vendor_limits_offline(config: Config, policies: Sequence[Policy]) -> None:
+    """`check_vendor_limits` without contacting any LMS: capabilities come from enrollctl.yaml alone."""
+    capabilities = {name: offline_capabilities(p) for name, p in config.providers.items()}
+    kinds = {name: p.kind for name, p in config.providers.items()}
+    problems = check_capabilities(policies, capabilities, kinds)
     if problems:
         raise ManifestError(problems)
 

@@ -71,6 +71,28 @@ def _fault_is(fault: Fault, *names: str) -> bool:
     return fault.string.strip().rstrip(".").lower() in {n.lower() for n in names}
 
 
+def capabilities_for(config: ProviderConfig, options: IspringOptions = IspringOptions()) -> Capabilities:
+    """What an iSpring Learn account can do; needs no network, so `validate --offline` can check policies."""
+    return _capabilities(options, config.requests_per_minute)
+
+
+def _capabilities(options: IspringOptions, requests_per_minute: int | None) -> Capabilities:
+    return Capabilities(
+        item_kinds=frozenset({ItemKind.COURSE, ItemKind.LEARNING_PATH}),
+        due_dates=True,
+        due_periods=True,
+        lock_after_due=True,
+        access_dates=True,
+        update_terms=True,
+        remove=True,
+        notify_switch=False,  # inferred: no SOAP parameter to suppress learner e-mails is documented
+        enroll_batch_users=options.max_learners_per_call,
+        enroll_batch_items=options.max_items_per_call,
+        read_batch_users=options.ids_per_filter,
+        requests_per_minute=requests_per_minute,
+    )
+
+
 class IspringProvider:
     """One iSpring Learn account behind the `Provider` protocol."""
 
@@ -94,20 +116,7 @@ class IspringProvider:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(
-            item_kinds=frozenset({ItemKind.COURSE, ItemKind.LEARNING_PATH}),
-            due_dates=True,
-            due_periods=True,
-            lock_after_due=True,
-            access_dates=True,
-            update_terms=True,
-            remove=True,
-            notify_switch=False,  # inferred: no SOAP parameter to suppress learner e-mails is documented
-            enroll_batch_users=self.options.max_learners_per_call,
-            enroll_batch_items=self.options.max_items_per_call,
-            read_batch_users=self.options.ids_per_filter,
-            requests_per_minute=self._requests_per_minute,
-        )
+        return _capabilities(self.options, self._requests_per_minute)
 
     @property
     def account(self) -> str:
