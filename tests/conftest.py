@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
 from golden import assert_golden
+from hypothesis import HealthCheck, settings
+
+# Property tests must not fail because a loaded 2-core CI machine is slow: no per-example deadline, no
+# "too slow" health check. In CI (CI=true) the examples are also derandomised, so a red run is reproducible.
+settings.register_profile(
+    "enrollctl",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("enrollctl-ci", parent=settings.get_profile("enrollctl"), derandomize=True)
+settings.load_profile("enrollctl-ci" if os.environ.get("CI") else "enrollctl")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
