@@ -239,3 +239,12 @@ def sandbox_writes(root: Path, provider: str = "lms", vendor: str = "ispring") -
         return [e.action for e in store.request_log() if _is_write(vendor, e.method, e.action)]
     finally:
         store.close()
+
+
+def no_retry_sleep(monkeypatch: Any) -> None:
+    """Retries back off for real seconds; these suites are about what is said and written, not timing."""
+    from reconciler.providers import ispring, litmos
+    from reconciler.providers.http import VendorClient
+
+    for function in (VendorClient.__init__, ispring.create, litmos.create):
+        monkeypatch.setitem(function.__kwdefaults__, "sleep", lambda _seconds: None)

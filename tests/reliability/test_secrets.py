@@ -22,7 +22,6 @@ from click.testing import Result
 
 from reconciler.model import ProviderConfig, ProviderKind
 from reconciler.providers import ispring as ispring_provider
-from reconciler.providers import litmos as litmos_provider
 from reconciler.providers.base import Credentials
 from reconciler.providers.http import VendorClient
 from reconciler.providers.litmos_api import LitmosApi
@@ -41,6 +40,7 @@ from .bad_support import (
     Served,
     copy_example,
     enrollctl,
+    no_retry_sleep,
     served_sandbox,
     url_repository,
 )
@@ -131,9 +131,7 @@ SCENARIOS = ["ispring-client", "ispring-token", "litmos"]
 
 @pytest.fixture(params=SCENARIOS)
 def run(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
-    # retries back off for real seconds; the failures here are about what is printed, not about timing
-    for function in (VendorClient.__init__, ispring_provider.create, litmos_provider.create):
-        monkeypatch.setitem(function.__kwdefaults__, "sleep", lambda _seconds: None)
+    no_retry_sleep(monkeypatch)
     scenario = str(request.param)
     vendor = scenario.split("-")[0]
     org = EXAMPLES / EXAMPLE_OF[vendor][0] / "sandbox.yaml"
