@@ -97,7 +97,7 @@ class Resolver:
             self._unknown(policy, ref, key, "department id", closest(ref.value, index.departments_by_id))
             return set()
         path = normalize_path(ref.value)
-        found = index.departments_by_path.get(path, ())
+        found = index.departments_at(path)  # full paths also resolve below a root the caller cannot see
         if len(found) == 1:
             return index.department_users(found[0].id, recursive=ref.recursive)
         if found:
@@ -107,12 +107,15 @@ class Resolver:
         return set()
 
     def _department_candidates(self, path: str) -> list[str]:
-        # A bare name ("EMEA") is a common slip for a full path: offer the paths that end with it first.
-        paths = sorted(self.index.departments_by_path)
+        # Paths below a hidden root that the full path could mean (more than one, or it would have resolved)
+        # come first; then, since a bare name ("EMEA") is a common slip, the paths that end with it.
+        index = self.index
+        hidden = [index.department_path(d.id) for d in index.below_hidden_root(path)]
+        paths = sorted(index.departments_by_path)
         suffix = f"/{path.casefold()}"
         by_suffix = [p for p in paths if p.casefold().endswith(suffix) or p.casefold() == path.casefold()]
         similar = [p for p in closest(path, paths) if p not in by_suffix]
-        return (by_suffix + similar)[:5]
+        return list(dict.fromkeys(hidden + by_suffix + similar))[:5]
 
     def group(self, policy: Policy, ref: GroupRef, key: str) -> set[str]:
         """Members of the group `ref` names; groups are never recursive."""

@@ -58,6 +58,23 @@ def _department_paths(departments: Mapping[str, Department]) -> dict[str, str]:
     return paths
 
 
+def _orphan_rooted(departments: Mapping[str, Department]) -> frozenset[str]:
+    """Departments whose topmost visible ancestor has a parent outside the directory (a partial tree)."""
+    orphan_roots = {
+        d.id for d in departments.values() if d.parent_id is not None and d.parent_id not in departments
+    }
+    found: set[str] = set()
+    for dept_id in departments:
+        seen: set[str] = set()
+        current = dept_id
+        while departments[current].parent_id in departments and current not in seen:
+            seen.add(current)
+            current = departments[current].parent_id or ""
+        if current in orphan_roots and current not in seen:  # a cycle has no root
+            found.add(dept_id)
+    return frozenset(found)
+
+
 @dataclass(frozen=True)
 class DirectoryIndex:
     """Every lookup resolution and planning need, keyed the way manifests name things."""
@@ -76,6 +93,8 @@ class DirectoryIndex:
     group_members: Mapping[str, tuple[str, ...]]  # group id -> user ids
     items_by_id: Mapping[str, Item]
     items_by_title: Mapping[tuple[ItemKind, str], tuple[Item, ...]]
+    # departments below a visible root whose own parent is invisible (a department administrator's view)
+    orphan_rooted: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, directory: Directory) -> DirectoryIndex:
@@ -99,7 +118,37 @@ class DirectoryIndex:
             group_members=_group_by((g, u.id) for u in directory.users for g in sorted(u.group_ids)),
             items_by_id={i.id: i for i in directory.items},
             items_by_title=_group_by(((i.kind, i.title), i) for i in directory.items),
+            orphan_rooted=_orphan_rooted(departments),
         )
+
+    def departments_at(self, path: str) -> tuple[Department, ...]:
+        """Departments a manifest path names: its exact matches, else the one it names below a hidden root.
+
+        A department administrator sees only the departments they manage, so the visible tree starts at e.g.
+        `Engineering` (its parent `Acme` is not in the directory) while manifests, written by people who know
+        the whole organisation, say `Acme/Engineering/Platform`. When nothing matches exactly, the path is
+        matched against orphan-rooted paths (those whose topmost visible department has an invisible parent)
+        by dropping leading components: `Engineering/Platform`, then `Platform`. It resolves only when
+        exactly one orphan-rooted department matches over all such suffixes. Why this is safe: the dropped
+        components are precisely the part of the tree the caller cannot see, so no visible department
+        contradicts them; a suffix of a full tree (no orphan) is never matched, so a typo in a visible
+        path is still an error; and two candidates (e.g. `Engineering/Platform` and an orphan `Platform`)
+        are not guessed between, the reference stays unknown and both are offered as candidates.
+        """
+        exact = self.departments_by_path.get(path, ())
+        if exact:
+            return exact
+        below = self.below_hidden_root(path)
+        return below if len(below) == 1 else ()
+
+    def below_hidden_root(self, path: str) -> tuple[Department, ...]:
+        """Orphan-rooted departments whose path is `path` with one or more leading components dropped."""
+        parts = path.split(PATH_SEPARATOR)
+        found: list[Department] = []
+        for start in range(1, len(parts)):
+            suffix = PATH_SEPARATOR.join(parts[start:])
+            found.extend(d for d in self.departments_by_path.get(suffix, ()) if d.id in self.orphan_rooted)
+        return tuple(found)
 
     def department_path(self, department_id: str | None) -> str:
         """The department's path, or "" for no or an unknown department."""

@@ -1,6 +1,8 @@
 """A department administrator's key plans and applies only inside its departments.
 
 The sandbox's department-administrator key is scoped to the first department below the root: Engineering.
+Its directory starts at `Engineering`, yet manifests may name departments by their full path from the real
+root (`Acme/Engineering/Platform`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ spec:
   assign:
     - {course: Security Awareness 2026, due: 2026-12-31}
   prune: true
+---
+apiVersion: enrollctl/v1
+kind: Policy
+metadata: {name: platform-secure-coding}
+spec:
+  # the full path from the real root: the administrator cannot see `Acme`, only `Engineering` below it
+  targets: {departments: [Acme/Engineering/Platform]}
+  assign:
+    - {course: Secure Coding}
 """
 ENV = {
     "DEPT_ADMIN_ID": SANDBOX_CREDENTIALS["ispring"]["department_admin_client_id"],
@@ -62,6 +73,8 @@ def test_department_admin_token_plans_and_applies_only_its_scope(tmp_path: Path)
     actions = [a for p in json.loads(planned.stdout)["providers"] for a in p["actions"]]
     assert actions, "the everyone policy has work inside Engineering"
     assert all(a["department"].startswith("Engineering") for a in actions), actions
+    secure_coding = {a["department"] for a in actions if a["item_title"] == "Secure Coding"}
+    assert secure_coding == {"Engineering/Platform"}, actions
     applied = enrollctl(root, "apply", "--auto-approve", env=ENV)
     assert applied.exit_code == 0, applied.output
     assert enrollctl(root, "plan", "--detailed-exitcode", env=ENV).exit_code == 0
