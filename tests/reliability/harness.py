@@ -30,7 +30,7 @@ from reconciler.apply_state import confirmed
 from reconciler.errors import ApplyFailed, ProviderError
 from reconciler.journal import Journal
 from reconciler.manifest import load_repository
-from reconciler.model import ProviderKind
+from reconciler.model import Capabilities, ProviderKind
 from reconciler.plan import Action, ActionKind, Plan, RunOptions
 from reconciler.providers.base import Credentials, OutcomeStatus, Provider
 from reconciler.sandbox.faults import FaultInjector, faults_from_dict
@@ -247,6 +247,14 @@ class Lab:
         provider: Provider = module.create(config, client, _credentials(config.kind), **kwargs)
         return provider
 
+    def capabilities(self) -> Capabilities:
+        """The provider's capabilities (the client it opens is closed again)."""
+        provider = self.provider()
+        try:
+            return provider.capabilities
+        finally:
+            provider.close()
+
     def workspace(self) -> Workspace:
         digest = repository_digest(self.root, self.config, self.policies)
         provider = self.provider()
@@ -338,7 +346,7 @@ def journal_lies(lab: Lab, plan: Plan) -> list[str]:
     """Actions whose last journaled outcome contradicts the LMS (done but absent, failed but present)."""
     state = Journal.for_plan(lab.journal_dir, _plan_id(plan)).read()
     held = lab.held(plan)
-    caps = lab.provider().capabilities
+    caps = lab.capabilities()
     lies: list[str] = []
     for action in plan.actions:
         status = state.outcomes.get(action.id)

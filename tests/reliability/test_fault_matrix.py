@@ -178,7 +178,7 @@ def test_apply_under_fault_converges_without_lost_or_doubled_enrollments(case: C
         assert repeated_writes(lab) == {}
         assert wrong_changes(lab, plan) == []
         held = lab.held(plan)
-        caps = lab.provider().capabilities
+        caps = lab.capabilities()
         lost = [a.id for a in plan.actions if not confirmed(a, held.get((a.user_id, a.item_id)), caps)]
         assert lost == []
 
