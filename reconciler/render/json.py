@@ -10,7 +10,6 @@ A plan holds no secrets, and nothing here may add one (a test checks every key a
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,6 +40,7 @@ from reconciler.plan import (
     Summary,
     Warning,
 )
+from reconciler.render.json_text import dumps_indented
 
 JsonDict = dict[str, Any]
 
@@ -59,7 +59,8 @@ SUMMARY_FIELDS = (
 
 def render_json(plan: Plan) -> str:
     """Render a plan as indented JSON with a stable key order and a trailing newline."""
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    # the same text as json.dumps(..., indent=2, ensure_ascii=False, allow_nan=False), several times faster
+    return dumps_indented(plan_to_dict(plan)) + "\n"
 
 
 # --- to dict -------------------------------------------------------------------------------------------
