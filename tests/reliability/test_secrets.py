@@ -268,3 +268,55 @@ def test_plan_files_and_journals_are_readable_by_their_owner_only(tmp_path: Path
     assert journals
     for path in (plan, *journals):
         assert path.stat().st_mode & 0o077 == 0, f"{path} is {oct(path.stat().st_mode & 0o777)}"
+
+
+GITHUB_TOKEN = f"{CANARY}-github-token"
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "wrap"),
+    [
+        (401, "application/json", '{{"message": "Bad credentials: {}"}}'),
+        (403, "application/json", '{{"message": "Resource not accessible by token {}"}}'),
+        (404, "application/json", '{{"message": "Not Found", "echo": "{}"}}'),
+        (422, "application/json", '{{"message": "Validation Failed for {}"}}'),
+        (500, "text/plain", "Internal error handling {}"),
+        (200, "text/html", "<html><body>{}</body></html>"),
+    ],
+    ids=["401", "403", "404", "422", "500", "html-200"],
+)
+def test_the_github_token_never_leaks_from_the_github_commands(
+    status: int, content_type: str, wrap: str, tmp_path: Path, logs: _Collect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`enrollctl github ...` against an API that echoes the `Authorization` header back in every answer."""
+    from reconciler.github import GitHub
+    from reconciler.sandbox.serve import serve
+
+    monkeypatch.setitem(GitHub.__init__.__kwdefaults__, "sleep", lambda _seconds: None)
+    sent: list[str] = []
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        authorization = str(environ.get("HTTP_AUTHORIZATION", ""))
+        sent.append(f"{environ.get('PATH_INFO')}?{environ.get('QUERY_STRING')}")
+        body = wrap.format(authorization).encode()
+        start_response(f"{status} X", [("Content-Type", content_type), ("Content-Length", str(len(body)))])  # type: ignore[operator]
+        return [body]
+
+    server, url = serve(app)  # type: ignore[arg-type]
+    body = tmp_path / "body.md"
+    body.write_text("plan body\n", encoding="utf-8")
+    env = {"GITHUB_TOKEN": GITHUB_TOKEN, "GITHUB_API_URL": url}
+    try:
+        outputs = [
+            enrollctl(None, "--debug", "github", *args, env=env).output
+            for args in (
+                ["comment", "--repo", "acme/lms", "--pr", "7", "--body-file", str(body)],
+                ["drift-issue", "--repo", "acme/lms", "--body-file", str(body), "--state", "open"],
+                ["reviewed-plan", "--repo", "acme/lms", "--sha", "0" * 40],
+            )
+        ]
+    finally:
+        server.close()
+    assert sent, "no request reached the echoing API"
+    for text in [*outputs, *logs.lines, *sent]:
+        assert CANARY not in text, text
