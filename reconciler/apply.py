@@ -27,6 +27,7 @@ from reconciler.providers.base import Outcome, OutcomeStatus, Provider, WriteBat
 from reconciler.safety import removal_protection
 
 Progress = Callable[[str], None]
+Advance = Callable[[int, int], None]  # (actions written so far, actions to write in all), after each batch
 WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE)
 STALE_LISTED = 50  # stale actions named in the error; the rest are counted
 USER_FILTER_LIMIT = 10  # read by user filter up to this many of the vendor's user batches
@@ -156,6 +157,7 @@ def apply_plan(
     manifest_digest: str | None = None,
     directories: Mapping[str, Directory] | None = None,
     progress: Progress | None = None,
+    advance: Advance | None = None,
 ) -> ApplyResult:
     """Make the LMS match `plan`; raises StalePlan before writing anything, ApplyIncomplete if any failed."""
     check_plan_target(plan, providers, manifest_digest)
@@ -187,10 +189,11 @@ def apply_plan(
         )
     outcomes: list[ActionOutcome] = []
     calls = 0
+    tick = _ticker(sum(len(w.pending) for w in work), advance)
     for w in work:
         if w.pending:
             journal.run_started(now, provider=w.plan.provider, account=w.plan.account)
-        done, made = _execute(w, journal, say)
+        done, made = _execute(w, journal, say, tick)
         outcomes.extend(w.settled + done)
         calls += made
     result = ApplyResult(pid, tuple(_in_plan_order(plan, outcomes)), calls, str(journal.path))
@@ -297,7 +300,22 @@ def _read_current(work: _Work, actions: Sequence[Action]) -> dict[EnrollmentKey,
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def _execute(work: _Work, journal: Journal, say: Progress) -> tuple[list[ActionOutcome], int]:
+def _ticker(total: int, advance: Advance | None) -> Callable[[int], None]:
+    """A counter of written actions that reports to `advance` after each batch."""
+    written = 0
+
+    def tick(count: int) -> None:
+        nonlocal written
+        written += count
+        if advance is not None:
+            advance(written, total)
+
+    return tick
+
+
+def _execute(
+    work: _Work, journal: Journal, say: Progress, tick: Callable[[int], None]
+) -> tuple[list[ActionOutcome], int]:
     """Write the pending actions in order and batches; confirm by reading back. Returns outcomes, calls."""
     results: dict[str, ActionOutcome] = {}
     calls = 0
@@ -316,6 +334,7 @@ def _execute(work: _Work, journal: Journal, say: Progress) -> tuple[list[ActionO
             outcomes, stopped = _write(work.provider, batch)
             calls += batch.calls
             journal.outcomes((o.action_id, o.status, o.detail) for o in outcomes)
+            tick(len(batch.actions))
             by_id = {a.id: a for a in batch.actions}
             for o in outcomes:
                 results[o.action_id] = _outcome(work, by_id[o.action_id], o.status, o.detail)

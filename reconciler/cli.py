@@ -10,23 +10,26 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from reconciler import __version__
+from reconciler.cli_output import Output, configure, silent
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
 from reconciler.model import Config, Policy
 
 
 @dataclass(frozen=True)
 class AppContext:
-    """What every command may need: the repository root and whether to show tracebacks."""
+    """What every command may need: the repository root, tracebacks, and the global output options."""
 
     root: Path
     debug: bool = False
+    no_color: bool = False
+    output: Output = field(default_factory=silent)
 
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -66,6 +69,8 @@ class EnrollctlGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as error:  # the one place that turns any failure into an exit code
+            if isinstance(ctx.obj, AppContext):
+                ctx.obj.output.display.clear()  # an error message never continues a progress line
             _fail(error, debug=bool(ctx.params.get("debug")))
 
     def main(
@@ -100,12 +105,34 @@ class EnrollctlGroup(click.Group):
     show_default=True,
     help="Repository directory holding enrollctl.yaml.",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="More detail on stderr: -v what enrollctl is doing (e.g. how Litmos enrollments are read), "
+    "-vv debug logs of every vendor call (secrets masked).",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Only errors and the result (the plan, apply's summary): no progress, no informational lines.",
+)
+@click.option("--no-color", is_flag=True, help="No colour in any output (as does the NO_COLOR variable).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.version_option(__version__, prog_name="enrollctl")
 @click.pass_context
-def main(ctx: click.Context, root: Path, debug: bool) -> None:
-    """enrollctl: enrollments as code for iSpring Learn and Litmos."""
-    ctx.obj = AppContext(root=root, debug=debug)
+def main(ctx: click.Context, root: Path, verbose: int, quiet: bool, no_color: bool, debug: bool) -> None:
+    """enrollctl: enrollments as code for iSpring Learn and Litmos.
+
+    Progress of long reads and applies shows on stderr: one updating line on a terminal, a plain line
+    every few seconds elsewhere (CI), nothing with --quiet.
+    """
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose contradict each other; give one")
+    output, restore = configure(verbose, quiet)
+    ctx.call_on_close(restore)
+    ctx.obj = AppContext(root=root, debug=debug, no_color=no_color, output=output)
 
 
 def validate_offline(root: Path) -> tuple[Config, tuple[Policy, ...]]:

@@ -27,6 +27,7 @@ from reconciler.workspace import Workspace, load_workspace, make_plan
 
 if TYPE_CHECKING:
     from reconciler.cli import AppContext
+    from reconciler.cli_output import Output
 
 FORMATS = ("text", "markdown", "json")
 NOW_VARIABLE = "ENROLLCTL_NOW"
@@ -44,9 +45,16 @@ def current_time() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def use_color(no_color: bool) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set or --no-color is given."""
-    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+def stdout_is_terminal() -> bool:
+    """True when standard output is a terminal (where colour helps)."""
+    return sys.stdout.isatty()
+
+
+def use_color(no_color: bool, app: AppContext | None = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set or a --no-color (global or own) is given."""
+    if no_color or (app is not None and app.no_color) or "NO_COLOR" in os.environ:
+        return False
+    return stdout_is_terminal()
 
 
 def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False) -> str:
@@ -127,11 +135,12 @@ def plan_command(
     options = _options(policies, allow_remove_started, allow_remove_completed)
     plan, workspace = make_plan(app.root, now=current_time(), options=options, env=os.environ)
     workspace.close()
+    app.output.display.clear()
     if out is not None:
         save_plan(plan, out)
-    _echo(render(plan, fmt, color=use_color(no_color), full=full))
+    _echo(render(plan, fmt, color=use_color(no_color, app), full=full))
     if out is not None:
-        click.echo(f"Saved the plan to {out}. Apply exactly this plan with: enrollctl apply {out}", err=True)
+        app.output.info(f"Saved the plan to {out}. Apply exactly this plan with: enrollctl apply {out}")
     return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
 
 
@@ -165,6 +174,7 @@ def apply_command(
         else:
             options = _options(policies, allow_remove_started, allow_remove_completed)
             plan, workspace = make_plan(app.root, now=now, options=options, env=os.environ)
+        app.output.display.clear()
         try:
             return _apply(
                 plan,
@@ -173,7 +183,8 @@ def apply_command(
                 auto_approve=auto_approve,
                 now=now,
                 full=full,
-                color=use_color(no_color),
+                color=use_color(no_color, app),
+                output=app.output,
             )
         finally:
             workspace.close()
@@ -188,6 +199,7 @@ def _apply(
     now: dt.datetime,
     full: bool,
     color: bool,
+    output: Output,
 ) -> int:
     if not fresh:
         # a saved plan passed the removal guards when it was made; check again, the file may have been edited
@@ -209,11 +221,14 @@ def _apply(
             now=now,
             manifest_digest=workspace.digest,
             directories=workspace.directories if fresh else None,
-            progress=lambda message: click.echo(message, err=True),
+            progress=output.info,
+            advance=lambda done, total: output.progress("apply: enrollments written", done, total),
         )
     except ApplyIncomplete as failed:
+        output.display.clear()
         _echo(result_summary(failed.result))
         raise
+    output.display.clear()
     _echo(result_summary(result))
     return EXIT_OK
 
@@ -257,9 +272,10 @@ def result_summary(result: ApplyResult) -> str:
 @format_option
 @full_option
 @no_color_option
-def show_command(plan_file: Path, fmt: str, full: bool, no_color: bool) -> None:
+@click.pass_obj
+def show_command(app: AppContext, plan_file: Path, fmt: str, full: bool, no_color: bool) -> None:
     """Render a saved plan FILE."""
-    _echo(render(load_plan(plan_file), fmt, color=use_color(no_color), full=full))
+    _echo(render(load_plan(plan_file), fmt, color=use_color(no_color, app), full=full))
 
 
 @click.command("reset")

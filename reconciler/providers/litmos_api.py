@@ -23,6 +23,7 @@ log = logging.getLogger("enrollctl.litmos")
 
 PAGE_LIMIT = 1000  # the largest page Litmos serves (inferred from client code); never rely on its default 100
 PROGRESS_EVERY = 10.0  # seconds between progress lines of a long read
+PROGRESS_TAG = "enrollctl_progress"  # the log record attribute `reconciler.cli_output` shows as progress
 
 Clock = Callable[[], float]
 T = TypeVar("T")
@@ -163,8 +164,16 @@ class Progress:
             return
         self.last = now
         eta = (now - self.started) / done * (self.total - done)
+        # tagged, so the CLI shows it as a progress line (counts, rate, ETA) rather than a log line
+        tag = {PROGRESS_TAG: (f"{self.api.provider}: {self.what}", done, self.total, now - self.started)}
         log.info(
-            "%s: %s %d/%d, about %s left", self.api.provider, self.what, done, self.total, _duration(eta)
+            "%s: %s %d/%d, about %s left",
+            self.api.provider,
+            self.what,
+            done,
+            self.total,
+            _duration(eta),
+            extra=tag,
         )
 
 

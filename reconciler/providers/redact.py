@@ -111,3 +111,10 @@ def protect_third_party_logs(redactor: Redactor) -> None:
         for name in THIRD_PARTY_LOGGERS:
             logging.getLogger(name).addFilter(_AllRedactorsFilter())
         _installed = True
+
+
+def redact_known(text: str) -> str:
+    """`text` masked by every live redactor: for output that may hold any provider's secret (log lines)."""
+    for redactor in list(_live):
+        text = redactor(text)
+    return text
