@@ -151,8 +151,27 @@ def check_online(
 def _resolve_department(ref: DepartmentRef, index: DirectoryIndex) -> str | None:
     if ref.by is RefBy.ID:
         return ref.value if ref.value in index.departments_by_id else None
-    found = index.departments_by_path.get(normalize_path(ref.value), ())
+    found = index.departments_at(normalize_path(ref.value))  # as expand resolves it, hidden roots too
     return found[0].id if len(found) == 1 else None  # unknown or ambiguous: expand reports it
+
+
+def _allowed_in_index(scope: Scope, index: DirectoryIndex, dept_id: str) -> bool:
+    """`department_allowed` for a department of the index, also below a root the caller cannot see.
+
+    Below a hidden root (a department administrator's view) only the visible path is known, e.g.
+    `Engineering/Platform` for `Acme/Engineering/Platform`. A pattern allows it when a later segment of the
+    pattern is literally the visible root's name and the rest of the pattern matches the visible path
+    (`Acme/Engineering/**`), or when it starts with `**`. The manifest's own text cannot vouch for the hidden
+    part (`Acme/Sales/X/Engineering` resolves to Engineering too), so no other pattern allows it.
+    """
+    path = index.department_path(dept_id)
+    if dept_id not in index.orphan_rooted:
+        return department_allowed(scope, path)
+    segments = _segments(path)
+    patterns = [_segments(pattern) for pattern in scope.departments]
+    if any(p and p[0] == "**" and _match(p, segments) for p in patterns):
+        return True  # a leading `**` allows any hidden prefix
+    return any(p[k] == segments[0] and _match(p[k:], segments) for p in patterns for k in range(1, len(p)))
 
 
 def _department_online(
@@ -162,13 +181,13 @@ def _department_online(
     if dept_id is None:
         return
     ids = index.subtree(dept_id) if ref.recursive else [dept_id]
-    outside = sorted(p for p in (index.department_path(d) for d in ids) if not department_allowed(scope, p))
+    outside = sorted(index.department_path(d) for d in ids if not _allowed_in_index(scope, index, d))
     if not outside:
         return
     named = f"{{id: {ref.value}}}" if ref.by is RefBy.ID else repr(ref.value)
     more = f" and {len(outside) - 1} more" if len(outside) > 1 else ""
     message = f"department {named} enrolls {outside[0]!r}{more} ({_allowed_text(scope.departments)})"
-    narrower = ref.recursive and department_allowed(scope, index.department_path(dept_id))
+    narrower = ref.recursive and _allowed_in_index(scope, index, dept_id)
     hint = f"write recursive: false, or {_HINT}" if narrower else _HINT
     yield _diagnostic(policy, ref.position, key, message, scope, hint)
 
