@@ -1,8 +1,8 @@
 """What the global output options do: `-v/-vv` logs, `-q` silence, progress on stderr.
 
 Every `enrollctl.*` log record of a command goes through one handler on the `enrollctl` logger while the
-command runs. Records tagged as progress (`extra={PROGRESS: (label, done, total, elapsed)}`, e.g. Litmos's
-long reads) update the `ProgressDisplay`; the others print as lines when their level reaches the
+command runs. Records tagged as progress (`extra=progress_extra(label, done, total, elapsed)`, e.g. long
+Litmos and iSpring reads) update the `ProgressDisplay`; the others print as lines when their level reaches the
 verbosity's threshold. Every printed line is masked with every live `Redactor` after formatting, so neither
 a message, its arguments nor a formatted traceback can carry a secret past it.
 """
@@ -14,11 +14,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.progress import Mode, ProgressDisplay, mode_for
+from reconciler.progress import PROGRESS_FIELD, Mode, ProgressDisplay, mode_for
 from reconciler.providers.redact import redact_known
 
 LOGGER = "enrollctl"
-PROGRESS = "enrollctl_progress"  # the `extra` key that marks a record as a progress update
+PROGRESS = PROGRESS_FIELD  # the `extra` key that marks a record as a progress update
 
 
 def threshold(verbosity: int, quiet: bool) -> int:

@@ -18,6 +18,7 @@ from lxml import etree
 from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError
 from reconciler.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.plan import Action, ActionKind
+from reconciler.progress import progress_extra
 from reconciler.providers import ispring_records as records
 from reconciler.providers.base import Credentials, Outcome, OutcomeStatus, WriteBatch
 from reconciler.providers.http import RateLimiter, VendorClient, WriteOutcomeUnknown
@@ -280,10 +281,17 @@ class IspringProvider:
         user_chunks: list[tuple[str, ...] | None] = (
             list(_chunks(sorted(user_ids), size)) if user_ids else [None]
         )
+        chunks = [(items, users) for items in _chunks(sorted(item_ids), size) for users in user_chunks]
         found: list[Enrollment] = []
-        for items in _chunks(sorted(item_ids), size):
-            for users in user_chunks:
-                found.extend(self._read_enrollment_chunk(items, users, kinds))
+        started = time.monotonic()
+        for done, (items, users) in enumerate(chunks, 1):
+            found.extend(self._read_enrollment_chunk(items, users, kinds))
+            # a progress record: the CLI shows it (rate, time left) once the read takes a while
+            elapsed = time.monotonic() - started
+            label = f"{self.name}: enrollment batches read"
+            log.info(
+                "%s %d/%d", label, done, len(chunks), extra=progress_extra(label, done, len(chunks), elapsed)
+            )
         return tuple(sorted(found, key=lambda e: (e.item_id, e.user_id)))
 
     def _read_enrollment_chunk(

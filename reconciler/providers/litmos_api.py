@@ -16,6 +16,7 @@ import httpx
 
 from reconciler.errors import AuthError, ProtocolError
 from reconciler.model import ItemKind
+from reconciler.progress import progress_extra
 from reconciler.providers.http import VendorClient
 from reconciler.providers.litmos_parse import Record, as_text, records_from_body
 
@@ -23,7 +24,6 @@ log = logging.getLogger("enrollctl.litmos")
 
 PAGE_LIMIT = 1000  # the largest page Litmos serves (inferred from client code); never rely on its default 100
 PROGRESS_EVERY = 10.0  # seconds between progress lines of a long read
-PROGRESS_TAG = "enrollctl_progress"  # the log record attribute `reconciler.cli_output` shows as progress
 
 Clock = Callable[[], float]
 T = TypeVar("T")
@@ -165,7 +165,7 @@ class Progress:
         self.last = now
         eta = (now - self.started) / done * (self.total - done)
         # tagged, so the CLI shows it as a progress line (counts, rate, ETA) rather than a log line
-        tag = {PROGRESS_TAG: (f"{self.api.provider}: {self.what}", done, self.total, now - self.started)}
+        tag = progress_extra(f"{self.api.provider}: {self.what}", done, self.total, now - self.started)
         log.info(
             "%s: %s %d/%d, about %s left",
             self.api.provider,
