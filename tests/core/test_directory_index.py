@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.desired import expand, expand_or_raise
 from reconciler.directory_index import DirectoryIndex
@@ -89,3 +91,31 @@ def test_orphan_rooted_covers_every_department_below_a_root_with_an_invisible_pa
     }
     assert index.departments_at("Anything/Engineering")[0].id == "d:Acme/Engineering"
     assert DirectoryIndex.build(acme().directory()).orphan_rooted == frozenset()
+
+
+NAMES = st.sampled_from(["Acme", "Sales", "EMEA", "Engineering", "Platform", "Ops"])
+PATHS = st.lists(NAMES, min_size=1, max_size=4).map("/".join)
+
+
+@given(tree=st.lists(PATHS, min_size=1, max_size=12), query=PATHS)
+def test_a_complete_tree_resolves_exact_paths_only(tree: list[str], query: str) -> None:
+    org = Org()
+    for path in tree:
+        org.dept(path)
+    index = DirectoryIndex.build(org.directory())
+    assert index.departments_at(query) == index.departments_by_path.get(query, ())
+
+
+@given(tree=st.lists(PATHS, min_size=1, max_size=12), query=PATHS)
+def test_below_a_hidden_root_a_path_resolves_only_to_a_unique_suffix(tree: list[str], query: str) -> None:
+    org = Org()
+    for path in tree:
+        org.dept(f"Root/{path}")
+    index = DirectoryIndex.build(visible_below(org, *{f"Root/{p.split('/')[0]}" for p in tree}))
+    found = index.departments_at(query)
+    if query not in index.departments_by_path and found:
+        (department,) = found
+        visible = index.department_path(department.id)
+        assert department.id in index.orphan_rooted
+        assert query.endswith("/" + visible)
+        assert len(index.below_hidden_root(query)) == 1
