@@ -190,3 +190,15 @@ def test_show_honours_the_global_no_color(tmp_path: Path) -> None:
     assert run(root, "plan", "--out", str(saved)).exit_code == 0
     assert ANSI in run(root, "show", str(saved), color=True).stdout
     assert ANSI not in run(root, "--no-color", "show", str(saved), color=True).output
+
+
+def test_very_verbose_ispring_calls_never_show_the_client_secret_or_token(tmp_path: Path) -> None:
+    root = copy("quickstart", tmp_path)
+    config = root / "enrollctl.yaml"
+    names = "    sandbox: sandbox.yaml\n    client_id_env: ID\n    client_secret_env: SECRET\n"
+    config.write_text(config.read_text().replace("    sandbox: sandbox.yaml\n", names))
+    creds = SANDBOX_CREDENTIALS["ispring"]
+    result = run(root, "-vv", "plan", env={"ID": creds["client_id"], "SECRET": creds["client_secret"]})
+    assert result.exit_code == 0, result.output
+    assert "GetUsers" in result.stderr  # the calls are logged ...
+    assert creds["client_secret"] not in result.output  # ... the secret is not
