@@ -20,6 +20,7 @@ from reconciler.capability_check import check_capabilities
 from reconciler.desired import expand
 from reconciler.diff import diff
 from reconciler.directory_index import DirectoryIndex
+from reconciler.due_info import due_information_of, due_warnings
 from reconciler.errors import Diagnostic, ManifestError, ResolutionError, UsageError
 from reconciler.manifest import load_repository
 from reconciler.model import Config, Directory, Policy, Snapshot
@@ -226,7 +227,11 @@ def _plan_provider(
             index=index,
         )
         calls = sum(batch.calls for batch in provider.batches(part.actions))
-    return replace(part, summary=replace(part.summary, estimated_calls=calls))
+    part = replace(part, summary=replace(part.summary, estimated_calls=calls))
+    dues = due_information_of(provider)  # optional extension: due dates the vendor cannot set (Litmos)
+    if dues is not None:
+        part = replace(part, warnings=part.warnings + due_warnings(dues, directory, now))
+    return part
 
 
 def validate_online(

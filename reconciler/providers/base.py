@@ -6,6 +6,7 @@ plan actions, reporting an outcome per action. Vendor quirks stay inside the ven
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,6 +55,45 @@ class WriteBatch:
     kind: ActionKind
     actions: tuple[Action, ...]
     calls: int = 1  # vendor calls this batch costs
+
+
+@dataclass(frozen=True)
+class DueFact:
+    """One enrollment's due state as the vendor reported it, where the vendor cannot set it per assignment."""
+
+    user_id: str
+    item_id: str
+    due: dt.datetime | None = None
+    overdue: bool | None = None  # the vendor's own flag; None when the read carried none
+    completed: bool = False
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        """The vendor's flag when read; else past its due date and not completed."""
+        if self.overdue is not None:
+            return self.overdue
+        # inferred: without the vendor's flag, overdue reads as "past due and not completed"
+        return self.due is not None and self.due < now and not self.completed
+
+
+@dataclass(frozen=True)
+class DueInformation:
+    """Due dates and overdue flags a provider read but cannot manage; plans show them for information.
+
+    An OPTIONAL provider extension, not part of `Provider`: a provider offering it has a method
+    `due_information() -> DueInformation | None` (None before its first enrollment read).
+    """
+
+    vendor: str  # for messages, e.g. "Litmos"
+    source: str  # which read supplied the facts, e.g. "item rosters"
+    facts: tuple[DueFact, ...] = ()
+
+    def overdue(self, now: dt.datetime) -> tuple[DueFact, ...]:
+        """The overdue enrollments, in (user, item) order."""
+        return tuple(f for f in self.facts if f.is_overdue(now))
+
+    def due_dates(self) -> tuple[dt.datetime, ...]:
+        """Every due date read, earliest first."""
+        return tuple(sorted(f.due for f in self.facts if f.due is not None))
 
 
 class Provider(Protocol):

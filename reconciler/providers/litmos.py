@@ -16,7 +16,7 @@ import httpx
 from reconciler.errors import ConfigError
 from reconciler.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.plan import Action
-from reconciler.providers.base import Credentials, Outcome, WriteBatch
+from reconciler.providers.base import Credentials, DueFact, DueInformation, Outcome, WriteBatch
 from reconciler.providers.http import RateLimiter, VendorClient
 from reconciler.providers.litmos_api import LitmosApi
 from reconciler.providers.litmos_read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
@@ -70,6 +70,7 @@ class LitmosProvider:
         # confirms all writes in one bulk read afterwards may switch this off to halve the write calls
         self.verify_adds = verify_adds
         self.read_plan: ReadPlan | None = None
+        self._due_information: DueInformation | None = None
 
     @property
     def capabilities(self) -> Capabilities:
@@ -92,10 +93,24 @@ class LitmosProvider:
         self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None
     ) -> tuple[Enrollment, ...]:
         """Enrollments in `item_ids` of `user_ids` (default: every user), read the cheaper way."""
+        dues: list[DueFact] = []
         self.read_plan, enrollments = _read_enrollments(
-            self.api, directory, item_ids, user_ids, self.strategy
+            self.api, directory, item_ids, user_ids, self.strategy, dues
+        )
+        unique = {(f.user_id, f.item_id): f for f in dues}
+        source = (
+            "per-user reads (POST /users/courses)"
+            if self.read_plan.strategy is ReadStrategy.BULK
+            else "item rosters"
+        )
+        self._due_information = DueInformation(
+            vendor="Litmos", source=source, facts=tuple(unique[k] for k in sorted(unique))
         )
         return enrollments
+
+    def due_information(self) -> DueInformation | None:
+        """Due dates and overdue flags of the last enrollment read (Litmos cannot set them per assignment)."""
+        return self._due_information
 
     def plan_read(self, directory: Directory, item_ids: frozenset[str], users: int | None = None) -> ReadPlan:
         """What `read_enrollments` would choose and cost, without calling Litmos."""

@@ -20,6 +20,7 @@ from lxml import etree
 
 from reconciler.errors import ProtocolError
 from reconciler.model import Completion, Department, Enrollment, Group, Item, ItemKind, User, UserStatus
+from reconciler.providers.base import DueFact
 from reconciler.providers.safexml import local_name, parse_xml
 
 Value: TypeAlias = "str | bool | int | float | list[Record] | Record | None"
@@ -246,7 +247,8 @@ def parse_result(record: Mapping[str, Value], user_id: str, item_id: str, kind: 
     Only what both kinds of read report is kept: completion and progress. `AssignedDate` and
     `DateCompleted` exist only in users' course lists, `DueDate` only in rosters; keeping them would make
     the two read strategies disagree, and apply's staleness check compares enrollments read either way.
-    Litmos has no per-assignment terms, so every enrollment holds the item's default terms.
+    Litmos has no per-assignment terms, so every enrollment holds the item's default terms; due dates and
+    overdue flags are read separately (`parse_due`) and shown in plans for information only.
     """
     # inferred: Litmos reports no origin (self-enrolment vs assignment), so every row counts as assigned
     progress = as_percent(record.get("PercentageComplete"))
@@ -289,3 +291,45 @@ def parse_user_items(records: Iterable[Record], kind: ItemKind, user_id: str) ->
         parse_result(row, user_id, as_text(row.get("Id")), result_kind(row, kind))
         for row in unique_by_id(records)
     ]
+
+
+# --- due information (read-only: shown in plans, never compared) ---------------------------------------
+
+
+def _flag(value: Value) -> bool | None:
+    """A true/false field, or None when absent or empty (the vendor sample has `<Overdue></Overdue>`)."""
+    if isinstance(value, bool):
+        return value
+    text = as_text(value).lower()
+    return {"true": True, "1": True, "false": False, "0": False}.get(text)
+
+
+def parse_due(record: Mapping[str, Value], user_id: str, item_id: str) -> DueFact:
+    """An assignment's due date (rosters' `DueDate`) and `Overdue` flag (users' course lists).
+
+    `CompliantTill` (and its `ComplaintTill` typo) is deliberately not read as a due date: it is how long
+    a completed compliance course stays valid (a recertification date), not when the assignment is due.
+    """
+    progress = as_percent(record.get("PercentageComplete"))
+    return DueFact(
+        user_id=user_id,
+        item_id=item_id,
+        due=as_datetime(record.get("DueDate")),
+        overdue=_flag(record.get("Overdue")),
+        completed=_completion(record, progress) is Completion.COMPLETED,
+    )
+
+
+def parse_bulk_dues(records: Iterable[Record]) -> list[DueFact]:
+    """Due facts of a `POST /users/courses` response (overdue flags; the bulk read has no due dates)."""
+    facts: list[DueFact] = []
+    for user in records:
+        user_id = as_text(user.get("Id"))
+        for row in unique_by_id(as_records(user.get("Courses"))):
+            facts.append(parse_due(row, user_id, as_text(row.get("Id"))))
+    return [f for f in facts if f.user_id]
+
+
+def parse_roster_dues(records: Iterable[Record], item: Item) -> list[DueFact]:
+    """Due facts of an item roster (due dates; rosters carry no overdue flag)."""
+    return [parse_due(row, as_text(row.get("Id")), item.id) for row in unique_by_id(records)]

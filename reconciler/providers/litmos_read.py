@@ -19,13 +19,16 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from reconciler.model import Directory, Enrollment, Item, ItemKind, User, UserStatus
+from reconciler.providers.base import DueFact
 from reconciler.providers.litmos_api import PAGE_LIMIT, LitmosApi, Progress, chunked, collection_of, segment
 from reconciler.providers.litmos_parse import (
     Team,
     as_text,
+    parse_bulk_dues,
     parse_bulk_results,
     parse_item,
     parse_roster,
+    parse_roster_dues,
     parse_team,
     parse_user,
 )
@@ -149,8 +152,13 @@ def plan_read(users: int, items: int, directory_users: int, forced: ReadStrategy
     return ReadPlan(strategy, bulk, rosters)
 
 
-def read_bulk(api: LitmosApi, user_ids: list[str], items: Mapping[str, Item]) -> list[Enrollment]:
-    """Enrollments in `items` of `user_ids`, 25 users per `POST /users/courses` (never more)."""
+def read_bulk(
+    api: LitmosApi, user_ids: list[str], items: Mapping[str, Item], dues: list[DueFact] | None = None
+) -> list[Enrollment]:
+    """Enrollments in `items` of `user_ids`, 25 users per `POST /users/courses` (never more).
+
+    `dues`, when given, collects the same rows' due facts (overdue flags only: this read has no due dates).
+    """
     found: list[Enrollment] = []
     progress = Progress(api, "users' enrollments read", len(user_ids))
     done = 0
@@ -159,14 +167,18 @@ def read_bulk(api: LitmosApi, user_ids: list[str], items: Mapping[str, Item]) ->
         body = [{"Id": user_id} for user_id in chunk]
         rows = api.records("POST", "/users/courses", call="POST /users/courses", body=body)
         found.extend(e for e in parse_bulk_results(rows) if e.item_id in items and e.user_id in wanted)
+        if dues is not None:
+            dues.extend(f for f in parse_bulk_dues(rows) if f.item_id in items and f.user_id in wanted)
         done += len(chunk)
         progress.step(done)
     # the bulk answer flags learning paths itself; the catalog's kind is the authority
     return [replace(e, item_kind=items[e.item_id].kind) for e in found]
 
 
-def read_rosters(api: LitmosApi, user_ids: set[str], items: Iterable[Item]) -> list[Enrollment]:
-    """Enrollments of `user_ids` in `items`, from each item's roster."""
+def read_rosters(
+    api: LitmosApi, user_ids: set[str], items: Iterable[Item], dues: list[DueFact] | None = None
+) -> list[Enrollment]:
+    """Enrollments of `user_ids` in `items`, from each item's roster; `dues` collects their due dates."""
     found: list[Enrollment] = []
     ordered = sorted(items, key=lambda i: (i.kind, i.id))
     progress = Progress(api, "item rosters read", len(ordered))
@@ -174,6 +186,8 @@ def read_rosters(api: LitmosApi, user_ids: set[str], items: Iterable[Item]) -> l
         kind = collection_of(item.kind)
         rows = api.pages(f"/{kind}/{segment(item.id)}/users", call=f"GET /{kind}/{{id}}/users")
         found.extend(e for e in parse_roster(rows, item) if e.user_id in user_ids)
+        if dues is not None:
+            dues.extend(f for f in parse_roster_dues(rows, item) if f.user_id in user_ids)
         progress.step(done)
     return found
 
@@ -184,8 +198,12 @@ def read_enrollments(
     item_ids: frozenset[str],
     user_ids: frozenset[str] | None,
     forced: ReadStrategy | None = None,
+    dues: list[DueFact] | None = None,
 ) -> tuple[ReadPlan, tuple[Enrollment, ...]]:
-    """Enrollments in the managed items (of `user_ids`, or of every known user), the cheaper way."""
+    """Enrollments in the managed items (of `user_ids`, or of every known user), the cheaper way.
+
+    `dues`, when given, collects the due facts the chosen read carries (see `parse_due`).
+    """
     items = {i.id: i for i in directory.items if i.id in item_ids}
     scope = sorted(user_ids if user_ids is not None else {u.id for u in directory.users})
     plan = plan_read(len(scope), len(items), len(directory.users), forced)
@@ -193,8 +211,8 @@ def read_enrollments(
     if not items or not scope:
         return plan, ()
     if plan.strategy is ReadStrategy.BULK:
-        found = read_bulk(api, scope, items)
+        found = read_bulk(api, scope, items, dues)
     else:
-        found = read_rosters(api, set(scope), items.values())
+        found = read_rosters(api, set(scope), items.values(), dues)
     unique = {e.key: e for e in found}
     return plan, tuple(unique[k] for k in sorted(unique))
