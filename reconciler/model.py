@@ -301,7 +301,8 @@ class Directory:
 EnrollmentKey = tuple[str, str]  # (user_id, item_id): one user in one item
 
 
-@dataclass(frozen=True)
+# slots: a provider may return a million of these; ~100 bytes saved on each
+@dataclass(frozen=True, slots=True)
 class Enrollment:
     """One user in one item as the LMS holds it, with its terms and progress.
 

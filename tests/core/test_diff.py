@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from reconciler.model import Capabilities, Completion, Origin, ProviderKind, Settings, Terms, UserStatus
@@ -289,7 +290,7 @@ def test_prune_never_touches_users_unknown_to_the_directory_or_outside_scope() -
     org = removal_org()
     org.user("far", dept="Acme/Engineering")
     ghost = enrollment(user(org, "ann"), item(org, "Legacy"))
-    ghost = ghost.__class__(**{**ghost.__dict__, "user_id": "u:deleted"})
+    ghost = dataclasses.replace(ghost, user_id="u:deleted")
     far = enrollment(user(org, "far"), item(org, "Legacy"))
     scope = ["d:Acme/Sales", "d:Acme"]
     plan = plan_for([pruning()], snapshot(org, [ghost, far], scope=scope))
