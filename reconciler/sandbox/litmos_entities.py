@@ -178,10 +178,11 @@ def _overdue(enrollment: EnrollmentRow, now: dt.datetime) -> bool:
     return due is not None and due < now and not _complete(enrollment)
 
 
-def user_course(item: ItemRow, enrollment: EnrollmentRow, now: dt.datetime) -> Entity:
-    """A row of `GET /users/{id}/courses` (a learning path shows with `IsLearningPath` true)."""
-    return _fields(
-        "Course",
+def _course_result(
+    item: ItemRow, enrollment: EnrollmentRow, now: dt.datetime
+) -> tuple[tuple[str, Value], ...]:
+    """The fields both course-result shapes of the vendor page start with, in the vendor's order."""
+    return (
         ("Id", item.litmos_id),
         ("Code", item.code),
         ("Name", item.title),
@@ -193,6 +194,14 @@ def user_course(item: ItemRow, enrollment: EnrollmentRow, now: dt.datetime) -> E
         ("DateCompleted", enrollment.progress.completion_date),
         ("UpToDate", True),  # inferred: sandbox courses never change after completion
         ("Overdue", _overdue(enrollment, now)),
+    )
+
+
+def user_course(item: ItemRow, enrollment: EnrollmentRow, now: dt.datetime) -> Entity:
+    """A row of `GET /users/{id}/courses` (a learning path shows with `IsLearningPath` true)."""
+    return _fields(
+        "Course",
+        *_course_result(item, enrollment, now),
         ("CompliantTill", None),  # inferred: the sandbox has no compliance settings
         ("IsLearningPath", item.kind == "learning_path"),
         ("CourseCreatedDate", item.created_date),
@@ -238,17 +247,7 @@ def user_course_detail(item: ItemRow, enrollment: EnrollmentRow, now: dt.datetim
     """`GET /users/{id}/courses/{cid}`: course result with modules and `CourseDueDate`."""
     return _fields(
         "Course",
-        ("Id", item.litmos_id),
-        ("Code", item.code),
-        ("Name", item.title),
-        ("Active", item.active),
-        ("Complete", _complete(enrollment)),
-        ("PercentageComplete", percentage(enrollment.progress.progress)),
-        ("AssignedDate", _assigned(enrollment)),
-        ("StartDate", _started(enrollment)),
-        ("DateCompleted", enrollment.progress.completion_date),
-        ("UpToDate", True),
-        ("Overdue", _overdue(enrollment, now)),
+        *_course_result(item, enrollment, now),
         ("Modules", EntityList("Modules", (_module(item, enrollment),))),
         ("CourseDueDate", due_date(enrollment)),
         ("OriginalId", item.original_id),
