@@ -333,10 +333,11 @@ def effort_sentence(summary: Summary) -> str:
 
 def scope_sentence(summary: Summary) -> str:
     """How much of the LMS the plan leaves alone, so reviewers see the blast radius."""
-    return (
-        f"{number(summary.unchanged, 'enrollment')} already match; "
-        f"{number(summary.untouched, 'enrollment')} outside managed items are left alone."
-    )
+    matching = f"{number(summary.unchanged, 'enrollment')} already match; "
+    if summary.untouched:
+        return matching + f"{number(summary.untouched, 'enrollment')} outside managed items are left alone."
+    # Enrollments in items no policy assigns are not even read, so there is nothing to count.
+    return matching + "items no policy assigns are neither read nor changed."
 
 
 def options_phrase(plan: Plan) -> str:
