@@ -87,6 +87,7 @@ class _Work:
     options: RunOptions = field(default_factory=RunOptions)
     pending: list[Action] = field(default_factory=list)
     settled: list[ActionOutcome] = field(default_factory=list)
+    resolved: list[ActionOutcome] = field(default_factory=list)  # settled by this run's read-back
     stale: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
 
@@ -191,10 +192,13 @@ def apply_plan(
     calls = 0
     tick = _ticker(sum(len(w.pending) for w in work), advance)
     for w in work:
-        if w.pending:
+        if w.pending or w.resolved:
             journal.run_started(now, provider=w.plan.provider, account=w.plan.account)
+        # what this run's read settled (an unknown outcome confirmed, or already so) is journaled too, so
+        # the journal never leaves an action in flight that the LMS already holds
+        journal.outcomes((o.action.id, o.status, o.detail) for o in w.resolved)
         done, made = _execute(w, journal, say, tick)
-        outcomes.extend(w.settled + done)
+        outcomes.extend(w.settled + w.resolved + done)
         calls += made
     result = ApplyResult(pid, tuple(_in_plan_order(plan, outcomes)), calls, str(journal.path))
     if result.failed:
@@ -256,7 +260,7 @@ def _classify(work: _Work, action: Action, now_held: Enrollment | None, unknown:
         if now_held is None:
             work.pending.append(action)
         elif action.terms is not None and satisfies(now_held, action.terms, caps):
-            work.settled.append(_outcome(work, action, resolved, detail))
+            work.resolved.append(_outcome(work, action, resolved, detail))
         else:
             work.stale.append(f"{_describe(work, action)}: now enrolled with other terms")
     elif action.kind is ActionKind.UPDATE:
@@ -265,11 +269,11 @@ def _classify(work: _Work, action: Action, now_held: Enrollment | None, unknown:
         elif action.before is not None and not basis_changed(action.before, now_held, ActionKind.UPDATE):
             work.pending.append(action)
         elif action.terms is not None and satisfies(now_held, action.terms, caps):
-            work.settled.append(_outcome(work, action, resolved, detail))
+            work.resolved.append(_outcome(work, action, resolved, detail))
         else:
             work.stale.append(f"{_describe(work, action)}: the enrollment's terms changed since the plan")
     elif now_held is None:
-        work.settled.append(_outcome(work, action, resolved, "already removed" if not unknown else detail))
+        work.resolved.append(_outcome(work, action, resolved, "already removed" if not unknown else detail))
     elif action.before is not None and not basis_changed(action.before, now_held, ActionKind.REMOVE):
         reason = removal_protection(now_held, work.options)
         if reason is None:

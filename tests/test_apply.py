@@ -247,6 +247,19 @@ def test_unknown_outcome_left_by_a_crash_is_resolved_on_the_next_run(tmp_path: P
     assert lms.written_ids() == ["add:u2:c1"]
 
 
+def test_outcomes_settled_by_reading_back_are_journaled(tmp_path: Path) -> None:
+    lms = MemoryLms()
+    plan = plan_of(add("u1", "c1"), add("u2", "c1"), add("u3", "c1"))
+    journal = Journal.for_plan(tmp_path / "journal", plan_id(plan))
+    journal.batch_started("add", ["add:u1:c1"], 1)  # crashed after sending, before the reply
+    lms.held[("u1", "c1")] = enrollment("u1", "c1")  # ... and it landed
+    lms.held[("u2", "c1")] = enrollment("u2", "c1")  # someone enrolled u2 as planned meanwhile
+    run(plan, lms, tmp_path)
+    state = journal.read()
+    assert all(state.settled(f"add:{u}:c1") for u in ("u1", "u2", "u3"))
+    assert not any(state.unknown(f"add:{u}:c1") for u in ("u1", "u2", "u3"))
+
+
 def test_a_write_the_vendor_silently_dropped_is_reported_failed(tmp_path: Path) -> None:
     lms = MemoryLms(drop={"add:u2:c1"})
     with pytest.raises(ApplyIncomplete) as failed:
