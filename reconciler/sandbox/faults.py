@@ -28,6 +28,7 @@ import yaml
 from reconciler.errors import ConfigError
 from reconciler.sandbox.records import RequestLogEntry
 from reconciler.sandbox.store import Store
+from reconciler.sandbox.wsgi import read_body
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -183,7 +184,7 @@ class FaultInjector:
         self.injected: Counter[str] = Counter()  # faults injected so far, by kind (for test reports)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        body = _read_body(environ)
+        body = read_body(environ)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         action = self.action_of(environ, body)
@@ -294,15 +295,6 @@ def _rate_for(rates: Mapping[str, float], action: str) -> float:
         if fnmatch.fnmatchcase(lowered, pattern.lower()):
             return rates[pattern]
     return 0.0
-
-
-def _read_body(environ: Mapping[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    stream = environ.get("wsgi.input")
-    return stream.read(length) if stream is not None and length > 0 else b""
 
 
 _REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}

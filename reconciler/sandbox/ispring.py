@@ -34,6 +34,7 @@ from reconciler.sandbox.ispring_soap import (
 )
 from reconciler.sandbox.records import RequestLogEntry, TokenRow
 from reconciler.sandbox.store import Store
+from reconciler.sandbox.wsgi import read_body
 
 VENDOR = "ispring"
 SOAP_PATHS = ("/api/v2/soap/2.0", "/index.php/api/v2/soap/2.0")
@@ -144,7 +145,7 @@ class ISpringApp:
     # --- token endpoint --------------------------------------------------------------------------------
 
     def _token(self, environ: Mapping[str, Any]) -> tuple[int, str, bytes, str, list[str]]:
-        form = _form(_body(environ, MAX_FORM_BYTES))
+        form = _form(read_body(environ, MAX_FORM_BYTES))
         client_id, secret, grant = (
             form.get("client_id", ""),
             form.get("client_secret", ""),
@@ -181,7 +182,7 @@ class ISpringApp:
         envelope_ns, ns, action, client = ENVELOPE_NS, SOAP_NS, str(soap_action or "").strip('"'), ""
         notes: list[str] = []
         try:
-            call = parse_call(_body(environ, MAX_BODY_BYTES + 1))
+            call = parse_call(read_body(environ, MAX_BODY_BYTES + 1))
             envelope_ns, ns = call.envelope_ns, call.ns
             if call.recovered:
                 notes.append("malformed XML read in recover mode")
@@ -270,17 +271,6 @@ def _bearer(environ: Mapping[str, Any]) -> str | None:
     # Older docs send `Authorization: <token>` without "Bearer"; accept both.
     value = str(environ.get("HTTP_AUTHORIZATION", "")).strip()
     return value.removeprefix("Bearer ").removeprefix("bearer ").strip() or None
-
-
-def _body(environ: Mapping[str, Any], limit: int | None) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if limit is not None:
-        length = min(length, limit)
-    stream = environ.get("wsgi.input")
-    return stream.read(length) if stream is not None and length > 0 else b""
 
 
 def _form(body: bytes) -> dict[str, str]:

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from reconciler.sandbox.litmos_wire import Entity, EntityList, error_document, to_json, to_xml
+from reconciler.sandbox.wsgi import read_body
 
 BASE_PATH = "/v1.svc"
 # The vendor silently stops /users and /teams at 100 rows when `limit` is missing; inferred: every paged
@@ -90,20 +91,8 @@ def request_from_environ(environ: Mapping[str, Any]) -> LitmosRequest:
         path=str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")),
         query=query,
         headers=headers,
-        body=_read_body(environ),
+        body=read_body(environ),
     )
-
-
-def _read_body(environ: Mapping[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    stream = environ.get("wsgi.input")
-    if stream is None or length <= 0:
-        return b""
-    data = stream.read(length)
-    return bytes(data)
 
 
 # --- replies -----------------------------------------------------------------------------------------
