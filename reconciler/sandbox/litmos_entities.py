@@ -178,6 +178,17 @@ def _overdue(enrollment: EnrollmentRow, now: dt.datetime) -> bool:
     return due is not None and due < now and not _complete(enrollment)
 
 
+def _progress(enrollment: EnrollmentRow) -> tuple[tuple[str, Value], ...]:
+    """The progress fields course and learning-path results share, in the vendor's order."""
+    return (
+        ("Complete", _complete(enrollment)),
+        ("PercentageComplete", percentage(enrollment.progress.progress)),
+        ("AssignedDate", _assigned(enrollment)),
+        ("StartDate", _started(enrollment)),
+        ("DateCompleted", enrollment.progress.completion_date),
+    )
+
+
 def _course_result(
     item: ItemRow, enrollment: EnrollmentRow, now: dt.datetime
 ) -> tuple[tuple[str, Value], ...]:
@@ -187,11 +198,7 @@ def _course_result(
         ("Code", item.code),
         ("Name", item.title),
         ("Active", item.active),
-        ("Complete", _complete(enrollment)),
-        ("PercentageComplete", percentage(enrollment.progress.progress)),
-        ("AssignedDate", _assigned(enrollment)),
-        ("StartDate", _started(enrollment)),
-        ("DateCompleted", enrollment.progress.completion_date),
+        *_progress(enrollment),
         ("UpToDate", True),  # inferred: sandbox courses never change after completion
         ("Overdue", _overdue(enrollment, now)),
     )
@@ -263,11 +270,7 @@ def user_learning_path(item: ItemRow, enrollment: EnrollmentRow) -> Entity:
         ("Name", item.title),
         ("Active", item.active),
         ("OriginalId", item.original_id),
-        ("Complete", _complete(enrollment)),
-        ("PercentageComplete", percentage(enrollment.progress.progress)),
-        ("AssignedDate", _assigned(enrollment)),
-        ("StartDate", _started(enrollment)),
-        ("DateCompleted", enrollment.progress.completion_date),
+        *_progress(enrollment),
         ("ResultId", enrollment.result_id),
         ("AccessTillDate", access_till(enrollment)),
     )
