@@ -324,6 +324,10 @@ class Enrollment:
     completion: Completion = Completion.NOT_STARTED
     progress: float = 0.0  # percent, 0..100
     completed_at: dt.datetime | None = None
+    # Fail closed: why the vendor's answer could not be read for certain, naming the field and quoting its
+    # raw value (e.g. "PercentageComplete '40,00' is not a number"); "" when every value was read. An
+    # unknown enrollment is never removed, whatever the flags, and a pruning plan with any is refused.
+    unknown: str = ""
 
     @property
     def key(self) -> EnrollmentKey:
@@ -331,8 +335,8 @@ class Enrollment:
 
     @property
     def started(self) -> bool:
-        """True when removing it would destroy training records."""
-        return self.completion is not Completion.NOT_STARTED or self.progress > 0
+        """True when removing it would destroy training records (or it cannot be told: unknown)."""
+        return bool(self.unknown) or self.completion is not Completion.NOT_STARTED or self.progress > 0
 
 
 @dataclass(frozen=True)
