@@ -30,13 +30,13 @@ from reconciler.model import Directory, Due, DueKind, ItemKind, ProviderConfig, 
 from reconciler.plan import Action, ActionKind, Plan, ProviderPlan
 from reconciler.providers import ispring, litmos
 from reconciler.providers.base import Credentials, Provider
-from reconciler.providers.http import RateLimiter
 from reconciler.sandbox.litmos import DEFAULT_API_KEYS, make_litmos_app
 from reconciler.sandbox.litmos_limits import RateLimit
 from reconciler.sandbox.org_generate import generate_org
 from reconciler.sandbox.orgs import seed_store
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app
 from reconciler.sandbox.store import Store
+from reconciler.transport.http import RateLimiter
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 WINDOW = 6.0  # seconds: the limiter's 60-second window, scaled down tenfold

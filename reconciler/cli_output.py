@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.progress import PROGRESS_FIELD, Mode, ProgressDisplay, mode_for
-from reconciler.providers.redact import redact_known
+from reconciler.transport.redact import redact_known
 
 LOGGER = "enrollctl"
 PROGRESS = PROGRESS_FIELD  # the `extra` key that marks a record as a progress update

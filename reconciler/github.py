@@ -25,8 +25,8 @@ from reconciler.errors import (
     ProviderError,
     UsageError,
 )
-from reconciler.providers.http import RetryPolicy, Sleep, VendorClient, make_client
-from reconciler.providers.redact import Redactor
+from reconciler.transport.http import RetryPolicy, Sleep, VendorClient, make_client
+from reconciler.transport.redact import Redactor
 
 TOKEN_ENV = "GITHUB_TOKEN"  # noqa: S105  (the variable's name, not a secret)
 API_URL_ENV = "GITHUB_API_URL"

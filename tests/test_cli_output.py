@@ -14,8 +14,8 @@ from reconciler import cli_plan, progress
 from reconciler.cli import main
 from reconciler.cli_output import PROGRESS, OutputHandler
 from reconciler.progress import Mode, ProgressDisplay
-from reconciler.providers.redact import Redactor, protect_third_party_logs
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS
+from reconciler.transport.redact import Redactor, protect_third_party_logs
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NOW = {"ENROLLCTL_NOW": "2026-11-25T12:00:00+00:00"}

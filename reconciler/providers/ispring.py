@@ -21,7 +21,6 @@ from reconciler.plan import Action, ActionKind
 from reconciler.progress import progress_extra
 from reconciler.providers import ispring_records as records
 from reconciler.providers.base import Credentials, Outcome, OutcomeStatus, WriteBatch
-from reconciler.providers.http import RateLimiter, VendorClient, WriteOutcomeUnknown
 from reconciler.providers.ispring_auth import TokenSource
 from reconciler.providers.ispring_batch import (
     Rectangle,
@@ -45,7 +44,8 @@ from reconciler.providers.ispring_soap import (
 from reconciler.providers.ispring_soap import (
     records as records_in,
 )
-from reconciler.providers.redact import Redactor
+from reconciler.transport.http import RateLimiter, VendorClient, WriteOutcomeUnknown
+from reconciler.transport.redact import Redactor
 
 log = logging.getLogger("enrollctl.ispring")
 

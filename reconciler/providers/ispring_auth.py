@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from reconciler.errors import AuthError, ConfigError, ProtocolError
 from reconciler.providers.base import Credentials
-from reconciler.providers.http import VendorClient
 from reconciler.providers.ispring_soap import PROVIDER, text
-from reconciler.providers.safexml import parse_xml
+from reconciler.transport.http import VendorClient
+from reconciler.transport.safexml import parse_xml
 
 TOKEN_PATH = "/api/v3/token"  # noqa: S105 - a URL path, not a secret
 EXPIRY_MARGIN = 60.0  # seconds before expiry at which a token counts as expired

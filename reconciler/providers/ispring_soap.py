@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from reconciler.errors import ProtocolError
-from reconciler.providers.redact import Redactor
-from reconciler.providers.safexml import local_name, parse_xml
+from reconciler.transport.redact import Redactor
+from reconciler.transport.safexml import local_name, parse_xml
 
 SOAP_NS = "https://ispringlearn.com/go/services/api/soap"
 ENVELOPE_NS = "https://schemas.xmlsoap.org/soap/envelope/"  # sic: the vendor samples write https

@@ -17,13 +17,13 @@ from reconciler.errors import ConfigError
 from reconciler.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.plan import Action
 from reconciler.providers.base import Credentials, DueFact, DueInformation, Outcome, WriteBatch
-from reconciler.providers.http import RateLimiter, VendorClient
 from reconciler.providers.litmos_api import LitmosApi
 from reconciler.providers.litmos_read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
 from reconciler.providers.litmos_read import read_directory as _read_directory
 from reconciler.providers.litmos_read import read_enrollments as _read_enrollments
 from reconciler.providers.litmos_write import MAX_ITEMS_PER_ASSIGN, plan_batches, write_batch
-from reconciler.providers.redact import Redactor
+from reconciler.transport.http import RateLimiter, VendorClient
+from reconciler.transport.redact import Redactor
 
 __all__ = ["LitmosProvider", "ReadPlan", "ReadStrategy", "capabilities_for", "create"]
 

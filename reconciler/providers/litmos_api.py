@@ -17,8 +17,8 @@ import httpx
 from reconciler.errors import AuthError, ProtocolError
 from reconciler.model import ItemKind
 from reconciler.progress import progress_extra
-from reconciler.providers.http import VendorClient
 from reconciler.providers.litmos_parse import Record, as_text, records_from_body
+from reconciler.transport.http import VendorClient
 
 log = logging.getLogger("enrollctl.litmos")
 

@@ -21,7 +21,7 @@ from lxml import etree
 from reconciler.errors import ProtocolError
 from reconciler.model import Completion, Department, Enrollment, Group, Item, ItemKind, User, UserStatus
 from reconciler.providers.base import DueFact
-from reconciler.providers.safexml import local_name, parse_xml
+from reconciler.transport.safexml import local_name, parse_xml
 
 Value: TypeAlias = "str | bool | int | float | list[Record] | Record | None"
 Record: TypeAlias = "dict[str, Value]"

@@ -15,9 +15,9 @@ from reconciler.errors import ProviderError
 from reconciler.model import ItemKind
 from reconciler.plan import Action, ActionKind
 from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
-from reconciler.providers.http import WriteOutcomeUnknown
 from reconciler.providers.litmos_api import LitmosApi, chunked, collection_of, segment
 from reconciler.providers.litmos_parse import as_text
+from reconciler.transport.http import WriteOutcomeUnknown
 
 # inferred: Litmos documents no limit on the courses of one assign call; keep bodies modest anyway
 MAX_ITEMS_PER_ASSIGN = 100

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.errors import AuthError, PermissionDenied, ProviderError, RateLimited
-from reconciler.providers.http import (
+from reconciler.transport.http import (
     RateLimiter,
     RetryPolicy,
     VendorClient,
@@ -21,7 +21,7 @@ from reconciler.providers.http import (
     backoff_delay,
     parse_retry_after,
 )
-from reconciler.providers.redact import Redactor
+from reconciler.transport.redact import Redactor
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 SECRET = "s3cr3t-FAKE-client-secret/+="

@@ -29,7 +29,7 @@ from reconciler.providers.ispring_soap import (
     parse_response,
     success,
 )
-from reconciler.providers.safexml import local_name
+from reconciler.transport.safexml import local_name
 
 TOKEN = "p-1sJDjmULL5DdpXPJTcbm4jVIaWVHvNmrjAxATRbNE"
 
@@ -307,7 +307,7 @@ def test_an_enrollment_without_a_result_counts_as_started_so_it_is_protected() -
 
 
 def test_an_oversized_answer_is_refused_before_parsing() -> None:
-    from reconciler.providers.safexml import parse_xml
+    from reconciler.transport.safexml import parse_xml
 
     with pytest.raises(ProtocolError, match="exceeds the limit"):
         parse_xml(GET_USERS_RESPONSE, max_bytes=100)

@@ -244,7 +244,7 @@ def sandbox_writes(root: Path, provider: str = "lms", vendor: str = "ispring") -
 def no_retry_sleep(monkeypatch: Any) -> None:
     """Retries back off for real seconds; these suites are about what is said and written, not timing."""
     from reconciler.providers import ispring, litmos
-    from reconciler.providers.http import VendorClient
+    from reconciler.transport.http import VendorClient
 
     for function in (VendorClient.__init__, ispring.create, litmos.create):
         monkeypatch.setitem(function.__kwdefaults__, "sleep", lambda _seconds: None)

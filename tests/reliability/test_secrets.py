@@ -23,10 +23,10 @@ from click.testing import Result
 from reconciler.model import ProviderConfig, ProviderKind
 from reconciler.providers import ispring as ispring_provider
 from reconciler.providers.base import Credentials
-from reconciler.providers.http import VendorClient
 from reconciler.providers.litmos_api import LitmosApi
-from reconciler.providers.redact import Redactor
 from reconciler.sandbox import cli as sandbox_cli
+from reconciler.transport.http import VendorClient
+from reconciler.transport.redact import Redactor
 
 from .bad_support import (
     CANARY,

@@ -14,7 +14,7 @@ from typing import Any, cast
 from lxml import etree
 
 from reconciler.errors import ProtocolError
-from reconciler.providers.redact import Redactor
+from reconciler.transport.redact import Redactor
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # a 100,000-user GetUsers answer is well below this
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)

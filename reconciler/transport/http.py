@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import httpx
 
 from reconciler.errors import AuthError, PermissionDenied, ProviderError, RateLimited
-from reconciler.providers.redact import Redactor, protect_third_party_logs
+from reconciler.transport.redact import Redactor, protect_third_party_logs
 
 log = logging.getLogger("enrollctl.http")
 

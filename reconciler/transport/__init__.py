@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by providers and the GitHub client: retries, rate limits, redaction, safe XML."""
