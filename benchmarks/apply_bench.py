@@ -26,8 +26,8 @@ from pathlib import Path
 import httpx
 
 from reconciler.apply import apply_plan
-from reconciler.model import Directory, Due, DueKind, ItemKind, ProviderConfig, ProviderKind, Terms
-from reconciler.plan import Action, ActionKind, Plan, ProviderPlan
+from reconciler.core.model import Directory, Due, DueKind, ItemKind, ProviderConfig, ProviderKind, Terms
+from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan
 from reconciler.providers import ispring, litmos
 from reconciler.providers.base import Credentials, Provider
 from reconciler.sandbox.litmos import DEFAULT_API_KEYS, make_litmos_app

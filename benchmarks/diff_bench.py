@@ -26,10 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.desired import DesiredEnrollment, DesiredState, ManagedItem
-from reconciler.diff import diff
-from reconciler.errors import Position
-from reconciler.model import (
+from reconciler.core.desired import DesiredEnrollment, DesiredState, ManagedItem
+from reconciler.core.diff import diff
+from reconciler.core.model import (
     Capabilities,
     Completion,
     Department,
@@ -45,7 +44,8 @@ from reconciler.model import (
     Terms,
     User,
 )
-from reconciler.plan import ProviderPlan, RunOptions, Source
+from reconciler.core.plan import ProviderPlan, RunOptions, Source
+from reconciler.errors import Position
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 ITEMS = 50

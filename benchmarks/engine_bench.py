@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from reconciler.apply import apply_plan
-from reconciler.plan import ActionKind, Plan, RunOptions
+from reconciler.core.plan import ActionKind, Plan, RunOptions
 from reconciler.provider_factory import sandbox_db_path
 from reconciler.render.json import render_json
 from reconciler.render.text import render_text

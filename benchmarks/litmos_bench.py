@@ -20,8 +20,8 @@ from collections import Counter
 
 import httpx
 
-from reconciler.model import Directory, Item, ItemKind, ProviderConfig, ProviderKind
-from reconciler.plan import Action, ActionKind
+from reconciler.core.model import Directory, Item, ItemKind, ProviderConfig, ProviderKind
+from reconciler.core.plan import Action, ActionKind
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos import LitmosProvider, create
 from reconciler.providers.litmos_read import ReadStrategy

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.plan import RunOptions
+from reconciler.core.plan import RunOptions
 from reconciler.provider_factory import sandbox_db_path
 from reconciler.render.json import render_json
 from reconciler.render.text import render_text

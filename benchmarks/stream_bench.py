@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from reconciler.model import ProviderConfig, ProviderKind
+from reconciler.core.model import ProviderConfig, ProviderKind
 from reconciler.provider_factory import build_provider, sandbox_db_path
 from reconciler.sandbox.org_generate import generate_org
 from reconciler.sandbox.org_yaml import dump_org_json

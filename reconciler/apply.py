@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.apply_state import basis_changed, confirmed, satisfies
-from reconciler.directory_index import DirectoryIndex
+from reconciler.core.directory import DirectoryIndex
+from reconciler.core.model import Directory, Enrollment, EnrollmentKey
+from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan, RunOptions
+from reconciler.core.safety import removal_protection
 from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
 from reconciler.journal import Journal, JournalState
-from reconciler.model import Directory, Enrollment, EnrollmentKey
-from reconciler.plan import Action, ActionKind, Plan, ProviderPlan, RunOptions
 from reconciler.providers.base import Outcome, OutcomeStatus, Provider, WriteBatch
-from reconciler.safety import removal_protection
 
 Progress = Callable[[str], None]
 Advance = Callable[[int, int], None]  # (actions written so far, actions to write in all), after each batch

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reconciler.model import Capabilities, Enrollment, Terms
-from reconciler.plan import Action, ActionKind
-from reconciler.term_compare import changed_fields, unsupported_fields
+from reconciler.core.model import Capabilities, Enrollment, Terms
+from reconciler.core.plan import Action, ActionKind
+from reconciler.core.terms import changed_fields, unsupported_fields
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:

@@ -18,8 +18,8 @@ import click
 
 from reconciler import __version__
 from reconciler.cli_output import Output, configure, silent
+from reconciler.core.model import Config, Policy
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
-from reconciler.model import Config, Policy
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Adoption commands: `export` (manifests from what the LMS holds) and `explain` (why a learner has what).
 
-Thin: read the LMS, call the pure core (`reconciler.export`, `reconciler.explain`), write or print.
+Thin: read the LMS, call the pure core (`reconciler.core.export`, `reconciler.core.explain`), write or print.
 `export` writes only inside `--out`, never over an existing file without `--force`.
 """
 
@@ -19,14 +19,14 @@ import click
 import yaml
 
 from reconciler.cli_plan import CLOCK_EPILOG, current_time
-from reconciler.directory_index import DirectoryIndex
+from reconciler.core.directory import DirectoryIndex
+from reconciler.core.explain import Explanation, explain_user, find_item, find_user, user_candidates
+from reconciler.core.export import ExportResult, export_policies, slug, summary_counts
+from reconciler.core.model import Config, Policy, Snapshot
 from reconciler.errors import ManifestError, UsageError
-from reconciler.explain import Explanation, explain_user, find_item, find_user, user_candidates
 from reconciler.explain_render import render_explain_json, render_explain_text
-from reconciler.export import ExportResult, export_policies, slug, summary_counts
 from reconciler.manifest import load_config, load_repository
 from reconciler.manifest_dump import dump_policy
-from reconciler.model import Config, Policy, Snapshot
 from reconciler.provider_factory import build_provider
 from reconciler.providers.base import Provider
 from reconciler.workspace import Workspace, load_workspace

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.apply import ApplyIncomplete, ApplyResult, apply_plan, check_plan_target
+from reconciler.core.plan import Plan, RunOptions
+from reconciler.core.safety import enforce_guards
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.lock import repository_lock
-from reconciler.plan import Plan, RunOptions
 from reconciler.planfile import load_plan, save_plan
 from reconciler.provider_factory import sandbox_db_path, state_dir
 from reconciler.providers.base import OutcomeStatus
-from reconciler.safety import enforce_guards
 from reconciler.workspace import Workspace, load_workspace, make_plan
 
 if TYPE_CHECKING:

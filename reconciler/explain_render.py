@@ -7,9 +7,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from reconciler.core.explain import Exclusion, Explanation, ItemExplanation, Verdict
+from reconciler.core.model import Enrollment, Terms
 from reconciler.errors import Position
-from reconciler.explain import Exclusion, Explanation, ItemExplanation, Verdict
-from reconciler.model import Enrollment, Terms
 from reconciler.render.describe import before_due, due_value
 
 EXPLAIN_FORMAT_VERSION = 1

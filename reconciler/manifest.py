@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.model import Config, Policy
 from reconciler.errors import DiagnosticSink, ManifestError, Position
 from reconciler.manifest_build import (
     DEFAULT_POLICIES,
@@ -23,7 +24,6 @@ from reconciler.manifest_build import (
     resolve_provider,
 )
 from reconciler.manifest_schema import check_document
-from reconciler.model import Config, Policy
 from reconciler.scope import check_offline
 from reconciler.yamlpos import YamlDocument, format_key_path, parse_yaml, read_yaml_file
 

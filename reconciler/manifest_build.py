@@ -10,8 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from reconciler.errors import DiagnosticSink, Position
-from reconciler.model import (
+from reconciler.core.model import (
     Assignment,
     Config,
     DepartmentRef,
@@ -32,6 +31,7 @@ from reconciler.model import (
     UserRef,
     UserStatus,
 )
+from reconciler.errors import DiagnosticSink, Position
 from reconciler.yamlpos import KeyPath, YamlDocument, format_key_path
 
 HOURS_PER_UNIT = {"h": 1, "d": 24, "w": 24 * 7}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.model import (
+from reconciler.core.model import (
     Assignment,
     Config,
     DepartmentRef,

@@ -18,8 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.plan import FORMAT_VERSION, Plan
 from reconciler.errors import PlanError
-from reconciler.plan import FORMAT_VERSION, Plan
 from reconciler.plan_check import Failure, compile_schema
 from reconciler.render.json import plan_from_dict, render_json
 

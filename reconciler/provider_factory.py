@@ -14,8 +14,8 @@ from typing import Any, Protocol, cast
 
 import httpx
 
+from reconciler.core.model import Capabilities, ProviderConfig, ProviderKind
 from reconciler.errors import ConfigError
-from reconciler.model import Capabilities, ProviderConfig, ProviderKind
 from reconciler.providers.base import Credentials, Provider
 
 STATE_DIR = ".enrollctl"

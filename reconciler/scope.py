@@ -20,9 +20,9 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Iterator, Sequence
 
-from reconciler.directory_index import DirectoryIndex, normalize_path
+from reconciler.core.directory import DirectoryIndex, normalize_path
+from reconciler.core.model import DepartmentRef, GroupRef, Policy, RefBy, Scope
 from reconciler.errors import Diagnostic, Position
-from reconciler.model import DepartmentRef, GroupRef, Policy, RefBy, Scope
 
 SEPARATOR = "/"
 

@@ -16,19 +16,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from reconciler.capability_check import check_capabilities
-from reconciler.desired import expand
-from reconciler.diff import diff
-from reconciler.directory_index import DirectoryIndex
-from reconciler.due_info import due_information_of, due_warnings
+from reconciler.core.capabilities import check_capabilities
+from reconciler.core.desired import expand
+from reconciler.core.diff import diff
+from reconciler.core.directory import DirectoryIndex
+from reconciler.core.due import due_information_of, due_warnings
+from reconciler.core.model import Config, Directory, Policy, Snapshot
+from reconciler.core.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
+from reconciler.core.safety import check_guards, enforce_guards
 from reconciler.errors import Diagnostic, ManifestError, ResolutionError, UsageError
 from reconciler.manifest import load_repository
-from reconciler.model import Config, Directory, Policy, Snapshot
-from reconciler.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
 from reconciler.planfile import manifest_digest
 from reconciler.provider_factory import Closer, build_provider, offline_capabilities, state_dir
 from reconciler.providers.base import Provider
-from reconciler.safety import check_guards, enforce_guards
 from reconciler.scope import check_online
 
 CONFIG_FILE = "enrollctl.yaml"

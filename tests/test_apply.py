@@ -15,10 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyIncomplete, apply_plan, plan_id
-from reconciler.errors import LockHeld, PlanError, ProviderError, StalePlan
-from reconciler.journal import Journal
-from reconciler.lock import repository_lock
-from reconciler.model import (
+from reconciler.core.model import (
     Capabilities,
     Completion,
     Department,
@@ -32,7 +29,10 @@ from reconciler.model import (
     Terms,
     User,
 )
-from reconciler.plan import Action, ActionKind, Plan, ProviderPlan
+from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan
+from reconciler.errors import LockHeld, PlanError, ProviderError, StalePlan
+from reconciler.journal import Journal
+from reconciler.lock import repository_lock
 from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reconciler.capability_check import check_capabilities
-from reconciler.errors import Position
-from reconciler.model import (
+from reconciler.core.capabilities import check_capabilities
+from reconciler.core.model import (
     Assignment,
     Capabilities,
     Due,
@@ -19,6 +18,7 @@ from reconciler.model import (
     Targets,
     Terms,
 )
+from reconciler.errors import Position
 from reconciler.providers.litmos import capabilities_for
 
 LITMOS = capabilities_for(ProviderConfig(name="academy", kind=ProviderKind.LITMOS))

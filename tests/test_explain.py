@@ -1,4 +1,4 @@
-"""`reconciler.explain`: why one learner has, or will get, each enrollment, and what plan would do."""
+"""`reconciler.core.explain`: why one learner has, or will get, each enrollment, and what plan would do."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from reconciler.directory_index import DirectoryIndex
+from reconciler.core.directory import DirectoryIndex
+from reconciler.core.explain import Explanation, Verdict, explain_user, find_item, find_user, user_candidates
+from reconciler.core.model import Completion, Policy, Settings, Snapshot, User, UserStatus
 from reconciler.errors import UsageError
-from reconciler.explain import Explanation, Verdict, explain_user, find_item, find_user, user_candidates
 from reconciler.explain_render import render_explain_json, render_explain_text
-from reconciler.model import Completion, Policy, Settings, Snapshot, User, UserStatus
 from tests.core.builders import (
     ISPRING_CAPS,
     NOW,

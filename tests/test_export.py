@@ -1,4 +1,4 @@
-"""`reconciler.export`: compact policies that reproduce the admin-assigned enrollments of a snapshot."""
+"""`reconciler.core.export`: compact policies that reproduce the admin-assigned enrollments of a snapshot."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.export import export_policies, exported_terms
+from reconciler.core.export import export_policies, exported_terms
+from reconciler.core.model import DueKind, Enrollment, Origin, Policy, RefBy, Settings, Snapshot, UserStatus
 from reconciler.manifest import parse_policies
 from reconciler.manifest_dump import dump_policy
-from reconciler.model import DueKind, Enrollment, Origin, Policy, RefBy, Settings, Snapshot, UserStatus
 from tests.core.builders import ISPRING_CAPS, LITMOS_CAPS, NOW, Org, enrollment, plan_for, snapshot
 
 DUE = dt.datetime(2026, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-5)))

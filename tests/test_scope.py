@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.directory_index import DirectoryIndex
+from reconciler.core.directory import DirectoryIndex
+from reconciler.core.model import Scope
 from reconciler.errors import ManifestError
 from reconciler.manifest import load_repository
-from reconciler.model import Scope
 from reconciler.sandbox.orgs import department_uuid, group_uuid
 from reconciler.scope import check_online, glob_match, governing_scope
 from tests.core.builders import Org, course, dept_ref, policy

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.directory_index import DirectoryIndex
-from reconciler.model import Scope
+from reconciler.core.directory import DirectoryIndex
+from reconciler.core.model import Scope
 from reconciler.scope import check_online
 from tests.core.builders import Org, course, policy
 from tests.core.test_directory_index import visible_below

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from reconciler.model import Capabilities, Directory, Enrollment, ProviderKind
-from reconciler.plan import Action, ActionKind
+from reconciler.core.model import Capabilities, Directory, Enrollment, ProviderKind
+from reconciler.core.plan import Action, ActionKind
 
 
 @dataclass(frozen=True)

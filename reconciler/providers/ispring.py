@@ -15,9 +15,9 @@ from functools import partial
 import httpx
 from lxml import etree
 
+from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
+from reconciler.core.plan import Action, ActionKind
 from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError
-from reconciler.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
-from reconciler.plan import Action, ActionKind
 from reconciler.progress import progress_extra
 from reconciler.providers import ispring_records as records
 from reconciler.providers.base import Credentials, Outcome, OutcomeStatus, WriteBatch

@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from reconciler.model import DueKind, Enrollment, Terms
-from reconciler.plan import Action, ActionKind
+from reconciler.core.model import DueKind, Enrollment, Terms
+from reconciler.core.plan import Action, ActionKind
 from reconciler.providers.base import WriteBatch
 from reconciler.providers.ispring_soap import Ids, Params
 

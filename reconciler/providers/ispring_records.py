@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from reconciler.errors import ProtocolError
-from reconciler.model import (
+from reconciler.core.model import (
     Completion,
     Department,
     Enrollment,
@@ -24,6 +23,7 @@ from reconciler.model import (
     User,
     UserStatus,
 )
+from reconciler.errors import ProtocolError
 from reconciler.providers.ispring_soap import PROVIDER, child, children, fields, id_list
 
 # GetUsers v2: 1 active, 3 inactive, 5 employment ended (v1 reports 3 for both). ListLearnersResults calls

@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
+from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
+from reconciler.core.plan import Action
 from reconciler.errors import ConfigError
-from reconciler.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
-from reconciler.plan import Action
 from reconciler.providers.base import Credentials, DueFact, DueInformation, Outcome, WriteBatch
 from reconciler.providers.litmos_api import LitmosApi
 from reconciler.providers.litmos_read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read

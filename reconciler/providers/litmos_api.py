@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import httpx
 
+from reconciler.core.model import ItemKind
 from reconciler.errors import AuthError, ProtocolError
-from reconciler.model import ItemKind
 from reconciler.progress import progress_extra
 from reconciler.providers.litmos_parse import Record, as_text, records_from_body
 from reconciler.transport.http import VendorClient

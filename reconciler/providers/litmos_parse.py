@@ -18,8 +18,8 @@ from typing import TypeAlias
 
 from lxml import etree
 
+from reconciler.core.model import Completion, Department, Enrollment, Group, Item, ItemKind, User, UserStatus
 from reconciler.errors import ProtocolError
-from reconciler.model import Completion, Department, Enrollment, Group, Item, ItemKind, User, UserStatus
 from reconciler.providers.base import DueFact
 from reconciler.transport.safexml import local_name, parse_xml
 

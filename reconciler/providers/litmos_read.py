@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from reconciler.model import Directory, Enrollment, Item, ItemKind, User, UserStatus
+from reconciler.core.model import Directory, Enrollment, Item, ItemKind, User, UserStatus
 from reconciler.providers.base import DueFact
 from reconciler.providers.litmos_api import PAGE_LIMIT, LitmosApi, Progress, chunked, collection_of, segment
 from reconciler.providers.litmos_parse import (

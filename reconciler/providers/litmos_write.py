@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import httpx
 
+from reconciler.core.model import ItemKind
+from reconciler.core.plan import Action, ActionKind
 from reconciler.errors import ProviderError
-from reconciler.model import ItemKind
-from reconciler.plan import Action, ActionKind
 from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
 from reconciler.providers.litmos_api import LitmosApi, chunked, collection_of, segment
 from reconciler.providers.litmos_parse import as_text

@@ -17,8 +17,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from reconciler.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, format_hours
-from reconciler.plan import (
+from reconciler.core.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, format_hours
+from reconciler.core.plan import (
     Action,
     ActionKind,
     IdentityIssue,

@@ -13,8 +13,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.errors import PlanError, Position
-from reconciler.model import (
+from reconciler.core.model import (
     Completion,
     Due,
     DueKind,
@@ -24,7 +23,7 @@ from reconciler.model import (
     ProviderKind,
     Terms,
 )
-from reconciler.plan import (
+from reconciler.core.plan import (
     Action,
     ActionKind,
     IdentityIssue,
@@ -40,6 +39,7 @@ from reconciler.plan import (
     Summary,
     Warning,
 )
+from reconciler.errors import PlanError, Position
 from reconciler.render.json_text import dumps_indented
 
 JsonDict = dict[str, Any]

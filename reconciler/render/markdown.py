@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from reconciler.plan import ActionKind, IdentityProblem, Kept, KeptReason, Plan, ProviderPlan, Risk
+from reconciler.core.plan import ActionKind, IdentityProblem, Kept, KeptReason, Plan, ProviderPlan, Risk
 from reconciler.render.describe import (
     KEPT_EXPLAINED,
     Line,

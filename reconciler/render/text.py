@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from reconciler.plan import ActionKind, IdentityProblem, Kept, KeptReason, Plan, ProviderPlan
+from reconciler.core.plan import ActionKind, IdentityProblem, Kept, KeptReason, Plan, ProviderPlan
 from reconciler.render.describe import (
     KEPT_EXPLAINED,
     Line,

@@ -18,10 +18,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from reconciler.desired import ExpandResult, expand_or_raise
-from reconciler.diff import diff
-from reconciler.errors import Position
-from reconciler.model import (
+from reconciler.core.desired import ExpandResult, expand_or_raise
+from reconciler.core.diff import diff
+from reconciler.core.model import (
     Assignment,
     Capabilities,
     Completion,
@@ -49,7 +48,8 @@ from reconciler.model import (
     UserRef,
     UserStatus,
 )
-from reconciler.plan import ActionKind, ProviderPlan, RunOptions
+from reconciler.core.plan import ActionKind, ProviderPlan, RunOptions
+from reconciler.errors import Position
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 ISPRING_CAPS = Capabilities()

@@ -6,10 +6,9 @@ import datetime as dt
 
 import pytest
 
-from reconciler.desired import combine_terms, expand, expand_or_raise
-from reconciler.directory_index import DirectoryIndex
-from reconciler.errors import ResolutionError
-from reconciler.model import (
+from reconciler.core.desired import combine_terms, expand, expand_or_raise
+from reconciler.core.directory import DirectoryIndex
+from reconciler.core.model import (
     Department,
     Directory,
     DueKind,
@@ -19,7 +18,8 @@ from reconciler.model import (
     Terms,
     UserStatus,
 )
-from reconciler.plan import IdentityProblem, Source
+from reconciler.core.plan import IdentityProblem, Source
+from reconciler.errors import ResolutionError
 
 from .builders import (
     DEFAULT,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from reconciler.model import Capabilities, Completion, Origin, ProviderKind, Settings, Terms, UserStatus
-from reconciler.plan import ActionKind, KeptReason, Risk, RunOptions
+from reconciler.core.model import Capabilities, Completion, Origin, ProviderKind, Settings, Terms, UserStatus
+from reconciler.core.plan import ActionKind, KeptReason, Risk, RunOptions
 
 from .builders import (
     LITMOS_CAPS,

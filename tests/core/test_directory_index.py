@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.desired import expand, expand_or_raise
-from reconciler.directory_index import DirectoryIndex
+from reconciler.core.desired import expand, expand_or_raise
+from reconciler.core.directory import DirectoryIndex
+from reconciler.core.model import Directory, Settings
 from reconciler.errors import ResolutionError
-from reconciler.model import Directory, Settings
 
 from .builders import Org, course, dept_ref, policy
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reconciler.due_info import due_information_of, due_warnings
+from reconciler.core.due import due_information_of, due_warnings
 from reconciler.providers.base import DueFact, DueInformation
 
 from .builders import Org

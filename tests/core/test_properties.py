@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.desired import expand
-from reconciler.model import (
+from reconciler.core.desired import expand
+from reconciler.core.model import (
     Assignment,
     Capabilities,
     Completion,
@@ -24,8 +24,8 @@ from reconciler.model import (
     Settings,
     UserStatus,
 )
-from reconciler.plan import ActionKind, RunOptions
-from reconciler.safety import is_completed
+from reconciler.core.plan import ActionKind, RunOptions
+from reconciler.core.safety import is_completed
 
 from .builders import (
     DEFAULT,

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.core.model import Completion, Settings
+from reconciler.core.plan import KeptReason, ProviderPlan, RunOptions
+from reconciler.core.safety import (
+    check_guards,
+    enforce_guards,
+    is_protected,
+    removal_protection,
+    top_contributors,
+)
 from reconciler.errors import EXIT_ERROR, GuardTripped
-from reconciler.model import Completion, Settings
-from reconciler.plan import KeptReason, ProviderPlan, RunOptions
-from reconciler.safety import check_guards, enforce_guards, is_protected, removal_protection, top_contributors
 
 from .builders import Org, course, enrollment, plan_for, policy, snapshot
 

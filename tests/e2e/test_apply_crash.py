@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import apply_plan
+from reconciler.core.plan import RunOptions
 from reconciler.journal import Journal
-from reconciler.plan import RunOptions
 from reconciler.planfile import load_plan, save_plan
 from reconciler.workspace import load_workspace, make_plan
 

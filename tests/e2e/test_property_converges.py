@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reconciler.apply import apply_plan
-from reconciler.plan import ActionKind, Plan, RunOptions
+from reconciler.core.plan import ActionKind, Plan, RunOptions
 from reconciler.provider_factory import sandbox_db_path
 from reconciler.sandbox.serve import open_sandbox
 from reconciler.workspace import make_plan

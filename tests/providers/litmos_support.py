@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from reconciler.model import Directory, ItemKind, ProviderConfig, ProviderKind
-from reconciler.plan import Action, ActionKind
+from reconciler.core.model import Directory, ItemKind, ProviderConfig, ProviderKind
+from reconciler.core.plan import Action, ActionKind
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos import LitmosProvider, create
 from reconciler.sandbox.faults import Faults

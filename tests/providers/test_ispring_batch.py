@@ -7,8 +7,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.model import Due, DueKind, Enrollment, ItemKind, Terms
-from reconciler.plan import Action, ActionKind
+from reconciler.core.model import Due, DueKind, Enrollment, ItemKind, Terms
+from reconciler.core.plan import Action, ActionKind
 from reconciler.providers.ispring_batch import change_params, enroll_params, plan_batches, rectangles
 from reconciler.providers.ispring_soap import Ids
 

@@ -9,8 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from reconciler.errors import AuthError, PermissionDenied, ProviderError
-from reconciler.model import (
+from reconciler.core.model import (
     Completion,
     Due,
     DueKind,
@@ -21,7 +20,8 @@ from reconciler.model import (
     ProviderKind,
     Terms,
 )
-from reconciler.plan import Action, ActionKind
+from reconciler.core.plan import Action, ActionKind
+from reconciler.errors import AuthError, PermissionDenied, ProviderError
 from reconciler.providers import ispring
 from reconciler.providers.base import Credentials, OutcomeStatus
 from reconciler.providers.ispring import IspringOptions, IspringProvider

@@ -15,8 +15,8 @@ from ispring_samples import (
 )
 from lxml import etree
 
+from reconciler.core.model import Completion, ItemKind, Origin, UserStatus
 from reconciler.errors import ProtocolError
-from reconciler.model import Completion, ItemKind, Origin, UserStatus
 from reconciler.providers import ispring_records as records
 from reconciler.providers.ispring_soap import (
     SOAP_NS,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from litmos_support import FakeClock, sandbox
 
-from reconciler.due_info import due_information_of, due_warnings
+from reconciler.core.due import due_information_of, due_warnings
 from reconciler.providers.base import DueInformation
 from reconciler.providers.litmos_parse import parse_bulk_dues, parse_due
 from reconciler.providers.litmos_read import ReadStrategy

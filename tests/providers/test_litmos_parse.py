@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconciler.core.model import Completion, ItemKind, UserStatus
 from reconciler.errors import ProtocolError
-from reconciler.model import Completion, ItemKind, UserStatus
 from reconciler.providers.litmos_parse import (
     as_datetime,
     parse_bulk_results,

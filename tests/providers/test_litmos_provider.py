@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from litmos_support import BASE_URL, KEY, ORG, generated_org, sandbox
 
+from reconciler.core.model import ItemKind, ProviderConfig, ProviderKind, UserStatus
 from reconciler.errors import AuthError, ConfigError
-from reconciler.model import ItemKind, ProviderConfig, ProviderKind, UserStatus
 from reconciler.providers import litmos_api
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos import create

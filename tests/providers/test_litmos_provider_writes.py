@@ -16,8 +16,8 @@ from litmos_support import (
     sandbox,
 )
 
-from reconciler.model import ItemKind
-from reconciler.plan import Action, ActionKind
+from reconciler.core.model import ItemKind
+from reconciler.core.plan import Action, ActionKind
 from reconciler.providers.base import OutcomeStatus
 from reconciler.providers.litmos_read import ReadStrategy
 from reconciler.sandbox.faults import Burst, Faults

@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply_state import confirmed
+from reconciler.core.plan import ActionKind, Plan
 from reconciler.journal import Journal, JournalState
-from reconciler.plan import ActionKind, Plan
 from reconciler.planfile import load_plan
 from reconciler.provider_factory import sandbox_db_path
 from reconciler.sandbox.serve import open_sandbox

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from click.testing import Result
 
-from reconciler.model import ProviderConfig, ProviderKind
+from reconciler.core.model import ProviderConfig, ProviderKind
 from reconciler.providers import ispring as ispring_provider
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos_api import LitmosApi

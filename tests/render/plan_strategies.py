@@ -6,9 +6,8 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from reconciler.errors import Position
-from reconciler.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, ProviderKind, Terms
-from reconciler.plan import (
+from reconciler.core.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, ProviderKind, Terms
+from reconciler.core.plan import (
     Action,
     ActionKind,
     IdentityIssue,
@@ -24,6 +23,7 @@ from reconciler.plan import (
     Summary,
     Warning,
 )
+from reconciler.errors import Position
 
 texts = st.text(max_size=12)
 counts = st.integers(min_value=0, max_value=10**9)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from reconciler.errors import Position
-from reconciler.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, ProviderKind, Terms
-from reconciler.plan import (
+from reconciler.core.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, ProviderKind, Terms
+from reconciler.core.plan import (
     Action,
     ActionKind,
     IdentityIssue,
@@ -23,6 +22,7 @@ from reconciler.plan import (
     Summary,
     Warning,
 )
+from reconciler.errors import Position
 
 NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
 DIGEST = "sha256:" + "ab" * 32

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from plan_strategies import plans
 
-from reconciler.plan import Plan
+from reconciler.core.plan import Plan
 from reconciler.plan_check import SchemaCompileError, compile_schema
 from reconciler.planfile import plan_schema
 from reconciler.render.json import plan_to_dict

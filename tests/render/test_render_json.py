@@ -13,7 +13,7 @@ import render_builders as b
 from hypothesis import given, settings
 from plan_strategies import plans
 
-from reconciler import plan as plan_module
+from reconciler.core import plan as plan_module
 from reconciler.errors import PlanError
 from reconciler.planfile import plan_schema
 from reconciler.render.json import plan_from_dict, plan_to_dict, render_json

@@ -11,8 +11,8 @@ import render_builders as b
 from hypothesis import given, settings
 from plan_strategies import plans
 
-from reconciler.model import ItemKind
-from reconciler.plan import IdentityProblem, IdentityReport, Plan, Warning
+from reconciler.core.model import ItemKind
+from reconciler.core.plan import IdentityProblem, IdentityReport, Plan, Warning
 from reconciler.render.markdown import COMMENT_LIMIT, code_block, md_text, render_markdown
 
 Golden = typing.Callable[[str, str], None]

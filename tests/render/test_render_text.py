@@ -11,7 +11,7 @@ import render_builders as b
 from hypothesis import given, settings
 from plan_strategies import plans
 
-from reconciler.plan import KeptReason, Plan
+from reconciler.core.plan import KeptReason, Plan
 from reconciler.render.text import FULL_HINT, NO_CHANGES, render_text
 
 Golden = typing.Callable[[str, str], None]

@@ -26,11 +26,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from reconciler.desired_refs import Resolver, rule_text
-from reconciler.directory_index import DirectoryIndex
+from reconciler.core.directory import DirectoryIndex
+from reconciler.core.model import (
+    Directory,
+    Due,
+    DueKind,
+    EnrollmentKey,
+    Item,
+    ItemKind,
+    Policy,
+    Settings,
+    Terms,
+)
+from reconciler.core.plan import IdentityReport, Source
+from reconciler.core.references import Resolver, rule_text
 from reconciler.errors import Diagnostic, Position, ResolutionError
-from reconciler.model import Directory, Due, DueKind, EnrollmentKey, Item, ItemKind, Policy, Settings, Terms
-from reconciler.plan import IdentityReport, Source
 
 __all__ = [
     "DesiredEnrollment",

@@ -1,7 +1,7 @@
 """The plan: what would change in the LMS and why, as frozen data.
 
 A plan is data; rendering (`reconciler.render`) and applying (`reconciler.apply`) are separate steps.
-`diff()` (in `reconciler.diff`) builds one `ProviderPlan` per provider from a desired state and a snapshot.
+`diff()` (in `core.diff`) builds one `ProviderPlan` per provider from a desired state and a snapshot.
 Each action carries the enrollment it was computed from (`before`), so apply can refuse stale actions.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from reconciler.core.model import Enrollment, ItemKind, ProviderKind, Terms
 from reconciler.errors import Position
-from reconciler.model import Enrollment, ItemKind, ProviderKind, Terms
 
 FORMAT_VERSION = 1
 

@@ -24,11 +24,11 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from reconciler import term_compare
-from reconciler.desired import DesiredEnrollment, DesiredState, ManagedItem
-from reconciler.directory_index import DirectoryIndex
-from reconciler.model import Capabilities, Enrollment, Origin, Settings, Snapshot, Terms, User
-from reconciler.plan import (
+from reconciler.core import terms as term_compare
+from reconciler.core.desired import DesiredEnrollment, DesiredState, ManagedItem
+from reconciler.core.directory import DirectoryIndex
+from reconciler.core.model import Capabilities, Enrollment, Origin, Settings, Snapshot, Terms, User
+from reconciler.core.plan import (
     Action,
     ActionKind,
     IdentityReport,
@@ -41,7 +41,7 @@ from reconciler.plan import (
     Summary,
     Warning,
 )
-from reconciler.safety import removal_protection
+from reconciler.core.safety import removal_protection
 
 _KIND_ORDER = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REMOVE: 2}
 

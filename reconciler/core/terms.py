@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reconciler.model import Capabilities, DueKind, Enrollment, Terms
-from reconciler.plan import Risk
+from reconciler.core.model import Capabilities, DueKind, Enrollment, Terms
+from reconciler.core.plan import Risk
 
 DUE = "due"
 LOCK = "lock_after_due"

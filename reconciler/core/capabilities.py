@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
+from reconciler.core.model import Assignment, Capabilities, DueKind, ItemKind, Policy, ProviderKind
 from reconciler.errors import Diagnostic
-from reconciler.model import Assignment, Capabilities, DueKind, ItemKind, Policy, ProviderKind
 
 VENDOR_NAMES = {ProviderKind.ISPRING: "iSpring Learn", ProviderKind.LITMOS: "Litmos"}
 DUE_FIX = "remove `due` (or write `due: default`) and set the due date in the item's own settings in {lms}"

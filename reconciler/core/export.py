@@ -25,9 +25,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from reconciler import term_compare
-from reconciler.directory_index import DirectoryIndex, normalize_path
-from reconciler.model import (
+from reconciler.core import terms as term_compare
+from reconciler.core.directory import DirectoryIndex, normalize_path
+from reconciler.core.model import (
     Assignment,
     Capabilities,
     DepartmentRef,

@@ -1,6 +1,6 @@
 """Lookups over a `Directory`, built once per run: users, departments by path, groups and items by name.
 
-Pure: no I/O. `reconciler.desired` resolves manifest references through it and `reconciler.diff` uses it to
+Pure: no I/O. `core.desired` resolves manifest references through it and `core.diff` uses it to
 name users and departments in plans. Logins and emails match case-insensitively; department paths, group
 names and item titles match exactly (MANIFEST.md: "by exact name").
 """
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from reconciler.model import Department, Directory, Group, Item, ItemKind, User
+from reconciler.core.model import Department, Directory, Group, Item, ItemKind, User
 
 PATH_SEPARATOR = "/"
 MAX_CANDIDATES = 5

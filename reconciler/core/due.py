@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reconciler.model import Directory
-from reconciler.plan import Warning
+from reconciler.core.model import Directory
+from reconciler.core.plan import Warning
 from reconciler.providers.base import DueInformation
 
 MAX_NAMES = 5  # names shown in the overdue line; the rest are counted

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from reconciler.core.model import Completion, Enrollment, Settings
+from reconciler.core.plan import ActionKind, KeptReason, ProviderPlan, RunOptions
 from reconciler.errors import GuardTripped
-from reconciler.model import Completion, Enrollment, Settings
-from reconciler.plan import ActionKind, KeptReason, ProviderPlan, RunOptions
 
 MAX_REMOVALS = "max_removals"
 MAX_REMOVAL_SHARE = "max_removal_share"

@@ -1,7 +1,7 @@
 """Resolve the references of one policy (departments, groups, users, items) against a `DirectoryIndex`.
 
 Pure. Unknown or ambiguous departments, groups and items become `Diagnostic`s with the reference's position
-and up to five candidates; users are never errors: they become `IdentityIssue`s. `reconciler.desired` drives
+and up to five candidates; users are never errors: they become `IdentityIssue`s. `core.desired` drives
 this per policy and combines the results.
 """
 
@@ -10,10 +10,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from reconciler.directory_index import DirectoryIndex, closest, normalize_path
+from reconciler.core.directory import DirectoryIndex, closest, normalize_path
+from reconciler.core.model import (
+    DepartmentRef,
+    GroupRef,
+    Item,
+    ItemRef,
+    Policy,
+    RefBy,
+    Settings,
+    User,
+    UserRef,
+)
+from reconciler.core.plan import IdentityIssue, IdentityProblem
 from reconciler.errors import Diagnostic, Position
-from reconciler.model import DepartmentRef, GroupRef, Item, ItemRef, Policy, RefBy, Settings, User, UserRef
-from reconciler.plan import IdentityIssue, IdentityProblem
 
 Ref = DepartmentRef | GroupRef | UserRef
 

@@ -12,12 +12,10 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from reconciler.desired import DesiredEnrollment, DesiredState, ExpandResult, expand
-from reconciler.desired_refs import Resolver, rule_text
-from reconciler.diff import diff
-from reconciler.directory_index import DirectoryIndex, closest
-from reconciler.errors import Position, UsageError
-from reconciler.model import (
+from reconciler.core.desired import DesiredEnrollment, DesiredState, ExpandResult, expand
+from reconciler.core.diff import diff
+from reconciler.core.directory import DirectoryIndex, closest
+from reconciler.core.model import (
     Capabilities,
     DepartmentRef,
     Enrollment,
@@ -30,7 +28,9 @@ from reconciler.model import (
     User,
     UserRef,
 )
-from reconciler.plan import Action, Kept, KeptReason, RunOptions, Source
+from reconciler.core.plan import Action, Kept, KeptReason, RunOptions, Source
+from reconciler.core.references import Resolver, rule_text
+from reconciler.errors import Position, UsageError
 
 
 class Verdict:

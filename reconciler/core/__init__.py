@@ -1,0 +1,3 @@
+"""The pure core: model, directory, desired state, diff into a Plan, safety, capabilities. Standard
+library and `errors` only.
+"""
