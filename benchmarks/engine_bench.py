@@ -22,8 +22,8 @@ import yaml
 
 from reconciler.apply import apply_plan
 from reconciler.core.plan import ActionKind, Plan, RunOptions
+from reconciler.planfile.codec import render_json
 from reconciler.provider_factory import sandbox_db_path
-from reconciler.render.json import render_json
 from reconciler.render.text import render_text
 from reconciler.sandbox.org_generate import generate_org
 from reconciler.sandbox.org_spec import OrgSpec, department_paths

@@ -26,8 +26,8 @@ from pathlib import Path
 import yaml
 
 from reconciler.core.plan import RunOptions
+from reconciler.planfile.codec import render_json
 from reconciler.provider_factory import sandbox_db_path
-from reconciler.render.json import render_json
 from reconciler.render.text import render_text
 from reconciler.sandbox.org_generate import generate_org
 from reconciler.sandbox.org_spec import EnrollmentSpec, department_paths

@@ -137,7 +137,7 @@ def main(ctx: click.Context, root: Path, verbose: int, quiet: bool, no_color: bo
 
 def validate_offline(root: Path) -> tuple[Config, tuple[Policy, ...]]:
     """Load and check every manifest under `root` without contacting any LMS."""
-    from reconciler.manifest import load_repository
+    from reconciler.manifest.load import load_repository
 
     return load_repository(str(root))
 
@@ -183,7 +183,7 @@ SCHEMA_NAMES = ("enrollctl", "policy", "plan")
 @click.argument("name", type=click.Choice(SCHEMA_NAMES))
 def schema(name: str) -> None:
     """Print a JSON Schema: enrollctl, policy or plan."""
-    from reconciler.manifest_schema import schema_text
+    from reconciler.manifest.schema import schema_text
 
     click.echo(schema_text(name), nl=False)
 

@@ -24,11 +24,11 @@ from reconciler.core.explain import Explanation, explain_user, find_item, find_u
 from reconciler.core.export import ExportResult, export_policies, slug, summary_counts
 from reconciler.core.model import Config, Policy, Snapshot
 from reconciler.errors import ManifestError, UsageError
-from reconciler.explain_render import render_explain_json, render_explain_text
-from reconciler.manifest import load_config, load_repository
-from reconciler.manifest_dump import dump_policy
+from reconciler.manifest.dump import dump_policy
+from reconciler.manifest.load import load_config, load_repository
 from reconciler.provider_factory import build_provider
 from reconciler.providers.base import Provider
+from reconciler.render.explain import render_explain_json, render_explain_text
 from reconciler.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:

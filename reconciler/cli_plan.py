@@ -20,7 +20,7 @@ from reconciler.core.plan import Plan, RunOptions
 from reconciler.core.safety import enforce_guards
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.lock import repository_lock
-from reconciler.planfile import load_plan, save_plan
+from reconciler.planfile.file import load_plan, save_plan
 from reconciler.provider_factory import sandbox_db_path, state_dir
 from reconciler.providers.base import OutcomeStatus
 from reconciler.workspace import Workspace, load_workspace, make_plan
@@ -60,7 +60,7 @@ def use_color(no_color: bool, app: AppContext | None = None) -> bool:
 def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False) -> str:
     """The plan in one of FORMATS."""
     if fmt == "json":
-        from reconciler.render.json import render_json
+        from reconciler.planfile.codec import render_json
 
         return render_json(plan)
     if fmt == "markdown":
@@ -282,7 +282,7 @@ def show_command(app: AppContext, plan_file: Path, fmt: str, full: bool, no_colo
 @click.pass_obj
 def sandbox_reset_command(app: AppContext) -> None:
     """Start the built-in sandboxes over from their organisation files (deletes their state)."""
-    from reconciler.manifest import load_repository
+    from reconciler.manifest.load import load_repository
 
     config, _ = load_repository(str(app.root))
     sandboxes = [p for p in config.providers.values() if p.sandbox]

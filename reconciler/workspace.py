@@ -25,11 +25,11 @@ from reconciler.core.model import Config, Directory, Policy, Snapshot
 from reconciler.core.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import check_guards, enforce_guards
 from reconciler.errors import Diagnostic, ManifestError, ResolutionError, UsageError
-from reconciler.manifest import load_repository
-from reconciler.planfile import manifest_digest
+from reconciler.manifest.load import load_repository
+from reconciler.manifest.scope import check_online
+from reconciler.planfile.file import manifest_digest
 from reconciler.provider_factory import Closer, build_provider, offline_capabilities, state_dir
 from reconciler.providers.base import Provider
-from reconciler.scope import check_online
 
 CONFIG_FILE = "enrollctl.yaml"
 Timings = dict[str, float]

@@ -10,7 +10,7 @@ from reconciler.core.directory import DirectoryIndex
 from reconciler.core.explain import Explanation, Verdict, explain_user, find_item, find_user, user_candidates
 from reconciler.core.model import Completion, Policy, Settings, Snapshot, User, UserStatus
 from reconciler.errors import UsageError
-from reconciler.explain_render import render_explain_json, render_explain_text
+from reconciler.render.explain import render_explain_json, render_explain_text
 from tests.core.builders import (
     ISPRING_CAPS,
     NOW,

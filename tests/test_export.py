@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from reconciler.core.export import export_policies, exported_terms
 from reconciler.core.model import DueKind, Enrollment, Origin, Policy, RefBy, Settings, Snapshot, UserStatus
-from reconciler.manifest import parse_policies
-from reconciler.manifest_dump import dump_policy
+from reconciler.manifest.dump import dump_policy
+from reconciler.manifest.load import parse_policies
 from tests.core.builders import ISPRING_CAPS, LITMOS_CAPS, NOW, Org, enrollment, plan_for, snapshot
 
 DUE = dt.datetime(2026, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-5)))

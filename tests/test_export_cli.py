@@ -9,9 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from reconciler.manifest.yamlpos import parse_yaml
 from reconciler.sandbox.org_yaml import dump_org_json
 from reconciler.sandbox.orgs import generate_org
-from reconciler.yamlpos import parse_yaml
 from tests.e2e.helpers import copy_example, enrollctl
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "policy.schema.json").read_text())

@@ -12,9 +12,9 @@ import yaml
 
 from reconciler.core.model import DueKind, ItemKind, ProviderKind, RefBy, UserStatus
 from reconciler.errors import ManifestError, Position
-from reconciler.manifest import load_config, load_repository, parse_policies
-from reconciler.manifest_dump import dump_config, dump_policy
-from reconciler.manifest_schema import schema_text
+from reconciler.manifest.dump import dump_config, dump_policy
+from reconciler.manifest.load import load_config, load_repository, parse_policies
+from reconciler.manifest.schema import schema_text
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 QUICKSTART = EXAMPLES / "quickstart"

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ManifestError
-from reconciler.manifest import load_repository, parse_policies
-from reconciler.manifest_dump import dump_policy
+from reconciler.manifest.dump import dump_policy
+from reconciler.manifest.load import load_repository, parse_policies
 
 PROVIDERS = {"lms": object()}
 

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ManifestError, Position
-from reconciler.yamlpos import MAX_ALIASES, MAX_FILE_BYTES, format_key_path, parse_yaml, read_yaml_file
+from reconciler.manifest.yamlpos import (
+    MAX_ALIASES,
+    MAX_FILE_BYTES,
+    format_key_path,
+    parse_yaml,
+    read_yaml_file,
+)
 
 
 def problems(raw: bytes) -> list[str]:

@@ -9,9 +9,9 @@ import pytest
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Scope
 from reconciler.errors import ManifestError
-from reconciler.manifest import load_repository
+from reconciler.manifest.load import load_repository
+from reconciler.manifest.scope import check_online, glob_match, governing_scope
 from reconciler.sandbox.orgs import department_uuid, group_uuid
-from reconciler.scope import check_online, glob_match, governing_scope
 from tests.core.builders import Org, course, dept_ref, policy
 from tests.e2e.helpers import copy_example, enrollctl
 
@@ -168,7 +168,7 @@ def test_a_leading_catch_all_scope_denies_what_no_later_scope_allows(tmp_path: P
 
 
 def test_scopes_dump_back_to_what_was_written(tmp_path: Path) -> None:
-    from reconciler.manifest_dump import dump_config
+    from reconciler.manifest.dump import dump_config
 
     repo = _repository(tmp_path, SALES_SCOPE, {})
     config, _ = load_repository(str(repo))

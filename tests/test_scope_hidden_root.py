@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Scope
-from reconciler.scope import check_online
+from reconciler.manifest.scope import check_online
 from tests.core.builders import Org, course, policy
 from tests.core.test_directory_index import visible_below
 

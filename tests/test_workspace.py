@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.core.model import Config, Policy, ProviderConfig, ProviderKind, Targets
 from reconciler.errors import ConfigError
-from reconciler.manifest import load_repository
+from reconciler.manifest.load import load_repository
 from reconciler.provider_factory import build_provider, credentials_from_env, state_dir
 from reconciler.workspace import repository_digest, used_providers
 

@@ -93,7 +93,7 @@ class Scope:
     """One entry of `scopes:` (extension): what the policies in files matching `policies` may target.
 
     Patterns are globs: `*` within one path segment, `**` any number of segments (none included). See
-    `reconciler.scope` for the rules.
+    `reconciler.manifest.scope` for the rules.
     """
 
     policies: str  # glob over policy file paths, relative to the repository root

@@ -14,7 +14,7 @@ import pytest
 from reconciler.apply import apply_plan
 from reconciler.core.plan import RunOptions
 from reconciler.journal import Journal
-from reconciler.planfile import load_plan, save_plan
+from reconciler.planfile.file import load_plan, save_plan
 from reconciler.workspace import load_workspace, make_plan
 
 from .helpers import WRITE_ACTIONS, open_store
@@ -26,7 +26,7 @@ import datetime as dt, os, signal, sys
 from pathlib import Path
 from reconciler import workspace
 from reconciler.apply import apply_plan
-from reconciler.planfile import load_plan
+from reconciler.planfile.file import load_plan
 
 root, plan_file, survive = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 real_build = workspace.build_provider

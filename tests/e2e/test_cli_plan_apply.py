@@ -13,7 +13,7 @@ import pytest
 from reconciler import workspace
 from reconciler.errors import ProviderError
 from reconciler.lock import repository_lock
-from reconciler.planfile import plan_schema
+from reconciler.planfile.file import plan_schema
 from reconciler.providers.base import Outcome, Provider, WriteBatch
 from reconciler.sandbox.records import Terms as StoredTerms
 from reconciler.sandbox.store import Store

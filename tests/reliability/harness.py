@@ -31,7 +31,7 @@ from reconciler.core.model import Capabilities, ProviderKind
 from reconciler.core.plan import Action, ActionKind, Plan, RunOptions
 from reconciler.errors import ApplyFailed, ProviderError
 from reconciler.journal import Journal
-from reconciler.manifest import load_repository
+from reconciler.manifest.load import load_repository
 from reconciler.providers.base import Credentials, OutcomeStatus, Provider
 from reconciler.sandbox.faults import FaultInjector, faults_from_dict
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve

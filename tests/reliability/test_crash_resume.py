@@ -30,7 +30,7 @@ import pytest
 from reconciler.apply_state import confirmed
 from reconciler.core.plan import ActionKind, Plan
 from reconciler.journal import Journal, JournalState
-from reconciler.planfile import load_plan
+from reconciler.planfile.file import load_plan
 from reconciler.provider_factory import sandbox_db_path
 from reconciler.sandbox.serve import open_sandbox
 from reconciler.workspace import load_workspace

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from plan_strategies import plans
 
 from reconciler.core.plan import Plan
-from reconciler.plan_check import SchemaCompileError, compile_schema
-from reconciler.planfile import plan_schema
-from reconciler.render.json import plan_to_dict
+from reconciler.planfile.check import SchemaCompileError, compile_schema
+from reconciler.planfile.codec import plan_to_dict
+from reconciler.planfile.file import plan_schema
 
 JSONSCHEMA = jsonschema.Draft202012Validator(plan_schema())
 CHECK = compile_schema(plan_schema())

@@ -9,8 +9,8 @@ import pytest
 import render_builders as b
 
 from reconciler.errors import PlanError
-from reconciler.planfile import load_plan, manifest_digest, save_plan, validate_plan_data
-from reconciler.render.json import plan_to_dict, render_json
+from reconciler.planfile.codec import plan_to_dict, render_json
+from reconciler.planfile.file import load_plan, manifest_digest, save_plan, validate_plan_data
 
 
 def saved(tmp_path: Path, text: str) -> Path:

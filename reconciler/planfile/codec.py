@@ -3,7 +3,7 @@
 `plan_to_dict` and `plan_from_dict` are a lossless round trip of every `Plan` field: enums as their values,
 dates and datetimes as ISO-8601, positions as `{file, line, col}`, each action's `before` enrollment in full.
 Keys come in a fixed order (`format_version` first) so the same plan always renders to the same bytes.
-`schemas/plan.schema.json` describes this shape; `reconciler.planfile` validates files against it.
+`schemas/plan.schema.json` describes this shape; `reconciler.planfile.file` validates files against it.
 A plan holds no secrets, and nothing here may add one (a test checks every key and value).
 """
 
@@ -40,7 +40,7 @@ from reconciler.core.plan import (
     Warning,
 )
 from reconciler.errors import PlanError, Position
-from reconciler.render.json_text import dumps_indented
+from reconciler.planfile.json_text import dumps_indented
 
 JsonDict = dict[str, Any]
 

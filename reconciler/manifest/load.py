@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.core.model import Config, Policy
 from reconciler.errors import DiagnosticSink, ManifestError, Position
-from reconciler.manifest_build import (
+from reconciler.manifest.build import (
     DEFAULT_POLICIES,
     build_config,
     build_policy,
@@ -23,9 +23,9 @@ from reconciler.manifest_build import (
     check_policy_names,
     resolve_provider,
 )
-from reconciler.manifest_schema import check_document
-from reconciler.scope import check_offline
-from reconciler.yamlpos import YamlDocument, format_key_path, parse_yaml, read_yaml_file
+from reconciler.manifest.schema import check_document
+from reconciler.manifest.scope import check_offline
+from reconciler.manifest.yamlpos import YamlDocument, format_key_path, parse_yaml, read_yaml_file
 
 CONFIG_FILE = "enrollctl.yaml"
 POLICY_SUFFIXES = (".yaml", ".yml")

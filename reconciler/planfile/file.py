@@ -1,6 +1,6 @@
 """Saved plan files: `plan --out FILE` writes one, `apply FILE` and `show FILE` read one.
 
-A plan file is the JSON of `reconciler.render.json`, checked against `schemas/plan.schema.json` on load, so a
+A plan file is the JSON of `planfile.codec`, checked against `schemas/plan.schema.json` on load, so a
 truncated, hand-edited or future-format file is refused with a message that says what is wrong, never half
 applied. `manifest_digest` fingerprints the manifests a plan was made from, so apply can refuse a plan made
 from other manifests.
@@ -20,8 +20,8 @@ from typing import Any
 
 from reconciler.core.plan import FORMAT_VERSION, Plan
 from reconciler.errors import PlanError
-from reconciler.plan_check import Failure, compile_schema
-from reconciler.render.json import plan_from_dict, render_json
+from reconciler.planfile.check import Failure, compile_schema
+from reconciler.planfile.codec import plan_from_dict, render_json
 
 SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (FORMAT_VERSION,)
 # A plan for 100,000 users adding several items each stays well below this; anything larger is not a plan.

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from reconciler.errors import Diagnostic, DiagnosticSink, EnrollctlError, Position, UsageError
-from reconciler.yamlpos import KeyPath, YamlDocument, format_key_path
+from reconciler.manifest.yamlpos import KeyPath, YamlDocument, format_key_path
 
 SCHEMA_FILES = {
     "enrollctl": "enrollctl.schema.json",

@@ -32,7 +32,7 @@ from reconciler.core.model import (
     UserStatus,
 )
 from reconciler.errors import DiagnosticSink, Position
-from reconciler.yamlpos import KeyPath, YamlDocument, format_key_path
+from reconciler.manifest.yamlpos import KeyPath, YamlDocument, format_key_path
 
 HOURS_PER_UNIT = {"h": 1, "d": 24, "w": 24 * 7}
 DEFAULT_POLICIES = ("policies",)

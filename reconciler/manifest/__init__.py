@@ -1,0 +1,3 @@
+"""Manifests: YAML with positions, JSON Schema, building the model, dumping it back, offline scope
+checks.
+"""
