@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from reconciler.apply import apply_plan
+from reconciler.apply.run import apply_plan
 from reconciler.core.model import Directory, Due, DueKind, ItemKind, ProviderConfig, ProviderKind, Terms
 from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan
 from reconciler.providers import ispring, litmos

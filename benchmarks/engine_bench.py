@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.apply import apply_plan
+from reconciler.apply.run import apply_plan
 from reconciler.core.plan import ActionKind, Plan, RunOptions
 from reconciler.planfile.codec import render_json
 from reconciler.provider_factory import sandbox_db_path

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.apply import ApplyIncomplete, ApplyResult, apply_plan, check_plan_target
+from reconciler.apply.lock import repository_lock
+from reconciler.apply.run import ApplyIncomplete, ApplyResult, apply_plan, check_plan_target
 from reconciler.core.plan import Plan, RunOptions
 from reconciler.core.safety import enforce_guards
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
-from reconciler.lock import repository_lock
 from reconciler.planfile.file import load_plan, save_plan
 from reconciler.provider_factory import sandbox_db_path, state_dir
 from reconciler.providers.base import OutcomeStatus

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply import ApplyIncomplete, apply_plan, plan_id
+from reconciler.apply.journal import Journal
+from reconciler.apply.lock import repository_lock
+from reconciler.apply.run import ApplyIncomplete, apply_plan, plan_id
 from reconciler.core.model import (
     Capabilities,
     Completion,
@@ -31,8 +33,6 @@ from reconciler.core.model import (
 )
 from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan
 from reconciler.errors import LockHeld, PlanError, ProviderError, StalePlan
-from reconciler.journal import Journal
-from reconciler.lock import repository_lock
 from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)

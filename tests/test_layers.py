@@ -38,7 +38,7 @@ APP_MODULES = {
     "reconciler.providers",
     "reconciler.sandbox",
     "reconciler.cli",
-    "reconciler.apply",
+    "reconciler.apply.run",
     "reconciler.workspace",
 }
 CLOCK_CALLS = {"now", "today", "utcnow", "time", "monotonic"}

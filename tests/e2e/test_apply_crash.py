@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply import apply_plan
+from reconciler.apply.journal import Journal
+from reconciler.apply.run import apply_plan
 from reconciler.core.plan import RunOptions
-from reconciler.journal import Journal
 from reconciler.planfile.file import load_plan, save_plan
 from reconciler.workspace import load_workspace, make_plan
 
@@ -25,7 +25,7 @@ CRASHING_APPLY = """
 import datetime as dt, os, signal, sys
 from pathlib import Path
 from reconciler import workspace
-from reconciler.apply import apply_plan
+from reconciler.apply.run import apply_plan
 from reconciler.planfile.file import load_plan
 
 root, plan_file, survive = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply import ApplyIncomplete, apply_plan
+from reconciler.apply.run import ApplyIncomplete, apply_plan
 from reconciler.core.plan import Plan, RunOptions
 from reconciler.sandbox.faults import faults_from_dict
 from reconciler.workspace import load_workspace, make_plan

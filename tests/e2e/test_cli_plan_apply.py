@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 
 from reconciler import workspace
+from reconciler.apply.lock import repository_lock
 from reconciler.errors import ProviderError
-from reconciler.lock import repository_lock
 from reconciler.planfile.file import plan_schema
 from reconciler.providers.base import Outcome, Provider, WriteBatch
 from reconciler.sandbox.records import Terms as StoredTerms

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from reconciler.apply import apply_plan
+from reconciler.apply.run import apply_plan
 from reconciler.core.plan import ActionKind, Plan, RunOptions
 from reconciler.provider_factory import sandbox_db_path
 from reconciler.sandbox.serve import open_sandbox

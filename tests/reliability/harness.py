@@ -25,12 +25,12 @@ from typing import Any
 import httpx
 from lxml import etree
 
-from reconciler.apply import ApplyResult, apply_plan
-from reconciler.apply_state import confirmed
+from reconciler.apply.basis import confirmed
+from reconciler.apply.journal import Journal
+from reconciler.apply.run import ApplyResult, apply_plan
 from reconciler.core.model import Capabilities, ProviderKind
 from reconciler.core.plan import Action, ActionKind, Plan, RunOptions
 from reconciler.errors import ApplyFailed, ProviderError
-from reconciler.journal import Journal
 from reconciler.manifest.load import load_repository
 from reconciler.providers.base import Credentials, OutcomeStatus, Provider
 from reconciler.sandbox.faults import FaultInjector, faults_from_dict
@@ -365,7 +365,7 @@ def _landed(action: Action, held: Any) -> bool:
 
 
 def _plan_id(plan: Plan) -> str:
-    from reconciler.apply import plan_id
+    from reconciler.apply.run import plan_id
 
     return plan_id(plan)
 

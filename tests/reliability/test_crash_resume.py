@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply_state import confirmed
+from reconciler.apply.basis import confirmed
+from reconciler.apply.journal import Journal, JournalState
 from reconciler.core.plan import ActionKind, Plan
-from reconciler.journal import Journal, JournalState
 from reconciler.planfile.file import load_plan
 from reconciler.provider_factory import sandbox_db_path
 from reconciler.sandbox.serve import open_sandbox

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply_state import confirmed
+from reconciler.apply.basis import confirmed
 from reconciler.errors import ApplyFailed, ProviderError
 
 from .harness import journal_lies, new_lab, repeated_writes, write_counts, wrong_changes

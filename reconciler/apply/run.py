@@ -17,13 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.apply_state import basis_changed, confirmed, satisfies
+from reconciler.apply.basis import basis_changed, confirmed, satisfies
+from reconciler.apply.journal import Journal, JournalState
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Directory, Enrollment, EnrollmentKey
 from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import removal_protection
 from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
-from reconciler.journal import Journal, JournalState
 from reconciler.providers.base import Outcome, OutcomeStatus, Provider, WriteBatch
 
 Progress = Callable[[str], None]

@@ -1,0 +1,1 @@
+"""Applying a plan: staleness basis, batching, journal, resume, the repository lock."""
