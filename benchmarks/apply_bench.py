@@ -28,8 +28,9 @@ import httpx
 from reconciler.apply.run import apply_plan
 from reconciler.core.model import Directory, Due, DueKind, ItemKind, ProviderConfig, ProviderKind, Terms
 from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan
-from reconciler.providers import ispring, litmos
 from reconciler.providers.base import Credentials, Provider
+from reconciler.providers.ispring import provider as ispring
+from reconciler.providers.litmos import provider as litmos
 from reconciler.sandbox.litmos import DEFAULT_API_KEYS, make_litmos_app
 from reconciler.sandbox.litmos_limits import RateLimit
 from reconciler.sandbox.org_generate import generate_org

@@ -23,8 +23,8 @@ import httpx
 from reconciler.core.model import Directory, Item, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action, ActionKind
 from reconciler.providers.base import Credentials
-from reconciler.providers.litmos import LitmosProvider, create
-from reconciler.providers.litmos_read import ReadStrategy
+from reconciler.providers.litmos.provider import LitmosProvider, create
+from reconciler.providers.litmos.read import ReadStrategy
 from reconciler.sandbox.litmos import DEFAULT_API_KEYS, make_litmos_app
 from reconciler.sandbox.litmos_limits import RateLimit
 from reconciler.sandbox.orgs import parse_org, seed_store

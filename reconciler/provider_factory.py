@@ -7,16 +7,17 @@ the variable, never a value. A `sandbox:` provider runs the emulator in-process 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import httpx
 
 from reconciler.core.model import Capabilities, ProviderConfig, ProviderKind
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Provider
+from reconciler.providers.ispring import provider as ispring
+from reconciler.providers.litmos import provider as litmos
 
 STATE_DIR = ".enrollctl"
 # for tests only: a fault-switch file (docs/SANDBOX.md) applied to every `sandbox:` provider of the run,
@@ -32,9 +33,18 @@ class _ProviderModule(Protocol):
     def capabilities_for(self, config: ProviderConfig) -> Capabilities: ...
 
 
+def _module(kind: ProviderKind) -> _ProviderModule:
+    """The vendor module for `kind`: a new vendor adds one line here."""
+    modules: dict[ProviderKind, _ProviderModule] = {
+        ProviderKind.ISPRING: ispring,
+        ProviderKind.LITMOS: litmos,
+    }
+    return modules[kind]
+
+
 def offline_capabilities(config: ProviderConfig) -> Capabilities:
     """What the provider `config` describes can do, known without credentials or network."""
-    module = cast(_ProviderModule, importlib.import_module(f"reconciler.providers.{config.kind.value}"))
+    module = _module(config.kind)
     return module.capabilities_for(config)
 
 
@@ -97,7 +107,7 @@ def build_provider(
         credentials = credentials_from_env(config, env)
         client = httpx.Client(base_url=config.url, timeout=TIMEOUT)
         release = _nothing
-    module = cast(_ProviderModule, importlib.import_module(f"reconciler.providers.{config.kind.value}"))
+    module = _module(config.kind)
     try:
         provider = module.create(config, client, credentials)
     except BaseException:

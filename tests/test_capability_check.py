@@ -19,7 +19,7 @@ from reconciler.core.model import (
     Terms,
 )
 from reconciler.errors import Position
-from reconciler.providers.litmos import capabilities_for
+from reconciler.providers.litmos.provider import capabilities_for
 
 LITMOS = capabilities_for(ProviderConfig(name="academy", kind=ProviderKind.LITMOS))
 ISPRING = Capabilities()

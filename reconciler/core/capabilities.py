@@ -1,7 +1,7 @@
 """Policies against what their providers can do: reject, before anything runs, what a vendor cannot honour.
 
 Pure: takes policies and each provider's `Capabilities` (from `provider.capabilities`, or offline from e.g.
-`reconciler.providers.litmos.capabilities_for(config)`), returns diagnostics. `validate` and `plan` call it.
+`providers.litmos.provider.capabilities_for(config)`), returns diagnostics. `validate` and `plan` call it.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import httpx
 from reconciler.core.model import Directory, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action, ActionKind
 from reconciler.providers.base import Credentials
-from reconciler.providers.litmos import LitmosProvider, create
+from reconciler.providers.litmos.provider import LitmosProvider, create
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.litmos import DEFAULT_API_KEYS, make_litmos_app
 from reconciler.sandbox.litmos_limits import RateLimit

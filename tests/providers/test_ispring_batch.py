@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from reconciler.core.model import Due, DueKind, Enrollment, ItemKind, Terms
 from reconciler.core.plan import Action, ActionKind
-from reconciler.providers.ispring_batch import change_params, enroll_params, plan_batches, rectangles
-from reconciler.providers.ispring_soap import Ids
+from reconciler.providers.ispring.batch import change_params, enroll_params, plan_batches, rectangles
+from reconciler.providers.ispring.soap import Ids
 
 IN_30_DAYS = Terms(due=Due(DueKind.WITHIN, hours=720))
 BY_NEW_YEAR = Terms(due=Due(DueKind.DATE, date=dt.date(2027, 1, 1)), lock_after_due=True)

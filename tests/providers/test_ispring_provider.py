@@ -22,9 +22,9 @@ from reconciler.core.model import (
 )
 from reconciler.core.plan import Action, ActionKind
 from reconciler.errors import AuthError, PermissionDenied, ProviderError
-from reconciler.providers import ispring
 from reconciler.providers.base import Credentials, OutcomeStatus
-from reconciler.providers.ispring import IspringOptions, IspringProvider
+from reconciler.providers.ispring import provider as ispring
+from reconciler.providers.ispring.provider import IspringOptions, IspringProvider
 from reconciler.sandbox.faults import Burst, Faults
 from reconciler.sandbox.org_generate import generate_org
 from reconciler.sandbox.org_spec import (

@@ -17,8 +17,8 @@ from lxml import etree
 
 from reconciler.core.model import Completion, ItemKind, Origin, UserStatus
 from reconciler.errors import ProtocolError
-from reconciler.providers import ispring_records as records
-from reconciler.providers.ispring_soap import (
+from reconciler.providers.ispring import records
+from reconciler.providers.ispring.soap import (
     SOAP_NS,
     Fault,
     Ids,

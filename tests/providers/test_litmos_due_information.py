@@ -9,8 +9,8 @@ from litmos_support import FakeClock, sandbox
 
 from reconciler.core.due import due_information_of, due_warnings
 from reconciler.providers.base import DueInformation
-from reconciler.providers.litmos_parse import parse_bulk_dues, parse_due
-from reconciler.providers.litmos_read import ReadStrategy
+from reconciler.providers.litmos.parse import parse_bulk_dues, parse_due
+from reconciler.providers.litmos.read import ReadStrategy
 
 # FakeClock.wall starts the emulator's clock here: Litmos computes `Overdue` against it
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)

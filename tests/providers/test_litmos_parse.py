@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from reconciler.core.model import Completion, ItemKind, UserStatus
 from reconciler.errors import ProtocolError
-from reconciler.providers.litmos_parse import (
+from reconciler.providers.litmos.parse import (
     as_datetime,
     parse_bulk_results,
     parse_team,

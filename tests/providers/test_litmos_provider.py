@@ -14,10 +14,10 @@ from litmos_support import BASE_URL, KEY, ORG, generated_org, sandbox
 
 from reconciler.core.model import ItemKind, ProviderConfig, ProviderKind, UserStatus
 from reconciler.errors import AuthError, ConfigError
-from reconciler.providers import litmos_api
 from reconciler.providers.base import Credentials
-from reconciler.providers.litmos import create
-from reconciler.providers.litmos_read import ReadStrategy, plan_read
+from reconciler.providers.litmos import api as litmos_api
+from reconciler.providers.litmos.provider import create
+from reconciler.providers.litmos.read import ReadStrategy, plan_read
 from reconciler.sandbox.litmos import make_litmos_app
 from reconciler.sandbox.orgs import parse_org, seed_store
 from reconciler.sandbox.store import Store

@@ -8,7 +8,7 @@ import pytest
 from test_ispring_provider import provider, sandbox
 
 from reconciler.progress import PROGRESS_FIELD
-from reconciler.providers.ispring import IspringOptions
+from reconciler.providers.ispring.provider import IspringOptions
 
 
 def test_an_ispring_enrollment_read_reports_each_batch(caplog: pytest.LogCaptureFixture) -> None:

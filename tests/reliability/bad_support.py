@@ -243,7 +243,8 @@ def sandbox_writes(root: Path, provider: str = "lms", vendor: str = "ispring") -
 
 def no_retry_sleep(monkeypatch: Any) -> None:
     """Retries back off for real seconds; these suites are about what is said and written, not timing."""
-    from reconciler.providers import ispring, litmos
+    from reconciler.providers.ispring import provider as ispring
+    from reconciler.providers.litmos import provider as litmos
     from reconciler.transport.http import VendorClient
 
     for function in (VendorClient.__init__, ispring.create, litmos.create):

@@ -239,10 +239,10 @@ class Lab:
         config = self.config.providers[self.name]
         suffix = "/v1.svc" if config.kind is ProviderKind.LITMOS else ""
         client = httpx.Client(base_url=self.url + suffix, timeout=httpx.Timeout(self.timeout))
-        module = importlib.import_module(f"reconciler.providers.{config.kind.value}")
+        module = importlib.import_module(f"reconciler.providers.{config.kind.value}.provider")
         kwargs: dict[str, Any] = {"sleep": self.time.sleep, "clock": self.time.monotonic}
         if config.kind is ProviderKind.ISPRING and self.page_size:
-            options = importlib.import_module("reconciler.providers.ispring").IspringOptions
+            options = importlib.import_module("reconciler.providers.ispring.provider").IspringOptions
             kwargs["options"] = options(page_size=self.page_size)
         provider: Provider = module.create(config, client, _credentials(config.kind), **kwargs)
         return provider

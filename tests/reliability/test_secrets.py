@@ -21,9 +21,9 @@ import pytest
 from click.testing import Result
 
 from reconciler.core.model import ProviderConfig, ProviderKind
-from reconciler.providers import ispring as ispring_provider
 from reconciler.providers.base import Credentials
-from reconciler.providers.litmos_api import LitmosApi
+from reconciler.providers.ispring import provider as ispring_provider
+from reconciler.providers.litmos.api import LitmosApi
 from reconciler.sandbox import cli as sandbox_cli
 from reconciler.transport.http import VendorClient
 from reconciler.transport.redact import Redactor

@@ -24,7 +24,7 @@ from reconciler.core.model import (
     UserStatus,
 )
 from reconciler.errors import ProtocolError
-from reconciler.providers.ispring_soap import PROVIDER, child, children, fields, id_list
+from reconciler.providers.ispring.soap import PROVIDER, child, children, fields, id_list
 
 # GetUsers v2: 1 active, 3 inactive, 5 employment ended (v1 reports 3 for both). ListLearnersResults calls
 # status 3 "blocked": iSpring has one deactivated state, which enrollctl calls inactive.

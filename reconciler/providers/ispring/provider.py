@@ -19,17 +19,17 @@ from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind,
 from reconciler.core.plan import Action, ActionKind
 from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError
 from reconciler.progress import progress_extra
-from reconciler.providers import ispring_records as records
 from reconciler.providers.base import Credentials, Outcome, OutcomeStatus, WriteBatch
-from reconciler.providers.ispring_auth import TokenSource
-from reconciler.providers.ispring_batch import (
+from reconciler.providers.ispring import records
+from reconciler.providers.ispring.auth import TokenSource
+from reconciler.providers.ispring.batch import (
     Rectangle,
     change_params,
     enroll_params,
     plan_batches,
     rectangles,
 )
-from reconciler.providers.ispring_soap import (
+from reconciler.providers.ispring.soap import (
     ENDPOINT,
     Fault,
     Ids,
@@ -41,7 +41,7 @@ from reconciler.providers.ispring_soap import (
     parse_response,
     success,
 )
-from reconciler.providers.ispring_soap import (
+from reconciler.providers.ispring.soap import (
     records as records_in,
 )
 from reconciler.transport.http import RateLimiter, VendorClient, WriteOutcomeUnknown

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from reconciler.errors import AuthError, ConfigError, ProtocolError
 from reconciler.providers.base import Credentials
-from reconciler.providers.ispring_soap import PROVIDER, text
+from reconciler.providers.ispring.soap import PROVIDER, text
 from reconciler.transport.http import VendorClient
 from reconciler.transport.safexml import parse_xml
 

@@ -17,11 +17,11 @@ from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind,
 from reconciler.core.plan import Action
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, DueFact, DueInformation, Outcome, WriteBatch
-from reconciler.providers.litmos_api import LitmosApi
-from reconciler.providers.litmos_read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
-from reconciler.providers.litmos_read import read_directory as _read_directory
-from reconciler.providers.litmos_read import read_enrollments as _read_enrollments
-from reconciler.providers.litmos_write import MAX_ITEMS_PER_ASSIGN, plan_batches, write_batch
+from reconciler.providers.litmos.api import LitmosApi
+from reconciler.providers.litmos.read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
+from reconciler.providers.litmos.read import read_directory as _read_directory
+from reconciler.providers.litmos.read import read_enrollments as _read_enrollments
+from reconciler.providers.litmos.write import MAX_ITEMS_PER_ASSIGN, plan_batches, write_batch
 from reconciler.transport.http import RateLimiter, VendorClient
 from reconciler.transport.redact import Redactor
 

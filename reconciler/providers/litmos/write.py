@@ -15,8 +15,8 @@ from reconciler.core.model import ItemKind
 from reconciler.core.plan import Action, ActionKind
 from reconciler.errors import ProviderError
 from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
-from reconciler.providers.litmos_api import LitmosApi, chunked, collection_of, segment
-from reconciler.providers.litmos_parse import as_text
+from reconciler.providers.litmos.api import LitmosApi, chunked, collection_of, segment
+from reconciler.providers.litmos.parse import as_text
 from reconciler.transport.http import WriteOutcomeUnknown
 
 # inferred: Litmos documents no limit on the courses of one assign call; keep bodies modest anyway

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from reconciler.core.model import DueKind, Enrollment, Terms
 from reconciler.core.plan import Action, ActionKind
 from reconciler.providers.base import WriteBatch
-from reconciler.providers.ispring_soap import Ids, Params
+from reconciler.providers.ispring.soap import Ids, Params
 
 DUE_DATE_TYPES = {
     DueKind.DEFAULT: "default",

@@ -17,7 +17,7 @@ import httpx
 from reconciler.core.model import ItemKind
 from reconciler.errors import AuthError, ProtocolError
 from reconciler.progress import progress_extra
-from reconciler.providers.litmos_parse import Record, as_text, records_from_body
+from reconciler.providers.litmos.parse import Record, as_text, records_from_body
 from reconciler.transport.http import VendorClient
 
 log = logging.getLogger("enrollctl.litmos")

@@ -20,8 +20,8 @@ from enum import StrEnum
 
 from reconciler.core.model import Directory, Enrollment, Item, ItemKind, User, UserStatus
 from reconciler.providers.base import DueFact
-from reconciler.providers.litmos_api import PAGE_LIMIT, LitmosApi, Progress, chunked, collection_of, segment
-from reconciler.providers.litmos_parse import (
+from reconciler.providers.litmos.api import PAGE_LIMIT, LitmosApi, Progress, chunked, collection_of, segment
+from reconciler.providers.litmos.parse import (
     Team,
     as_text,
     parse_bulk_dues,

@@ -1,0 +1,1 @@
+"""iSpring Learn (SOAP): provider, envelope, records, batching, auth."""

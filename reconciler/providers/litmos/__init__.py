@@ -1,0 +1,1 @@
+"""Litmos (REST): provider, api, parse, read, write."""
