@@ -31,12 +31,12 @@ from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan
 from reconciler.providers.base import Credentials, Provider
 from reconciler.providers.ispring import provider as ispring
 from reconciler.providers.litmos import provider as litmos
-from reconciler.sandbox.litmos import DEFAULT_API_KEYS, make_litmos_app
-from reconciler.sandbox.litmos_limits import RateLimit
-from reconciler.sandbox.org_generate import generate_org
-from reconciler.sandbox.orgs import seed_store
+from reconciler.sandbox.litmos.app import DEFAULT_API_KEYS, make_litmos_app
+from reconciler.sandbox.litmos.limits import RateLimit
+from reconciler.sandbox.org.generate import generate_org
+from reconciler.sandbox.org.load import seed_store
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 from reconciler.transport.http import RateLimiter
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)

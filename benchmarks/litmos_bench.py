@@ -25,10 +25,10 @@ from reconciler.core.plan import Action, ActionKind
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos.provider import LitmosProvider, create
 from reconciler.providers.litmos.read import ReadStrategy
-from reconciler.sandbox.litmos import DEFAULT_API_KEYS, make_litmos_app
-from reconciler.sandbox.litmos_limits import RateLimit
-from reconciler.sandbox.orgs import parse_org, seed_store
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.litmos.app import DEFAULT_API_KEYS, make_litmos_app
+from reconciler.sandbox.litmos.limits import RateLimit
+from reconciler.sandbox.org.load import parse_org, seed_store
+from reconciler.sandbox.store.database import Store
 
 PAGE = 1000
 BULK = 25

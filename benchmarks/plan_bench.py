@@ -29,9 +29,9 @@ from reconciler.core.plan import RunOptions
 from reconciler.planfile.codec import render_json
 from reconciler.provider_factory import sandbox_db_path
 from reconciler.render.text import render_text
-from reconciler.sandbox.org_generate import generate_org
-from reconciler.sandbox.org_spec import EnrollmentSpec, department_paths
-from reconciler.sandbox.org_yaml import dump_org_json
+from reconciler.sandbox.org.generate import generate_org
+from reconciler.sandbox.org.spec import EnrollmentSpec, department_paths
+from reconciler.sandbox.org.yaml import dump_org_json
 from reconciler.sandbox.serve import open_sandbox
 from reconciler.workspace import make_plan
 

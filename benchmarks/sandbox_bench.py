@@ -13,9 +13,9 @@ import time
 
 import httpx
 
-from reconciler.sandbox.orgs import dump_org_json, dump_org_yaml, generate_org, parse_org, seed_store
+from reconciler.sandbox.org.load import dump_org_json, dump_org_yaml, generate_org, parse_org, seed_store
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 NS = "https://ispringlearn.com/go/services/api/soap"
 ENVELOPE = (

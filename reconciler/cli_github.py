@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from reconciler.errors import UsageError
-from reconciler.github import DRIFT_LABEL, GitHub, Written, repository
+from reconciler.github.client import DRIFT_LABEL, GitHub, Written, repository
 
 
 def open_github(env: Mapping[str, str]) -> GitHub:

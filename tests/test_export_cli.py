@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 
 from reconciler.manifest.yamlpos import parse_yaml
-from reconciler.sandbox.org_yaml import dump_org_json
-from reconciler.sandbox.orgs import generate_org
+from reconciler.sandbox.org.load import generate_org
+from reconciler.sandbox.org.yaml import dump_org_json
 from tests.e2e.helpers import copy_example, enrollctl
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "policy.schema.json").read_text())

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from test_github_replay import TOKEN, Replay
 
 from reconciler.errors import AuthError, ConfigError, PermissionDenied, ProtocolError, UsageError
-from reconciler.github import COMMENT_LIMIT, GitHub, fit_body, hidden_marker, repository
+from reconciler.github.client import COMMENT_LIMIT, GitHub, fit_body, hidden_marker, repository
 
 REPO = "acme/training-policies"
 PLAN_1 = "### enrollctl plan\n\nPlan: 53 to add, 9 to change, 1 to remove, 3 kept.\n"

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.github import GitHub
+from reconciler.github.client import GitHub
 
 DATA = Path(__file__).parent / "data" / "github"
 TOKEN = "ghs_Z8yXrecordedReplayToken000000000000"  # what the replay expects in `Authorization`

@@ -11,7 +11,7 @@ from reconciler.core.model import Scope
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import load_repository
 from reconciler.manifest.scope import check_online, glob_match, governing_scope
-from reconciler.sandbox.orgs import department_uuid, group_uuid
+from reconciler.sandbox.org.load import department_uuid, group_uuid
 from tests.core.builders import Org, course, dept_ref, policy
 from tests.e2e.helpers import copy_example, enrollctl
 

@@ -10,9 +10,9 @@ import click
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import Faults, load_faults
-from reconciler.sandbox.orgs import GenerateSpec, OrgSpec, dump_org_json, dump_org_yaml, generate_org
+from reconciler.sandbox.org.load import GenerateSpec, OrgSpec, dump_org_json, dump_org_yaml, generate_org
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, VENDORS, build_app, open_sandbox, serve
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 
 @click.group("sandbox")

@@ -26,8 +26,8 @@ import httpx
 import yaml
 
 from reconciler.errors import ConfigError
-from reconciler.sandbox.records import RequestLogEntry
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.records import RequestLogEntry
 from reconciler.sandbox.wsgi import read_body
 
 StartResponse = Callable[..., Any]

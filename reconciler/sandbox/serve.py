@@ -17,9 +17,15 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import DroppedConnection, FaultInjector, Faults
-from reconciler.sandbox.ispring import DEFAULT_TOKEN_TTL, Client, ISpringApp, canonical_method, method_name
-from reconciler.sandbox.orgs import load_org, seed_store
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.ispring.app import (
+    DEFAULT_TOKEN_TTL,
+    Client,
+    ISpringApp,
+    canonical_method,
+    method_name,
+)
+from reconciler.sandbox.org.load import load_org, seed_store
+from reconciler.sandbox.store.database import Store
 
 StartResponse = Callable[..., Any]
 WSGIApplication = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -109,8 +115,8 @@ def _ispring_app(store: Store, faults: Faults | None, clock: Clock | None) -> WS
 
 def _litmos_app(store: Store, faults: Faults | None, clock: Clock | None) -> WSGIApplication:
     # Imported lazily: the Litmos emulator is its own module, built alongside this one.
-    litmos = importlib.import_module("reconciler.sandbox.litmos")
-    limits = importlib.import_module("reconciler.sandbox.litmos_limits")
+    litmos = importlib.import_module("reconciler.sandbox.litmos.app")
+    limits = importlib.import_module("reconciler.sandbox.litmos.limits")
     creds = SANDBOX_CREDENTIALS["litmos"]
     kwargs: dict[str, Any] = {"api_keys": (creds["api_key"], creds["second_api_key"])}
     if faults is not None and faults.rate_limit_per_minute:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 from .helpers import copy_example, open_store
 

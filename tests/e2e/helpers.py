@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from reconciler.cli import main
 from reconciler.provider_factory import sandbox_db_path
 from reconciler.sandbox.serve import open_sandbox
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FIXED_NOW = "2026-11-25T12:00:00+00:00"

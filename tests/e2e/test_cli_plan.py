@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import cli_plan
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 from .helpers import copy_example, enrollctl, open_store, write_calls
 

@@ -15,8 +15,8 @@ from reconciler.apply.lock import repository_lock
 from reconciler.errors import ProviderError
 from reconciler.planfile.file import plan_schema
 from reconciler.providers.base import Outcome, Provider, WriteBatch
-from reconciler.sandbox.records import Terms as StoredTerms
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.records import Terms as StoredTerms
 
 from .helpers import FIXED_NOW, enrollctl, write_calls
 

@@ -14,11 +14,11 @@ from reconciler.core.plan import Action, ActionKind
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos.provider import LitmosProvider, create
 from reconciler.sandbox.faults import Faults
-from reconciler.sandbox.litmos import DEFAULT_API_KEYS, make_litmos_app
-from reconciler.sandbox.litmos_limits import RateLimit
-from reconciler.sandbox.orgs import parse_org, seed_store
+from reconciler.sandbox.litmos.app import DEFAULT_API_KEYS, make_litmos_app
+from reconciler.sandbox.litmos.limits import RateLimit
+from reconciler.sandbox.org.load import parse_org, seed_store
 from reconciler.sandbox.serve import build_app
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 KEY = DEFAULT_API_KEYS[0]
 BASE_URL = "http://litmos.sandbox/v1.svc"

@@ -26,8 +26,9 @@ from reconciler.providers.base import Credentials, OutcomeStatus
 from reconciler.providers.ispring import provider as ispring
 from reconciler.providers.ispring.provider import IspringOptions, IspringProvider
 from reconciler.sandbox.faults import Burst, Faults
-from reconciler.sandbox.org_generate import generate_org
-from reconciler.sandbox.org_spec import (
+from reconciler.sandbox.org.generate import generate_org
+from reconciler.sandbox.org.load import seed_store
+from reconciler.sandbox.org.spec import (
     CourseSpec,
     DepartmentSpec,
     EnrollmentSpec,
@@ -35,9 +36,8 @@ from reconciler.sandbox.org_spec import (
     OrgSpec,
     UserSpec,
 )
-from reconciler.sandbox.orgs import seed_store
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 CREDS = SANDBOX_CREDENTIALS["ispring"]
 ADMIN = Credentials(client_id=CREDS["client_id"], client_secret=CREDS["client_secret"])

@@ -18,9 +18,9 @@ from reconciler.providers.base import Credentials
 from reconciler.providers.litmos import api as litmos_api
 from reconciler.providers.litmos.provider import create
 from reconciler.providers.litmos.read import ReadStrategy, plan_read
-from reconciler.sandbox.litmos import make_litmos_app
-from reconciler.sandbox.orgs import parse_org, seed_store
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.litmos.app import make_litmos_app
+from reconciler.sandbox.org.load import parse_org, seed_store
+from reconciler.sandbox.store.database import Store
 
 # --- directory -----------------------------------------------------------------------------------------
 

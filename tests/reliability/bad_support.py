@@ -22,11 +22,11 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import main
 from reconciler.provider_factory import sandbox_db_path
-from reconciler.sandbox.ispring import Client, ISpringApp
-from reconciler.sandbox.litmos import make_litmos_app
-from reconciler.sandbox.litmos_limits import RateLimit
+from reconciler.sandbox.ispring.app import Client, ISpringApp
+from reconciler.sandbox.litmos.app import make_litmos_app
+from reconciler.sandbox.litmos.limits import RateLimit
 from reconciler.sandbox.serve import open_sandbox, serve
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FIXED_NOW = "2026-11-25T12:00:00+00:00"

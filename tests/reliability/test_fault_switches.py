@@ -12,7 +12,7 @@ import pytest
 from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import Burst, FaultInjector, Faults, faults_from_dict
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 ORG = Path(__file__).resolve().parents[2] / "examples" / "litmos" / "sandbox.yaml"
 CREDS = SANDBOX_CREDENTIALS["litmos"]

@@ -289,7 +289,7 @@ def test_the_github_token_never_leaks_from_the_github_commands(
     status: int, content_type: str, wrap: str, tmp_path: Path, logs: _Collect, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`enrollctl github ...` against an API that echoes the `Authorization` header back in every answer."""
-    from reconciler.github import GitHub
+    from reconciler.github.client import GitHub
     from reconciler.sandbox.serve import serve
 
     monkeypatch.setitem(GitHub.__init__.__kwdefaults__, "sleep", lambda _seconds: None)

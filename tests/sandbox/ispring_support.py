@@ -14,9 +14,9 @@ import httpx
 from lxml import etree
 
 from reconciler.sandbox.faults import Faults
-from reconciler.sandbox.orgs import parse_org, seed_store
+from reconciler.sandbox.org.load import parse_org, seed_store
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 VENDOR_DOCS = Path("/work/shared/vendor-docs")
 SAMPLE_TOKEN = "p-1sJDjmULL5DdpXPJTcbm4jVIaWVHvNmrjAxATRbNE"

@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 from lxml import etree
 
-from reconciler.sandbox.ids import ispring_uuid, litmos_id, original_id
-from reconciler.sandbox.litmos import DEFAULT_API_KEYS, make_litmos_app
-from reconciler.sandbox.litmos_limits import RateLimit
-from reconciler.sandbox.store import (
+from reconciler.sandbox.litmos.app import DEFAULT_API_KEYS, make_litmos_app
+from reconciler.sandbox.litmos.limits import RateLimit
+from reconciler.sandbox.store.database import (
     DepartmentRow,
     EnrollmentRow,
     GroupRow,
@@ -24,6 +23,7 @@ from reconciler.sandbox.store import (
     Terms,
     UserRow,
 )
+from reconciler.sandbox.store.ids import ispring_uuid, litmos_id, original_id
 
 KEY = DEFAULT_API_KEYS[0]
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ispring_support import CREDS, ENV_STD, NS, ids, make_sandbox
 
-from reconciler.sandbox.ispring import HANDLERS
-from reconciler.sandbox.orgs import department_uuid, item_uuid, user_uuid
+from reconciler.sandbox.ispring.app import HANDLERS
+from reconciler.sandbox.org.load import department_uuid, item_uuid, user_uuid
 
 FORKLIFT = item_uuid("Forklift Safety")
 

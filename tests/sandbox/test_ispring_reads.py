@@ -5,7 +5,7 @@ from __future__ import annotations
 from ispring_support import NS, ids, local_names, make_sandbox
 from lxml import etree
 
-from reconciler.sandbox.orgs import department_uuid, item_uuid
+from reconciler.sandbox.org.load import department_uuid, item_uuid
 
 
 def test_departments_form_a_tree_through_parent_department_id():

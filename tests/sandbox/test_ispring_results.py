@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ispring_support import Sandbox, ids, make_sandbox
 
-from reconciler.sandbox.org_spec import CourseSpec, DepartmentSpec, EnrollmentSpec, OrgSpec, UserSpec
-from reconciler.sandbox.orgs import department_uuid, item_uuid, seed_store, user_uuid
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.org.load import department_uuid, item_uuid, seed_store, user_uuid
+from reconciler.sandbox.org.spec import CourseSpec, DepartmentSpec, EnrollmentSpec, OrgSpec, UserSpec
+from reconciler.sandbox.store.database import Store
 
 UTC = dt.UTC
 STATUSES = ("not_started", "in_progress", "complete", "failed", "passed")

@@ -16,8 +16,16 @@ from ispring_support import (
 )
 from lxml import etree
 
-from reconciler.sandbox.ids import litmos_id
-from reconciler.sandbox.store import DepartmentRow, EnrollmentRow, ItemRow, Progress, Store, Terms, UserRow
+from reconciler.sandbox.store.database import (
+    DepartmentRow,
+    EnrollmentRow,
+    ItemRow,
+    Progress,
+    Store,
+    Terms,
+    UserRow,
+)
+from reconciler.sandbox.store.ids import litmos_id
 
 DOCUMENTED_FAULTS = {
     "Authorization failed",

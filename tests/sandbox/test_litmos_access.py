@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from litmos_org import KEY, FakeClock, acme, client, params, xml
 
 from reconciler.sandbox.faults import Faults
-from reconciler.sandbox.litmos import make_litmos_app
-from reconciler.sandbox.litmos_limits import RateLimit
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.litmos.app import make_litmos_app
+from reconciler.sandbox.litmos.limits import RateLimit
+from reconciler.sandbox.store.database import Store
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from litmos_org import client, paged, params
 
-from reconciler.sandbox.ids import litmos_id
-from reconciler.sandbox.orgs import parse_org, seed_store
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.org.load import parse_org, seed_store
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.ids import litmos_id
 
 # The sample organisation of MANIFEST.md ("Sandbox organisation file"), with a small `generate:` block.
 ORG = """

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from litmos_org import Org, client, department, enrollment, item, paged, params, user
 
-from reconciler.sandbox.ids import litmos_id
+from reconciler.sandbox.store.ids import litmos_id
 
 USERS = 2500
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from litmos_org import NIL, XSI, acme, client, json_to_text, params, xml, xml_to_data
 
-from reconciler.sandbox.ids import litmos_id
+from reconciler.sandbox.store.ids import litmos_id
 
 HELEN = litmos_id("user", "helen@acme.example")
 KEVIN = litmos_id("user", "kevin@acme.example")

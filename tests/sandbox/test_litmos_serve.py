@@ -12,7 +12,7 @@ from lxml import etree
 
 from reconciler.sandbox.faults import Burst, Faults
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
 
 CREDS = SANDBOX_CREDENTIALS["litmos"]
 BASE = "http://sandbox.test/v1.svc"

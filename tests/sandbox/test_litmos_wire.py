@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from litmos_org import json_to_text, xml_to_data
 from lxml import etree
 
-from reconciler.sandbox.litmos_http import (
+from reconciler.sandbox.litmos.http import (
     LitmosError,
     LitmosRequest,
     check_credentials,
     page_bounds,
     path_segments,
 )
-from reconciler.sandbox.litmos_wire import (
+from reconciler.sandbox.litmos.wire import (
     XSI,
     Entity,
     EntityList,

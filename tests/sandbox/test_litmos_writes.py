@@ -9,8 +9,8 @@ import httpx
 import pytest
 from litmos_org import acme, client, params, xml
 
-from reconciler.sandbox.ids import ispring_uuid, litmos_id
-from reconciler.sandbox.store import Progress, Store
+from reconciler.sandbox.store.database import Progress, Store
+from reconciler.sandbox.store.ids import ispring_uuid, litmos_id
 
 KEVIN = litmos_id("user", "kevin@acme.example")
 HELEN = litmos_id("user", "helen@acme.example")

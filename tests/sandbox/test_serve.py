@@ -113,7 +113,7 @@ def test_cli_generate_prints_a_loadable_deterministic_org():
     from click.testing import CliRunner
 
     from reconciler.cli import main
-    from reconciler.sandbox.orgs import generate_org, parse_org
+    from reconciler.sandbox.org.load import generate_org, parse_org
 
     result = CliRunner().invoke(
         main, ["sandbox", "generate", "--users", "20", "--departments", "4", "--seed", "9"]
@@ -126,7 +126,7 @@ def test_cli_generate_block_is_expanded_on_load():
     from click.testing import CliRunner
 
     from reconciler.cli import main
-    from reconciler.sandbox.orgs import expand_org, generate_org, parse_org
+    from reconciler.sandbox.org.load import expand_org, generate_org, parse_org
 
     result = CliRunner().invoke(main, ["sandbox", "generate", "--users", "20", "--seed", "9", "--block"])
     assert result.exit_code == 0, result.output
@@ -178,7 +178,7 @@ def test_log_summary_lines():
 def test_concurrent_clients_are_served_consistently(org_file):
     from concurrent.futures import ThreadPoolExecutor
 
-    from reconciler.sandbox.orgs import item_uuid, user_uuid
+    from reconciler.sandbox.org.load import item_uuid, user_uuid
 
     store = open_sandbox(org_file, None)
     server, url = serve(build_app("ispring", store))

@@ -7,8 +7,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.sandbox.ids import ispring_uuid, litmos_id, original_id
-from reconciler.sandbox.store import (
+from reconciler.sandbox.store.database import (
     DepartmentRow,
     EnrollmentQuery,
     EnrollmentRow,
@@ -23,6 +22,7 @@ from reconciler.sandbox.store import (
     UserQuery,
     UserRow,
 )
+from reconciler.sandbox.store.ids import ispring_uuid, litmos_id, original_id
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ConfigError
-from reconciler.sandbox.org_spec import ORG_EPOCH
-from reconciler.sandbox.orgs import (
+from reconciler.sandbox.org.load import (
     department_uuid,
     dump_org_json,
     dump_org_yaml,
@@ -24,7 +23,8 @@ from reconciler.sandbox.orgs import (
     seed_store,
     user_uuid,
 )
-from reconciler.sandbox.store import EnrollmentQuery, Store, UserQuery
+from reconciler.sandbox.org.spec import ORG_EPOCH
+from reconciler.sandbox.store.database import EnrollmentQuery, Store, UserQuery
 
 MANIFEST_EXAMPLE = """
 departments:                  # a tree; Litmos emulation presents it as teams with sub-teams

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from reconciler.sandbox.ids import ispring_uuid
-from reconciler.sandbox.ispring_context import Context
-from reconciler.sandbox.ispring_soap import (
+from reconciler.sandbox.ispring.context import Context
+from reconciler.sandbox.ispring.soap import (
     PERMISSION_DENIED,
     SoapFault,
     day,
@@ -24,7 +23,8 @@ from reconciler.sandbox.ispring_soap import (
     text,
     values,
 )
-from reconciler.sandbox.records import EnrollmentQuery, EnrollmentRow, ItemRow, UserQuery, UserRow
+from reconciler.sandbox.store.ids import ispring_uuid
+from reconciler.sandbox.store.records import EnrollmentQuery, EnrollmentRow, ItemRow, UserQuery, UserRow
 
 # v1 reports both "inactive" and "employment ended" as 3; v2 tells them apart (5). The vendor has no code
 # for "blocked": the ListLearnersResults page calls 3 "blocked", so blocked users are 3 as well.

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from reconciler.errors import ConfigError
-from reconciler.sandbox.org_spec import (
+from reconciler.sandbox.org.spec import (
     CourseSpec,
     DepartmentSpec,
     EnrollmentSpec,
@@ -20,7 +20,7 @@ from reconciler.sandbox.org_spec import (
     UserSpec,
     department_paths,
 )
-from reconciler.sandbox.records import COMPLETION_STATUSES, ORIGINS, ROLES, USER_STATUSES
+from reconciler.sandbox.store.records import COMPLETION_STATUSES, ORIGINS, ROLES, USER_STATUSES
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

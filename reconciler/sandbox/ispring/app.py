@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from reconciler.sandbox import ispring_reads as reads
-from reconciler.sandbox import ispring_writes as writes
-from reconciler.sandbox.ispring_context import Context
-from reconciler.sandbox.ispring_results import list_learners_results
-from reconciler.sandbox.ispring_soap import (
+from reconciler.sandbox.ispring import reads, writes
+from reconciler.sandbox.ispring.context import Context
+from reconciler.sandbox.ispring.results import list_learners_results
+from reconciler.sandbox.ispring.soap import (
     AUTHORIZATION_FAILED,
     ENVELOPE_NS,
     MAX_BODY_BYTES,
@@ -32,8 +31,8 @@ from reconciler.sandbox.ispring_soap import (
     text,
     token_of,
 )
-from reconciler.sandbox.records import RequestLogEntry, TokenRow
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.records import RequestLogEntry, TokenRow
 from reconciler.sandbox.wsgi import read_body
 
 VENDOR = "ispring"

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.sandbox.records import (
+from reconciler.sandbox.store.records import (
     DepartmentRow,
     EnrollmentQuery,
     EnrollmentRow,

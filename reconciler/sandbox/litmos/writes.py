@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler.sandbox.litmos_http import LitmosRequest, Reply, bad_request, not_found
-from reconciler.sandbox.litmos_reads import Context, find_user
-from reconciler.sandbox.litmos_wire import MalformedBody, parse_id_list, unique
-from reconciler.sandbox.records import NotificationRow, Progress, Terms, UserRow, resolve_due_date
+from reconciler.sandbox.litmos.http import LitmosRequest, Reply, bad_request, not_found
+from reconciler.sandbox.litmos.reads import Context, find_user
+from reconciler.sandbox.litmos.wire import MalformedBody, parse_id_list, unique
+from reconciler.sandbox.store.records import NotificationRow, Progress, Terms, UserRow, resolve_due_date
 
 VENDOR = "litmos"
 NOTIFICATION_KINDS = {"course": "course_assigned", "learning_path": "learning_path_assigned"}

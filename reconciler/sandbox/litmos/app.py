@@ -13,10 +13,9 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
-from reconciler.sandbox import litmos_reads as reads
-from reconciler.sandbox import litmos_writes as writes
 from reconciler.sandbox.faults import Faults
-from reconciler.sandbox.litmos_http import (
+from reconciler.sandbox.litmos import reads, writes
+from reconciler.sandbox.litmos.http import (
     LitmosError,
     LitmosRequest,
     Rendered,
@@ -29,9 +28,9 @@ from reconciler.sandbox.litmos_http import (
     resolve,
     route,
 )
-from reconciler.sandbox.litmos_limits import RateLimit, SlidingWindowLimiter
-from reconciler.sandbox.records import RequestLogEntry
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.litmos.limits import RateLimit, SlidingWindowLimiter
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.records import RequestLogEntry
 
 VENDOR = "litmos"
 DEFAULT_API_KEYS: tuple[str, ...] = ("sandbox-litmos-api-key",)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from reconciler.sandbox.ids import litmos_id
-from reconciler.sandbox.litmos_wire import Entity, EntityList, Value, percentage
-from reconciler.sandbox.records import (
+from reconciler.sandbox.litmos.wire import Entity, EntityList, Value, percentage
+from reconciler.sandbox.store.ids import litmos_id
+from reconciler.sandbox.store.records import (
     FINISHED_STATUSES,
     DepartmentRow,
     EnrollmentRow,

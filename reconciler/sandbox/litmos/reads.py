@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from reconciler.sandbox import litmos_entities as present
-from reconciler.sandbox.litmos_http import LitmosRequest, Reply, bad_request, not_found, page_bounds
-from reconciler.sandbox.litmos_wire import Entity, EntityList, MalformedBody, parse_id_list, unique
-from reconciler.sandbox.records import (
+from reconciler.sandbox.litmos import entities as present
+from reconciler.sandbox.litmos.http import LitmosRequest, Reply, bad_request, not_found, page_bounds
+from reconciler.sandbox.litmos.wire import Entity, EntityList, MalformedBody, parse_id_list, unique
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.records import (
     DepartmentRow,
     EnrollmentQuery,
     EnrollmentRow,
@@ -19,7 +20,6 @@ from reconciler.sandbox.records import (
     UserQuery,
     UserRow,
 )
-from reconciler.sandbox.store import Store
 
 BULK_READ_MAX_USERS = 25
 T = TypeVar("T")

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from typing import TypeVar
 
 from reconciler.errors import ConfigError
-from reconciler.sandbox.ids import ispring_uuid, litmos_id, original_id, result_id
-from reconciler.sandbox.org_generate import generate_org
-from reconciler.sandbox.org_spec import (
+from reconciler.sandbox.org.generate import generate_org
+from reconciler.sandbox.org.spec import (
     ORG_EPOCH,
     CourseSpec,
     DepartmentSpec,
@@ -22,8 +21,10 @@ from reconciler.sandbox.org_spec import (
     OrgSpec,
     UserSpec,
 )
-from reconciler.sandbox.org_yaml import dump_org_json, dump_org_yaml, load_org, parse_org
-from reconciler.sandbox.records import (
+from reconciler.sandbox.org.yaml import dump_org_json, dump_org_yaml, load_org, parse_org
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.ids import ispring_uuid, litmos_id, original_id, result_id
+from reconciler.sandbox.store.records import (
     FINISHED_STATUSES,
     DepartmentRow,
     EnrollmentRow,
@@ -34,7 +35,6 @@ from reconciler.sandbox.records import (
     UserRow,
     resolve_due_date,
 )
-from reconciler.sandbox.store import Store
 
 __all__ = [
     "ORG_EPOCH",

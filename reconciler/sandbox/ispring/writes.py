@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reconciler.sandbox.ispring_context import Context
-from reconciler.sandbox.ispring_soap import (
+from reconciler.sandbox.ispring.context import Context
+from reconciler.sandbox.ispring.soap import (
     UNKNOWN_CONTENT_ITEM,
     UNKNOWN_ENROLLMENT,
     WRONG_PARAMETERS,
@@ -17,7 +17,7 @@ from reconciler.sandbox.ispring_soap import (
     text,
     values,
 )
-from reconciler.sandbox.records import (
+from reconciler.sandbox.store.records import (
     DUE_TYPES,
     EnrollmentRow,
     ItemRow,

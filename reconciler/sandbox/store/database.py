@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from reconciler.sandbox import store_sql as sql
-from reconciler.sandbox.ids import ispring_uuid, result_id
-from reconciler.sandbox.records import (
+from reconciler.sandbox.store import sql
+from reconciler.sandbox.store.ids import ispring_uuid, result_id
+from reconciler.sandbox.store.records import (
     DepartmentRow,
     EnrollmentQuery,
     EnrollmentRow,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from reconciler.sandbox.org_spec import (
+from reconciler.sandbox.org.spec import (
     ORG_EPOCH,
     CourseSpec,
     DepartmentSpec,

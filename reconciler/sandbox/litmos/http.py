@@ -9,7 +9,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
-from reconciler.sandbox.litmos_wire import Entity, EntityList, error_document, to_json, to_xml
+from reconciler.sandbox.litmos.wire import Entity, EntityList, error_document, to_json, to_xml
 from reconciler.sandbox.wsgi import read_body
 
 BASE_PATH = "/v1.svc"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reconciler.sandbox.ispring_context import Context
-from reconciler.sandbox.ispring_soap import (
+from reconciler.sandbox.ispring.context import Context
+from reconciler.sandbox.ispring.soap import (
     PERMISSION_DENIED,
     WRONG_PARAMETERS,
     SoapFault,
@@ -18,7 +18,7 @@ from reconciler.sandbox.ispring_soap import (
     tagged,
     values,
 )
-from reconciler.sandbox.records import (
+from reconciler.sandbox.store.records import (
     COMPLETION_STATUSES,
     FINISHED_STATUSES,
     EnrollmentQuery,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from reconciler.sandbox.ispring_soap import (
+from reconciler.sandbox.ispring.soap import (
     PERMISSION_DENIED,
     WRONG_PARAMETERS,
     SoapCall,
@@ -15,7 +15,7 @@ from reconciler.sandbox.ispring_soap import (
     parse_int,
     text,
 )
-from reconciler.sandbox.store import Store, UserQuery
+from reconciler.sandbox.store.database import Store, UserQuery
 
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 1000  # inferred: the vendor documents only the default; larger requests are capped

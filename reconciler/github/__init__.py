@@ -1,0 +1,1 @@
+"""GitHub: the REST client and the pull-request comment it writes."""

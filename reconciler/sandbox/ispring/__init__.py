@@ -1,0 +1,1 @@
+"""The iSpring Learn emulator (SOAP over WSGI)."""

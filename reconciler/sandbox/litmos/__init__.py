@@ -1,0 +1,1 @@
+"""The Litmos emulator (REST over WSGI)."""

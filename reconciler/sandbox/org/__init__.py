@@ -1,0 +1,1 @@
+"""Sandbox organisations: the spec, its YAML form, generation, and seeding a store."""

@@ -1,0 +1,1 @@
+"""The sandbox's SQLite store: records, ids, SQL."""
