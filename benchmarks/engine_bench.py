@@ -22,14 +22,14 @@ import yaml
 
 from reconciler.apply.run import apply_plan
 from reconciler.core.plan import ActionKind, Plan, RunOptions
+from reconciler.engine.build import sandbox_db_path
+from reconciler.engine.workspace import make_plan
 from reconciler.planfile.codec import render_json
-from reconciler.provider_factory import sandbox_db_path
 from reconciler.render.text import render_text
 from reconciler.sandbox.org.generate import generate_org
 from reconciler.sandbox.org.spec import OrgSpec, department_paths
 from reconciler.sandbox.org.yaml import dump_org_yaml
 from reconciler.sandbox.serve import open_sandbox
-from reconciler.workspace import make_plan
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 PAGE = 1000  # iSpring's documented default (and our) page size for paged lists

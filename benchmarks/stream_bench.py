@@ -25,7 +25,7 @@ import httpx
 import yaml
 
 from reconciler.core.model import ProviderConfig, ProviderKind
-from reconciler.provider_factory import build_provider, sandbox_db_path
+from reconciler.engine.build import build_provider, sandbox_db_path
 from reconciler.sandbox.org.generate import generate_org
 from reconciler.sandbox.org.yaml import dump_org_json
 from reconciler.sandbox.serve import open_sandbox

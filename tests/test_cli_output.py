@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import cli_plan, progress
-from reconciler.cli import main
-from reconciler.cli_output import PROGRESS, OutputHandler
-from reconciler.progress import Mode, ProgressDisplay
+from reconciler.cli import plan as cli_plan
+from reconciler.cli import progress
+from reconciler.cli.app import main
+from reconciler.cli.output import PROGRESS, OutputHandler
+from reconciler.cli.progress import Mode, ProgressDisplay
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS
 from reconciler.transport.redact import Redactor, protect_third_party_logs
 

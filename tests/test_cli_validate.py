@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from test_manifest_bad import CASES, expected_of, materialize
 
 from reconciler import __version__
-from reconciler.cli import EnrollctlGroup, main
+from reconciler.cli.app import EnrollctlGroup, main
 from reconciler.errors import EXIT_ERROR, GuardTripped
 
 QUICKSTART = str(Path(__file__).parent.parent / "examples" / "quickstart")

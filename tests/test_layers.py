@@ -37,9 +37,9 @@ IO_MODULES = {"httpx", "socket", "sqlite3", "subprocess", "urllib", "http", "req
 APP_MODULES = {
     "reconciler.providers",
     "reconciler.sandbox",
-    "reconciler.cli",
+    "reconciler.cli.app",
     "reconciler.apply.run",
-    "reconciler.workspace",
+    "reconciler.engine.workspace",
 }
 CLOCK_CALLS = {"now", "today", "utcnow", "time", "monotonic"}
 CLOCK_OWNERS = {"datetime", "date", "time", "dt"}

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from reconciler.progress import SHOW_AFTER, Mode, ProgressDisplay, describe, duration, mode_for
+from reconciler.cli.progress import SHOW_AFTER, Mode, ProgressDisplay, describe, duration, mode_for
 
 
 class Clock:

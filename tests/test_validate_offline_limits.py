@@ -7,10 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from reconciler.cli import main
+from reconciler.cli.app import main
 from reconciler.core.model import ProviderConfig, ProviderKind
+from reconciler.engine.build import offline_capabilities
 from reconciler.errors import EXIT_ERROR
-from reconciler.provider_factory import offline_capabilities
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DUE_POLICY = """\

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.core.model import Config, Policy, ProviderConfig, ProviderKind, Targets
+from reconciler.engine.build import build_provider, credentials_from_env, state_dir
+from reconciler.engine.workspace import repository_digest, used_providers
 from reconciler.errors import ConfigError
 from reconciler.manifest.load import load_repository
-from reconciler.provider_factory import build_provider, credentials_from_env, state_dir
-from reconciler.workspace import repository_digest, used_providers
 
 ISPRING = ProviderConfig(
     "lms",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from reconciler.cli import main
-from reconciler.provider_factory import sandbox_db_path
+from reconciler.cli.app import main
+from reconciler.engine.build import sandbox_db_path
 from reconciler.sandbox.serve import open_sandbox
 from reconciler.sandbox.store.database import Store
 

@@ -14,8 +14,8 @@ import pytest
 from reconciler.apply.journal import Journal
 from reconciler.apply.run import apply_plan
 from reconciler.core.plan import RunOptions
+from reconciler.engine.workspace import load_workspace, make_plan
 from reconciler.planfile.file import load_plan, save_plan
-from reconciler.workspace import load_workspace, make_plan
 
 from .helpers import WRITE_ACTIONS, open_store
 
@@ -24,7 +24,7 @@ NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 CRASHING_APPLY = """
 import datetime as dt, os, signal, sys
 from pathlib import Path
-from reconciler import workspace
+from reconciler.engine import workspace
 from reconciler.apply.run import apply_plan
 from reconciler.planfile.file import load_plan
 

@@ -10,8 +10,8 @@ import pytest
 
 from reconciler.apply.run import ApplyIncomplete, apply_plan
 from reconciler.core.plan import Plan, RunOptions
+from reconciler.engine.workspace import load_workspace, make_plan
 from reconciler.sandbox.faults import faults_from_dict
-from reconciler.workspace import load_workspace, make_plan
 
 from .helpers import WRITE_ACTIONS, open_store
 

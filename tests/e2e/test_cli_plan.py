@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import cli_plan
+from reconciler.cli import plan as cli_plan
 from reconciler.sandbox.store.database import Store
 
 from .helpers import copy_example, enrollctl, open_store, write_calls

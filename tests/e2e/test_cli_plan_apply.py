@@ -10,8 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconciler import workspace
 from reconciler.apply.lock import repository_lock
+from reconciler.engine import workspace
 from reconciler.errors import ProviderError
 from reconciler.planfile.file import plan_schema
 from reconciler.providers.base import Outcome, Provider, WriteBatch

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from reconciler.apply.run import apply_plan
 from reconciler.core.plan import ActionKind, Plan, RunOptions
-from reconciler.provider_factory import sandbox_db_path
+from reconciler.engine.build import sandbox_db_path
+from reconciler.engine.workspace import make_plan
 from reconciler.sandbox.serve import open_sandbox
-from reconciler.workspace import make_plan
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 PATHS = ["Co", "Co/A", "Co/A/A1", "Co/B"]

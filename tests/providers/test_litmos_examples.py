@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli import main
+from reconciler.cli.app import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

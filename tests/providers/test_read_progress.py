@@ -7,7 +7,7 @@ import logging
 import pytest
 from test_ispring_provider import provider, sandbox
 
-from reconciler.progress import PROGRESS_FIELD
+from reconciler.cli.progress import PROGRESS_FIELD
 from reconciler.providers.ispring.provider import IspringOptions
 
 

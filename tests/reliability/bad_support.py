@@ -20,8 +20,8 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from reconciler.cli import main
-from reconciler.provider_factory import sandbox_db_path
+from reconciler.cli.app import main
+from reconciler.engine.build import sandbox_db_path
 from reconciler.sandbox.ispring.app import Client, ISpringApp
 from reconciler.sandbox.litmos.app import make_litmos_app
 from reconciler.sandbox.litmos.limits import RateLimit

@@ -30,12 +30,12 @@ from reconciler.apply.journal import Journal
 from reconciler.apply.run import ApplyResult, apply_plan
 from reconciler.core.model import Capabilities, ProviderKind
 from reconciler.core.plan import Action, ActionKind, Plan, RunOptions
+from reconciler.engine.workspace import Workspace, plan_workspace, repository_digest
 from reconciler.errors import ApplyFailed, ProviderError
 from reconciler.manifest.load import load_repository
 from reconciler.providers.base import Credentials, OutcomeStatus, Provider
 from reconciler.sandbox.faults import FaultInjector, faults_from_dict
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve
-from reconciler.workspace import Workspace, plan_workspace, repository_digest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BASE = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import cli_plan
+from reconciler.cli import plan as cli_plan
 
 from .bad_support import assert_clean_failure, copy_example, enrollctl, sandbox_writes
 

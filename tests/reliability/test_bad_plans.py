@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from reconciler.engine.workspace import load_workspace
 from reconciler.planfile import file as planfile
 from reconciler.planfile.codec import _enrollment_to_dict
-from reconciler.workspace import load_workspace
 
 from .bad_support import assert_clean_failure, copy_example, enrollctl, sandbox_writes
 

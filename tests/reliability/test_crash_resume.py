@@ -30,10 +30,10 @@ import pytest
 from reconciler.apply.basis import confirmed
 from reconciler.apply.journal import Journal, JournalState
 from reconciler.core.plan import ActionKind, Plan
+from reconciler.engine.build import sandbox_db_path
+from reconciler.engine.workspace import load_workspace
 from reconciler.planfile.file import load_plan
-from reconciler.provider_factory import sandbox_db_path
 from reconciler.sandbox.serve import open_sandbox
-from reconciler.workspace import load_workspace
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LITMOS_WRITE = re.compile(r"^(POST /users/[^/]+/(courses|learningpaths)|DELETE /users/.+)$")

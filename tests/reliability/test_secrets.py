@@ -20,11 +20,11 @@ import httpx
 import pytest
 from click.testing import Result
 
+from reconciler.cli import sandbox as sandbox_cli
 from reconciler.core.model import ProviderConfig, ProviderKind
 from reconciler.providers.base import Credentials
 from reconciler.providers.ispring import provider as ispring_provider
 from reconciler.providers.litmos.api import LitmosApi
-from reconciler.sandbox import cli as sandbox_cli
 from reconciler.transport.http import VendorClient
 from reconciler.transport.redact import Redactor
 

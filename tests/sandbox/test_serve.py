@@ -112,7 +112,7 @@ def test_unknown_vendor_is_a_config_error(org_file):
 def test_cli_generate_prints_a_loadable_deterministic_org():
     from click.testing import CliRunner
 
-    from reconciler.cli import main
+    from reconciler.cli.app import main
     from reconciler.sandbox.org.load import generate_org, parse_org
 
     result = CliRunner().invoke(
@@ -125,7 +125,7 @@ def test_cli_generate_prints_a_loadable_deterministic_org():
 def test_cli_generate_block_is_expanded_on_load():
     from click.testing import CliRunner
 
-    from reconciler.cli import main
+    from reconciler.cli.app import main
     from reconciler.sandbox.org.load import expand_org, generate_org, parse_org
 
     result = CliRunner().invoke(main, ["sandbox", "generate", "--users", "20", "--seed", "9", "--block"])
@@ -137,8 +137,8 @@ def test_cli_generate_block_is_expanded_on_load():
 def test_cli_serve_prints_url_and_credentials_and_stops_on_interrupt(org_file, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from reconciler.cli import main
-    from reconciler.sandbox import cli as sandbox_cli
+    from reconciler.cli import sandbox as sandbox_cli
+    from reconciler.cli.app import main
 
     urls: list[str] = []
     answers: list[int] = []
@@ -167,7 +167,7 @@ def test_cli_serve_prints_url_and_credentials_and_stops_on_interrupt(org_file, t
 
 
 def test_log_summary_lines():
-    from reconciler.sandbox.cli import summary_lines
+    from reconciler.cli.sandbox import summary_lines
 
     lines = summary_lines([("ispring", "GetUsers", 200, 3), ("ispring", "GetUsers", 500, 1)])
     assert lines[0].split() == ["ispring", "GetUsers", "4", "200×3", "500×1"]

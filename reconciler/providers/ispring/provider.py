@@ -15,10 +15,10 @@ from functools import partial
 import httpx
 from lxml import etree
 
+from reconciler.cli.progress import progress_extra
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action, ActionKind
 from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError
-from reconciler.progress import progress_extra
 from reconciler.providers.base import Credentials, Outcome, OutcomeStatus, WriteBatch
 from reconciler.providers.ispring import records
 from reconciler.providers.ispring.auth import TokenSource

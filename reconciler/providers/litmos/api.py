@@ -14,9 +14,9 @@ from urllib.parse import quote
 
 import httpx
 
+from reconciler.cli.progress import progress_extra
 from reconciler.core.model import ItemKind
 from reconciler.errors import AuthError, ProtocolError
-from reconciler.progress import progress_extra
 from reconciler.providers.litmos.parse import Record, as_text, records_from_body
 from reconciler.transport.http import VendorClient
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.progress import PROGRESS_FIELD, Mode, ProgressDisplay, mode_for
+from reconciler.cli.progress import PROGRESS_FIELD, Mode, ProgressDisplay, mode_for
 from reconciler.transport.redact import redact_known
 
 LOGGER = "enrollctl"

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from reconciler import __version__
-from reconciler.cli_output import Output, configure, silent
+from reconciler.cli.output import Output, configure, silent
 from reconciler.core.model import Config, Policy
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
 
@@ -163,14 +163,14 @@ def _count(n: int, singular: str, plural: str = "") -> str:
 def validate(app: AppContext, offline: bool, strict: bool) -> None:
     """Check that manifests parse and match the schema; report every problem."""
     config, policies = validate_offline(app.root)
-    from reconciler.workspace import check_vendor_limits_offline
+    from reconciler.engine.workspace import check_vendor_limits_offline
 
     # vendor limits need no network, so pre-commit hooks (offline) catch e.g. `due` on Litmos too
     check_vendor_limits_offline(config, policies)
     if not offline:
         import os
 
-        from reconciler.workspace import validate_online
+        from reconciler.engine.workspace import validate_online
 
         validate_online(app.root, os.environ, strict=strict)
     click.echo(summary_line(config, policies))
@@ -188,18 +188,18 @@ def schema(name: str) -> None:
     click.echo(schema_text(name), nl=False)
 
 
-from reconciler.sandbox.cli import sandbox  # noqa: E402  (the `sandbox` group; the engine adds `reset`)
+from reconciler.cli.sandbox import sandbox  # noqa: E402  (the `sandbox` group; the engine adds `reset`)
 
 main.add_command(sandbox)
 
-from reconciler.cli_plan import register  # noqa: E402  (after `main` exists: the engine adds its commands)
+from reconciler.cli.plan import register  # noqa: E402  (after `main` exists: the engine adds its commands)
 
 register(main)
 
-from reconciler.cli_github import register as register_github  # noqa: E402
+from reconciler.cli.github import register as register_github  # noqa: E402
 
 register_github(main)
 
-from reconciler.cli_export import register as register_export  # noqa: E402
+from reconciler.cli.export import register as register_export  # noqa: E402
 
 register_export(main)

@@ -24,11 +24,11 @@ from reconciler.core.due import due_information_of, due_warnings
 from reconciler.core.model import Config, Directory, Policy, Snapshot
 from reconciler.core.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import check_guards, enforce_guards
+from reconciler.engine.build import Closer, build_provider, offline_capabilities, state_dir
 from reconciler.errors import Diagnostic, ManifestError, ResolutionError, UsageError
 from reconciler.manifest.load import load_repository
 from reconciler.manifest.scope import check_online
 from reconciler.planfile.file import manifest_digest
-from reconciler.provider_factory import Closer, build_provider, offline_capabilities, state_dir
 from reconciler.providers.base import Provider
 
 CONFIG_FILE = "enrollctl.yaml"

@@ -18,21 +18,21 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
-from reconciler.cli_plan import CLOCK_EPILOG, current_time
+from reconciler.cli.plan import CLOCK_EPILOG, current_time
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.explain import Explanation, explain_user, find_item, find_user, user_candidates
 from reconciler.core.export import ExportResult, export_policies, slug, summary_counts
 from reconciler.core.model import Config, Policy, Snapshot
+from reconciler.engine.build import build_provider
+from reconciler.engine.workspace import Workspace, load_workspace
 from reconciler.errors import ManifestError, UsageError
 from reconciler.manifest.dump import dump_policy
 from reconciler.manifest.load import load_config, load_repository
-from reconciler.provider_factory import build_provider
 from reconciler.providers.base import Provider
 from reconciler.render.explain import render_explain_json, render_explain_text
-from reconciler.workspace import Workspace, load_workspace
 
 if TYPE_CHECKING:
-    from reconciler.cli import AppContext
+    from reconciler.cli.app import AppContext
 
 DEFAULT_OUT = Path("policies") / "exported"
 SCHEMA_URL = "https://enrollctl.dev/schemas/policy.schema.json"

@@ -19,15 +19,15 @@ from reconciler.apply.lock import repository_lock
 from reconciler.apply.run import ApplyIncomplete, ApplyResult, apply_plan, check_plan_target
 from reconciler.core.plan import Plan, RunOptions
 from reconciler.core.safety import enforce_guards
+from reconciler.engine.build import sandbox_db_path, state_dir
+from reconciler.engine.workspace import Workspace, load_workspace, make_plan
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.planfile.file import load_plan, save_plan
-from reconciler.provider_factory import sandbox_db_path, state_dir
 from reconciler.providers.base import OutcomeStatus
-from reconciler.workspace import Workspace, load_workspace, make_plan
 
 if TYPE_CHECKING:
-    from reconciler.cli import AppContext
-    from reconciler.cli_output import Output
+    from reconciler.cli.app import AppContext
+    from reconciler.cli.output import Output
 
 FORMATS = ("text", "markdown", "json")
 NOW_VARIABLE = "ENROLLCTL_NOW"

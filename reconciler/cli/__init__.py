@@ -1,0 +1,1 @@
+"""The command line: click commands only (options, engine calls, output, exit codes)."""
