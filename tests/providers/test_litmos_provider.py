@@ -17,6 +17,7 @@ from reconciler.model import ItemKind, ProviderConfig, ProviderKind, UserStatus
 from reconciler.providers import litmos_api
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos import create
+from reconciler.providers.litmos_body import USERS
 from reconciler.providers.litmos_read import ReadStrategy, plan_read
 from reconciler.sandbox.litmos import make_litmos_app
 from reconciler.sandbox.orgs import parse_org, seed_store
@@ -117,7 +118,7 @@ def test_paging_reads_every_user_once_and_stops_on_a_short_page(monkeypatch: pyt
 def test_paging_reads_every_row_once_in_the_fewest_calls(users: int, limit: int) -> None:
     with mock.patch.object(litmos_api, "PAGE_LIMIT", limit):
         box = sandbox(generated_org(users))
-        read = box.provider.api.pages("/users", call="GET /users")
+        read = box.provider.api.pages("/users", call="GET /users", shape=USERS)
     expected = 4 + users
     assert len(read) == len({r["Id"] for r in read}) == expected
     assert len(box.recorder.requests) == expected // limit + 1  # a full last page needs one more call
