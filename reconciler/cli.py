@@ -12,14 +12,16 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from reconciler import __version__
 from reconciler.cli_output import Output, configure, silent
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
-from reconciler.model import Config, Policy
+
+if TYPE_CHECKING:
+    from reconciler.manifest import ManifestRepository
 
 
 @dataclass(frozen=True)
@@ -135,19 +137,19 @@ def main(ctx: click.Context, root: Path, verbose: int, quiet: bool, no_color: bo
     ctx.obj = AppContext(root=root, debug=debug, no_color=no_color, output=output)
 
 
-def validate_offline(root: Path) -> tuple[Config, tuple[Policy, ...]]:
+def validate_offline(root: Path) -> ManifestRepository:
     """Load and check every manifest under `root` without contacting any LMS."""
-    from reconciler.manifest import load_repository
+    from reconciler.manifest import load_manifest_repository
 
-    return load_repository(str(root))
+    return load_manifest_repository(str(root))
 
 
-def summary_line(config: Config, policies: Sequence[Policy]) -> str:
-    """`OK: 4 policies in 3 files, 1 provider`."""
-    files = {p.position.file for p in policies}
-    providers = len(config.providers)
+def summary_line(repository: ManifestRepository) -> str:
+    """`OK: 4 policies in 3 files, 1 provider`; the files are every Policy file read."""
+    policies = len(repository.policies)
+    providers = len(repository.config.providers)
     return (
-        f"OK: {_count(len(policies), 'policy', 'policies')} in {_count(len(files), 'file')}, "
+        f"OK: {_count(policies, 'policy', 'policies')} in {_count(len(repository.policy_files), 'file')}, "
         f"{_count(providers, 'provider')}"
     )
 
@@ -162,18 +164,18 @@ def _count(n: int, singular: str, plural: str = "") -> str:
 @pass_app
 def validate(app: AppContext, offline: bool, strict: bool) -> None:
     """Check that manifests parse and match the schema; report every problem."""
-    config, policies = validate_offline(app.root)
+    repository = validate_offline(app.root)
     from reconciler.workspace import check_vendor_limits_offline
 
     # vendor limits need no network, so pre-commit hooks (offline) catch e.g. `due` on Litmos too
-    check_vendor_limits_offline(config, policies)
+    check_vendor_limits_offline(repository.config, repository.policies)
     if not offline:
         import os
 
         from reconciler.workspace import validate_online
 
         validate_online(app.root, os.environ, strict=strict)
-    click.echo(summary_line(config, policies))
+    click.echo(summary_line(repository))
 
 
 SCHEMA_NAMES = ("enrollctl", "policy", "plan")
