@@ -36,9 +36,10 @@ _KINDS = {
 def display_path(base: Path, path: Path) -> str:
     """The path users see in messages: relative to the repository root, with forward slashes."""
     try:
-        return path.relative_to(base).as_posix()
+        shown = path.relative_to(base).as_posix()
     except ValueError:
-        return Path(os.path.relpath(path, base)).as_posix()
+        shown = Path(os.path.relpath(path, base)).as_posix()
+    return shown if shown.isprintable() else repr(shown)  # a NUL or newline must not garble the message
 
 
 def real_path(path: Path) -> Path:
