@@ -205,7 +205,8 @@ def read_progress(record: Mapping[str, Value]) -> Progress:
     if flag or completed_at is not None:
         completion = Completion.COMPLETED
     else:
-        completion = Completion.IN_PROGRESS if progress > 0 else Completion.NOT_STARTED
+        # what cannot be read is never "not started"
+        completion = Completion.IN_PROGRESS if progress > 0 or reasons else Completion.NOT_STARTED
     return Progress(completion, progress, joined(reasons))
 
 
