@@ -19,6 +19,9 @@ import click
 from reconciler import __version__
 from reconciler.cli_output import Output, configure, silent
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
+from reconciler.providers.bounds import parse_duration, set_run_timeout
+from reconciler.providers.redact import redact_known
+from reconciler.terminal import safe_lines
 
 if TYPE_CHECKING:
     from reconciler.manifest import ManifestRepository
@@ -39,18 +42,20 @@ pass_app = click.make_pass_decorator(AppContext)
 
 def _print_error(error: EnrollctlError) -> None:
     """Print an expected error: diagnostics one per line, then one `Error:` line."""
+    # messages quote servers (fault strings, course titles in hints): no escape sequence reaches the terminal
     if isinstance(error, ManifestError):
         for diagnostic in error.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        click.echo(f"Error: {error.message}", err=True)
+            click.echo(safe_lines(str(diagnostic)), err=True)
+        click.echo(f"Error: {safe_lines(error.message)}", err=True)
     else:
-        click.echo(f"Error: {error}", err=True)
+        click.echo(f"Error: {safe_lines(str(error))}", err=True)
 
 
 def _fail(error: BaseException, *, debug: bool) -> NoReturn:
     """Report an error raised by a command and exit with the code it deserves."""
     if debug:
-        traceback.print_exception(error, file=sys.stderr)
+        trace = redact_known("".join(traceback.format_exception(error)))
+        click.echo(safe_lines(trace).rstrip("\n"), err=True)
     if isinstance(error, EnrollctlError):
         _print_error(error)
         sys.exit(error.exit_code)
@@ -97,6 +102,15 @@ class EnrollctlGroup(click.Group):
         sys.exit(result if isinstance(result, int) else 0)
 
 
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 @click.group(cls=EnrollctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-C",
@@ -122,9 +136,24 @@ class EnrollctlGroup(click.Group):
 )
 @click.option("--no-color", is_flag=True, help="No colour in any output (as does the NO_COLOR variable).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.option(
+    "--timeout",
+    metavar="DURATION",
+    callback=_duration,
+    help="Give up on vendor calls once this much wall-clock time has passed since the start, e.g. 90s, 30m, "
+    "2h (default: no run limit; each request still has its own 120 s deadline).",
+)
 @click.version_option(__version__, prog_name="enrollctl")
 @click.pass_context
-def main(ctx: click.Context, root: Path, verbose: int, quiet: bool, no_color: bool, debug: bool) -> None:
+def main(
+    ctx: click.Context,
+    root: Path,
+    verbose: int,
+    quiet: bool,
+    no_color: bool,
+    debug: bool,
+    timeout: float | None,
+) -> None:
     """enrollctl: enrollments as code for iSpring Learn and Litmos.
 
     Progress of long reads and applies shows on stderr: one updating line on a terminal, a plain line
@@ -134,6 +163,7 @@ def main(ctx: click.Context, root: Path, verbose: int, quiet: bool, no_color: bo
         raise click.UsageError("--quiet and --verbose contradict each other; give one")
     output, restore = configure(verbose, quiet)
     ctx.call_on_close(restore)
+    ctx.call_on_close(set_run_timeout(timeout))
     ctx.obj = AppContext(root=root, debug=debug, no_color=no_color, output=output)
 
 

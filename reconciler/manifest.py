@@ -29,6 +29,7 @@ from reconciler.manifest_build import (
 from reconciler.manifest_files import PolicySearch, file_problem, real_path
 from reconciler.manifest_schema import check_document
 from reconciler.model import Config, Policy
+from reconciler.providers.bounds import insecure_url_problem
 from reconciler.scope import check_offline
 from reconciler.yamlpos import YamlDocument, format_key_path, parse_yaml, read_yaml_file
 
@@ -121,6 +122,7 @@ def _load_config(base: Path, sink: DiagnosticSink) -> tuple[Config | None, YamlD
     if check_document("enrollctl", document, sink):
         _check_sandbox_files(base, document, sink)
     check_provider_urls(document, sink)
+    check_insecure_urls(document, sink)
     if len(sink.items) > before:
         return None, document
     return build_config(document, str(base)), document
@@ -150,6 +152,18 @@ def check_provider_urls(document: YamlDocument, sink: DiagnosticSink) -> None:
             sink.add(
                 document.value_position(path), format_key_path(path), f"not a usable URL: {problem}", hint
             )
+
+
+def check_insecure_urls(document: YamlDocument, sink: DiagnosticSink) -> None:
+    """A plain http:// `url:` to a non-loopback host needs `insecure_http: true` (docs/SECURITY.md)."""
+    providers = document.data.get("providers") if isinstance(document.data, dict) else None
+    for name, provider in providers.items() if isinstance(providers, dict) else ():
+        url = provider.get("url") if isinstance(provider, dict) else None
+        problem = insecure_url_problem(url) if isinstance(url, str) and _URL_FORM.match(url) else None
+        if problem is not None and provider.get("insecure_http") is not True:
+            path = ("providers", name, "url")
+            hint = "use https://, or set `insecure_http: true` on the provider if you accept that"
+            sink.add(document.value_position(path), format_key_path(path), problem, hint)
 
 
 def _url_problem(url: str) -> str | None:

@@ -86,6 +86,7 @@ def _provider(name: str, raw: Mapping[str, Any], position: Position) -> Provider
         source=raw.get("source", "enrollctl"),
         requests_per_minute=int(rpm) if rpm is not None else None,
         sandbox=raw.get("sandbox"),
+        insecure_http=bool(raw.get("insecure_http", False)),
         position=position,
     )
 

@@ -17,6 +17,7 @@ import httpx
 from reconciler.errors import ConfigError
 from reconciler.model import Capabilities, ProviderConfig, ProviderKind
 from reconciler.providers.base import Credentials, Provider
+from reconciler.providers.http import make_client
 
 STATE_DIR = ".enrollctl"
 # for tests only: a fault-switch file (docs/SANDBOX.md) applied to every `sandbox:` provider of the run,
@@ -95,7 +96,9 @@ def build_provider(
         if not config.url:
             raise ConfigError(f"provider {config.name!r} needs `url` or `sandbox` in enrollctl.yaml")
         credentials = credentials_from_env(config, env)
-        client = httpx.Client(base_url=config.url, timeout=TIMEOUT)
+        client = make_client(
+            config.url, provider=config.name, insecure_http=config.insecure_http, timeout=TIMEOUT
+        )
         release = _nothing
     module = cast(_ProviderModule, importlib.import_module(f"reconciler.providers.{config.kind.value}"))
     try:

@@ -43,6 +43,7 @@ from reconciler.providers.ispring_soap import (
     success,
 )
 from reconciler.providers.redact import Redactor
+from reconciler.terminal import VENDOR_EXCERPT
 
 log = logging.getLogger("enrollctl.ispring")
 
@@ -156,7 +157,7 @@ class IspringProvider:
         )
 
     def _fault_error(self, method: str, fault: Fault) -> ProviderError:
-        message = f"iSpring answered {fault.string!r}"
+        message = f"iSpring answered {self.http.redactor.excerpt(fault.string, VENDOR_EXCERPT)!r}"
         if _fault_is(fault, "Authorization failed"):
             return self.http.error(
                 AuthError, message, call=method, hint="check the credentials; a static token may have expired"
