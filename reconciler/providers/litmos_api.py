@@ -18,7 +18,7 @@ from reconciler.errors import AuthError, ProtocolError
 from reconciler.model import ItemKind
 from reconciler.progress import progress_extra
 from reconciler.providers.http import VendorClient
-from reconciler.providers.litmos_body import Record, Shape, records_from_body
+from reconciler.providers.litmos_body import Record, Shape, records_from_body, shape_for
 from reconciler.providers.litmos_parse import as_text
 
 log = logging.getLogger("enrollctl.litmos")
@@ -95,15 +95,16 @@ class LitmosApi:
         path: str,
         *,
         call: str,
-        shape: Shape,
+        shape: Shape | None = None,
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
     ) -> list[Record]:
-        """A read call whose answer is a list of `shape`; a non-2xx answer or any other shape raises."""
+        """A read call answering a list of `shape` (default: `shape_for` the path); other answers raise."""
+        expected = shape or shape_for(method, path)
         response = self.send(method, path, call=call, params=params, body=body)
         self.vendor.raise_for_status(response, call=call)
         try:
-            return records_from_body(response.content, response.headers.get("Content-Type", ""), shape)
+            return records_from_body(response.content, response.headers.get("Content-Type", ""), expected)
         except ProtocolError as error:
             # the parser knows what is wrong with the body; say which provider and call sent it
             raise self.vendor.error(
@@ -111,7 +112,12 @@ class LitmosApi:
             ) from None
 
     def pages(
-        self, path: str, *, call: str, shape: Shape, params: Mapping[str, str | int] | None = None
+        self,
+        path: str,
+        *,
+        call: str,
+        shape: Shape | None = None,
+        params: Mapping[str, str | int] | None = None,
     ) -> list[Record]:
         """Every row of a paged list of `shape`: always sends `limit` and `start`; stops on a short page.
 

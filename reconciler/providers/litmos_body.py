@@ -49,6 +49,19 @@ LEARNING_PATHS = Shape("LearningPaths", "LearningPath")
 BULK_RESULTS = Shape("Users", "User", ("Id", "Courses"), nested=("Courses", COURSES))
 
 
+_BY_LAST_SEGMENT = {"users": USERS, "teams": TEAMS, "courses": COURSES, "learningpaths": LEARNING_PATHS}
+
+
+def shape_for(method: str, path: str) -> Shape:
+    """The shape a list call answers, named by its path's last segment (`/teams/{id}/users`: users)."""
+    if method.upper() == "POST" and path.rstrip("/") == "/users/courses":
+        return BULK_RESULTS
+    shape = _BY_LAST_SEGMENT.get(path.rstrip("/").rsplit("/", 1)[-1].lower())
+    if shape is None:
+        raise ValueError(f"no known list shape for {method} {path}")
+    return shape
+
+
 def shape_error(shape: Shape, seen: str) -> ProtocolError:
     """The error for an answer that is not `shape`: the caller adds provider and call."""
     return ProtocolError(f"expected {shape.expected()}, got {seen}")
