@@ -206,6 +206,25 @@ def test_removal_of_an_enrollment_that_gained_progress_is_stale(tmp_path: Path) 
     assert before.key in lms.held
 
 
+def test_update_of_an_enrollment_that_gained_progress_is_stale(tmp_path: Path) -> None:
+    before = enrollment("u1", "c1")
+    lms = MemoryLms(held={before.key: replace(before, completion=Completion.IN_PROGRESS, progress=40.0)})
+    with pytest.raises(StalePlan) as refused:
+        run(plan_of(update(before)), lms, tmp_path)
+    assert refused.value.stale == (
+        "lms: update u1 in 'x': the enrollment changed since the plan (terms or progress)",
+    )
+    assert lms.held[before.key].due == before.due  # nothing written
+
+
+def test_removal_of_an_enrollment_now_unreadable_is_stale(tmp_path: Path) -> None:
+    before = enrollment("u1", "c1")
+    lms = MemoryLms(held={before.key: replace(before, unknown="PercentageComplete '40%' is not a number")})
+    with pytest.raises(StalePlan):
+        run(plan_of(remove(before)), lms, tmp_path)
+    assert before.key in lms.held
+
+
 def test_update_of_a_vanished_enrollment_is_stale(tmp_path: Path) -> None:
     with pytest.raises(StalePlan, match="1 action"):
         run(plan_of(update(enrollment("u1", "c1"))), MemoryLms(), tmp_path)

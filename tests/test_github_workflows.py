@@ -8,6 +8,7 @@ commands and options.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -144,6 +145,9 @@ def test_merge_applies_the_reviewed_plan_and_refuses_one_from_other_manifests(
     assert (repo / "apply.md").read_text().startswith("### enrollctl apply of 9f3c1d2 succeeded")
     assert "Apply finished: 63 done" in (repo / "apply.md").read_text()
     assert "Planned again after apply: enrollctl plan: no changes." in (repo / "apply.md").read_text()
+    # what was applied stays next to the journal, for the artifact a re-run resumes from
+    assert (repo / "applied-plan.json").read_bytes() == reviewed.read_bytes()
+    assert list((repo / ".enrollctl" / "journal").glob("*.jsonl"))
 
     (repo / "policies" / "security-awareness.yaml").write_text(
         (repo / "policies" / "security-awareness.yaml").read_text() + "\n# edited\n"
@@ -166,6 +170,9 @@ def test_drift_step_exits_2_on_drift_and_0_once_applied(repo: Path) -> None:
     script = step(EXAMPLES / "drift-check.yml", "Plan (exit 2 means drift)")["run"]
     assert run_step(script, repo) == {"exit-code": "2"}
     assert "53 to add" in (repo / "body.md").read_text()
+    upload = step(EXAMPLES / "drift-check.yml", "Keep the plan as an artifact")
+    assert upload["with"]["path"] == "${{ env.ENROLLCTL_DIR }}/drift-plan.json"
+    assert json.loads((repo / "drift-plan.json").read_text())["format_version"] == 1
     subprocess.run(
         [sys.executable, "-m", "reconciler", "-C", str(repo), "apply", "--auto-approve"],
         env={**os.environ, "ENROLLCTL_NOW": NOW},
@@ -173,6 +180,51 @@ def test_drift_step_exits_2_on_drift_and_0_once_applied(repo: Path) -> None:
         capture_output=True,
     )
     assert run_step(script, repo) == {"exit-code": "0"}
+
+
+def test_a_rerun_resumes_the_earlier_attempts_plan_from_its_journal(repo: Path, tmp_path: Path) -> None:
+    """Attempt 1 applied and uploaded `enrollctl-apply-1`; attempt 2 restores it and applies nothing twice."""
+    workflow = EXAMPLES / "apply-on-merge.yml"
+    reviewed = tmp_path / "reviewed" / "plan.json"
+    reviewed.parent.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "reconciler", "-C", str(repo), "plan", "--out", str(reviewed)],
+        env={**os.environ, "ENROLLCTL_NOW": NOW},
+        check=True,
+        capture_output=True,
+    )
+    apply = step(workflow, "Apply")["run"]
+    assert run_step(apply, repo, REVIEWED=str(reviewed), PR="42") == {"exit-code": "0"}
+    upload = step(workflow, "Keep the applied plan and the journal")
+    assert upload["with"]["name"] == "enrollctl-apply-${{ github.run_attempt }}"
+    assert upload["if"] == "always() && steps.apply.outcome != 'skipped'"
+    # the artifact as download-artifact lays it out: a directory per attempt, paths relative to ENROLLCTL_DIR
+    attempts = tmp_path / "attempts"
+    for attempt in ("enrollctl-apply-1", "enrollctl-apply-10"):
+        shutil.copytree(repo / ".enrollctl" / "journal", attempts / attempt / ".enrollctl" / "journal")
+        shutil.copy(repo / "applied-plan.json", attempts / attempt / "applied-plan.json")
+    shutil.rmtree(repo / ".enrollctl" / "journal")
+    (repo / "applied-plan.json").unlink()
+    restore = step(workflow, "Resume from the latest earlier attempt")["run"]
+    rerun = tmp_path / "rerun" / "plan.json"
+    run_step(restore, repo, ATTEMPTS=str(attempts), REVIEWED=str(rerun))
+    assert rerun.read_bytes() == reviewed.read_bytes()
+    assert [p.name for p in (repo / ".enrollctl" / "journal").glob("*.jsonl")] == [
+        p.name for p in (attempts / "enrollctl-apply-10" / ".enrollctl" / "journal").glob("*.jsonl")
+    ]
+    resumed = run_step(apply, repo, REVIEWED=str(rerun), PR="", GITHUB_RUN_ATTEMPT="2", RESUME_RUN_ID="")
+    assert resumed == {"exit-code": "0"}
+    result = (repo / "apply.txt").read_text()
+    assert result.startswith("Resuming the plan of an earlier attempt (run 11998877665).")
+    assert "63 done" not in result  # the journal says they were done: nothing is written again
+
+
+def test_a_rerun_without_an_earlier_plan_applies_as_on_a_push(repo: Path, tmp_path: Path) -> None:
+    restore = step(EXAMPLES / "apply-on-merge.yml", "Resume from the latest earlier attempt")["run"]
+    (tmp_path / "attempts").mkdir()
+    missing = tmp_path / "none" / "plan.json"
+    run_step(restore, repo, ATTEMPTS=str(tmp_path / "attempts"), REVIEWED=str(missing))
+    assert not (tmp_path / "none" / "plan.json").exists()
 
 
 def test_the_action_reports_exit_code_plan_file_and_changes(repo: Path) -> None:

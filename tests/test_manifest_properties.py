@@ -48,7 +48,13 @@ assignments = st.builds(
     st.sampled_from(["course", "learning_path"]),
     name_refs,
     optional_keys(due=dues, lock_after_due=st.booleans(), access=dates),
-)
+).filter(lambda a: not _access_after_due(a))
+
+
+def _access_after_due(assignment: dict[str, Any]) -> bool:
+    """Access after a fixed due date is invalid; ISO dates compare correctly as text."""
+    due, access = assignment.get("due"), assignment.get("access")
+    return isinstance(due, str) and due[:1].isdigit() and isinstance(access, str) and access > due
 
 
 @st.composite

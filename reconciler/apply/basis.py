@@ -26,19 +26,19 @@ def _terms_basis(e: Enrollment) -> tuple[object, ...]:
 
 
 def _records_basis(e: Enrollment) -> tuple[object, ...]:
-    return (e.origin, e.completion, round(e.progress, 3), _utc(e.completed_at))
+    return (e.origin, e.completion, round(e.progress, 3), _utc(e.completed_at), e.unknown)
 
 
-def basis_changed(before: Enrollment, now_held: Enrollment, kind: ActionKind) -> bool:
+def basis_changed(before: Enrollment, now_held: Enrollment) -> bool:
     """True when the LMS no longer holds what `before` recorded, in the fields `kind` depends on.
 
-    An update depends on the terms; a removal also on progress and origin, which decide protection.
+    Both depend on the terms and on the training records (progress, completion, origin, whether it could be
+    read): a removal because they decide protection, an update because a reviewer approved new terms for a
+    learner at the progress they saw, so new progress makes the update stale.
     """
-    if kind is ActionKind.REMOVE:
-        return _terms_basis(before) != _terms_basis(now_held) or _records_basis(before) != _records_basis(
-            now_held
-        )
-    return _terms_basis(before) != _terms_basis(now_held)
+    return _terms_basis(before) != _terms_basis(now_held) or _records_basis(before) != _records_basis(
+        now_held
+    )
 
 
 def satisfies(e: Enrollment, terms: Terms, caps: Capabilities) -> bool:
@@ -57,5 +57,5 @@ def confirmed(action: Action, held: Enrollment | None, caps: Capabilities) -> bo
         return True
     # an update the vendor answered but ignored leaves the enrollment exactly as it was
     if action.kind is ActionKind.UPDATE and action.before is not None:
-        return basis_changed(action.before, held, ActionKind.UPDATE)
+        return _terms_basis(action.before) != _terms_basis(held)
     return action.kind is ActionKind.ADD

@@ -266,15 +266,17 @@ def _classify(work: _Work, action: Action, now_held: Enrollment | None, unknown:
     elif action.kind is ActionKind.UPDATE:
         if now_held is None:
             work.stale.append(f"{_describe(work, action)}: the enrollment no longer exists")
-        elif action.before is not None and not basis_changed(action.before, now_held, ActionKind.UPDATE):
+        elif action.before is not None and not basis_changed(action.before, now_held):
             work.pending.append(action)
         elif action.terms is not None and satisfies(now_held, action.terms, caps):
             work.resolved.append(_outcome(work, action, resolved, detail))
         else:
-            work.stale.append(f"{_describe(work, action)}: the enrollment's terms changed since the plan")
+            work.stale.append(
+                f"{_describe(work, action)}: the enrollment changed since the plan (terms or progress)"
+            )
     elif now_held is None:
         work.resolved.append(_outcome(work, action, resolved, "already removed" if not unknown else detail))
-    elif action.before is not None and not basis_changed(action.before, now_held, ActionKind.REMOVE):
+    elif action.before is not None and not basis_changed(action.before, now_held):
         reason = removal_protection(now_held, work.options)
         if reason is None:
             work.pending.append(action)

@@ -12,14 +12,19 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from reconciler import __version__
 from reconciler.cli.output import Output, configure, silent
-from reconciler.core.model import Config, Policy
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
+from reconciler.transport.bounds import parse_duration, set_run_timeout
+from reconciler.transport.redact import redact_known
+from reconciler.transport.terminal import safe_lines
+
+if TYPE_CHECKING:
+    from reconciler.manifest.load import ManifestRepository
 
 
 @dataclass(frozen=True)
@@ -37,18 +42,20 @@ pass_app = click.make_pass_decorator(AppContext)
 
 def _print_error(error: EnrollctlError) -> None:
     """Print an expected error: diagnostics one per line, then one `Error:` line."""
+    # messages quote servers (fault strings, course titles in hints): no escape sequence reaches the terminal
     if isinstance(error, ManifestError):
         for diagnostic in error.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        click.echo(f"Error: {error.message}", err=True)
+            click.echo(safe_lines(str(diagnostic)), err=True)
+        click.echo(f"Error: {safe_lines(error.message)}", err=True)
     else:
-        click.echo(f"Error: {error}", err=True)
+        click.echo(f"Error: {safe_lines(str(error))}", err=True)
 
 
 def _fail(error: BaseException, *, debug: bool) -> NoReturn:
     """Report an error raised by a command and exit with the code it deserves."""
     if debug:
-        traceback.print_exception(error, file=sys.stderr)
+        trace = redact_known("".join(traceback.format_exception(error)))
+        click.echo(safe_lines(trace).rstrip("\n"), err=True)
     if isinstance(error, EnrollctlError):
         _print_error(error)
         sys.exit(error.exit_code)
@@ -95,6 +102,15 @@ class EnrollctlGroup(click.Group):
         sys.exit(result if isinstance(result, int) else 0)
 
 
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 @click.group(cls=EnrollctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-C",
@@ -120,9 +136,24 @@ class EnrollctlGroup(click.Group):
 )
 @click.option("--no-color", is_flag=True, help="No colour in any output (as does the NO_COLOR variable).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.option(
+    "--timeout",
+    metavar="DURATION",
+    callback=_duration,
+    help="Give up on vendor calls once this much wall-clock time has passed since the start, e.g. 90s, 30m, "
+    "2h (default: no run limit; each request still has its own 120 s deadline).",
+)
 @click.version_option(__version__, prog_name="enrollctl")
 @click.pass_context
-def main(ctx: click.Context, root: Path, verbose: int, quiet: bool, no_color: bool, debug: bool) -> None:
+def main(
+    ctx: click.Context,
+    root: Path,
+    verbose: int,
+    quiet: bool,
+    no_color: bool,
+    debug: bool,
+    timeout: float | None,
+) -> None:
     """enrollctl: enrollments as code for iSpring Learn and Litmos.
 
     Progress of long reads and applies shows on stderr: one updating line on a terminal, a plain line
@@ -132,22 +163,23 @@ def main(ctx: click.Context, root: Path, verbose: int, quiet: bool, no_color: bo
         raise click.UsageError("--quiet and --verbose contradict each other; give one")
     output, restore = configure(verbose, quiet)
     ctx.call_on_close(restore)
+    ctx.call_on_close(set_run_timeout(timeout))
     ctx.obj = AppContext(root=root, debug=debug, no_color=no_color, output=output)
 
 
-def validate_offline(root: Path) -> tuple[Config, tuple[Policy, ...]]:
+def validate_offline(root: Path) -> ManifestRepository:
     """Load and check every manifest under `root` without contacting any LMS."""
-    from reconciler.manifest.load import load_repository
+    from reconciler.manifest.load import load_manifest_repository
 
-    return load_repository(str(root))
+    return load_manifest_repository(str(root))
 
 
-def summary_line(config: Config, policies: Sequence[Policy]) -> str:
-    """`OK: 4 policies in 3 files, 1 provider`."""
-    files = {p.position.file for p in policies}
-    providers = len(config.providers)
+def summary_line(repository: ManifestRepository) -> str:
+    """`OK: 4 policies in 3 files, 1 provider`; the files are every Policy file read."""
+    policies = len(repository.policies)
+    providers = len(repository.config.providers)
     return (
-        f"OK: {_count(len(policies), 'policy', 'policies')} in {_count(len(files), 'file')}, "
+        f"OK: {_count(policies, 'policy', 'policies')} in {_count(len(repository.policy_files), 'file')}, "
         f"{_count(providers, 'provider')}"
     )
 
@@ -162,18 +194,18 @@ def _count(n: int, singular: str, plural: str = "") -> str:
 @pass_app
 def validate(app: AppContext, offline: bool, strict: bool) -> None:
     """Check that manifests parse and match the schema; report every problem."""
-    config, policies = validate_offline(app.root)
+    repository = validate_offline(app.root)
     from reconciler.engine.workspace import check_vendor_limits_offline
 
     # vendor limits need no network, so pre-commit hooks (offline) catch e.g. `due` on Litmos too
-    check_vendor_limits_offline(config, policies)
+    check_vendor_limits_offline(repository.config, repository.policies)
     if not offline:
         import os
 
         from reconciler.engine.workspace import validate_online
 
         validate_online(app.root, os.environ, strict=strict)
-    click.echo(summary_line(config, policies))
+    click.echo(summary_line(repository))
 
 
 SCHEMA_NAMES = ("enrollctl", "policy", "plan")

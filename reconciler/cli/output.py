@@ -4,7 +4,8 @@ Every `enrollctl.*` log record of a command goes through one handler on the `enr
 command runs. Records tagged as progress (`extra=progress_extra(label, done, total, elapsed)`, e.g. long
 Litmos and iSpring reads) update the `ProgressDisplay`; the others print as lines when their level reaches the
 verbosity's threshold. Every printed line is masked with every live `Redactor` after formatting, so neither
-a message, its arguments nor a formatted traceback can carry a secret past it.
+a message, its arguments nor a formatted traceback can carry a secret past it, and then made terminal-safe
+(`reconciler.transport.terminal`: no escape sequences, no control characters, lines of bounded length).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from reconciler.cli.progress import PROGRESS_FIELD, Mode, ProgressDisplay, mode_for
 from reconciler.transport.redact import redact_known
+from reconciler.transport.terminal import VENDOR_EXCERPT, safe_lines, safe_text
 
 LOGGER = "enrollctl"
 PROGRESS = PROGRESS_FIELD  # the `extra` key that marks a record as a progress update
@@ -42,9 +44,10 @@ class OutputHandler(logging.Handler):
             progress = getattr(record, PROGRESS, None)
             if progress is not None:
                 label, done, total, elapsed = progress
-                self.display.update(redact_known(str(label)), int(done), int(total), elapsed=float(elapsed))
+                label = safe_text(redact_known(str(label)), limit=VENDOR_EXCERPT)
+                self.display.update(label, int(done), int(total), elapsed=float(elapsed))
             elif record.levelno >= self.threshold:
-                self.display.line(redact_known(self.format(record)))
+                self.display.line(safe_lines(redact_known(self.format(record))))
         except Exception:  # logging must never break the command; the stdlib reports it on stderr
             self.handleError(record)
 

@@ -76,10 +76,13 @@ def _echo(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
 
 
-def _options(policies: tuple[str, ...], allow_started: bool, allow_completed: bool) -> RunOptions:
+def _options(
+    policies: tuple[str, ...], allow_started: bool, allow_completed: bool, allow_unknown: bool
+) -> RunOptions:
     return RunOptions(
         allow_remove_started=allow_started,
         allow_remove_completed=allow_completed,
+        allow_unknown=allow_unknown,
         policies=tuple(policies),
     )
 
@@ -97,6 +100,11 @@ started_option = click.option(
 )
 completed_option = click.option(
     "--allow-remove-completed", is_flag=True, help="Allow removing completed enrollments (implies started)."
+)
+unknown_option = click.option(
+    "--allow-unknown",
+    is_flag=True,
+    help="Prune although some enrollments' state could not be read (those are still never removed).",
 )
 
 
@@ -116,6 +124,7 @@ CLOCK_EPILOG = (
 @policy_option
 @started_option
 @completed_option
+@unknown_option
 @no_color_option
 @click.pass_obj
 def plan_command(
@@ -127,12 +136,13 @@ def plan_command(
     policies: tuple[str, ...],
     allow_remove_started: bool,
     allow_remove_completed: bool,
+    allow_unknown: bool,
     no_color: bool,
 ) -> int:
     """Show what would change in the LMS, and why; nothing is written."""
     if out is not None and not out.resolve().parent.is_dir():
         raise UsageError(f"--out {out}: the directory {out.parent} does not exist")
-    options = _options(policies, allow_remove_started, allow_remove_completed)
+    options = _options(policies, allow_remove_started, allow_remove_completed, allow_unknown)
     plan, workspace = make_plan(app.root, now=current_time(), options=options, env=os.environ)
     workspace.close()
     app.output.display.clear()
@@ -150,6 +160,7 @@ def plan_command(
 @policy_option
 @started_option
 @completed_option
+@unknown_option
 @full_option
 @no_color_option
 @click.pass_obj
@@ -160,19 +171,22 @@ def apply_command(
     policies: tuple[str, ...],
     allow_remove_started: bool,
     allow_remove_completed: bool,
+    allow_unknown: bool,
     full: bool,
     no_color: bool,
 ) -> int:
     """Make the LMS match the manifests: from a saved plan FILE, or from a fresh plan after confirmation."""
-    if plan_file is not None and (policies or allow_remove_started or allow_remove_completed):
-        raise UsageError("--policy and --allow-remove-* shape a new plan; a saved plan already records them")
+    if plan_file is not None and (
+        policies or allow_remove_started or allow_remove_completed or allow_unknown
+    ):
+        raise UsageError("--policy and --allow-* shape a new plan; a saved plan already records them")
     now = current_time()
     with repository_lock(state_dir(app.root) / "apply.lock"):
         if plan_file is not None:
             plan = load_plan(plan_file)
             workspace = load_workspace(app.root, os.environ)
         else:
-            options = _options(policies, allow_remove_started, allow_remove_completed)
+            options = _options(policies, allow_remove_started, allow_remove_completed, allow_unknown)
             plan, workspace = make_plan(app.root, now=now, options=options, env=os.environ)
         app.output.display.clear()
         try:
@@ -205,7 +219,7 @@ def _apply(
         # a saved plan passed the removal guards when it was made; check again, the file may have been edited
         check_plan_target(plan, workspace.providers, workspace.digest)
         for part in plan.providers:
-            enforce_guards(part, workspace.config.settings)
+            enforce_guards(part, workspace.config.settings, allow_unknown=plan.options.allow_unknown)
     if fresh:
         _echo(render(plan, "text", color=color, full=full))
         if not plan.has_changes:

@@ -10,7 +10,9 @@ Contract (pure, no I/O, no clock):
   drift-free rules), labelled tightened / loosened / past due. remove: only in items of `prune: true`
   policies, only administrator assignments unless `prune_catalog`, only for users in the directory, inside
   the snapshot's department scope and with an enrollable status; started or completed ones are kept unless
-  the run allows them (`safety.removal_protection`), and then carry `Risk.PROTECTED_OVERRIDE`.
+  the run allows them (`safety.removal_protection`), and then carry `Risk.PROTECTED_OVERRIDE`. Enrollments
+  whose state could not be read (`Enrollment.unknown`) are never removed (`Kept(UNKNOWN)`), and
+  `summary.unknown` counts them in pruned items for the `unknown_state` guard.
 - Terms the vendor cannot set (`capabilities`) are never actioned: adds use the vendor default for them
   with a warning, differing fields an update cannot change become `Kept(UNSUPPORTED)`.
 - `summary.estimated_calls` is left 0: the provider's `batches()` knows the cost.
@@ -199,6 +201,10 @@ def _remove(
     if not managed.pruned or user is None or not _in_scope(user, b.snapshot):
         return  # not ours to remove: unpruned item, or a user outside what this run can see
     sources = managed.prune_by
+    if before.unknown:  # fail closed: whatever decides protection (progress, origin, dates) is unreadable
+        detail = f"state unreadable ({before.unknown}); never removed"
+        b.keep(KeptReason.UNKNOWN, user.id, before.item_id, detail, sources)
+        return
     if user.status not in settings.user_statuses:
         detail = f"user status {user.status.value} is outside settings.user_statuses: keeps assignments"
         b.keep(KeptReason.USER_NOT_ENROLLABLE, user.id, before.item_id, detail, sources)
@@ -271,13 +277,15 @@ def diff(
     b = _Builder(snapshot, index or DirectoryIndex.build(snapshot.directory), items, capabilities, now)
     # held enrollments per managed item, by user: string keys whose hashes are cached, no key tuples
     held: dict[str, dict[str, Enrollment]] = {item_id: {} for item_id in items}
-    untouched = 0
+    untouched = unknown = 0
     for e in snapshot.enrollments:
         item_users = held.get(e.item_id)
         if item_users is None:
             untouched += 1
         else:
             item_users[e.user_id] = e
+            if e.unknown and items[e.item_id].pruned:
+                unknown += 1
     managed = sum(len(item_users) for item_users in held.values())
     visible = _visible_users(b.index, snapshot)
     chosen = set(options.policies)
@@ -304,7 +312,7 @@ def diff(
     for item_id, unwanted in held.items():
         for before in unwanted.values():
             _remove(before, items[item_id], settings, options, b)
-    return _freeze(b, identity or IdentityReport(), managed=managed, untouched=untouched)
+    return _freeze(b, identity or IdentityReport(), managed=managed, untouched=untouched, unknown=unknown)
 
 
 def _visible_users(index: DirectoryIndex, snapshot: Snapshot) -> Mapping[str, User] | set[str]:
@@ -348,7 +356,9 @@ class _TermsCache:
         return found
 
 
-def _freeze(b: _Builder, identity: IdentityReport, *, managed: int, untouched: int) -> ProviderPlan:
+def _freeze(
+    b: _Builder, identity: IdentityReport, *, managed: int, untouched: int, unknown: int
+) -> ProviderPlan:
     actions = tuple(sorted(b.actions, key=_action_order))
     kinds = Counter(a.kind for a in actions)
     snapshot = b.snapshot
@@ -361,6 +371,7 @@ def _freeze(b: _Builder, identity: IdentityReport, *, managed: int, untouched: i
         managed=managed,
         untouched=untouched,
         notifications=sum(1 for a in actions if a.kind is ActionKind.ADD and a.notify),
+        unknown=unknown,
     )
     return ProviderPlan(
         provider=snapshot.provider,

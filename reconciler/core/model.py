@@ -73,6 +73,7 @@ class ProviderConfig:
     source: str = "enrollctl"
     requests_per_minute: int | None = None
     sandbox: str | None = None  # path of a sandbox organisation file, relative to the repository root
+    insecure_http: bool = False  # allow plain http:// to a non-loopback host (credentials in clear text)
     position: Position = NOWHERE
 
 

@@ -42,6 +42,8 @@ class KeptReason(StrEnum):
     UNSUPPORTED = "unsupported"  # the vendor cannot make this change (e.g. Litmos due dates)
     # the user status is outside settings.user_statuses: they keep their assignments
     USER_NOT_ENROLLABLE = "user_not_enrollable"
+    # fail closed: the LMS's answer about it could not be read; never removed, whatever the flags
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, order=True)
@@ -130,6 +132,7 @@ class Summary:
     untouched: int = 0  # enrollments in the LMS outside anything enrollctl manages
     notifications: int = 0  # learner e-mails applying would send
     estimated_calls: int = 0  # vendor API calls applying would make
+    unknown: int = 0  # enrollments in pruned items whose state could not be read (Kept UNKNOWN when unwanted)
 
     @property
     def changes(self) -> int:
@@ -158,6 +161,7 @@ class RunOptions:
     allow_remove_started: bool = False
     allow_remove_completed: bool = False
     policies: tuple[str, ...] = ()  # --policy filter; empty = all
+    allow_unknown: bool = False  # plan a prune although some enrollments' state could not be read
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Pure. `diff` asks `removal_protection` before planning any removal; the CLI (or 
 `enforce_guards(plan, settings)` on every `ProviderPlan` before showing it as applicable, and records
 `check_guards(...)` in `Plan.guard` for display. A guard compares the plan's removals with
 `settings.max_removals` (a count) and `settings.max_removal_share` (removals / enrollments in managed items);
-exceeding either (strictly greater) refuses the plan.
+exceeding either (strictly greater) refuses the plan. The `unknown_state` guard (listed only when the plan
+has any) refuses a plan that prunes items in which some enrollments' state could not be read, unless the run
+says `--allow-unknown`: a misread answer must not become a removal.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from reconciler.errors import GuardTripped
 
 MAX_REMOVALS = "max_removals"
 MAX_REMOVAL_SHARE = "max_removal_share"
+UNKNOWN_STATE = "unknown_state"
 
 
 def is_completed(enrollment: Enrollment) -> bool:
@@ -28,8 +31,11 @@ def is_completed(enrollment: Enrollment) -> bool:
 def removal_protection(enrollment: Enrollment, options: RunOptions) -> KeptReason | None:
     """Why removing this enrollment must not be planned, or None when the run allows it.
 
-    `--allow-remove-completed` is the stronger flag: it implies `--allow-remove-started`.
+    `--allow-remove-completed` is the stronger flag: it implies `--allow-remove-started`. An enrollment whose
+    state could not be read (`Enrollment.unknown`) is never removed, whatever the flags.
     """
+    if enrollment.unknown:
+        return KeptReason.UNKNOWN
     if is_completed(enrollment):
         return None if options.allow_remove_completed else KeptReason.COMPLETED
     if enrollment.started and not (options.allow_remove_started or options.allow_remove_completed):
@@ -64,19 +70,30 @@ def _share_tripped(plan: ProviderPlan, settings: Settings) -> bool:
     return _share(_removals(plan), plan.summary.managed) > settings.max_removal_share
 
 
-def check_guards(plan: ProviderPlan, settings: Settings) -> dict[str, str]:
+def _unknown_state(plan: ProviderPlan, allow_unknown: bool) -> str:
+    unknown = plan.summary.unknown
+    noun = "enrollment" if unknown == 1 else "enrollments"
+    if allow_unknown:
+        return f"ok: {unknown} {noun} in pruned items unreadable, allowed by --allow-unknown"
+    return f"tripped: {unknown} {noun} in pruned items unreadable"
+
+
+def check_guards(plan: ProviderPlan, settings: Settings, *, allow_unknown: bool = False) -> dict[str, str]:
     """Guard name → "ok ..." or "tripped ..." with the numbers, for `Plan.guard` and renderers."""
     removals, managed = _removals(plan), plan.summary.managed
     share = _share(removals, managed)
     count_state = "tripped" if _count_tripped(plan, settings) else "ok"
     share_state = "tripped" if _share_tripped(plan, settings) else "ok"
-    return {
+    states = {
         MAX_REMOVALS: f"{count_state}: {removals} removals, limit {settings.max_removals}",
         MAX_REMOVAL_SHARE: (
             f"{share_state}: {removals} of {managed} managed enrollments ({share:.1%}), "
             f"limit {settings.max_removal_share:.1%}"
         ),
     }
+    if plan.summary.unknown:
+        states[UNKNOWN_STATE] = _unknown_state(plan, allow_unknown)
+    return states
 
 
 def top_contributors(plan: ProviderPlan, limit: int = 3) -> list[tuple[str, str, int]]:
@@ -90,8 +107,21 @@ def top_contributors(plan: ProviderPlan, limit: int = 3) -> list[tuple[str, str,
     return [(policies, title, n) for (policies, title), n in ranked[:limit]]
 
 
-def enforce_guards(plan: ProviderPlan, settings: Settings) -> None:
-    """Raise `GuardTripped` when the plan removes more than the settings allow; say how to raise the limit."""
+def enforce_guards(plan: ProviderPlan, settings: Settings, *, allow_unknown: bool = False) -> None:
+    """Raise `GuardTripped` when the plan removes more than the settings allow, or prunes items holding
+    enrollments whose state could not be read; say what to do."""
+    if plan.summary.unknown and not allow_unknown:
+        unknown = [k for k in plan.kept if k.reason is KeptReason.UNKNOWN]
+        listing = "".join(f"\n  {k.user_login} in {k.item_title!r}: {k.detail}" for k in unknown[:10])
+        more = f"\n  … and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        raise GuardTripped(
+            f"plan for provider {plan.provider!r} refused: {plan.summary.unknown} enrollment"
+            f"{'' if plan.summary.unknown == 1 else 's'} in pruned items could not be read for certain "
+            "(progress, status, origin or dates in a form enrollctl does not know); a pruning plan is not "
+            f"made on a partial reading{listing}{more}",
+            hint="report the raw value to the enrollctl maintainers, or re-run with --allow-unknown to prune "
+            "the rest anyway (enrollments whose state is unknown are kept, never removed)",
+        )
     removals, managed = _removals(plan), plan.summary.managed
     problems: list[str] = []
     hints: list[str] = []

@@ -18,6 +18,7 @@ from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Provider
 from reconciler.providers.ispring import provider as ispring
 from reconciler.providers.litmos import provider as litmos
+from reconciler.transport.http import make_client
 
 STATE_DIR = ".enrollctl"
 # for tests only: a fault-switch file (docs/SANDBOX.md) applied to every `sandbox:` provider of the run,
@@ -105,7 +106,9 @@ def build_provider(
         if not config.url:
             raise ConfigError(f"provider {config.name!r} needs `url` or `sandbox` in enrollctl.yaml")
         credentials = credentials_from_env(config, env)
-        client = httpx.Client(base_url=config.url, timeout=TIMEOUT)
+        client = make_client(
+            config.url, provider=config.name, insecure_http=config.insecure_http, timeout=TIMEOUT
+        )
         release = _nothing
     module = _module(config.kind)
     try:

@@ -128,10 +128,12 @@ def plan_workspace(
     ]
     guard: dict[str, str] = {}
     for part in parts:
-        for check, state in check_guards(part, workspace.config.settings).items():
+        for check, state in check_guards(
+            part, workspace.config.settings, allow_unknown=options.allow_unknown
+        ).items():
             guard[check if len(parts) == 1 else f"{part.provider}.{check}"] = state
     for part in parts:
-        enforce_guards(part, workspace.config.settings)
+        enforce_guards(part, workspace.config.settings, allow_unknown=options.allow_unknown)
     return Plan(
         created_at=now,
         manifest_digest=workspace.digest,

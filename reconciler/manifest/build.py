@@ -86,6 +86,7 @@ def _provider(name: str, raw: Mapping[str, Any], position: Position) -> Provider
         source=raw.get("source", "enrollctl"),
         requests_per_minute=int(rpm) if rpm is not None else None,
         sandbox=raw.get("sandbox"),
+        insecure_http=bool(raw.get("insecure_http", False)),
         position=position,
     )
 
@@ -214,15 +215,24 @@ def check_policy(document: YamlDocument, sink: DiagnosticSink) -> None:
     spec = _mapping(_mapping(document.data).get("spec"))
     for index, raw in enumerate(_list(spec.get("assign"))):
         entry = _mapping(raw)
+        dates: dict[str, dt.date | None] = {}
         for key in ("due", "access"):
             value = entry.get(key)
             if isinstance(value, str) and _looks_like_date(value):
-                _check_date(document, ("spec", "assign", index, key), value, sink)
+                dates[key] = _check_date(document, ("spec", "assign", index, key), value, sink)
+        access, due = dates.get("access"), dates.get("due")
+        if access is not None and due is not None and access > due:
+            path: KeyPath = ("spec", "assign", index)
+            sink.add(
+                document.key_position(path),
+                format_key_path(path),
+                f"access {access.isoformat()} is after due {due.isoformat()}",
+                "learners could not start before the due date: move access earlier or due later",
+            )
     if spec.get("prune_catalog") is True and spec.get("prune") is not True:
-        path: KeyPath = ("spec", "prune_catalog")
         sink.add(
-            document.key_position(path),
-            format_key_path(path),
+            document.key_position(("spec", "prune_catalog")),
+            "spec.prune_catalog",
             "prune_catalog only has an effect together with prune: true",
             "add prune: true or remove prune_catalog",
         )
@@ -232,11 +242,12 @@ def _looks_like_date(value: str) -> bool:
     return len(value) == 10 and value[4] == "-" and value[7] == "-"
 
 
-def _check_date(document: YamlDocument, path: KeyPath, value: str, sink: DiagnosticSink) -> None:
+def _check_date(document: YamlDocument, path: KeyPath, value: str, sink: DiagnosticSink) -> dt.date | None:
     try:
-        dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(value)
     except ValueError:
         sink.add(document.value_position(path), format_key_path(path), f"{value!r} is not a calendar date")
+        return None
 
 
 def policy_name(document: YamlDocument) -> str | None:

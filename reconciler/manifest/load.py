@@ -7,11 +7,15 @@ positions, `manifest_schema` applies the JSON Schemas, `manifest_build` checks t
 
 from __future__ import annotations
 
-import glob
 import os
+import re
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from reconciler.core.model import Config, Policy
 from reconciler.errors import DiagnosticSink, ManifestError, Position
@@ -23,13 +27,14 @@ from reconciler.manifest.build import (
     check_policy_names,
     resolve_provider,
 )
+from reconciler.manifest.files import PolicySearch, file_problem, real_path
 from reconciler.manifest.schema import check_document
 from reconciler.manifest.scope import check_offline
 from reconciler.manifest.yamlpos import YamlDocument, format_key_path, parse_yaml, read_yaml_file
+from reconciler.transport.bounds import insecure_url_problem
 
 CONFIG_FILE = "enrollctl.yaml"
-POLICY_SUFFIXES = (".yaml", ".yml")
-_GLOB_CHARS = frozenset("*?[")
+_URL_FORM = re.compile(r"^https?://[^\s/@]+(/\S*)?$")  # the schema's pattern; it reports other forms itself
 
 
 def load_config(root: str) -> Config:
@@ -41,29 +46,40 @@ def load_config(root: str) -> Config:
     return config
 
 
+@dataclass(frozen=True)
+class ManifestRepository:
+    """A loaded repository: its config, its policies, and every Policy file read (as shown in messages)."""
+
+    config: Config
+    policies: tuple[Policy, ...]
+    policy_files: tuple[str, ...]  # paths relative to the root, `/`-separated, in load order, each once
+
+
 def load_repository(root: str) -> tuple[Config, tuple[Policy, ...]]:
     """Read and validate enrollctl.yaml and every Policy it names; raise ManifestError listing every problem.
 
     A policy that omits `spec.provider` gets the repository's only provider filled in.
     """
+    repository = load_manifest_repository(root)
+    return repository.config, repository.policies
+
+
+def load_manifest_repository(root: str) -> ManifestRepository:
+    """As `load_repository`, also saying which Policy files were read; a file that cannot be is an error."""
     base = Path(root)
     sink = DiagnosticSink()
     config, config_doc = _load_config(base, sink)
     raw = config_doc.data if config_doc is not None and isinstance(config_doc.data, dict) else {}
     providers = raw.get("providers") if isinstance(raw.get("providers"), dict) else None
     entries = _policy_entries(config_doc)
-    skip = _non_policy_files(base, raw)
-    documents = [
-        doc
-        for path, display in _policy_files(base, entries, skip, sink)
-        for doc in _read(path, display, sink)
-    ]
+    files = list(_policy_files(base, entries, _non_policy_files(base, raw), sink))
+    documents = [doc for path, display in files for doc in _read(path, display, sink)]
     policies = _policies(documents, providers, sink)
     if config is not None:
         sink.items.extend(check_offline(config.scopes, policies))
     sink.raise_if_any()
     assert config is not None
-    return config, policies
+    return ManifestRepository(config, policies, tuple(display for _, display in files))
 
 
 def parse_policies(
@@ -86,11 +102,15 @@ def parse_policies(
 
 def _load_config(base: Path, sink: DiagnosticSink) -> tuple[Config | None, YamlDocument | None]:
     path = base / CONFIG_FILE
-    if not path.is_file():
+    problem = file_problem(path)
+    if problem == "no such file or directory":
         hint = "run enrollctl in the repository root or pass -C DIR"
         if (base / "enrollctl.yml").is_file():
             hint = "rename enrollctl.yml to enrollctl.yaml"
-        sink.add(Position(CONFIG_FILE), "", f"not found in {base.resolve()}", hint)
+        sink.add(Position(CONFIG_FILE), "", f"not found in {real_path(base)}", hint)
+        return None, None
+    if problem is not None:
+        sink.add(Position(CONFIG_FILE, 1, 1), "", problem)
         return None, None
     documents = _read(path, CONFIG_FILE, sink)
     if not documents:
@@ -101,6 +121,8 @@ def _load_config(base: Path, sink: DiagnosticSink) -> tuple[Config | None, YamlD
     before = len(sink.items)
     if check_document("enrollctl", document, sink):
         _check_sandbox_files(base, document, sink)
+    check_provider_urls(document, sink)
+    check_insecure_urls(document, sink)
     if len(sink.items) > before:
         return None, document
     return build_config(document, str(base)), document
@@ -109,11 +131,51 @@ def _load_config(base: Path, sink: DiagnosticSink) -> tuple[Config | None, YamlD
 def _check_sandbox_files(base: Path, document: YamlDocument, sink: DiagnosticSink) -> None:
     for name, provider in document.data["providers"].items():
         sandbox = provider.get("sandbox")
-        if sandbox is not None and not (base / sandbox).is_file():
+        problem = file_problem(base / sandbox) if sandbox is not None else None
+        if problem is not None:
             path = ("providers", name, "sandbox")
+            message = "not found" if problem == "no such file or directory" else problem
             sink.add(
-                document.value_position(path), format_key_path(path), f"sandbox file {sandbox!r} not found"
+                document.value_position(path), format_key_path(path), f"sandbox file {sandbox!r} {message}"
             )
+
+
+def check_provider_urls(document: YamlDocument, sink: DiagnosticSink) -> None:
+    """Each provider `url:` of the schema's form must also parse as the HTTP client will parse it."""
+    providers = document.data.get("providers") if isinstance(document.data, dict) else None
+    for name, provider in providers.items() if isinstance(providers, dict) else ():
+        url = provider.get("url") if isinstance(provider, dict) else None
+        problem = _url_problem(url) if isinstance(url, str) and _URL_FORM.match(url) else None
+        if problem is not None:
+            path = ("providers", name, "url")
+            hint = "write an absolute http(s) URL with a host, e.g. https://acme.ispringlearn.com"
+            sink.add(
+                document.value_position(path), format_key_path(path), f"not a usable URL: {problem}", hint
+            )
+
+
+def check_insecure_urls(document: YamlDocument, sink: DiagnosticSink) -> None:
+    """A plain http:// `url:` to a non-loopback host needs `insecure_http: true` (docs/SECURITY.md)."""
+    providers = document.data.get("providers") if isinstance(document.data, dict) else None
+    for name, provider in providers.items() if isinstance(providers, dict) else ():
+        url = provider.get("url") if isinstance(provider, dict) else None
+        problem = insecure_url_problem(url) if isinstance(url, str) and _URL_FORM.match(url) else None
+        if problem is not None and provider.get("insecure_http") is not True:
+            path = ("providers", name, "url")
+            hint = "use https://, or set `insecure_http: true` on the provider if you accept that"
+            sink.add(document.value_position(path), format_key_path(path), problem, hint)
+
+
+def _url_problem(url: str) -> str | None:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # raises for a port that is not a number or out of range
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as error:
+        return str(error)
+    if parts.scheme not in ("http", "https"):
+        return f"scheme {parts.scheme!r} is not http or https"
+    return None if parts.hostname else "it names no host"
 
 
 def _read(path: Path, display: str, sink: DiagnosticSink) -> tuple[YamlDocument, ...]:
@@ -142,12 +204,12 @@ def _policy_entries(document: YamlDocument | None) -> list[tuple[str, Position]]
 
 def _non_policy_files(base: Path, raw: Mapping[str, Any]) -> frozenset[Path]:
     """enrollctl.yaml and sandbox organisation files are YAML too, but never Policy files."""
-    files = {(base / CONFIG_FILE).resolve()}
+    files = {real_path(base / CONFIG_FILE)}
     providers = raw.get("providers")
     for provider in providers.values() if isinstance(providers, dict) else ():
         sandbox = provider.get("sandbox") if isinstance(provider, dict) else None
         if isinstance(sandbox, str):
-            files.add((base / sandbox).resolve())
+            files.add(real_path(base / sandbox))
     return frozenset(files)
 
 
@@ -155,61 +217,19 @@ def _policy_files(
     base: Path, entries: Sequence[tuple[str, Position]], skip: frozenset[Path], sink: DiagnosticSink
 ) -> Iterator[tuple[Path, str]]:
     """Each Policy file once, in the order of `policies:`, sorted within a directory or glob."""
-    seen: set[Path] = set(skip)
+    search = PolicySearch(base, skip, sink)
     for entry, position in entries:
         if not _inside_repository(entry):
             hint = "write a path relative to enrollctl.yaml, e.g. policies"
             sink.add(position, "policies", f"{entry!r} is outside the repository", hint)
             continue
-        matches = _expand(base, entry)
-        if not matches:
-            sink.add(position, "policies", f"{entry!r}: {_nothing_found(base, entry)}")
-        for path in matches:
-            resolved = path.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
-                yield path, _display(base, path)
+        yield from search.files(entry, position)
 
 
 def _inside_repository(entry: str) -> bool:
     """Lexically, so a symlinked policies directory still works; `/` or `../..` would walk other trees."""
     normal = os.path.normpath(entry)
     return not os.path.isabs(normal) and normal != ".." and not normal.startswith(".." + os.sep)
-
-
-def _nothing_found(base: Path, entry: str) -> str:
-    if _GLOB_CHARS & set(entry):
-        return "glob matches no file"
-    if (base / entry).is_dir():
-        return "directory holds no *.yaml or *.yml file"
-    return "no such file or directory"
-
-
-def _expand(base: Path, entry: str) -> list[Path]:
-    if _GLOB_CHARS & set(entry):
-        found = [Path(p) for p in glob.glob(str(base / entry), recursive=True)]
-        return sorted(p for path in found for p in _yaml_files(path))
-    path = base / entry
-    return _yaml_files(path) if path.exists() else []
-
-
-def _yaml_files(path: Path) -> list[Path]:
-    """A file as itself; a directory as its *.yaml / *.yml files, recursively, skipping hidden directories."""
-    if path.is_file():
-        return [path]
-    found: list[Path] = []
-    for directory, subdirs, files in os.walk(path):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        found.extend(Path(directory) / f for f in files if f.endswith(POLICY_SUFFIXES))
-    return sorted(found)
-
-
-def _display(base: Path, path: Path) -> str:
-    """The path users see in messages: relative to the repository root, with forward slashes."""
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return Path(os.path.relpath(path, base)).as_posix()
 
 
 # --- Policy documents ----------------------------------------------------------------------------------

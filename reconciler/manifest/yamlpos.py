@@ -10,7 +10,10 @@ Dates stay text (`"2026-12-31"`) so the schema, not the YAML resolver, decides w
 from __future__ import annotations
 
 import codecs
+import errno
 import math
+import os
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,20 +72,43 @@ def format_key_path(path: KeyPath) -> str:
 
 
 def read_yaml_file(path: Path, display: str) -> tuple[YamlDocument, ...]:
-    """Read every non-empty document of a YAML file; raise ManifestError listing what is wrong with it."""
+    """Read every non-empty document of a YAML file; raise ManifestError listing what is wrong with it.
+
+    Only a regular file is read: a FIFO or device would block or never end. It is opened non-blocking
+    and checked again on the open descriptor, so a file swapped for a FIFO after a check cannot hang us.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            _fail(
-                display, 1, f"file is {size / 1_000_000:.1f} MB, over the {MAX_FILE_BYTES // 1024} KiB limit"
-            )
-        with path.open("rb") as stream:
+        _check_regular(path.stat().st_mode, display)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(descriptor, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            _check_regular(info.st_mode, display)
+            if info.st_size > MAX_FILE_BYTES:
+                size = info.st_size / 1_000_000
+                _fail(display, 1, f"file is {size:.1f} MB, over the {MAX_FILE_BYTES // 1024} KiB limit")
             raw = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        _fail(display, 1, f"cannot read file: {error.strerror or error}")
+    except (OSError, ValueError) as error:
+        _fail(display, 1, f"cannot read file: {_reason(error)}")
     if len(raw) > MAX_FILE_BYTES:
         _fail(display, 1, f"file is over the {MAX_FILE_BYTES // 1024} KiB limit")
     return parse_yaml(raw, display)
+
+
+def _check_regular(mode: int, display: str) -> None:
+    if stat.S_ISDIR(mode):
+        _fail(display, 1, "is a directory, not a regular file; only regular files are read as manifests")
+    if not stat.S_ISREG(mode):
+        _fail(display, 1, "is not a regular file (a FIFO, socket or device); only regular files are read")
+
+
+def _reason(error: OSError | ValueError) -> str:
+    if isinstance(error, ValueError):
+        return "not a usable path (NUL byte)"
+    if error.errno == errno.ELOOP:
+        return "symlink loop"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return str(error.strerror or error)
 
 
 def parse_yaml(raw: bytes, display: str) -> tuple[YamlDocument, ...]:

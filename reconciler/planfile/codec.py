@@ -54,6 +54,7 @@ SUMMARY_FIELDS = (
     "untouched",
     "notifications",
     "estimated_calls",
+    "unknown",
 )
 
 
@@ -75,6 +76,7 @@ def plan_to_dict(plan: Plan) -> JsonDict:
         "options": {
             "allow_remove_started": plan.options.allow_remove_started,
             "allow_remove_completed": plan.options.allow_remove_completed,
+            "allow_unknown": plan.options.allow_unknown,
             "policies": list(plan.options.policies),
         },
         "guard": {name: plan.guard[name] for name in sorted(plan.guard)},
@@ -147,6 +149,7 @@ def _enrollment_to_dict(e: Enrollment) -> JsonDict:
         "completion": e.completion.value,
         "progress": float(e.progress),
         "completed_at": _datetime_or_none(e.completed_at),
+        "unknown": e.unknown,
     }
 
 
@@ -220,6 +223,7 @@ def _plan_from_dict(d: Mapping[str, Any]) -> Plan:
         options=RunOptions(
             allow_remove_started=bool(options["allow_remove_started"]),
             allow_remove_completed=bool(options["allow_remove_completed"]),
+            allow_unknown=bool(options["allow_unknown"]),
             policies=tuple(options["policies"]),
         ),
         format_version=int(d["format_version"]),
@@ -302,6 +306,7 @@ def _enrollment_from_dict(d: Mapping[str, Any]) -> Enrollment:
         completion=Completion(d["completion"]),
         progress=float(d["progress"]),
         completed_at=_datetime_from_optional(d["completed_at"]),
+        unknown=str(d["unknown"]),
     )
 
 

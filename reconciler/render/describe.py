@@ -45,6 +45,7 @@ KEPT_EXPLAINED = {
     KeptReason.CATALOG: "chosen by the learner from the catalog: pruning leaves these alone",
     KeptReason.UNSUPPORTED: "the vendor cannot make this change",
     KeptReason.USER_NOT_ENROLLABLE: "user status outside settings.user_statuses: they keep their assignments",
+    KeptReason.UNKNOWN: "state unknown: the LMS answered in a form enrollctl cannot read; never removed",
 }
 
 
@@ -347,6 +348,8 @@ def options_phrase(plan: Plan) -> str:
         flags.append("--allow-remove-started")
     if plan.options.allow_remove_completed:
         flags.append("--allow-remove-completed")
+    if plan.options.allow_unknown:
+        flags.append("--allow-unknown")
     flags.extend(f"--policy {clean(p)}" for p in plan.options.policies)
     return " ".join(flags)
 

@@ -159,6 +159,12 @@ def _callouts(plan: Plan) -> list[str]:
             f"⚠️ **{number(len(protected), 'protected record')} kept**: started or completed enrollments that "
             "pruning would remove; `--allow-remove-started` / `--allow-remove-completed` override."
         )
+    unknown = sum(p.summary.unknown for p in plan.providers)
+    if unknown:
+        out.append(
+            f"⛔ **{number(unknown, 'enrollment')} in state unknown**: the LMS answered in a form enrollctl "
+            "cannot read; they are never removed, and pruning needs `--allow-unknown`."
+        )
     past_due = sum(1 for a in plan.actions if Risk.PAST_DUE in a.risks)
     if past_due:
         out.append(f"⚠️ **{number(past_due, 'enrollment')} past due** as soon as applied.")
@@ -276,7 +282,11 @@ def _kept_block(kept: tuple[Kept, ...], level: Detail, prefix: str) -> str:
         if not chosen:
             continue
         lines.append(f"# {len(chosen):,} {KEPT_EXPLAINED[reason]}")
-        lines.extend(f'= {clean(k.user_login)} in "{clean(k.item_title)}"' for k in chosen[:limit])
+        lines.extend(
+            f'= {clean(k.user_login)} in "{clean(k.item_title)}"'
+            + (f": {clean(k.detail)}" if reason is KeptReason.UNKNOWN else "")
+            for k in chosen[:limit]
+        )
         if len(chosen) > limit and limit:
             lines.append(f"  …and {len(chosen) - limit:,} more")
     heading = f"**{prefix}{number(len(kept), 'enrollment')} kept as they are**"

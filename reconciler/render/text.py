@@ -111,7 +111,7 @@ def _kept_section(
         )
         if not chosen:
             continue
-        protected = reason in (KeptReason.HAS_PROGRESS, KeptReason.COMPLETED)
+        protected = reason in (KeptReason.HAS_PROGRESS, KeptReason.COMPLETED, KeptReason.UNKNOWN)
         heading = f"{len(chosen):,} {KEPT_EXPLAINED[reason]}"
         out.append("    " + (paint(YELLOW, heading) if protected else heading))
         if full or len(chosen) <= max_lines:

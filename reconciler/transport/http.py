@@ -9,11 +9,10 @@ A non-idempotent write whose request may have reached the server is never sent t
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
 import random
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +20,21 @@ from urllib.parse import urlencode
 
 import httpx
 
-from reconciler.errors import AuthError, PermissionDenied, ProviderError, RateLimited
+from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError, RateLimited
+from reconciler.transport.bounds import (
+    ANNOUNCE_WAIT,
+    MAX_RESPONSE_BYTES,
+    REQUEST_DEADLINE,
+    BodyTooLarge,
+    DeadlineExceeded,
+    check_url,
+    earliest,
+    fetch,
+    run_deadline,
+)
+from reconciler.transport.pacing import RateLimiter, RetryPolicy, Sleep, backoff_delay, parse_retry_after
 from reconciler.transport.redact import Redactor, protect_third_party_logs
+from reconciler.transport.terminal import VENDOR_EXCERPT
 
 log = logging.getLogger("enrollctl.http")
 
@@ -39,86 +51,38 @@ MAYBE_SENT = (
     httpx.RemoteProtocolError,
 )
 
-Sleep = Callable[[float], None]
-Clock = Callable[[], float]
 WallClock = Callable[[], dt.datetime]
 Answer = Callable[[httpx.Response], bool]
+
+
+__all__ = [  # the pacing names were defined here before; providers still import them from here
+    "RateLimiter",
+    "RetryPolicy",
+    "Sleep",
+    "VendorClient",
+    "WriteOutcomeUnknown",
+    "backoff_delay",
+    "make_client",
+    "parse_retry_after",
+]
+DEFAULT_RETRY = RetryPolicy()
 
 
 class WriteOutcomeUnknown(ProviderError):
     """A write may or may not have been applied (connection lost after sending, 5xx); read back to know."""
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long to retry; `attempts` counts the first try."""
-
-    attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    max_retry_after: float = 300.0  # a vendor asking to wait longer than this ends the run instead
-
-
-def make_client(base_url: str, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT, **kwargs: Any) -> httpx.Client:
-    """The one `httpx.Client` of a run (pass `transport=` to talk to an in-process sandbox)."""
+def make_client(
+    base_url: str,
+    *,
+    provider: str = "",
+    insecure_http: bool = False,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    **kwargs: Any,
+) -> httpx.Client:
+    """The one `httpx.Client` of a provider; refuses plain http to a non-loopback host before connecting."""
+    check_url(base_url, provider=provider, insecure_http=insecure_http)
     return httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False, **kwargs)
-
-
-def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
-    """Exponential backoff with full jitter for retry number `attempt` (1-based)."""
-    ceiling = min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
-    return rng.uniform(0, ceiling)
-
-
-def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP-date); None if absent or invalid."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-class RateLimiter:
-    """At most `requests_per_minute` requests in any 60-second window (sliding window over send times)."""
-
-    WINDOW = 60.0
-
-    def __init__(
-        self, requests_per_minute: int | None, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
-    ) -> None:
-        if requests_per_minute is not None and requests_per_minute < 1:
-            raise ValueError("requests_per_minute must be at least 1")
-        self.requests_per_minute = requests_per_minute
-        self._clock = clock
-        self._sleep = sleep
-        self._sent: deque[float] = deque()
-
-    def acquire(self) -> float:
-        """Wait until one more request fits the window, record it, and return the seconds waited."""
-        if self.requests_per_minute is None:
-            return 0.0
-        now = self._clock()
-        while self._sent and self._sent[0] + self.WINDOW <= now:
-            self._sent.popleft()
-        if len(self._sent) < self.requests_per_minute:
-            self._sent.append(now)
-            return 0.0
-        oldest = self._sent.popleft()
-        pause = oldest + self.WINDOW - now
-        self._sleep(pause)
-        # record the slot at the window's end even if float rounding left the clock a hair short of it
-        self._sent.append(max(self._clock(), oldest + self.WINDOW))
-        return pause
 
 
 @dataclass
@@ -149,9 +113,11 @@ class VendorClient:
         *,
         provider: str,
         redactor: Redactor | None = None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         limiter: RateLimiter | None = None,
         timeout: httpx.Timeout | None = None,
+        deadline: float = REQUEST_DEADLINE,
+        max_bytes: int = MAX_RESPONSE_BYTES,
         sleep: Sleep = time.sleep,
         now: WallClock = lambda: dt.datetime.now(dt.UTC),
         rng: random.Random | None = None,
@@ -164,6 +130,8 @@ class VendorClient:
         self.retry = retry
         self.limiter = limiter if limiter is not None else RateLimiter(None)
         self.timeout = timeout
+        self.deadline = deadline
+        self.max_bytes = max_bytes
         self.stats = CallStats()
         self.log_bodies = log_bodies
         self._sleep = sleep
@@ -200,16 +168,21 @@ class VendorClient:
             self._log_request(method, url, call, attempt, body)
             started = time.perf_counter()
             try:
-                response = self.client.request(
+                response = fetch(
+                    self.client,
                     method,
                     url,
+                    deadline=earliest(self.deadline),
+                    max_bytes=self.max_bytes,
+                    timeout=self.timeout,
                     params=params,
                     headers=headers,
                     content=content,
                     data=data,
                     json=json,
-                    timeout=self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
+            except (BodyTooLarge, DeadlineExceeded) as exc:
+                raise self._bound_failure(exc, call, idempotent) from None
             except httpx.HTTPError as exc:
                 failure = self._transport_failure(exc, call, idempotent)
                 if not failure.retryable or attempt == self.retry.attempts:
@@ -222,9 +195,51 @@ class VendorClient:
                     return response
                 delay = delay_or_none
             self.stats.retries[call] += 1
-            log.info("%s %s: retrying in %.1fs (attempt %d)", self.provider, call, delay, attempt + 1)
-            self._sleep(delay)
+            self._wait(delay, call, attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _wait(self, delay: float, call: str, attempt: int) -> None:
+        """Pause before retrying; a long pause is announced, one past the run's deadline is refused."""
+        run = run_deadline()
+        if run is not None and delay >= run.remaining():
+            raise self.error(
+                ProviderError,
+                f"a retry would have to wait {delay:.0f} s, past {run.name}",
+                call=call,
+                retryable=True,
+                hint="try again later",
+            )
+        if delay > ANNOUNCE_WAIT:
+            log.warning(
+                "%s %s: waiting %.0f s before retrying (attempt %d)", self.provider, call, delay, attempt + 1
+            )
+        else:
+            log.info("%s %s: retrying in %.1fs (attempt %d)", self.provider, call, delay, attempt + 1)
+        self._sleep(delay)
+
+    def _bound_failure(
+        self, exc: BodyTooLarge | DeadlineExceeded, call: str, idempotent: bool
+    ) -> ProviderError:
+        """The error for an answer over the size cap or a request past its deadline."""
+        if isinstance(exc, BodyTooLarge):
+            where = " on the wire" if exc.wire else ""
+            message = (
+                f"answer larger than the limit of {exc.cap:,} bytes (stopped reading at {exc.size:,}{where})"
+            )
+            read_cls: type[ProviderError] = ProtocolError
+        else:
+            message = f"no complete answer within {exc.limit}"
+            read_cls = ProviderError
+            if not exc.sent:
+                return self.error(ProviderError, f"{message} (nothing was sent)", call=call)
+        if not idempotent:
+            return self.error(
+                WriteOutcomeUnknown,
+                message,
+                call=call,
+                hint="the change may or may not have been made; read back",
+            )
+        return self.error(read_cls, message, call=call)
 
     def _retry_delay(
         self, response: httpx.Response, call: str, idempotent: bool, attempt: int, answer: Answer | None
@@ -238,9 +253,11 @@ class VendorClient:
             # throttled requests were refused, not processed: retrying is safe even for writes
             wait = parse_retry_after(response.headers.get("Retry-After"), self._now())
             if wait is not None and wait > self.retry.max_retry_after:
+                asked = self.redactor(response.headers.get("Retry-After", ""))[:40]
                 raise self.error(
                     RateLimited,
-                    f"vendor asks to wait {wait:.0f}s",
+                    f"the server asked to wait {wait:.0f} s before trying again (Retry-After: {asked}); "
+                    f"enrollctl waits at most {self.retry.max_retry_after:.0f} s",
                     call=call,
                     status=status,
                     retryable=True,
@@ -256,9 +273,20 @@ class VendorClient:
                     hint="try again later or lower requests_per_minute",
                 )
             return wait if wait is not None else backoff_delay(attempt, self.retry, self._rng)
+        if 300 <= status < 400 and status != 304:
+            location = self.redactor.bytes(
+                response.headers.get("Location", "").encode(), limit=VENDOR_EXCERPT
+            )
+            raise self.error(
+                ProviderError,
+                f"the server redirects to {location or '(no Location given)'}; redirects are not followed",
+                call=call,
+                status=status,
+                hint="if that is the vendor's address, put it in the provider's `url:` in enrollctl.yaml",
+            )
         if status < 500:
             return None
-        excerpt = self.redactor.bytes(response.content, limit=200)
+        excerpt = self.redactor.bytes(response.content, limit=VENDOR_EXCERPT)
         if not idempotent:
             raise self.error(
                 WriteOutcomeUnknown,
@@ -320,7 +348,7 @@ class VendorClient:
         status = response.status_code
         if status < 400:
             return
-        excerpt = self.redactor.bytes(response.content, limit=300)
+        excerpt = self.redactor.bytes(response.content, limit=VENDOR_EXCERPT)
         cls: type[ProviderError] = ProviderError
         if status == 401:
             cls = AuthError

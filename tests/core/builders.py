@@ -247,6 +247,7 @@ def enrollment(
     origin: Origin = Origin.ADMIN,
     completion: Completion = Completion.NOT_STARTED,
     progress: float = 0.0,
+    unknown: str = "",
 ) -> Enrollment:
     """An enrollment as the LMS reports it."""
     return Enrollment(
@@ -261,6 +262,7 @@ def enrollment(
         origin=origin,
         completion=completion,
         progress=progress,
+        unknown=unknown,
     )
 
 

@@ -17,7 +17,7 @@ from lxml import etree
 
 from reconciler.core.model import Completion, ItemKind, Origin, UserStatus
 from reconciler.errors import ProtocolError
-from reconciler.providers.ispring import records
+from reconciler.providers.ispring.provider import records
 from reconciler.providers.ispring.soap import (
     SOAP_NS,
     Fault,
@@ -282,11 +282,13 @@ def test_a_due_period_is_kept_as_hours_so_relative_terms_do_not_drift() -> None:
     assert joined.due_hours == 720 and joined.origin is Origin.ADMIN
 
 
-def test_an_invalid_vendor_date_is_a_protocol_error_not_a_silent_drift() -> None:
-    with pytest.raises(ProtocolError, match="2019-31-12"):
-        records.parse_enrollment(
-            enrollment_xml(enrollmentId="e", courseId="c", learnerId="u", accessDate="2019-31-12")
-        )
+def test_an_invalid_vendor_date_makes_the_enrollment_unknown_not_a_silent_drift() -> None:
+    record = records.parse_enrollment(
+        enrollment_xml(enrollmentId="e", courseId="c", learnerId="u", accessDate="2019-31-12")
+    )
+    (joined,) = records.join([record], [], {})
+    assert joined.unknown == "accessDate '2019-31-12' is not a date"
+    assert joined.access is None and joined.started
 
 
 def test_only_courses_and_learning_tracks_become_catalog_items() -> None:

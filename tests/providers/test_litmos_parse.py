@@ -10,15 +10,21 @@ from hypothesis import strategies as st
 
 from reconciler.core.model import Completion, ItemKind, UserStatus
 from reconciler.errors import ProtocolError
+from reconciler.providers.litmos.body import (
+    BULK_RESULTS,
+    COURSES,
+    TEAMS,
+    USERS,
+    records_from_body,
+    records_from_json,
+    records_from_xml,
+)
 from reconciler.providers.litmos.parse import (
     as_datetime,
     parse_bulk_results,
     parse_team,
     parse_user,
     parse_user_items,
-    records_from_body,
-    records_from_json,
-    records_from_xml,
 )
 
 # Verbatim from vendor-docs/litmos-rest-user-assignments.txt ("Get Courses Assigned for a List of Users"),
@@ -178,7 +184,7 @@ VENDOR_USER_COURSES_XML = b"""<Courses>
 
 
 def test_vendor_bulk_xml_sample_parses_without_error() -> None:
-    records = records_from_xml(VENDOR_BULK_XML)
+    records = records_from_xml(VENDOR_BULK_XML, BULK_RESULTS)
     assert len(records) == 2
     # ids are empty in the sample: rows without an id are skipped rather than invented
     assert parse_bulk_results(records) == []
@@ -189,7 +195,7 @@ def test_vendor_bulk_xml_sample_parses_without_error() -> None:
 
 
 def test_vendor_bulk_json_sample_parses_into_enrollments() -> None:
-    enrollments = parse_bulk_results(records_from_json(VENDOR_BULK_JSON))
+    enrollments = parse_bulk_results(records_from_json(VENDOR_BULK_JSON, BULK_RESULTS))
     # the first course has an empty Id in the sample, so only the learning path is an enrollment
     assert [(e.user_id, e.item_id, e.item_kind) for e in enrollments] == [
         ("AbC123eFg456HiJ789", "AbC123456eFgHiJ789", ItemKind.LEARNING_PATH)
@@ -200,10 +206,14 @@ def test_vendor_bulk_json_sample_parses_into_enrollments() -> None:
 
 
 def test_vendor_user_courses_template_parses_without_error() -> None:
-    rows = records_from_xml(VENDOR_USER_COURSES_XML)
+    rows = records_from_xml(VENDOR_USER_COURSES_XML, COURSES)
     [enrollment] = parse_user_items(rows, ItemKind.COURSE, "U1")
     assert enrollment.item_id == "string [max length 50]"
-    assert enrollment.completion is Completion.NOT_STARTED  # "true/false" is a placeholder, not a flag
+    # the template's placeholders are present but unreadable: the enrollment is unknown, never "not started"
+    assert "PercentageComplete 'decimal' is not a number" in enrollment.unknown
+    assert "Complete 'true/false' is not true or false" in enrollment.unknown
+    assert "DateCompleted 'YYYY-MM-DDTHH:MM:SSS' is not a date" in enrollment.unknown
+    assert enrollment.started
 
 
 @pytest.mark.parametrize(
@@ -233,21 +243,29 @@ def test_json_and_xml_date_forms_agree(moment: dt.datetime) -> None:
     assert as_datetime(f"/Date({millis}-0000)/") == as_datetime(xml_form) == moment
 
 
-def test_empty_lists_in_every_form_are_empty() -> None:
+def test_empty_lists_in_the_documented_forms_are_empty() -> None:
     for body, content_type in [
         (b"[]", "application/json"),
-        (b"null", "application/json"),
-        (b"", "application/json"),
+        (b'{"Items": []}', "application/json"),
         (b'<Users xmlns:i="http://www.w3.org/2001/XMLSchema-instance"/>', "application/xml"),
         (b"<Users></Users>", "application/xml"),
-        (b"", "application/xml"),
+        (b"<UserCollection><Pagination/><Items/></UserCollection>", "application/xml"),
     ]:
-        assert records_from_body(body, content_type) == []
+        assert records_from_body(body, content_type, USERS) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"null", "application/json"), (b"", "application/json"), (b"", "application/xml")],
+)
+def test_an_undocumented_empty_answer_is_not_an_empty_list(body: bytes, content_type: str) -> None:
+    with pytest.raises(ProtocolError, match="expected a list of User"):
+        records_from_body(body, content_type, USERS)
 
 
 def test_single_row_xml_list_is_a_list_not_a_record() -> None:
     body = b"<Teams><Team><Id>T1</Id><Name>Sales</Name><ParentTeamId i:nil='true' xmlns:i='http://www.w3.org/2001/XMLSchema-instance'/></Team></Teams>"
-    [team] = [parse_team(r) for r in records_from_body(body, "application/xml")]
+    [team] = [parse_team(r) for r in records_from_body(body, "application/xml", TEAMS)]
     assert (team.id, team.name, team.parent_id) == ("T1", "Sales", None)
 
 
@@ -267,8 +285,10 @@ def test_json_and_xml_users_parse_to_the_same_users() -> None:
         b"<LastName>Smith &amp; Co</LastName><Active>false</Active><Email i:nil='true'/>"
         b"<AccessLevel>Learner</AccessLevel></User></Users>"
     )
-    from_json = [parse_user(r) for r in records_from_body(json_body, "application/json; charset=utf-8")]
-    from_xml = [parse_user(r) for r in records_from_body(xml_body, "application/xml")]
+    from_json = [
+        parse_user(r) for r in records_from_body(json_body, "application/json; charset=utf-8", USERS)
+    ]
+    from_xml = [parse_user(r) for r in records_from_body(xml_body, "application/xml", USERS)]
     assert from_json == from_xml
     assert from_json[0].first_name == "Renée" and from_json[0].last_name == "O'Neil"
     assert from_json[1].status is UserStatus.INACTIVE and from_json[1].email == "k@acme.example"
@@ -282,7 +302,7 @@ def test_completion_comes_from_complete_percentage_and_date_completed() -> None:
         b'{"Id":"c3","Complete":false,"PercentageComplete":0.00,"DateCompleted":null},'
         b'{"Id":"c4","Complete":false,"PercentageComplete":0,"DateCompleted":"2020-01-01T00:00:00"}]}]'
     )
-    found = {e.item_id: e for e in parse_bulk_results(records_from_json(body))}
+    found = {e.item_id: e for e in parse_bulk_results(records_from_json(body, BULK_RESULTS))}
     assert found["c1"].completion is Completion.COMPLETED
     assert found["c2"].completion is Completion.IN_PROGRESS and found["c2"].progress == 40.5
     assert found["c3"].completion is Completion.NOT_STARTED and not found["c3"].started
@@ -291,14 +311,14 @@ def test_completion_comes_from_complete_percentage_and_date_completed() -> None:
 
 def test_duplicate_rows_are_read_once() -> None:
     body = b'[{"Id":"u1","Courses":[{"Id":"c1"},{"Id":"c1"}]},{"Id":"u1","Courses":[]}]'
-    assert [e.key for e in parse_bulk_results(records_from_json(body))] == [("u1", "c1")]
+    assert [e.key for e in parse_bulk_results(records_from_json(body, BULK_RESULTS))] == [("u1", "c1")]
 
 
 def test_html_error_page_is_a_protocol_error() -> None:
     with pytest.raises(ProtocolError):
-        records_from_body(b"Service Unavailable", "text/html")
+        records_from_body(b"Service Unavailable", "text/html", USERS)
     with pytest.raises(ProtocolError):
-        records_from_body(b"<html><body>oops", "text/html")
+        records_from_body(b"<html><body>oops", "text/html", USERS)
 
 
 def test_xml_with_entity_declarations_is_refused() -> None:
@@ -307,4 +327,4 @@ def test_xml_with_entity_declarations_is_refused() -> None:
         b"<Users><User><Id>u1</Id><UserName>&x;</UserName></User></Users>"
     )
     with pytest.raises(ProtocolError, match="DOCTYPE"):
-        records_from_body(hostile, "application/xml")
+        records_from_body(hostile, "application/xml", USERS)

@@ -16,6 +16,7 @@ from reconciler.core.model import ItemKind, ProviderConfig, ProviderKind, UserSt
 from reconciler.errors import AuthError, ConfigError
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos import api as litmos_api
+from reconciler.providers.litmos.body import USERS
 from reconciler.providers.litmos.provider import create
 from reconciler.providers.litmos.read import ReadStrategy, plan_read
 from reconciler.sandbox.litmos.app import make_litmos_app
@@ -117,7 +118,7 @@ def test_paging_reads_every_user_once_and_stops_on_a_short_page(monkeypatch: pyt
 def test_paging_reads_every_row_once_in_the_fewest_calls(users: int, limit: int) -> None:
     with mock.patch.object(litmos_api, "PAGE_LIMIT", limit):
         box = sandbox(generated_org(users))
-        read = box.provider.api.pages("/users", call="GET /users")
+        read = box.provider.api.pages("/users", call="GET /users", shape=USERS)
     expected = 4 + users
     assert len(read) == len({r["Id"] for r in read}) == expected
     assert len(box.recorder.requests) == expected // limit + 1  # a full last page needs one more call

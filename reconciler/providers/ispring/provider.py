@@ -29,6 +29,7 @@ from reconciler.providers.ispring.batch import (
     plan_batches,
     rectangles,
 )
+from reconciler.providers.ispring.listing import read_listing
 from reconciler.providers.ispring.soap import (
     ENDPOINT,
     Fault,
@@ -37,15 +38,12 @@ from reconciler.providers.ispring.soap import (
     Values,
     build_request,
     looks_like_fault,
-    next_page_token,
     parse_response,
     success,
 )
-from reconciler.providers.ispring.soap import (
-    records as records_in,
-)
 from reconciler.transport.http import RateLimiter, VendorClient, WriteOutcomeUnknown
 from reconciler.transport.redact import Redactor
+from reconciler.transport.terminal import VENDOR_EXCERPT
 
 log = logging.getLogger("enrollctl.ispring")
 
@@ -55,7 +53,6 @@ SCOPE_HINT = (
 )
 # ListLearnersResults shows active users only unless asked: 1 active, 3 blocked (the doc's word)
 RESULT_USER_STATUSES = Values(("1", "3"))
-PAGE_RESTARTS = 2  # times a listing is read again from its first page after its page token expired
 
 
 @dataclass(frozen=True)
@@ -160,7 +157,7 @@ class IspringProvider:
         )
 
     def _fault_error(self, method: str, fault: Fault) -> ProviderError:
-        message = f"iSpring answered {fault.string!r}"
+        message = f"iSpring answered {self.http.redactor.excerpt(fault.string, VENDOR_EXCERPT)!r}"
         if _fault_is(fault, "Authorization failed"):
             return self.http.error(
                 AuthError, message, call=method, hint="check the credentials; a static token may have expired"
@@ -182,61 +179,9 @@ class IspringProvider:
         page_size: bool = True,
         first: etree._Element | None = None,
     ) -> Iterator[etree._Element]:
-        """Records called `record` from every page (starting at `first` if given) until no nextPageToken.
-
-        A continuation page refused with `Wrong parameters` means its page token expired (inferred: the
-        vendor says nothing on token lifetime; the sandbox refuses old tokens so): the listing is read
-        again from its first page, at most PAGE_RESTARTS times. Reads are idempotent, so this is safe.
-        """
-        for restart in range(PAGE_RESTARTS + 1):
-            found = self._listing(method, params, record, page_size, first, last_try=restart == PAGE_RESTARTS)
-            if found is not None:
-                return iter(found)
-            log.info("iSpring %s: page token refused, reading the list again from its first page", method)
-            first = None
-        raise AssertionError("unreachable: the last try returns or raises")
-
-    def _listing(
-        self,
-        method: str,
-        params: Params,
-        record: str,
-        page_size: bool,
-        first: etree._Element | None,
-        *,
-        last_try: bool,
-    ) -> list[etree._Element] | None:
-        """Every record of one listing, or None when a continuation page token was refused."""
-        seen: set[str] = set()
-        found: list[etree._Element] = []
-        result = first
-        if result is None:
-            result = self._page(method, params, None, page_size)
-        while True:
-            found.extend(records_in(result, record))
-            token = next_page_token(result)
-            if token is None:
-                return found
-            if token in seen:
-                raise self.http.error(
-                    ProviderError, "the vendor returned the same page token twice", call=method
-                )
-            seen.add(token)
-            paging: Params = [
-                ("pageToken", token),
-                ("pageSize", self.options.page_size if page_size else None),
-            ]
-            expired = () if last_try else ("Wrong parameters",)
-            page = self.call(method, [*params, *paging], idempotent=True, faults=expired)
-            if isinstance(page, Fault):
-                return None
-            result = page
-
-    def _page(self, method: str, params: Params, token: str | None, page_size: bool) -> etree._Element:
-        paging: Params = [("pageToken", token), ("pageSize", self.options.page_size if page_size else None)]
-        result = self.call(method, [*params, *paging], idempotent=True)
-        assert not isinstance(result, Fault)  # no fault is accepted here: call() raised it
-        return result
+        """Records called `record` from every page of a listing (see `ispring_listing.read_listing`)."""
+        size = self.options.page_size if page_size else None
+        return iter(read_listing(self.call, self.http, method, params, record, page_size=size, first=first))
 
     # --- reads -----------------------------------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 
 Field names follow the vendor samples (`userProfile`, `learnerResult`) and, where the SOAP pages show no
 layout, the REST v3 schemas (`department{departmentId,name,parentDepartmentId}`, `enrollment{...}`).
+A record without its id is a `ProtocolError`. What decides a removal or a protection (progress, completion
+status and date, origin, terms and dates) is read strictly: a field the vendor leaves out keeps its default,
+a present value that cannot be read for certain makes the enrollment unknown (`Enrollment.unknown`).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from lxml import etree
 
@@ -25,6 +29,7 @@ from reconciler.core.model import (
 )
 from reconciler.errors import ProtocolError
 from reconciler.providers.ispring.soap import PROVIDER, child, children, fields, id_list
+from reconciler.providers.strict import Unreadable, joined, percent
 
 # GetUsers v2: 1 active, 3 inactive, 5 employment ended (v1 reports 3 for both). ListLearnersResults calls
 # status 3 "blocked": iSpring has one deactivated state, which enrollctl calls inactive.
@@ -50,6 +55,11 @@ COMPLETIONS = {
 }
 
 
+T = TypeVar("T")
+BOOLEANS = {"true": True, "false": False}
+ORIGINS = {"0": Origin.ADMIN, "1": Origin.CATALOG}  # enrollmentTypeGroup, REST v3 `EnrollmentTypeGroup`
+DUE_TYPES = {t: t for t in ("default", "unlimited", "due_date", "due_period")}
+
 UNKNOWN_PROGRESS = Completion.IN_PROGRESS  # no result was returned: protect rather than risk a record
 
 
@@ -60,15 +70,50 @@ def _required(values: dict[str, str], name: str, call: str) -> str:
     return value
 
 
-def parse_datetime(value: str | None, *, call: str, field: str) -> dt.datetime | None:
-    """Vendor dates in any of their forms (`2019-09-25`, `2019-09-24 10:30:00`, ISO with offset), as UTC."""
+def parse_datetime(value: str | None, *, field: str) -> dt.datetime | None:
+    """Vendor dates in any of their forms (`2019-09-25`, `2019-09-24 10:30:00`, ISO with offset), as UTC.
+
+    None when the field is left out; a present value that is no such date is `Unreadable`.
+    """
     if value is None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise ProtocolError(f"invalid date {value!r} in <{field}>", provider=PROVIDER, call=call) from None
+        raise Unreadable(field, value, "is not a date") from None
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+class Reasons:
+    """Collects why values of one record could not be read; each read falls back to its default."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def date(self, values: Mapping[str, str], name: str) -> dt.datetime | None:
+        """`parse_datetime` of field `name`, or None with a reason."""
+        try:
+            return parse_datetime(values.get(name), field=name)
+        except Unreadable as error:
+            self.items.append(error.reason)
+            return None
+
+    def choice(self, values: Mapping[str, str], name: str, known: Mapping[str, T], default: T) -> T:
+        """Field `name` (case-insensitive) from `known`; `default` when left out, or with a reason."""
+        raw = values.get(name)
+        if raw is None:
+            return default
+        if raw.lower() in known:
+            return known[raw.lower()]
+        self.items.append(Unreadable(name, raw, f"is not one of {', '.join(known)}").reason)
+        return default
+
+    def add(self, error: Unreadable) -> None:
+        """Record a reason found by the caller."""
+        self.items.append(error.reason)
+
+    def __str__(self) -> str:
+        return joined(self.items)
 
 
 def parse_user(element: etree._Element) -> User:
@@ -112,13 +157,15 @@ def parse_group(element: etree._Element) -> Group:
 def parse_item(element: etree._Element) -> Item | None:
     """A `<contentItem>` of ListContent if it is a course or learning track; None for other materials."""
     values = fields(element)
+    item_id = _required(values, "contentItemId", "ListContent")
+    if "contentItemType" not in values and "type" not in values:
+        # without its type a managed course would silently vanish from the catalog
+        raise ProtocolError("<contentItemType> missing in a record", provider=PROVIDER, call="ListContent")
     kind_text = values.get("contentItemType") or values.get("type") or ""  # `type` is deprecated
     kind = ITEM_KINDS.get(kind_text.replace("_", "").replace(" ", "").lower())
     if kind is None:
         return None
-    return Item(
-        id=_required(values, "contentItemId", "ListContent"), kind=kind, title=values.get("title", "")
-    )
+    return Item(id=item_id, kind=kind, title=values.get("title", ""))
 
 
 @dataclass(frozen=True)
@@ -134,6 +181,7 @@ class EnrollmentRecord:
     due_hours: int | None
     lock_after_due: bool
     origin: Origin
+    unknown: str = ""  # why a value could not be read for certain (see `Enrollment.unknown`)
 
 
 @dataclass(frozen=True)
@@ -148,46 +196,58 @@ class ResultRecord:
     completion: Completion
     progress: float
     completed_at: dt.datetime | None
+    unknown: str = ""  # why a value could not be read for certain (see `Enrollment.unknown`)
 
 
 def parse_enrollment(element: etree._Element) -> EnrollmentRecord:
     """An `<enrollment>` (layout: REST `Enrollment`; `dueDateType`/`duePeriod` used when present)."""
     call = "ListEnrollments"
     values = fields(element)
-    lock = values.get("shouldLockAfterDueDate") or values.get("lockAfterDueDate") or "false"
+    reasons = Reasons()
+    lock_name = "shouldLockAfterDueDate" if "shouldLockAfterDueDate" in values else "lockAfterDueDate"
     period = values.get("duePeriod")
+    if period is not None and not period.isdigit():
+        reasons.add(Unreadable("duePeriod", period, "is not a whole number of hours"))
     return EnrollmentRecord(
         id=_required(values, "enrollmentId", call),
         user_id=_required(values, "learnerId", call),
         item_id=_required(values, "courseId", call),
-        access=parse_datetime(values.get("accessDate"), call=call, field="accessDate"),
-        due=parse_datetime(values.get("dueDate"), call=call, field="dueDate"),
-        due_type=values.get("dueDateType"),
+        access=reasons.date(values, "accessDate"),
+        due=reasons.date(values, "dueDate"),
+        due_type=reasons.choice(values, "dueDateType", DUE_TYPES, None),
         due_hours=int(period) if period and period.isdigit() else None,
-        lock_after_due=lock.lower() == "true",
-        origin=Origin.CATALOG if values.get("enrollmentTypeGroup") == "1" else Origin.ADMIN,
+        lock_after_due=reasons.choice(values, lock_name, BOOLEANS, False),
+        # left out (not in the SOAP pages): assigned by an administrator, as enrollctl always read it
+        origin=reasons.choice(values, "enrollmentTypeGroup", ORIGINS, Origin.ADMIN),
+        unknown=str(reasons),
     )
 
 
 def parse_result(element: etree._Element) -> ResultRecord:
-    """A `<learnerResult>` (layout: the ListLearnersResults sample)."""
+    """A `<learnerResult>` (layout: the ListLearnersResults sample); left-out progress is 0, not started."""
     call = "ListLearnersResults"
     values = fields(element)
-    status = (values.get("completionStatus") or "not_started").lower()
-    try:
-        progress = float(values.get("progress") or 0)
-    except ValueError:
-        raise ProtocolError("invalid <progress> in a learner result", provider=PROVIDER, call=call) from None
+    reasons = Reasons()
+    completion = reasons.choice(values, "completionStatus", COMPLETIONS, Completion.NOT_STARTED)
+    if str(reasons):
+        completion = UNKNOWN_PROGRESS  # a status we cannot read is never "not started"
+    progress = 0.0
+    raw = values.get("progress")
+    if raw is not None:
+        try:
+            progress = percent("progress", raw, raw)
+        except Unreadable as error:
+            reasons.add(error)
     return ResultRecord(
         enrollment_id=values.get("enrollmentId"),
         user_id=_required(values, "userId", call),
         item_id=_required(values, "courseId", call),
-        access=parse_datetime(values.get("accessDate"), call=call, field="accessDate"),
-        due=parse_datetime(values.get("dueDate"), call=call, field="dueDate"),
-        # an unknown status is treated as progress: never let a new vendor state make a record prunable
-        completion=COMPLETIONS.get(status, Completion.IN_PROGRESS),
+        access=reasons.date(values, "accessDate"),
+        due=reasons.date(values, "dueDate"),
+        completion=completion,
         progress=progress,
-        completed_at=parse_datetime(values.get("completionDate"), call=call, field="completionDate"),
+        completed_at=reasons.date(values, "completionDate"),
+        unknown=str(reasons),
     )
 
 
@@ -237,4 +297,5 @@ def _enrollment(record: EnrollmentRecord, result: ResultRecord | None, kind: Ite
         completion=result.completion if result else UNKNOWN_PROGRESS,
         progress=result.progress if result else 0.0,
         completed_at=result.completed_at if result else None,
+        unknown=joined([record.unknown, result.unknown if result else ""]),
     )

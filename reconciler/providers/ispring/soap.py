@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from reconciler.errors import ProtocolError
+from reconciler.providers.strict import names_seen
 from reconciler.transport.redact import Redactor
 from reconciler.transport.safexml import local_name, parse_xml
 
@@ -138,14 +139,45 @@ def descendants(parent: etree._Element, name: str) -> Iterator[etree._Element]:
     return (e for e in parent.iter() if e is not parent and local_name(e) == name)
 
 
-def records(result: etree._Element, name: str) -> Iterator[etree._Element]:
-    """Records called `name` directly in `result` or in one wrapper (`<enrollments><enrollment>`)."""
-    # two levels, not a full-tree search: a 100,000-row answer has millions of elements
+# The wrapper each listing may put its records in (the ListLearnersResults page writes `learnersResults`).
+WRAPPERS = {
+    "userProfile": ("userProfiles",),
+    "department": ("departments",),
+    "group": ("groups",),
+    "contentItem": ("contentItems",),
+    "enrollment": ("enrollments",),
+    "learnerResult": ("learnersResults", "learnerResults"),
+}
+PAGING = frozenset({"nextPageToken"})
+
+
+def records(result: etree._Element, name: str) -> list[etree._Element]:
+    """Records called `name` directly in `result` or in its documented wrapper (`<enrollments><enrollment>`).
+
+    Anything else in the result (a renamed record, an unknown wrapper) raises `ProtocolError` listing the
+    element names seen: a listing we cannot read for certain is never taken as empty or partial. The caller
+    adds provider and call. Two levels only, not a full-tree search: a 100,000-row answer has millions of
+    elements.
+    """
+    found: list[etree._Element] = []
+    seen: list[str] = []
+    unexpected = False
     for element in elements(result):
-        if local_name(element) == name:
-            yield element
-        else:
-            yield from (c for c in elements(element) if local_name(c) == name)
+        tag = local_name(element)
+        seen.append(tag)
+        if tag == name:
+            found.append(element)
+        elif tag in WRAPPERS.get(name, ()):
+            for inner in elements(element):
+                seen.append(f"{tag}/{local_name(inner)}")
+                found.append(inner)
+                unexpected = unexpected or local_name(inner) != name
+        elif tag not in PAGING:
+            unexpected = True
+    if unexpected:
+        wrappers = "".join(f" or <{w}> of them" for w in WRAPPERS.get(name, ()))
+        raise ProtocolError(f"expected <{name}> records{wrappers}, got <{names_seen(seen)}>")
+    return found
 
 
 def fields(record: etree._Element) -> dict[str, str]:

@@ -17,7 +17,8 @@ import httpx
 from reconciler.cli.progress import progress_extra
 from reconciler.core.model import ItemKind
 from reconciler.errors import AuthError, ProtocolError
-from reconciler.providers.litmos.parse import Record, as_text, records_from_body
+from reconciler.providers.litmos.body import Record, Shape, records_from_body, shape_for
+from reconciler.providers.litmos.parse import as_text
 from reconciler.transport.http import VendorClient
 
 log = logging.getLogger("enrollctl.litmos")
@@ -94,44 +95,46 @@ class LitmosApi:
         path: str,
         *,
         call: str,
+        shape: Shape | None = None,
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
     ) -> list[Record]:
-        """A read call whose answer is a list; a non-2xx answer raises."""
+        """A read call answering a list of `shape` (default: `shape_for` the path); other answers raise."""
+        expected = shape or shape_for(method, path)
         response = self.send(method, path, call=call, params=params, body=body)
         self.vendor.raise_for_status(response, call=call)
         try:
-            return records_from_body(response.content, response.headers.get("Content-Type", ""))
+            return records_from_body(response.content, response.headers.get("Content-Type", ""), expected)
         except ProtocolError as error:
             # the parser knows what is wrong with the body; say which provider and call sent it
             raise self.vendor.error(
                 ProtocolError, error.message, call=call, status=response.status_code
             ) from None
 
-    def pages(self, path: str, *, call: str, params: Mapping[str, str | int] | None = None) -> list[Record]:
-        """Every row of a paged list: always sends `limit` and `start`; stops on a short or empty page.
+    def pages(
+        self,
+        path: str,
+        *,
+        call: str,
+        shape: Shape | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> list[Record]:
+        """Every row of a paged list of `shape`: always sends `limit` and `start`; stops on a short page.
 
         Rows are de-duplicated by `Id` (Litmos sometimes returns more rows than asked for); a page that adds
-        nothing new also ends the read, so a server that ignores `start` cannot loop us forever.
+        nothing new also ends the read, so a server that ignores `start` cannot loop us forever. A page of
+        any other shape, or with a row without an Id, ends the read with a `ProtocolError` (`records`).
         """
         rows: list[Record] = []
         seen: set[str] = set()
         start = 0
         while True:
-            page = self.records(
-                "GET", path, call=call, params={**(params or {}), "limit": PAGE_LIMIT, "start": start}
-            )
+            paging = {**(params or {}), "limit": PAGE_LIMIT, "start": start}
+            page = self.records("GET", path, call=call, shape=shape, params=paging)
             fresh = 0
             for row in page:
+                # every row has an Id (`records` checked): dropping one would make a person or item vanish
                 ident = as_text(row.get("Id"))
-                if not ident:
-                    # every Litmos entity has an Id; a list row without one is a broken answer, and
-                    # dropping it silently would make a person or item vanish from the plan
-                    raise self.vendor.error(
-                        ProtocolError,
-                        f"Litmos sent a row without an Id (offset {start}): {_row_excerpt(row)}",
-                        call=call,
-                    )
                 if ident not in seen:
                     seen.add(ident)
                     rows.append(row)
@@ -139,12 +142,6 @@ class LitmosApi:
             if len(page) < PAGE_LIMIT or not fresh:
                 return rows
             start += PAGE_LIMIT
-
-
-def _row_excerpt(row: Record) -> str:
-    """A short, readable view of a row for an error message (names only, never whole bodies)."""
-    fields = ", ".join(f"{k}={as_text(v)[:40]!r}" for k, v in list(row.items())[:4] if k != "Id")
-    return f"{{{fields}}}"
 
 
 class Progress:

@@ -1,104 +1,27 @@
-"""Litmos REST v1.svc wire format: JSON and XML bodies into one record form, then into model objects.
+"""Litmos records (from `litmos_body`, JSON and XML alike) into model objects.
 
-Litmos answers XML by default and JSON with `format=json`; both are turned into `Record`s (field name to
-value) first, so the same accessors read both, and the model never sees which one came back. The accessors
-are lenient on purpose: the vendor's own samples have empty `<Active></Active>`, `i:nil` nulls, typos
-(`ComplaintTill`, `CourseCreateDate`), a duplicated `ResultId` and three date formats.
+Names and directory fields are read leniently: the vendor's own samples have empty `<Active></Active>`,
+`i:nil` nulls, typos (`ComplaintTill`, `CourseCreateDate`), a duplicated `ResultId` and three date formats.
+What decides whether an enrollment may be removed (`PercentageComplete`, `Complete`/`Completed`,
+`DateCompleted`) is read strictly: null or empty means "not reported", as in the vendor samples, and any
+other value that cannot be read for certain makes the enrollment unknown (`Enrollment.unknown`), never 0.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeAlias
-
-from lxml import etree
 
 from reconciler.core.model import Completion, Department, Enrollment, Group, Item, ItemKind, User, UserStatus
-from reconciler.errors import ProtocolError
 from reconciler.providers.base import DueFact
-from reconciler.transport.safexml import local_name, parse_xml
-
-Value: TypeAlias = "str | bool | int | float | list[Record] | Record | None"
-Record: TypeAlias = "dict[str, Value]"
-
-XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
-# Container elements whose children are list entries even when there is only one (or none).
-LIST_CONTAINERS = frozenset({"Items", "Users", "Courses", "LearningPaths", "Teams", "Modules"})
+from reconciler.providers.litmos.body import Record, Value
+from reconciler.providers.strict import Unreadable, joined, percent
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _WCF_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
-
-
-# --- bodies into records -------------------------------------------------------------------------------
-
-
-def _elements(element: etree._Element) -> list[etree._Element]:
-    return [child for child in element if isinstance(child.tag, str)]
-
-
-def _is_list(element: etree._Element, children: list[etree._Element]) -> bool:
-    name = local_name(element)
-    if name in LIST_CONTAINERS:
-        return True
-    tags = {local_name(c) for c in children}
-    return len(tags) == 1 and (len(children) > 1 or name == f"{tags.pop()}s")
-
-
-def xml_value(element: etree._Element) -> Value:
-    """One XML element as a value: text, None for `i:nil`, a list for containers, a record otherwise."""
-    if element.get(XSI_NIL) == "true":
-        return None
-    children = _elements(element)
-    if _is_list(element, children):
-        return [xml_record(c) for c in children]
-    if children:
-        return xml_record(element)
-    return element.text or ""
-
-
-def xml_record(element: etree._Element) -> Record:
-    """The child elements of `element` as a record; a repeated field keeps its first value."""
-    record: Record = {}
-    for child in _elements(element):
-        record.setdefault(local_name(child), xml_value(child))
-    return record
-
-
-def records_from_xml(body: bytes) -> list[Record]:
-    """A list response (`<Users><User>…`) as records; `<Users xmlns:i="…"/>` is an empty list."""
-    value = xml_value(parse_xml(body))
-    if isinstance(value, dict):
-        # `/users/paginated` wraps the list: <UserCollection><Pagination/><Items>…</Items>
-        return as_records(value.get("Items")) if "Items" in value else [value]
-    return as_records(value)
-
-
-def records_from_json(body: bytes) -> list[Record]:
-    """A list response in JSON (a bare array, `null`, or an object with `Items`) as records."""
-    try:
-        data = json.loads(body or b"null")
-    except ValueError as error:
-        raise ProtocolError(f"Litmos sent malformed JSON: {error}") from error
-    if isinstance(data, dict):
-        return as_records(data.get("Items")) if "Items" in data else [data]
-    return as_records(data)
-
-
-def records_from_body(body: bytes, content_type: str) -> list[Record]:
-    """Records from a list response in whichever format the server chose."""
-    stripped = body.lstrip()
-    if "json" in content_type or stripped[:1] in (b"[", b"{") or stripped == b"null":
-        return records_from_json(body)
-    if not stripped:
-        return []
-    if stripped[:1] != b"<":
-        raise ProtocolError(f"Litmos sent neither JSON nor XML ({content_type or 'no content type'})")
-    return records_from_xml(body)
 
 
 # --- lenient field accessors ---------------------------------------------------------------------------
@@ -145,15 +68,33 @@ def as_bool(value: Value, default: bool = False) -> bool:
     return default
 
 
-def as_percent(value: Value) -> float:
-    """A percentage (decimal, `"0.00"` in XML), clamped to 0..100; unparsable gives 0."""
-    if isinstance(value, bool):
+def read_percent(name: str, value: Value) -> float:
+    """A percentage: null or empty is 0 (not reported); else plain decimal digits 0..100, or `Unreadable`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return 0.0
-    try:
-        number = float(value) if isinstance(value, int | float) else float(as_text(value) or "0")
-    except ValueError:
-        return 0.0
-    return min(max(number, 0.0), 100.0)
+    return percent(name, value, as_text(value))
+
+
+def read_flag(name: str, value: Value) -> bool | None:
+    """`true`/`false` (`1`/`0`) in either format; None when null or empty; anything else is `Unreadable`."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("", "true", "false", "1", "0"):
+        text = value.strip().lower()
+        return None if not text else text in ("true", "1")
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise Unreadable(name, value, "is not true or false")
+
+
+def read_date(name: str, value: Value) -> dt.datetime | None:
+    """A date in one of Litmos's forms; None when null or empty; anything else is `Unreadable`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    moment = as_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        raise Unreadable(name, value, "is not a date")
+    return moment
 
 
 def as_datetime(value: Value) -> dt.datetime | None:
@@ -235,10 +176,38 @@ def parse_item(record: Mapping[str, Value], kind: ItemKind) -> Item:
     return Item(id=as_text(record.get("Id")), kind=kind, title=as_text(record.get("Name")))
 
 
-def _completion(record: Mapping[str, Value], progress: float) -> Completion:
-    if as_bool(field(record, "Complete", "Completed")) or as_datetime(record.get("DateCompleted")):
-        return Completion.COMPLETED
-    return Completion.IN_PROGRESS if progress > 0 else Completion.NOT_STARTED
+@dataclass(frozen=True)
+class Progress:
+    """What an assignment row says about progress; `unknown` names what could not be read."""
+
+    completion: Completion
+    progress: float
+    unknown: str = ""
+
+
+def read_progress(record: Mapping[str, Value]) -> Progress:
+    """Completion and percentage of a row, strictly: an unreadable value leaves a reason, never a guess."""
+    reasons: list[str] = []
+    progress, flag, completed_at = 0.0, None, None
+    flag_name = next((n for n in ("Complete", "Completed") if record.get(n) is not None), "Complete")
+    try:
+        progress = read_percent("PercentageComplete", record.get("PercentageComplete"))
+    except Unreadable as error:
+        reasons.append(error.reason)
+    try:
+        flag = read_flag(flag_name, record.get(flag_name))
+    except Unreadable as error:
+        reasons.append(error.reason)
+    try:
+        completed_at = read_date("DateCompleted", record.get("DateCompleted"))
+    except Unreadable as error:
+        reasons.append(error.reason)
+    if flag or completed_at is not None:
+        completion = Completion.COMPLETED
+    else:
+        # what cannot be read is never "not started"
+        completion = Completion.IN_PROGRESS if progress > 0 or reasons else Completion.NOT_STARTED
+    return Progress(completion, progress, joined(reasons))
 
 
 def parse_result(record: Mapping[str, Value], user_id: str, item_id: str, kind: ItemKind) -> Enrollment:
@@ -248,17 +217,19 @@ def parse_result(record: Mapping[str, Value], user_id: str, item_id: str, kind: 
     `DateCompleted` exist only in users' course lists, `DueDate` only in rosters; keeping them would make
     the two read strategies disagree, and apply's staleness check compares enrollments read either way.
     Litmos has no per-assignment terms, so every enrollment holds the item's default terms; due dates and
-    overdue flags are read separately (`parse_due`) and shown in plans for information only.
+    overdue flags are read separately (`parse_due`) and shown in plans for information only. A row whose
+    progress cannot be read for certain is kept, marked unknown (see `read_progress`).
     """
     # inferred: Litmos reports no origin (self-enrolment vs assignment), so every row counts as assigned
-    progress = as_percent(record.get("PercentageComplete"))
+    facts = read_progress(record)
     return Enrollment(
         user_id=user_id,
         item_id=item_id,
         item_kind=kind,
         due_is_default=True,
-        completion=_completion(record, progress),
-        progress=progress,
+        completion=facts.completion,
+        progress=facts.progress,
+        unknown=facts.unknown,
     )
 
 
@@ -310,13 +281,12 @@ def parse_due(record: Mapping[str, Value], user_id: str, item_id: str) -> DueFac
     `CompliantTill` (and its `ComplaintTill` typo) is deliberately not read as a due date: it is how long
     a completed compliance course stays valid (a recertification date), not when the assignment is due.
     """
-    progress = as_percent(record.get("PercentageComplete"))
     return DueFact(
         user_id=user_id,
         item_id=item_id,
         due=as_datetime(record.get("DueDate")),
         overdue=_flag(record.get("Overdue")),
-        completed=_completion(record, progress) is Completion.COMPLETED,
+        completed=read_progress(record).completion is Completion.COMPLETED,
     )
 
 

@@ -21,6 +21,7 @@ from enum import StrEnum
 from reconciler.core.model import Directory, Enrollment, Item, ItemKind, User, UserStatus
 from reconciler.providers.base import DueFact
 from reconciler.providers.litmos.api import PAGE_LIMIT, LitmosApi, Progress, chunked, collection_of, segment
+from reconciler.providers.litmos.body import BULK_RESULTS, COURSES, LEARNING_PATHS, TEAMS, USERS
 from reconciler.providers.litmos.parse import (
     Team,
     as_text,
@@ -43,12 +44,15 @@ BULK_READ_USERS = 25  # documented maximum of POST /users/courses: "no greater t
 
 def read_directory(api: LitmosApi) -> Directory:
     """Users, teams (as departments and as groups), courses and learning paths."""
-    users = [parse_user(r) for r in api.pages("/users", call="GET /users")]
-    teams = [parse_team(r) for r in api.pages("/teams", call="GET /teams")]
+    users = [parse_user(r) for r in api.pages("/users", call="GET /users", shape=USERS)]
+    teams = [parse_team(r) for r in api.pages("/teams", call="GET /teams", shape=TEAMS)]
     members = read_team_members(api, teams)
-    courses = [parse_item(r, ItemKind.COURSE) for r in api.pages("/courses", call="GET /courses")]
+    courses = [
+        parse_item(r, ItemKind.COURSE) for r in api.pages("/courses", call="GET /courses", shape=COURSES)
+    ]
     paths = [
-        parse_item(r, ItemKind.LEARNING_PATH) for r in api.pages("/learningpaths", call="GET /learningpaths")
+        parse_item(r, ItemKind.LEARNING_PATH)
+        for r in api.pages("/learningpaths", call="GET /learningpaths", shape=LEARNING_PATHS)
     ]
     inactive = sum(1 for u in users if u.status is not UserStatus.ACTIVE)
     if inactive:
@@ -70,7 +74,8 @@ def read_team_members(api: LitmosApi, teams: list[Team]) -> dict[str, list[str]]
     members: defaultdict[str, list[str]] = defaultdict(list)
     progress = Progress(api, "team rosters read", len(teams))
     for done, team in enumerate(teams, 1):
-        for row in api.pages(f"/teams/{segment(team.id)}/users", call="GET /teams/{id}/users"):
+        path = f"/teams/{segment(team.id)}/users"
+        for row in api.pages(path, call="GET /teams/{id}/users", shape=USERS):
             members[as_text(row.get("Id"))].append(team.id)
         progress.step(done)
     return dict(members)
@@ -165,7 +170,9 @@ def read_bulk(
     for chunk in chunked(user_ids, BULK_READ_USERS):
         wanted = set(chunk)
         body = [{"Id": user_id} for user_id in chunk]
-        rows = api.records("POST", "/users/courses", call="POST /users/courses", body=body)
+        rows = api.records(
+            "POST", "/users/courses", call="POST /users/courses", shape=BULK_RESULTS, body=body
+        )
         found.extend(e for e in parse_bulk_results(rows) if e.item_id in items and e.user_id in wanted)
         if dues is not None:
             dues.extend(f for f in parse_bulk_dues(rows) if f.item_id in items and f.user_id in wanted)
@@ -184,7 +191,8 @@ def read_rosters(
     progress = Progress(api, "item rosters read", len(ordered))
     for done, item in enumerate(ordered, 1):
         kind = collection_of(item.kind)
-        rows = api.pages(f"/{kind}/{segment(item.id)}/users", call=f"GET /{kind}/{{id}}/users")
+        path = f"/{kind}/{segment(item.id)}/users"
+        rows = api.pages(path, call=f"GET /{kind}/{{id}}/users", shape=USERS)
         found.extend(e for e in parse_roster(rows, item) if e.user_id in user_ids)
         if dues is not None:
             dues.extend(f for f in parse_roster_dues(rows, item) if f.user_id in user_ids)

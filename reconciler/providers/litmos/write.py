@@ -16,6 +16,7 @@ from reconciler.core.plan import Action, ActionKind
 from reconciler.errors import ProviderError
 from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
 from reconciler.providers.litmos.api import LitmosApi, chunked, collection_of, segment
+from reconciler.providers.litmos.body import COURSES, LEARNING_PATHS
 from reconciler.providers.litmos.parse import as_text
 from reconciler.transport.http import WriteOutcomeUnknown
 
@@ -55,7 +56,9 @@ def plan_batches(actions: Sequence[Action], *, verify: bool = True) -> list[Writ
 def read_back(api: LitmosApi, user_id: str, kind: ItemKind) -> set[str]:
     """Ids of the items of `kind` assigned to a user now."""
     collection = collection_of(kind)
-    rows = api.pages(f"/users/{segment(user_id)}/{collection}", call=f"GET /users/{{id}}/{collection}")
+    shape = COURSES if kind is ItemKind.COURSE else LEARNING_PATHS
+    path = f"/users/{segment(user_id)}/{collection}"
+    rows = api.pages(path, call=f"GET /users/{{id}}/{collection}", shape=shape)
     return {as_text(r.get("Id")) for r in rows}
 
 
