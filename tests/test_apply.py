@@ -31,9 +31,9 @@ from reconciler.core.model import (
     Terms,
     User,
 )
-from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan
 from reconciler.errors import LockHeld, PlanError, ProviderError, StalePlan
-from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
+from reconciler.providers.base import Outcome, WriteBatch
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 DUE = Terms(due=Due(DueKind.DATE, date=dt.date(2026, 12, 31)))

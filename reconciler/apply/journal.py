@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.providers.base import OutcomeStatus
+from reconciler.core.plan import OutcomeStatus
 
 SETTLED = frozenset({OutcomeStatus.DONE, OutcomeStatus.ALREADY})
 

@@ -21,10 +21,10 @@ from reconciler.apply.basis import basis_changed, confirmed, satisfies
 from reconciler.apply.journal import Journal, JournalState
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Directory, Enrollment, EnrollmentKey
-from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan, RunOptions
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import removal_protection
 from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
-from reconciler.providers.base import Outcome, OutcomeStatus, Provider, WriteBatch
+from reconciler.providers.base import Outcome, Provider, WriteBatch
 
 Progress = Callable[[str], None]
 Advance = Callable[[int, int], None]  # (actions written so far, actions to write in all), after each batch

@@ -9,9 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +21,10 @@ from reconciler.core.directory import DirectoryIndex
 from reconciler.core.explain import Explanation, explain_user, find_item, find_user, user_candidates
 from reconciler.core.export import ExportResult, export_policies, slug, summary_counts
 from reconciler.core.model import Config, Policy, Snapshot
-from reconciler.engine.build import build_provider
-from reconciler.engine.workspace import Workspace, load_workspace
+from reconciler.engine.workspace import Workspace, connected, load_workspace, read_snapshot
 from reconciler.errors import ManifestError, UsageError
 from reconciler.manifest.dump import dump_policy
 from reconciler.manifest.load import load_config, load_repository
-from reconciler.providers.base import Provider
 from reconciler.render.explain import render_explain_json, render_explain_text
 
 if TYPE_CHECKING:
@@ -39,59 +35,6 @@ SCHEMA_URL = "https://enrollctl.dev/schemas/policy.schema.json"
 
 
 # --- reading the LMS ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReadResult:
-    snapshot: Snapshot
-    calls: int | None  # API calls the read made (None: the provider does not count them)
-
-
-def call_count(provider: Provider) -> int | None:
-    """Requests the provider's HTTP client has sent so far, where it keeps count."""
-    # inferred: both vendor providers keep a `VendorClient` (`http` or `api.vendor`) with `stats`; the
-    # Provider protocol has no call counter, so a provider without one reports None.
-    client: Any = getattr(provider, "http", None) or getattr(getattr(provider, "api", None), "vendor", None)
-    stats = getattr(client, "stats", None)
-    total = getattr(stats, "total", None)
-    return total if isinstance(total, int) else None
-
-
-def read_snapshot(
-    provider: Provider,
-    *,
-    now: dt.datetime,
-    item_ids: frozenset[str] | None = None,
-    user_ids: frozenset[str] | None = None,
-) -> ReadResult:
-    """Directory and the enrollments of `item_ids` (default: every item), optionally of `user_ids` only."""
-    before = call_count(provider)
-    directory = provider.read_directory()
-    items = item_ids if item_ids is not None else frozenset(i.id for i in directory.items)
-    enrollments = provider.read_enrollments(directory, items, user_ids) if items else ()
-    after = call_count(provider)
-    snapshot = Snapshot(
-        provider=provider.name,
-        kind=provider.kind,
-        account=provider.account,
-        directory=directory,
-        enrollments=enrollments,
-        managed_item_ids=items,
-        scope_department_ids=getattr(provider, "scope_department_ids", None),
-        read_at=now,
-    )
-    calls = after - before if after is not None and before is not None else None
-    return ReadResult(snapshot, calls)
-
-
-@contextmanager
-def connected(config: Config, name: str, root: Path, env: Mapping[str, str]) -> Iterator[Provider]:
-    """One provider of enrollctl.yaml, released on exit."""
-    provider, close = build_provider(config.providers[name], root, env)
-    try:
-        yield provider
-    finally:
-        close()
 
 
 def chosen_providers(config: Config, name: str | None) -> list[str]:
@@ -308,9 +251,7 @@ def explain_at(
         if len(workspace.providers) == 1:
             raise
         return []  # the item is another provider's
-    items = frozenset(i.id for i in directory.items)
-    enrollments = provider.read_enrollments(directory, items, frozenset({user.id})) if items else ()
-    snapshot = Snapshot(name, provider.kind, provider.account, directory, enrollments, items, read_at=now)
+    snapshot = read_snapshot(provider, now=now, directory=directory, user_ids=frozenset({user.id})).snapshot
     return explain_user(
         workspace.policies,
         snapshot,

@@ -17,13 +17,12 @@ import click
 
 from reconciler.apply.lock import repository_lock
 from reconciler.apply.run import ApplyIncomplete, ApplyResult, apply_plan, check_plan_target
-from reconciler.core.plan import Plan, RunOptions
+from reconciler.core.plan import OutcomeStatus, Plan, RunOptions
 from reconciler.core.safety import enforce_guards
 from reconciler.engine.build import sandbox_db_path, state_dir
 from reconciler.engine.workspace import Workspace, load_workspace, make_plan
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
 from reconciler.planfile.file import load_plan, save_plan
-from reconciler.providers.base import OutcomeStatus
 
 if TYPE_CHECKING:
     from reconciler.cli.app import AppContext

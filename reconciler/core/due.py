@@ -8,19 +8,52 @@ their range and which read supplied them.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from reconciler.core.model import Directory
 from reconciler.core.plan import Warning
-from reconciler.providers.base import DueInformation
+
+
+@dataclass(frozen=True)
+class DueFact:
+    """One enrollment's due state as the vendor reported it, where the vendor cannot set it per assignment."""
+
+    user_id: str
+    item_id: str
+    due: dt.datetime | None = None
+    overdue: bool | None = None  # the vendor's own flag; None when the read carried none
+    completed: bool = False
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        """The vendor's flag when read; else past its due date and not completed."""
+        if self.overdue is not None:
+            return self.overdue
+        # inferred: without the vendor's flag, overdue reads as "past due and not completed"
+        return self.due is not None and self.due < now and not self.completed
+
+
+@dataclass(frozen=True)
+class DueInformation:
+    """Due dates and overdue flags a provider read but cannot manage; plans show them for information.
+
+    Part of the provider contract: `Provider.due_information()` returns one (Litmos) or None (iSpring,
+    which sets due dates per enrollment; and any provider before its first enrollment read).
+    """
+
+    vendor: str  # for messages, e.g. "Litmos"
+    source: str  # which read supplied the facts, e.g. "item rosters"
+    facts: tuple[DueFact, ...] = ()
+
+    def overdue(self, now: dt.datetime) -> tuple[DueFact, ...]:
+        """The overdue enrollments, in (user, item) order."""
+        return tuple(f for f in self.facts if f.is_overdue(now))
+
+    def due_dates(self) -> tuple[dt.datetime, ...]:
+        """Every due date read, earliest first."""
+        return tuple(sorted(f.due for f in self.facts if f.due is not None))
+
 
 MAX_NAMES = 5  # names shown in the overdue line; the rest are counted
-
-
-def due_information_of(provider: object) -> DueInformation | None:
-    """The due information a provider offers (an optional extension), or None."""
-    offer = getattr(provider, "due_information", None)
-    info = offer() if callable(offer) else None
-    return info if isinstance(info, DueInformation) else None
 
 
 def due_warnings(info: DueInformation, directory: Directory, now: dt.datetime) -> tuple[Warning, ...]:

@@ -18,6 +18,13 @@ from reconciler.errors import Position
 FORMAT_VERSION = 1
 
 
+class OutcomeStatus(StrEnum):
+    DONE = "done"  # the vendor made the change
+    ALREADY = "already"  # the LMS was already as wanted (re-applied plan, concurrent change to the same end)
+    FAILED = "failed"  # the vendor refused; `detail` says why
+    UNKNOWN = "unknown"  # the call's fate is unknown (connection lost after sending); resolve by reading back
+
+
 class ActionKind(StrEnum):
     ADD = "add"
     UPDATE = "update"

@@ -20,7 +20,7 @@ from reconciler.core.capabilities import check_capabilities
 from reconciler.core.desired import expand
 from reconciler.core.diff import diff
 from reconciler.core.directory import DirectoryIndex
-from reconciler.core.due import due_information_of, due_warnings
+from reconciler.core.due import due_warnings
 from reconciler.core.model import Config, Directory, Policy, Snapshot
 from reconciler.core.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import check_guards, enforce_guards
@@ -56,6 +56,50 @@ class Workspace:
         """Release every provider (HTTP clients, sandbox stores)."""
         while self.closers:
             self.closers.pop()()
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    snapshot: Snapshot
+    calls: int  # vendor calls the read made
+
+
+def read_snapshot(
+    provider: Provider,
+    *,
+    now: dt.datetime,
+    directory: Directory | None = None,
+    item_ids: frozenset[str] | None = None,
+    user_ids: frozenset[str] | None = None,
+) -> ReadResult:
+    """The one way a Snapshot is read: the directory (unless already read), then the enrollments in
+    `item_ids` (default: every item), optionally of `user_ids` only. Plan, explain and export use it."""
+    before = provider.call_count()
+    if directory is None:
+        directory = provider.read_directory()
+    items = item_ids if item_ids is not None else frozenset(i.id for i in directory.items)
+    enrollments = provider.read_enrollments(directory, items, user_ids) if items else ()
+    snapshot = Snapshot(
+        provider=provider.name,
+        kind=provider.kind,
+        account=provider.account,
+        directory=directory,
+        enrollments=enrollments,
+        managed_item_ids=items,
+        scope_department_ids=provider.scope_department_ids,
+        read_at=now,
+    )
+    return ReadResult(snapshot, provider.call_count() - before)
+
+
+@contextmanager
+def connected(config: Config, name: str, root: Path, env: Mapping[str, str]) -> Iterator[Provider]:
+    """One provider of enrollctl.yaml, released on exit."""
+    provider, close = build_provider(config.providers[name], root, env)
+    try:
+        yield provider
+    finally:
+        close()
 
 
 def load_workspace(root: Path, env: Mapping[str, str], *, faults: Any = None) -> Workspace:
@@ -206,17 +250,9 @@ def _plan_provider(
     expanded.raise_for_diagnostics()
     check_scopes(workspace, index, name)
     with _timed(timings, "read"):
-        enrollments = provider.read_enrollments(directory, expanded.desired.managed_item_ids)
-    snapshot = Snapshot(
-        provider=name,
-        kind=provider.kind,
-        account=provider.account,
-        directory=directory,
-        enrollments=enrollments,
-        managed_item_ids=expanded.desired.managed_item_ids,
-        scope_department_ids=getattr(provider, "scope_department_ids", None),
-        read_at=now,
-    )
+        snapshot = read_snapshot(
+            provider, now=now, directory=directory, item_ids=expanded.desired.managed_item_ids
+        ).snapshot
     with _timed(timings, "diff"):
         part = diff(
             expanded.desired,
@@ -230,7 +266,7 @@ def _plan_provider(
         )
         calls = sum(batch.calls for batch in provider.batches(part.actions))
     part = replace(part, summary=replace(part.summary, estimated_calls=calls))
-    dues = due_information_of(provider)  # optional extension: due dates the vendor cannot set (Litmos)
+    dues = provider.due_information()  # due dates the vendor reports but cannot set (Litmos)
     if dues is not None:
         part = replace(part, warnings=part.warnings + due_warnings(dues, directory, now))
     return part

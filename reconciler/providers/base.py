@@ -6,14 +6,13 @@ plan actions, reporting an outcome per action. Vendor quirks stay inside the ven
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
+from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ProviderKind
-from reconciler.core.plan import Action, ActionKind
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus
 
 
 @dataclass(frozen=True)
@@ -34,13 +33,6 @@ class Credentials:
         return tuple(v for v in (self.client_secret, self.token, self.api_key) if v)
 
 
-class OutcomeStatus(StrEnum):
-    DONE = "done"  # the vendor made the change
-    ALREADY = "already"  # the LMS was already as wanted (re-applied plan, concurrent change to the same end)
-    FAILED = "failed"  # the vendor refused; `detail` says why
-    UNKNOWN = "unknown"  # the call's fate is unknown (connection lost after sending); resolve by reading back
-
-
 @dataclass(frozen=True)
 class Outcome:
     action_id: str
@@ -55,45 +47,6 @@ class WriteBatch:
     kind: ActionKind
     actions: tuple[Action, ...]
     calls: int = 1  # vendor calls this batch costs
-
-
-@dataclass(frozen=True)
-class DueFact:
-    """One enrollment's due state as the vendor reported it, where the vendor cannot set it per assignment."""
-
-    user_id: str
-    item_id: str
-    due: dt.datetime | None = None
-    overdue: bool | None = None  # the vendor's own flag; None when the read carried none
-    completed: bool = False
-
-    def is_overdue(self, now: dt.datetime) -> bool:
-        """The vendor's flag when read; else past its due date and not completed."""
-        if self.overdue is not None:
-            return self.overdue
-        # inferred: without the vendor's flag, overdue reads as "past due and not completed"
-        return self.due is not None and self.due < now and not self.completed
-
-
-@dataclass(frozen=True)
-class DueInformation:
-    """Due dates and overdue flags a provider read but cannot manage; plans show them for information.
-
-    An OPTIONAL provider extension, not part of `Provider`: a provider offering it has a method
-    `due_information() -> DueInformation | None` (None before its first enrollment read).
-    """
-
-    vendor: str  # for messages, e.g. "Litmos"
-    source: str  # which read supplied the facts, e.g. "item rosters"
-    facts: tuple[DueFact, ...] = ()
-
-    def overdue(self, now: dt.datetime) -> tuple[DueFact, ...]:
-        """The overdue enrollments, in (user, item) order."""
-        return tuple(f for f in self.facts if f.is_overdue(now))
-
-    def due_dates(self) -> tuple[dt.datetime, ...]:
-        """Every due date read, earliest first."""
-        return tuple(sorted(f.due for f in self.facts if f.due is not None))
 
 
 class Provider(Protocol):
@@ -126,6 +79,20 @@ class Provider(Protocol):
 
     def write(self, batch: WriteBatch) -> list[Outcome]:
         """Perform one batch; one outcome per action, never raising for a per-action refusal."""
+        ...
+
+    def due_information(self) -> DueInformation | None:
+        """Due dates the vendor reports but enrollctl cannot set per assignment (Litmos), for the plan's
+        information warnings; None where the provider sets due dates itself, or before its first read."""
+        ...
+
+    @property
+    def scope_department_ids(self) -> frozenset[str] | None:
+        """Departments the credentials are limited to, or None when the provider reads the whole account."""
+        ...
+
+    def call_count(self) -> int:
+        """Vendor calls this provider has sent so far (export's summary, benchmarks)."""
         ...
 
     def close(self) -> None: ...

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reconciler.core.due import due_information_of, due_warnings
-from reconciler.providers.base import DueFact, DueInformation
+from reconciler.core.due import DueFact, DueInformation, due_warnings
 
 from .builders import Org
 
@@ -62,15 +61,3 @@ def test_the_vendor_flag_wins_over_the_due_date() -> None:
     assert DueFact("u", "c", due=LATER, overdue=True).is_overdue(NOW)
     assert DueFact("u", "c", due=PAST).is_overdue(NOW)
     assert not DueFact("u", "c", due=PAST, completed=True).is_overdue(NOW)
-
-
-def test_providers_without_the_extension_offer_nothing() -> None:
-    class Plain:
-        pass
-
-    class Odd:
-        def due_information(self) -> str:
-            return "not due information"
-
-    assert due_information_of(Plain()) is None
-    assert due_information_of(Odd()) is None

@@ -20,9 +20,9 @@ from reconciler.core.model import (
     ProviderKind,
     Terms,
 )
-from reconciler.core.plan import Action, ActionKind
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus
 from reconciler.errors import AuthError, PermissionDenied, ProviderError
-from reconciler.providers.base import Credentials, OutcomeStatus
+from reconciler.providers.base import Credentials
 from reconciler.providers.ispring import provider as ispring
 from reconciler.providers.ispring.provider import IspringOptions, IspringProvider
 from reconciler.sandbox.faults import Burst, Faults
@@ -395,3 +395,14 @@ def test_wrong_parameters_is_a_provider_error_and_is_not_resent() -> None:
     with pytest.raises(ProviderError, match="Wrong parameters") as caught:
         p.call("EnrollLearnersInCourses", [], idempotent=False)
     assert not caught.value.retryable and p.http.stats.calls["EnrollLearnersInCourses"] == 1
+
+
+def test_declares_no_due_information_no_scope_and_counts_its_calls() -> None:
+    store, client = sandbox()
+    p = provider(client)
+    assert p.call_count() == 0
+    directory = p.read_directory()
+    p.read_enrollments(directory, frozenset(i.id for i in directory.items))
+    assert p.call_count() == sum(1 for _ in store.request_log()) > 0
+    assert p.due_information() is None
+    assert p.scope_department_ids is None

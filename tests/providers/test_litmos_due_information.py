@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 from litmos_support import FakeClock, sandbox
 
-from reconciler.core.due import due_information_of, due_warnings
-from reconciler.providers.base import DueInformation
+from reconciler.core.due import DueInformation, due_warnings
 from reconciler.providers.litmos.parse import parse_bulk_dues, parse_due
 from reconciler.providers.litmos.read import ReadStrategy
 
@@ -44,7 +43,7 @@ def read(strategy: ReadStrategy, titles: set[str] | None = None) -> tuple[DueInf
     enrollments = box.provider.read_enrollments(directory, items)
     # the Enrollment contract is unchanged: Litmos enrollments carry no due date, whichever read
     assert enrollments and all(e.due is None and e.due_is_default for e in enrollments)
-    info = due_information_of(box.provider)
+    info = box.provider.due_information()
     assert info is not None
     return info, {u.id: u.login for u in directory.users}
 
@@ -99,7 +98,7 @@ def test_overdue_line_is_identical_whichever_read_and_rosters_add_the_due_range(
     for strategy in ReadStrategy:
         box.provider.strategy = strategy
         box.provider.read_enrollments(directory, items)
-        info = due_information_of(box.provider)
+        info = box.provider.due_information()
         assert info is not None
         lines[strategy] = [w.message for w in due_warnings(info, directory, NOW)]
     overdue = (
@@ -115,7 +114,7 @@ def test_overdue_line_is_identical_whichever_read_and_rosters_add_the_due_range(
 
 
 def test_no_due_information_before_the_first_read() -> None:
-    assert due_information_of(sandbox(ORG).provider) is None
+    assert sandbox(ORG).provider.due_information() is None
 
 
 # --- parsing ------------------------------------------------------------------------------------------------

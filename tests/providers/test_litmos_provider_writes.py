@@ -17,8 +17,7 @@ from litmos_support import (
 )
 
 from reconciler.core.model import ItemKind
-from reconciler.core.plan import Action, ActionKind
-from reconciler.providers.base import OutcomeStatus
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus
 from reconciler.providers.litmos.read import ReadStrategy
 from reconciler.sandbox.faults import Burst, Faults
 

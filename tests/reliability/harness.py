@@ -29,11 +29,11 @@ from reconciler.apply.basis import confirmed
 from reconciler.apply.journal import Journal
 from reconciler.apply.run import ApplyResult, apply_plan
 from reconciler.core.model import Capabilities, ProviderKind
-from reconciler.core.plan import Action, ActionKind, Plan, RunOptions
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, RunOptions
 from reconciler.engine.workspace import Workspace, plan_workspace, repository_digest
 from reconciler.errors import ApplyFailed, ProviderError
 from reconciler.manifest.load import load_repository
-from reconciler.providers.base import Credentials, OutcomeStatus, Provider
+from reconciler.providers.base import Credentials, Provider
 from reconciler.sandbox.faults import FaultInjector, faults_from_dict
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve
 

@@ -16,10 +16,11 @@ import httpx
 from lxml import etree
 
 from reconciler.cli.progress import progress_extra
+from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
-from reconciler.core.plan import Action, ActionKind
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus
 from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError
-from reconciler.providers.base import Credentials, Outcome, OutcomeStatus, WriteBatch
+from reconciler.providers.base import Credentials, Outcome, WriteBatch
 from reconciler.providers.ispring import records
 from reconciler.providers.ispring.auth import TokenSource
 from reconciler.providers.ispring.batch import (
@@ -333,6 +334,19 @@ class IspringProvider:
         if not success(reply):
             return [Outcome(a.id, OutcomeStatus.FAILED, "iSpring answered success=false") for a in actions]
         return [Outcome(a.id, OutcomeStatus.DONE) for a in actions]
+
+    def due_information(self) -> DueInformation | None:
+        """None: iSpring sets due dates per enrollment, so plans manage them instead of reporting them."""
+        return None
+
+    @property
+    def scope_department_ids(self) -> frozenset[str] | None:
+        """None: the provider does not know a department administrator's scope; it reads what it is shown."""
+        return None
+
+    def call_count(self) -> int:
+        """Vendor calls sent so far."""
+        return self.http.stats.total
 
     def close(self) -> None:
         """Close the run's HTTP client."""

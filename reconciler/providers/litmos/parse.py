@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from reconciler.core.due import DueFact
 from reconciler.core.model import Completion, Department, Enrollment, Group, Item, ItemKind, User, UserStatus
-from reconciler.providers.base import DueFact
 from reconciler.providers.litmos.body import Record, Value
 from reconciler.providers.strict import Unreadable, joined, percent
 

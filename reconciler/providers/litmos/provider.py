@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
+from reconciler.core.due import DueFact, DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action
 from reconciler.errors import ConfigError
-from reconciler.providers.base import Credentials, DueFact, DueInformation, Outcome, WriteBatch
+from reconciler.providers.base import Credentials, Outcome, WriteBatch
 from reconciler.providers.litmos.api import LitmosApi
 from reconciler.providers.litmos.read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
 from reconciler.providers.litmos.read import read_directory as _read_directory
@@ -125,6 +126,15 @@ class LitmosProvider:
     def write(self, batch: WriteBatch) -> list[Outcome]:
         """Perform one batch; per-action refusals and silently dropped ids become FAILED outcomes."""
         return write_batch(self.api, batch, verify=self.verify_adds)
+
+    @property
+    def scope_department_ids(self) -> frozenset[str] | None:
+        """None: Litmos API keys see the whole account."""
+        return None
+
+    def call_count(self) -> int:
+        """Vendor calls sent so far."""
+        return self.api.vendor.stats.total
 
     def close(self) -> None:
         """Nothing to release: the run owns the HTTP client."""

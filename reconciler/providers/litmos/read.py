@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from reconciler.core.due import DueFact
 from reconciler.core.model import Directory, Enrollment, Item, ItemKind, User, UserStatus
-from reconciler.providers.base import DueFact
 from reconciler.providers.litmos.api import PAGE_LIMIT, LitmosApi, Progress, chunked, collection_of, segment
 from reconciler.providers.litmos.body import BULK_RESULTS, COURSES, LEARNING_PATHS, TEAMS, USERS
 from reconciler.providers.litmos.parse import (

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import httpx
 
 from reconciler.core.model import ItemKind
-from reconciler.core.plan import Action, ActionKind
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus
 from reconciler.errors import ProviderError
-from reconciler.providers.base import Outcome, OutcomeStatus, WriteBatch
+from reconciler.providers.base import Outcome, WriteBatch
 from reconciler.providers.litmos.api import LitmosApi, chunked, collection_of, segment
 from reconciler.providers.litmos.body import COURSES, LEARNING_PATHS
 from reconciler.providers.litmos.parse import as_text
