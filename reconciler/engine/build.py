@@ -7,6 +7,7 @@ the variable, never a value. A `sandbox:` provider runs the emulator in-process 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,7 +16,7 @@ import httpx
 
 from reconciler.core.model import Capabilities, ProviderConfig, ProviderKind
 from reconciler.errors import ConfigError
-from reconciler.providers.base import Credentials, Provider
+from reconciler.providers.base import Credentials, Progress, Provider
 from reconciler.providers.ispring import provider as ispring
 from reconciler.providers.litmos import provider as litmos
 from reconciler.transport.http import make_client
@@ -28,8 +29,21 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 Closer = Callable[[], None]
 
 
+# the log-record attribute that marks a record as a progress update; the CLI's output handler shows such
+# records on its progress line instead of as log lines
+PROGRESS_FIELD = "enrollctl_progress"
+_progress_log = logging.getLogger("enrollctl.progress")
+
+
+def log_progress(label: str, done: int, total: int, elapsed: float) -> None:
+    """The progress callback every provider gets: a tagged log record the CLI shows as its progress line."""
+    _progress_log.info("%s %d/%d", label, done, total, extra={PROGRESS_FIELD: (label, done, total, elapsed)})
+
+
 class _ProviderModule(Protocol):
-    def create(self, config: ProviderConfig, client: httpx.Client, credentials: Credentials) -> Provider: ...
+    def create(
+        self, config: ProviderConfig, client: httpx.Client, credentials: Credentials, *, progress: Progress
+    ) -> Provider: ...
 
     def capabilities_for(self, config: ProviderConfig) -> Capabilities: ...
 
@@ -112,7 +126,7 @@ def build_provider(
         release = _nothing
     module = _module(config.kind)
     try:
-        provider = module.create(config, client, credentials)
+        provider = module.create(config, client, credentials, progress=log_progress)
     except BaseException:
         client.close()
         release()
