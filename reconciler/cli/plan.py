@@ -59,7 +59,7 @@ def use_color(no_color: bool, app: AppContext | None = None) -> bool:
 def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False) -> str:
     """The plan in one of FORMATS."""
     if fmt == "json":
-        from reconciler.planfile.codec import render_json
+        from reconciler.render.json import render_json
 
         return render_json(plan)
     if fmt == "markdown":
