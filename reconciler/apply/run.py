@@ -149,7 +149,7 @@ def check_actions_complete(plan: Plan) -> None:
                 )
 
 
-def apply_plan(
+def run(
     plan: Plan,
     providers: Mapping[str, Provider],
     journal_dir: Path,

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply.run import ApplyIncomplete, apply_plan
+from reconciler.apply import run as apply
+from reconciler.apply.run import ApplyIncomplete
 from reconciler.core.plan import Plan, RunOptions
 from reconciler.engine.build import build_provider, provider_builder
 from reconciler.engine.workspace import load_workspace, make_plan
@@ -22,7 +23,7 @@ def _apply(root: Path, plan: Plan, faults: dict[str, Any] | None = None) -> None
     build = provider_builder(sandbox_faults=faults) if faults else build_provider
     workspace = load_workspace(root, {}, build=build)
     try:
-        apply_plan(
+        apply.run(
             plan,
             workspace.providers,
             root / ".enrollctl" / "journal",
