@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.apply import run as apply
+from reconciler.apply.basis import check_plan_target
 from reconciler.apply.lock import repository_lock
-from reconciler.apply.run import ApplyIncomplete, ApplyResult, check_plan_target
+from reconciler.apply.run import ApplyIncomplete, ApplyResult
 from reconciler.core import safety
 from reconciler.core.plan import OutcomeStatus, Plan, RunOptions
 from reconciler.engine.build import sandbox_db_path, state_dir
