@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 
 import pytest
-from golden import assert_golden
+from tests.support.golden import assert_golden
 from hypothesis import HealthCheck, settings
 
 # Property tests must not fail because a loaded 2-core CI machine is slow: no per-example deadline, no

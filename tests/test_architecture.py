@@ -8,6 +8,8 @@ the pure layers, is checked here on the syntax tree.
 
 from __future__ import annotations
 
+from tests.support.paths import ROOT
+
 import ast
 import importlib.util
 import re
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = ROOT
 PACKAGE = ROOT / "reconciler"
 PAGE = ROOT / "docs" / "ARCHITECTURE.md"
 PURE = ["core", "render", "manifest/build.py", "manifest/dump.py", "manifest/scope.py"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from ispring_samples import (
+from tests.support.ispring_samples import (
     ENROLL_REQUEST,
     ENROLL_RESPONSE,
     GET_USERS_REQUEST,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from litmos_support import FakeClock, sandbox
+from tests.support.litmos_provider import FakeClock, sandbox
 
 from reconciler.core.due import DueInformation, due_warnings
 from reconciler.providers.litmos.parse import parse_bulk_dues, parse_due

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support.paths import ROOT
+
 import shutil
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli.app import main
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = ROOT / "examples"
 
 
 def enrollctl(repo: Path, *args: str) -> Result:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from litmos_support import BASE_URL, KEY, ORG, generated_org, sandbox
+from tests.support.litmos_provider import BASE_URL, KEY, ORG, generated_org, sandbox
 
 from reconciler.core.model import ItemKind, ProviderConfig, ProviderKind, UserStatus
 from reconciler.errors import AuthError, ConfigError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from litmos_support import (
+from tests.support.litmos_provider import (
     FakeClock,
     Sandbox,
     add,

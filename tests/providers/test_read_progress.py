@@ -3,7 +3,7 @@ callback turns it into the CLI's progress line)."""
 
 from __future__ import annotations
 
-from test_ispring_provider import provider, sandbox
+from tests.providers.test_ispring_provider import provider, sandbox
 
 from reconciler.providers.ispring.provider import IspringOptions
 

@@ -7,13 +7,15 @@ tests/data/bad_responses/; the generated ones (giant bodies) are built here.
 
 from __future__ import annotations
 
+from tests.support.paths import TESTS
+
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from .bad_support import (
+from tests.support.bad import (
     CANARY,
     EXAMPLE_OF,
     EXAMPLES,
@@ -26,7 +28,7 @@ from .bad_support import (
     url_repository,
 )
 
-BODIES = Path(__file__).resolve().parents[1] / "data" / "bad_responses"
+BODIES = TESTS / "data" / "bad_responses"
 XML = "text/xml; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"

@@ -11,6 +11,8 @@ over.
 
 from __future__ import annotations
 
+from tests.support.paths import ROOT
+
 import json
 import os
 import random
@@ -35,7 +37,7 @@ from reconciler.engine.workspace import load_workspace
 from reconciler.planfile.file import load_plan
 from reconciler.sandbox.serve import open_sandbox
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = ROOT / "examples"
 LITMOS_WRITE = re.compile(r"^(POST /users/[^/]+/(courses|learningpaths)|DELETE /users/.+)$")
 FIXED_NOW = "2026-11-25T12:00:00+00:00"
 SEED = 20261125

@@ -15,7 +15,7 @@ import pytest
 
 from reconciler.errors import ApplyFailed, ProviderError
 
-from .harness import journal_lies, new_lab, repeated_writes, wrong_changes
+from tests.support.harness import journal_lies, new_lab, repeated_writes, wrong_changes
 
 WRITES = {
     "ispring": ["EnrollLearnersInCourses", "ChangeEnrollment", "Unenroll"],

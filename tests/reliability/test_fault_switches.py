@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support.paths import ROOT
+
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ from reconciler.sandbox.faults import Burst, FaultInjector, Faults, faults_from_
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox
 from reconciler.sandbox.store.database import Store
 
-ORG = Path(__file__).resolve().parents[2] / "examples" / "litmos" / "sandbox.yaml"
+ORG = ROOT / "examples" / "litmos" / "sandbox.yaml"
 CREDS = SANDBOX_CREDENTIALS["litmos"]
 ASSIGN = "POST /users/*/courses"
 

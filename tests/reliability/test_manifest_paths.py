@@ -9,6 +9,8 @@ the capabilities that let root read anything (`setpriv`), since chmod alone does
 
 from __future__ import annotations
 
+from tests.support.paths import ROOT
+
 import os
 import shutil
 import socket
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="FIFOs, sockets, POSIX permissions and symlinks without privileges"
 )
 
-QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
+QUICKSTART = ROOT / "examples" / "quickstart"
 QUICKSTART_FILES = (
     "policies/anti-bribery.yaml",
     "policies/onboarding.yaml",

@@ -9,9 +9,9 @@ import typing
 
 import jsonschema
 import pytest
-import render_builders as b
+from tests.support import render_builders as b
 from hypothesis import given, settings
-from plan_strategies import plans
+from tests.support.plan_strategies import plans
 
 from reconciler.core import plan as plan_module
 from reconciler.errors import PlanError

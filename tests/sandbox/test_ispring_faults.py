@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from ispring_support import CREDS, make_sandbox
+from tests.support.ispring_sandbox import CREDS, make_sandbox
 from lxml import etree
 
 from reconciler.errors import ConfigError

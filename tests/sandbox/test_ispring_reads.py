@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ispring_support import NS, ids, local_names, make_sandbox
+from tests.support.ispring_sandbox import NS, ids, local_names, make_sandbox
 from lxml import etree
 
 from reconciler.sandbox.org.load import department_uuid, item_uuid

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ispring_support import Sandbox, ids, make_sandbox
+from tests.support.ispring_sandbox import Sandbox, ids, make_sandbox
 
 from reconciler.sandbox.org.load import department_uuid, item_uuid, seed_store, user_uuid
 from reconciler.sandbox.org.spec import CourseSpec, DepartmentSpec, EnrollmentSpec, OrgSpec, UserSpec

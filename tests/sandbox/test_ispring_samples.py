@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ispring_support import (
+from tests.support.ispring_sandbox import (
     ENV_DOCS,
     NS,
     SAMPLE_TOKEN,

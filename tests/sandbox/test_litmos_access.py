@@ -8,7 +8,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litmos_org import KEY, FakeClock, acme, client, params, xml
+from tests.support.litmos_org import KEY, FakeClock, acme, client, params, xml
 
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.litmos.app import make_litmos_app

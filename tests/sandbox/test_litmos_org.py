@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from litmos_org import client, paged, params
+from tests.support.litmos_org import client, paged, params
 
 from reconciler.sandbox.org.load import parse_org, seed_store
 from reconciler.sandbox.store.database import Store

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from litmos_org import Org, client, department, enrollment, item, paged, params, user
+from tests.support.litmos_org import Org, client, department, enrollment, item, paged, params, user
 
 from reconciler.sandbox.store.ids import litmos_id
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from litmos_org import FakeClock, acme, params
+from tests.support.litmos_org import FakeClock, acme, params
 from lxml import etree
 
 from reconciler.sandbox.faults import Burst, Faults

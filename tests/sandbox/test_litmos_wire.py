@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from litmos_org import json_to_text, xml_to_data
+from tests.support.litmos_org import json_to_text, xml_to_data
 from lxml import etree
 
 from reconciler.sandbox.litmos.http import (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from litmos_org import acme, client, params, xml
+from tests.support.litmos_org import acme, client, params, xml
 
 from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.ids import ispring_uuid, litmos_id

@@ -6,7 +6,7 @@ import time
 
 import httpx
 import pytest
-from ispring_support import CREDS, NS, SMALL_ORG
+from tests.support.ispring_sandbox import CREDS, NS, SMALL_ORG
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import Faults
