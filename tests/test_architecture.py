@@ -8,8 +8,6 @@ the pure layers, is checked here on the syntax tree.
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import ast
 import importlib.util
 import re
@@ -19,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.paths import ROOT
 
 ROOT = ROOT
 PACKAGE = ROOT / "reconciler"

@@ -6,8 +6,6 @@ No release is published yet, so docs may also pin to `main` or to a commit SHA; 
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import re
 import tomllib
 from pathlib import Path
@@ -18,6 +16,7 @@ from click.testing import CliRunner
 
 import reconciler
 from reconciler.cli.app import main
+from tests.support.paths import ROOT
 
 ROOT = ROOT
 VERSION: str = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]

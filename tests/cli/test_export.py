@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import json
 import shutil
 from pathlib import Path
@@ -15,6 +13,7 @@ from reconciler.manifest.yamlpos import parse_yaml
 from reconciler.sandbox.org.load import generate_org
 from reconciler.sandbox.org.yaml import dump_org_json
 from tests.support.e2e import copy_example, enrollctl
+from tests.support.paths import ROOT
 
 SCHEMA = json.loads((ROOT / "schemas" / "policy.schema.json").read_text())
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 from pathlib import Path
 
 import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from tests.github.test_replay import TOKEN, Replay
 
 import reconciler.cli.github
 from reconciler.cli.app import main
+from tests.github.test_replay import TOKEN, Replay
+from tests.support.paths import ROOT
 
 ROOT = ROOT
 REPO = "acme/training-policies"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import io
 import logging
 import shutil
@@ -19,6 +17,7 @@ from reconciler.cli.output import PROGRESS, OutputHandler
 from reconciler.cli.progress import Mode, ProgressDisplay
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS
 from reconciler.transport.redact import Redactor, protect_third_party_logs
+from tests.support.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
 NOW = {"ENROLLCTL_NOW": "2026-11-25T12:00:00+00:00"}

@@ -9,7 +9,6 @@ import pytest
 
 from reconciler.cli import plan as cli_plan
 from reconciler.sandbox.store.database import Store
-
 from tests.support.e2e import copy_example, enrollctl, open_store, write_calls
 
 

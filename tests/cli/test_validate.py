@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import json
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
-from tests.manifest.test_bad import CASES, expected_of, materialize
 
 from reconciler import __version__
 from reconciler.cli.app import EnrollctlGroup, main
 from reconciler.errors import EXIT_ERROR, GuardTripped
+from tests.manifest.test_bad import CASES, expected_of, materialize
+from tests.support.paths import ROOT
 
 QUICKSTART = str(ROOT / "examples" / "quickstart")
 

@@ -20,7 +20,6 @@ from reconciler.core.model import (
 )
 from reconciler.core.plan import IdentityProblem, Source
 from reconciler.errors import ResolutionError
-
 from tests.support.builders import (
     DEFAULT,
     UNLIMITED,

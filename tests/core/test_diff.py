@@ -7,7 +7,6 @@ import datetime as dt
 
 from reconciler.core.model import Capabilities, Completion, Origin, ProviderKind, Settings, Terms, UserStatus
 from reconciler.core.plan import ActionKind, KeptReason, Risk, RunOptions
-
 from tests.support.builders import (
     LITMOS_CAPS,
     NOW,

@@ -12,7 +12,6 @@ from reconciler.core.desired import expand, expand_or_raise
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Directory, Settings
 from reconciler.errors import ResolutionError
-
 from tests.support.builders import Org, course, dept_ref, policy
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from reconciler.core.due import DueFact, DueInformation, due_warnings
-
 from tests.support.builders import Org
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)

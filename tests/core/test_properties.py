@@ -26,7 +26,6 @@ from reconciler.core.model import (
 )
 from reconciler.core.plan import ActionKind, RunOptions
 from reconciler.core.safety import is_completed
-
 from tests.support.builders import (
     DEFAULT,
     ISPRING_CAPS,

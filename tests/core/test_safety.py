@@ -9,7 +9,6 @@ from reconciler.core.model import Completion, Settings
 from reconciler.core.plan import KeptReason, ProviderPlan, RunOptions
 from reconciler.core.safety import check_guards, is_protected, removal_protection, top_contributors
 from reconciler.errors import EXIT_ERROR, GuardTripped
-
 from tests.support.builders import Org, course, enrollment, plan_for, policy, snapshot
 
 

@@ -17,7 +17,6 @@ from reconciler.planfile.file import plan_schema
 from reconciler.providers.base import Outcome, Provider, WriteBatch
 from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.records import Terms as StoredTerms
-
 from tests.support.e2e import FIXED_NOW, enrollctl, write_calls
 
 

@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS
-
 from tests.support.e2e import copy_example, enrollctl, open_store
 
 POLICY = """\

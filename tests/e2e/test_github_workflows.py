@@ -8,8 +8,6 @@ commands and options.
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import json
 import os
 import re
@@ -27,6 +25,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli.app import main
+from tests.support.paths import ROOT
 
 ROOT = ROOT
 EXAMPLES = ROOT / "examples" / "github-actions"

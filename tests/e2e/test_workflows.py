@@ -5,8 +5,6 @@ The schemas are the copies vendored by check-jsonschema (a test dependency), so 
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import json
 from importlib import resources
 from pathlib import Path
@@ -14,6 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+
+from tests.support.paths import ROOT
 
 ROOT = ROOT
 WORKFLOWS = sorted(

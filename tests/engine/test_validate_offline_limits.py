@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import shutil
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from reconciler.cli.app import main
 from reconciler.core.model import ProviderConfig, ProviderKind
 from reconciler.engine.build import offline_capabilities
 from reconciler.errors import EXIT_ERROR
+from tests.support.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
 DUE_POLICY = """\

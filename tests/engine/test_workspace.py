@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from reconciler.engine.build import build_provider, credentials_from_env, state_
 from reconciler.engine.workspace import repository_digest, used_providers
 from reconciler.errors import ConfigError
 from reconciler.manifest.load import load_repository
+from tests.support.paths import ROOT
 
 ISPRING = ProviderConfig(
     "lms",

@@ -8,10 +8,10 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.github.test_replay import TOKEN, Replay
 
 from reconciler.errors import AuthError, ConfigError, PermissionDenied, ProtocolError, UsageError
 from reconciler.github.client import COMMENT_LIMIT, GitHub, fit_body, hidden_marker, repository
+from tests.github.test_replay import TOKEN, Replay
 
 REPO = "acme/training-policies"
 PLAN_1 = "### enrollctl plan\n\nPlan: 53 to add, 9 to change, 1 to remove, 3 kept.\n"

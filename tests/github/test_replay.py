@@ -7,16 +7,14 @@ or when one is sent that was not recorded. Tokens are never recorded; the replay
 
 from __future__ import annotations
 
-from tests.support.paths import TESTS
-
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from reconciler.github.client import GitHub
+from tests.support.paths import TESTS
 
 DATA = TESTS / "data" / "github"
 TOKEN = "ghs_Z8yXrecordedReplayToken000000000000"  # what the replay expects in `Authorization`

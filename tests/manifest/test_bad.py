@@ -8,8 +8,6 @@ loader reports anything else.
 
 from __future__ import annotations
 
-from tests.support.paths import TESTS
-
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import load_repository
+from tests.support.paths import TESTS
 
 BAD = TESTS / "data" / "bad"
 CASES = sorted(p.name for p in BAD.iterdir() if p.is_dir())

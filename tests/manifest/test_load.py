@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import datetime as dt
 import json
 from pathlib import Path
@@ -17,6 +15,7 @@ from reconciler.errors import ManifestError, Position
 from reconciler.manifest.dump import dump_config, dump_policy
 from reconciler.manifest.load import load_config, load_repository, parse_policies
 from reconciler.manifest.schema import schema_text
+from tests.support.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
 QUICKSTART = EXAMPLES / "quickstart"

@@ -7,8 +7,8 @@ import pytest
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Scope
 from reconciler.manifest.scope import check_online
-from tests.support.builders import Org, course, policy
 from tests.core.test_directory import visible_below
+from tests.support.builders import Org, course, policy
 
 
 def engineering_admin_view() -> DirectoryIndex:

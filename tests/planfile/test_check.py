@@ -9,12 +9,12 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.support.plan_strategies import plans
 
 from reconciler.core.plan import Plan
 from reconciler.planfile.check import SchemaCompileError, compile_schema
 from reconciler.planfile.codec import plan_to_dict
 from reconciler.planfile.file import plan_schema
+from tests.support.plan_strategies import plans
 
 JSONSCHEMA = jsonschema.Draft202012Validator(plan_schema())
 CHECK = compile_schema(plan_schema())

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.support import render_builders as b
 
 from reconciler.errors import PlanError
 from reconciler.planfile.codec import plan_to_dict
 from reconciler.planfile.file import load_plan, manifest_digest, save_plan, validate_plan_data
 from reconciler.render.json import render_json
+from tests.support import render_builders as b
 
 
 def saved(tmp_path: Path, text: str) -> Path:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import shutil
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli.app import main
+from tests.support.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import plan as cli_plan
-
 from tests.support.bad import assert_clean_failure, copy_example, enrollctl, sandbox_writes
 
 Args = Callable[[Path], list[str]]

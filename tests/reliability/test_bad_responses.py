@@ -7,8 +7,6 @@ tests/data/bad_responses/; the generated ones (giant bodies) are built here.
 
 from __future__ import annotations
 
-from tests.support.paths import TESTS
-
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from tests.support.bad import (
     served_sandbox,
     url_repository,
 )
+from tests.support.paths import TESTS
 
 BODIES = TESTS / "data" / "bad_responses"
 XML = "text/xml; charset=utf-8"

@@ -11,8 +11,6 @@ over.
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import json
 import os
 import random
@@ -36,6 +34,7 @@ from reconciler.engine.build import sandbox_db_path
 from reconciler.engine.workspace import load_workspace
 from reconciler.planfile.file import load_plan
 from reconciler.sandbox.serve import open_sandbox
+from tests.support.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
 LITMOS_WRITE = re.compile(r"^(POST /users/[^/]+/(courses|learningpaths)|DELETE /users/.+)$")

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ApplyFailed, ProviderError
-
 from tests.support.harness import journal_lies, new_lab, repeated_writes, wrong_changes
 
 WRITES = {

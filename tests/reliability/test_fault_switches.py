@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +12,7 @@ from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import Burst, FaultInjector, Faults, faults_from_dict
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox
 from reconciler.sandbox.store.database import Store
+from tests.support.paths import ROOT
 
 ORG = ROOT / "examples" / "litmos" / "sandbox.yaml"
 CREDS = SANDBOX_CREDENTIALS["litmos"]

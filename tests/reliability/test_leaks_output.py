@@ -13,7 +13,6 @@ import pytest
 
 from reconciler.render.describe import clean
 from reconciler.transport.terminal import safe_text
-
 from tests.support.bad import enrollctl, url_repository
 from tests.support.hostile import hostile_server, send
 

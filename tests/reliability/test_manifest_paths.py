@@ -9,8 +9,6 @@ the capabilities that let root read anything (`setpriv`), since chmod alone does
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import os
 import shutil
 import socket
@@ -23,6 +21,7 @@ import pytest
 
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import load_manifest_repository, load_repository
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="FIFOs, sockets, POSIX permissions and symlinks without privileges"

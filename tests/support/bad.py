@@ -7,8 +7,6 @@ assert what was sent; the sandbox's own request log says what the emulator answe
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import fnmatch
 import os
 import re
@@ -29,6 +27,7 @@ from reconciler.sandbox.litmos.app import make_litmos_app
 from reconciler.sandbox.litmos.limits import RateLimit
 from reconciler.sandbox.serve import open_sandbox, serve
 from reconciler.sandbox.store.database import Store
+from tests.support.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
 FIXED_NOW = "2026-11-25T12:00:00+00:00"

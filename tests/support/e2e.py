@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +12,7 @@ from reconciler.cli.app import main
 from reconciler.engine.build import sandbox_db_path
 from reconciler.sandbox.serve import open_sandbox
 from reconciler.sandbox.store.database import Store
+from tests.support.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
 FIXED_NOW = "2026-11-25T12:00:00+00:00"

@@ -6,10 +6,9 @@ Use the `golden` fixture (`golden("plans/small.txt", text)`) or call `assert_gol
 
 from __future__ import annotations
 
-from tests.support.paths import TESTS
-
 import difflib
-from pathlib import Path
+
+from tests.support.paths import TESTS
 
 GOLDEN_DIR = TESTS / "golden"
 

@@ -9,8 +9,6 @@ rate-limit windows cost no wall time), and a recorder in front of the vendor app
 
 from __future__ import annotations
 
-from tests.support.paths import ROOT
-
 import datetime as dt
 import importlib
 import json
@@ -39,6 +37,7 @@ from reconciler.manifest.load import load_repository
 from reconciler.providers.base import Credentials, Provider
 from reconciler.sandbox.faults import FaultInjector, faults_from_dict
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve
+from tests.support.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
 BASE = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)

@@ -3,8 +3,6 @@ Retry-After, redirects, and plain http to other hosts (docs/RELIABILITY.md, "Bou
 
 from __future__ import annotations
 
-from tests.support.paths import TESTS
-
 import json
 import logging
 import subprocess
@@ -18,9 +16,9 @@ import pytest
 from reconciler.errors import ConfigError, ProviderError, RateLimited
 from reconciler.transport.bounds import MAX_RESPONSE_BYTES, set_run_timeout
 from reconciler.transport.http import VendorClient, WriteOutcomeUnknown, make_client
-
 from tests.support.bad import enrollctl, url_repository
 from tests.support.hostile import hostile_server, send
+from tests.support.paths import TESTS
 
 MB = 1024 * 1024
 
