@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.apply import ApplyIncomplete, ApplyResult, apply_plan, check_plan_target
-from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GuardTripped, PlanError, UsageError
 from reconciler.lock import repository_lock
 from reconciler.plan import Plan, RunOptions
 from reconciler.planfile import load_plan, save_plan
 from reconciler.provider_factory import sandbox_db_path, state_dir
 from reconciler.providers.base import OutcomeStatus
-from reconciler.safety import enforce_guards
-from reconciler.workspace import Workspace, load_workspace, make_plan
+from reconciler.render.json import APPROVAL_DIGITS, approval_digest
+from reconciler.workspace import Workspace, load_workspace, make_plan, refusal
 
 if TYPE_CHECKING:
     from reconciler.cli import AppContext
@@ -149,14 +149,62 @@ def plan_command(
     if out is not None:
         save_plan(plan, out)
     _echo(render(plan, fmt, color=use_color(no_color, app), full=full))
+    tripped = refusal(plan, workspace.config.settings)
+    if tripped is not None:
+        # the plan is shown (and saved) whole; only applying it needs an approval bound to it
+        raise _needs_approval(tripped, plan, out)
     if out is not None:
         app.output.info(f"Saved the plan to {out}. Apply exactly this plan with: enrollctl apply {out}")
     return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
 
 
+def _needs_approval(tripped: GuardTripped, plan: Plan, saved: Path | None) -> GuardTripped:
+    """`tripped`, with the way through a review: the approval bound to exactly this plan."""
+    digest = approval_digest(plan)
+    if saved is not None:
+        way = f"enrollctl apply {saved} --approve {digest}"
+    else:
+        way = f"enrollctl plan --out plan.json, then enrollctl apply plan.json --approve {digest}"
+    return GuardTripped(
+        tripped.message,
+        hint=f"the full plan is shown above. If it is intended, apply exactly this plan after review: {way} "
+        "(the approval matches no other plan); or change the settings the guard names",
+    )
+
+
+def _check_approval(approve: str | None, plan: Plan, workspace: Workspace) -> None:
+    """Refuse an approval for another plan, and a refused plan without its approval."""
+    digest = approval_digest(plan)
+    if approve is not None and approve.lower() != digest:
+        raise PlanError(
+            f"--approve {approve} does not match this plan: the approval was given for another plan "
+            "(its actions, or the LMS state they were computed from, differ); nothing was written",
+            hint="run `enrollctl plan --out FILE` again and have the new plan reviewed",
+        )
+    tripped = refusal(plan, workspace.config.settings)
+    if tripped is not None and approve is None:
+        raise _needs_approval(tripped, plan, None)
+
+
+def _approval(value: str | None) -> str | None:
+    if value is not None and (
+        len(value) != APPROVAL_DIGITS or any(c not in "0123456789abcdef" for c in value.lower())
+    ):
+        raise UsageError(
+            f"--approve {value!r}: expected the {APPROVAL_DIGITS}-digit hex digest "
+            "that `enrollctl plan` prints"
+        )
+    return value
+
+
 @click.command("apply", epilog=CLOCK_EPILOG)
 @click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply a fresh plan without asking for `yes`.")
+@click.option(
+    "--approve",
+    metavar="DIGEST",
+    help="Apply a plan its guards refused: the digest `plan` printed for exactly that plan.",
+)
 @policy_option
 @started_option
 @completed_option
@@ -168,6 +216,7 @@ def apply_command(
     app: AppContext,
     plan_file: Path | None,
     auto_approve: bool,
+    approve: str | None,
     policies: tuple[str, ...],
     allow_remove_started: bool,
     allow_remove_completed: bool,
@@ -176,10 +225,22 @@ def apply_command(
     no_color: bool,
 ) -> int:
     """Make the LMS match the manifests: from a saved plan FILE, or from a fresh plan after confirmation."""
-    if plan_file is not None and (
-        policies or allow_remove_started or allow_remove_completed or allow_unknown
-    ):
-        raise UsageError("--policy and --allow-* shape a new plan; a saved plan already records them")
+    shaping = [
+        name
+        for name, given in (
+            ("--policy", bool(policies)),
+            ("--allow-remove-started", allow_remove_started),
+            ("--allow-remove-completed", allow_remove_completed),
+            ("--allow-unknown", allow_unknown),
+        )
+        if given
+    ]
+    if plan_file is not None and shaping:
+        raise UsageError(
+            f"{', '.join(shaping)} shape{'s' if len(shaping) == 1 else ''} a new plan; "
+            "a saved plan already records its options"
+        )
+    approve = _approval(approve)
     now = current_time()
     with repository_lock(state_dir(app.root) / "apply.lock"):
         if plan_file is not None:
@@ -195,6 +256,7 @@ def apply_command(
                 workspace,
                 fresh=plan_file is None,
                 auto_approve=auto_approve,
+                approve=approve,
                 now=now,
                 full=full,
                 color=use_color(no_color, app),
@@ -210,21 +272,23 @@ def _apply(
     *,
     fresh: bool,
     auto_approve: bool,
+    approve: str | None,
     now: dt.datetime,
     full: bool,
     color: bool,
     output: Output,
 ) -> int:
     if not fresh:
-        # a saved plan passed the removal guards when it was made; check again, the file may have been edited
+        # the guards are checked again on the file itself, under today's settings: it may have been edited
         check_plan_target(plan, workspace.providers, workspace.digest)
-        for part in plan.providers:
-            enforce_guards(part, workspace.config.settings, allow_unknown=plan.options.allow_unknown)
+        _check_approval(approve, plan, workspace)
     if fresh:
         _echo(render(plan, "text", color=color, full=full))
+        _check_approval(approve, plan, workspace)
         if not plan.has_changes:
             return EXIT_OK
-        if not auto_approve and not _confirmed():
+        # a matching --approve is a reviewed, exact confirmation
+        if not auto_approve and approve is None and not _confirmed():
             click.echo("Apply cancelled: nothing was written.", err=True)
             return EXIT_ERROR
     try:

@@ -182,3 +182,8 @@ class Plan:
     @property
     def actions(self) -> tuple[Action, ...]:
         return tuple(a for p in self.providers for a in p.actions)
+
+    @property
+    def refused_by(self) -> tuple[str, ...]:
+        """The guards this plan tripped (a refused plan is still a whole plan; `apply --approve` takes it)."""
+        return tuple(name for name in sorted(self.guard) if self.guard[name].startswith("tripped"))

@@ -110,10 +110,11 @@ def _parse(text: str, path: StrPath) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        # A file that opens an object but never closes it was cut short (interrupted copy, full disk).
+        # A file that opens an object and ends before it is complete was cut short (interrupted copy, full
+        # disk): the parser stopped at the end of the text, wherever in the nesting that was.
         body = text.strip()
         truncated = body.startswith("{") and (
-            error.msg.startswith("Unterminated string") or not body.endswith("}")
+            error.msg.startswith("Unterminated string") or error.pos >= len(text.rstrip())
         )
         what = "it is truncated" if truncated else f"not valid JSON ({error.msg})"
         where = f"line {error.lineno} column {error.colno}"

@@ -21,9 +21,9 @@ from reconciler.desired import expand
 from reconciler.diff import diff
 from reconciler.directory_index import DirectoryIndex
 from reconciler.due_info import due_information_of, due_warnings
-from reconciler.errors import Diagnostic, ManifestError, ResolutionError, UsageError
+from reconciler.errors import Diagnostic, GuardTripped, ManifestError, ResolutionError, UsageError
 from reconciler.manifest import load_repository
-from reconciler.model import Config, Directory, Policy, Snapshot
+from reconciler.model import Config, Directory, Policy, Settings, Snapshot
 from reconciler.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
 from reconciler.planfile import manifest_digest
 from reconciler.provider_factory import Closer, build_provider, offline_capabilities, state_dir
@@ -118,7 +118,11 @@ def make_plan(
 def plan_workspace(
     workspace: Workspace, *, now: dt.datetime, options: RunOptions, timings: Timings | None = None
 ) -> Plan:
-    """Read, expand, diff and guard each provider of an open workspace; GuardTripped refuses the plan."""
+    """Read, expand, diff and guard each provider of an open workspace.
+
+    A tripped guard does not raise: the plan is whole, with the verdict in `Plan.guard` (`Plan.refused_by`),
+    so it can be shown and saved; `refusal` says why, and the CLI refuses to apply it without an approval.
+    """
     _check_policy_filter(workspace.policies, options)
     check_vendor_limits(workspace)
     clock = timings if timings is not None else {}
@@ -132,8 +136,6 @@ def plan_workspace(
             part, workspace.config.settings, allow_unknown=options.allow_unknown
         ).items():
             guard[check if len(parts) == 1 else f"{part.provider}.{check}"] = state
-    for part in parts:
-        enforce_guards(part, workspace.config.settings, allow_unknown=options.allow_unknown)
     return Plan(
         created_at=now,
         manifest_digest=workspace.digest,
@@ -141,6 +143,16 @@ def plan_workspace(
         options=options,
         guard=guard,
     )
+
+
+def refusal(plan: Plan, settings: Settings) -> GuardTripped | None:
+    """Why the guards refuse `plan` under `settings` (the first tripped provider's reasons), or None."""
+    for part in plan.providers:
+        try:
+            enforce_guards(part, settings, allow_unknown=plan.options.allow_unknown)
+        except GuardTripped as tripped:
+            return tripped
+    return None
 
 
 def check_vendor_limits(workspace: Workspace) -> None:

@@ -10,6 +10,8 @@ A plan holds no secrets, and nothing here may add one (a test checks every key a
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,6 +46,10 @@ from reconciler.render.json_text import dumps_indented
 
 JsonDict = dict[str, Any]
 
+APPROVAL_DIGITS = (
+    16  # hex digits of sha256 in an approval: 64 bits, short enough to type, long enough to bind
+)
+
 SUMMARY_FIELDS = (
     "add",
     "update",
@@ -58,6 +64,24 @@ SUMMARY_FIELDS = (
 )
 
 
+def approval_digest(plan: Plan) -> str:
+    """What `apply --approve` must name: a digest of the plan's actions with the state each was computed
+    from, per provider and account, with the manifests and the options; not of when it was made.
+
+    A re-plan of the same state gives the same digest; any change to an action or its basis gives another.
+    """
+    data = plan_to_dict(plan, verdict=False)
+    bound = {
+        "manifest_digest": data["manifest_digest"],
+        "options": data["options"],
+        "providers": [
+            {key: p[key] for key in ("provider", "kind", "account", "actions")} for p in data["providers"]
+        ],
+    }
+    text = json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:APPROVAL_DIGITS]
+
+
 def render_json(plan: Plan) -> str:
     """Render a plan as indented JSON with a stable key order and a trailing newline."""
     # the same text as json.dumps(..., indent=2, ensure_ascii=False, allow_nan=False), several times faster
@@ -67,9 +91,9 @@ def render_json(plan: Plan) -> str:
 # --- to dict -------------------------------------------------------------------------------------------
 
 
-def plan_to_dict(plan: Plan) -> JsonDict:
+def plan_to_dict(plan: Plan, *, verdict: bool = True) -> JsonDict:
     """Convert a plan to plain JSON data; `plan_from_dict` inverts it exactly."""
-    return {
+    data = {
         "format_version": plan.format_version,
         "created_at": plan.created_at.isoformat(),
         "manifest_digest": plan.manifest_digest,
@@ -82,6 +106,10 @@ def plan_to_dict(plan: Plan) -> JsonDict:
         "guard": {name: plan.guard[name] for name in sorted(plan.guard)},
         "providers": [_provider_to_dict(p) for p in plan.providers],
     }
+    if verdict:
+        # derived, written for consumers (CI scripts, the PR comment); never trusted on load
+        data["verdict"] = {"refused_by": list(plan.refused_by), "approval_digest": approval_digest(plan)}
+    return data
 
 
 def _provider_to_dict(p: ProviderPlan) -> JsonDict:
@@ -216,7 +244,7 @@ def _describe(error: Exception) -> str:
 
 def _plan_from_dict(d: Mapping[str, Any]) -> Plan:
     options = d["options"]
-    return Plan(
+    plan = Plan(
         created_at=_required_datetime(d["created_at"]),
         manifest_digest=d["manifest_digest"],
         providers=tuple(_provider_from_dict(p, i) for i, p in enumerate(d["providers"])),
@@ -229,6 +257,8 @@ def _plan_from_dict(d: Mapping[str, Any]) -> Plan:
         format_version=int(d["format_version"]),
         guard={str(k): str(v) for k, v in d["guard"].items()},
     )
+    # `verdict` is derived and not read back: apply recomputes the guards and the digest from the plan itself
+    return plan
 
 
 def _provider_from_dict(d: Mapping[str, Any], index: int) -> ProviderPlan:
