@@ -201,6 +201,13 @@ def _approval(value: str | None) -> str | None:
 @click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply a fresh plan without asking for `yes`.")
 @click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for another apply of this repository to finish (default: refuse at once).",
+)
+@click.option(
     "--approve",
     metavar="DIGEST",
     help="Apply a plan its guards refused: the digest `plan` printed for exactly that plan.",
@@ -216,6 +223,7 @@ def apply_command(
     app: AppContext,
     plan_file: Path | None,
     auto_approve: bool,
+    lock_timeout: float,
     approve: str | None,
     policies: tuple[str, ...],
     allow_remove_started: bool,
@@ -242,7 +250,7 @@ def apply_command(
         )
     approve = _approval(approve)
     now = current_time()
-    with repository_lock(state_dir(app.root) / "apply.lock"):
+    with repository_lock(state_dir(app.root) / "apply.lock", timeout=lock_timeout):
         if plan_file is not None:
             plan = load_plan(plan_file)
             workspace = load_workspace(app.root, os.environ)
