@@ -174,6 +174,7 @@ class Plan:
     options: RunOptions = field(default_factory=RunOptions)
     format_version: int = FORMAT_VERSION
     guard: Mapping[str, str] = field(default_factory=dict)  # guard name -> "ok 3/25" etc., for display
+    policy_files: tuple[str, ...] = ()  # every policy file the plan was made from, relative to the root
 
     @property
     def has_changes(self) -> bool:

@@ -22,7 +22,7 @@ from reconciler.diff import diff
 from reconciler.directory_index import DirectoryIndex
 from reconciler.due_info import due_information_of, due_warnings
 from reconciler.errors import Diagnostic, GuardTripped, ManifestError, ResolutionError, UsageError
-from reconciler.manifest import load_repository
+from reconciler.manifest import load_manifest_repository
 from reconciler.model import Config, Directory, Policy, Settings, Snapshot
 from reconciler.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
 from reconciler.planfile import manifest_digest
@@ -46,6 +46,7 @@ class Workspace:
     providers: dict[str, Provider] = field(default_factory=dict)
     directories: dict[str, Directory] = field(default_factory=dict)
     closers: list[Closer] = field(default_factory=list)
+    policy_files: tuple[str, ...] = ()  # every policy file read, relative to the root (recorded in plans)
 
     @property
     def state_dir(self) -> Path:
@@ -60,8 +61,9 @@ class Workspace:
 
 def load_workspace(root: Path, env: Mapping[str, str], *, faults: Any = None) -> Workspace:
     """Load manifests and connect the providers that policies use."""
-    config, policies = load_repository(str(root))
-    workspace = Workspace(root, config, tuple(policies), repository_digest(root, config, policies))
+    repository = load_manifest_repository(str(root))
+    config, policies, files = repository.config, repository.policies, repository.policy_files
+    workspace = Workspace(root, config, policies, repository_digest(root, files), policy_files=files)
     try:
         for name in used_providers(config, workspace.policies):
             provider, closer = build_provider(config.providers[name], root, env, faults=faults)
@@ -80,11 +82,11 @@ def used_providers(config: Config, policies: tuple[Policy, ...]) -> list[str]:
     return [name for name in config.providers if name in wanted]
 
 
-def repository_digest(root: Path, config: Config, policies: tuple[Policy, ...] | list[Policy]) -> str:
-    """The manifest digest of enrollctl.yaml and every policy file, by path relative to the root."""
+def repository_digest(root: Path, policy_files: Sequence[str]) -> str:
+    """The manifest digest of enrollctl.yaml and every policy file (even one without a policy in it)."""
     files: dict[str, bytes] = {CONFIG_FILE: (root / CONFIG_FILE).read_bytes()}
-    for policy in policies:
-        path = Path(policy.position.file)
+    for name in policy_files:
+        path = Path(name)
         path = path if path.is_absolute() else root / path
         files[_relative(path, root)] = path.read_bytes()
     return manifest_digest(files)
@@ -139,6 +141,7 @@ def plan_workspace(
     return Plan(
         created_at=now,
         manifest_digest=workspace.digest,
+        policy_files=workspace.policy_files,
         providers=tuple(parts),
         options=options,
         guard=guard,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.manifest import load_repository
+from reconciler.manifest import load_manifest_repository
 from reconciler.model import Config, Policy, ProviderConfig, ProviderKind, Targets
 from reconciler.provider_factory import build_provider, credentials_from_env, state_dir
 from reconciler.workspace import repository_digest, used_providers
@@ -75,12 +75,22 @@ def test_a_lone_provider_owns_policies_that_do_not_name_one() -> None:
 
 def test_the_manifest_digest_changes_with_any_policy_file(tmp_path: Path) -> None:
     root = _quickstart_copy(tmp_path)
-    config, policies = load_repository(str(root))
-    first = repository_digest(root, config, policies)
-    assert first == repository_digest(root, config, policies)
-    policy_file = root / policies[0].position.file
+    files = load_manifest_repository(str(root)).policy_files
+    first = repository_digest(root, files)
+    assert first == repository_digest(root, files)
+    policy_file = root / files[0]
     policy_file.write_text(policy_file.read_text() + "\n# reviewed\n")
-    assert repository_digest(root, config, policies) != first
+    assert repository_digest(root, files) != first
+
+
+def test_the_manifest_digest_covers_a_policy_file_without_policies(tmp_path: Path) -> None:
+    root = _quickstart_copy(tmp_path)
+    (root / "policies" / "notes.yaml").write_text("# nothing here yet\n")
+    files = load_manifest_repository(str(root)).policy_files
+    assert "policies/notes.yaml" in files
+    first = repository_digest(root, files)
+    (root / "policies" / "notes.yaml").write_text("# nothing here yet, still\n")
+    assert repository_digest(root, files) != first
 
 
 def _quickstart_copy(tmp_path: Path) -> Path:

@@ -97,6 +97,7 @@ def plan_to_dict(plan: Plan, *, verdict: bool = True) -> JsonDict:
         "format_version": plan.format_version,
         "created_at": plan.created_at.isoformat(),
         "manifest_digest": plan.manifest_digest,
+        "policy_files": list(plan.policy_files),
         "options": {
             "allow_remove_started": plan.options.allow_remove_started,
             "allow_remove_completed": plan.options.allow_remove_completed,
@@ -247,6 +248,7 @@ def _plan_from_dict(d: Mapping[str, Any]) -> Plan:
     plan = Plan(
         created_at=_required_datetime(d["created_at"]),
         manifest_digest=d["manifest_digest"],
+        policy_files=tuple(str(f) for f in d.get("policy_files", ())),
         providers=tuple(_provider_from_dict(p, i) for i, p in enumerate(d["providers"])),
         options=RunOptions(
             allow_remove_started=bool(options["allow_remove_started"]),

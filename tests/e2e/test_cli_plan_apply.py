@@ -75,6 +75,15 @@ def test_json_plan_validates_against_the_plan_schema(quickstart: Path, sandbox_s
     jsonschema.validate(json.loads(result.stdout), plan_schema())
 
 
+def test_the_plan_records_every_policy_file_it_was_made_from(quickstart: Path, sandbox_store: Store) -> None:
+    (quickstart / "policies" / "notes.yaml").write_text("# no policy here yet\n")
+    result = enrollctl(quickstart, "plan", "--format", "json")
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.stdout)["policy_files"]
+    assert "policies/notes.yaml" in files
+    assert files == sorted(set(files), key=files.index) and all(f.startswith("policies/") for f in files)
+
+
 def test_stale_plan_is_refused_listing_the_action_and_nothing_is_written(
     quickstart: Path, sandbox_store: Store
 ) -> None:

@@ -29,7 +29,7 @@ from reconciler.apply import ApplyResult, apply_plan
 from reconciler.apply_state import confirmed
 from reconciler.errors import ApplyFailed, ProviderError
 from reconciler.journal import Journal
-from reconciler.manifest import load_repository
+from reconciler.manifest import load_manifest_repository
 from reconciler.model import Capabilities, ProviderKind
 from reconciler.plan import Action, ActionKind, Plan, RunOptions
 from reconciler.providers.base import Credentials, OutcomeStatus, Provider
@@ -197,8 +197,13 @@ class Lab:
     runs: list[RunRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        config, policies = load_repository(str(self.root))
-        self.config, self.policies = config, tuple(policies)
+        repository = load_manifest_repository(str(self.root))
+        config, self.policies, self.policy_files = (
+            repository.config,
+            repository.policies,
+            repository.policy_files,
+        )
+        self.config = config
         self.name = next(iter(config.providers))
         self.store = open_sandbox(str(self.root / "sandbox.yaml"), str(self.root / "lms.sqlite"))
         seed = int(self.faults.get("seed", 0))
@@ -256,7 +261,7 @@ class Lab:
             provider.close()
 
     def workspace(self) -> Workspace:
-        digest = repository_digest(self.root, self.config, self.policies)
+        digest = repository_digest(self.root, self.policy_files)
         provider = self.provider()
         return Workspace(
             self.root, self.config, self.policies, digest, {self.name: provider}, closers=[provider.close]
