@@ -83,16 +83,6 @@ def test_the_manifest_digest_changes_with_any_policy_file(tmp_path: Path) -> Non
     assert repository_digest(root, files) != first
 
 
-def test_the_manifest_digest_covers_a_policy_file_without_policies(tmp_path: Path) -> None:
-    root = _quickstart_copy(tmp_path)
-    (root / "policies" / "notes.yaml").write_text("# nothing here yet\n")
-    files = load_manifest_repository(str(root)).policy_files
-    assert "policies/notes.yaml" in files
-    first = repository_digest(root, files)
-    (root / "policies" / "notes.yaml").write_text("# nothing here yet, still\n")
-    assert repository_digest(root, files) != first
-
-
 def _quickstart_copy(tmp_path: Path) -> Path:
     import shutil
 
