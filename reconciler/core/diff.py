@@ -290,6 +290,7 @@ def diff(
     visible = _visible_users(b.index, snapshot)
     chosen = set(options.policies)
     compare = _TermsCache()
+    resolve = _Contest(now)
     for wanted in desired.enrollments.values():
         item_users = held.get(wanted.item_id)
         if item_users is None:
@@ -301,6 +302,8 @@ def diff(
         if wanted.user_id not in visible:
             b.out_of_scope += 1
             continue
+        if wanted.candidates:
+            wanted = resolve.winner(wanted, before)
         if before is None:
             _add(wanted, b)
             continue
@@ -320,6 +323,26 @@ def _visible_users(index: DirectoryIndex, snapshot: Snapshot) -> Mapping[str, Us
     if snapshot.scope_department_ids is None:
         return index.users_by_id
     return {u.id for u in index.users_by_id.values() if _in_scope(u, snapshot)}
+
+
+class _Contest:
+    """Where a fixed date meets a period, the earliest effective due date wins for this enrollment.
+
+    The winner is interned per (contenders, access moment), so `_TermsCache`, which keys terms by identity,
+    sees one object per distinct choice however many enrollments share it.
+    """
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self._terms: dict[tuple[tuple[Terms, ...], dt.datetime], Terms] = {}
+
+    def winner(self, wanted: DesiredEnrollment, before: Enrollment | None) -> DesiredEnrollment:
+        access = before.access if before is not None and before.access is not None else self.now
+        key = (wanted.candidates, access)
+        terms = self._terms.get(key)
+        if terms is None:
+            terms = self._terms.setdefault(key, wanted.terms_at(access))
+        return replace(wanted, terms=terms, candidates=())
 
 
 class _TermsCache:

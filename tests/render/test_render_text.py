@@ -77,7 +77,15 @@ def test_update_that_tightens_one_term_and_loosens_another_says_both() -> None:
         risks=(b.Risk.TIGHTENED, b.Risk.LOOSENED),
     )
     text = render_text(b.plan(b.provider_plan([action])))
-    assert "due 2026-12-31 → 2027-01-31, lock after due off → on (tightened, loosened)" in text
+    # each field says its own direction, beside its own old → new
+    assert "due 2026-12-31 → 2027-01-31 (loosened), lock after due off → on (tightened)" in text
+
+
+def test_an_update_to_a_period_shows_the_date_it_gives_and_the_rule() -> None:
+    action = b.update("amira@acme.example", terms=b.Terms(due=b.due(within="14d")), risks=(b.Risk.TIGHTENED,))
+    text = render_text(b.plan(b.provider_plan([action])))
+    # assigned 2026-01-15 08:00, due 2026-12-31: within 2w of the assignment is 2026-01-29
+    assert "due 2026-12-31 → 2026-01-29 (within 2w of 2026-01-15, tightened)" in text
 
 
 def test_action_wanted_by_several_policies_is_listed_once_with_also() -> None:
