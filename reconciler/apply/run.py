@@ -23,6 +23,7 @@ from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Directory, Enrollment, EnrollmentKey
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import removal_protection
+from reconciler.core.words import number, plural
 from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
 from reconciler.providers.base import Outcome, Provider, WriteBatch
 
@@ -175,7 +176,7 @@ def apply_plan(
     if protected:
         # diff never plans these; a plan file that holds them was edited by hand
         raise PlanError(
-            f"the plan removes {len(protected)} enrollment{'s' if len(protected) != 1 else ''} with training "
+            f"the plan removes {number(len(protected), 'enrollment')} with training "
             "records that its own options do not allow removing; nothing was written\n"
             + "\n".join(f"  {line}" for line in _listing(protected)),
             hint="run `enrollctl plan` again; removing such records needs --allow-remove-started/-completed",
@@ -183,7 +184,8 @@ def apply_plan(
     stale = [line for w in work for line in w.stale]
     if stale:
         raise StalePlan(
-            f"{len(stale)} action{'s' if len(stale) != 1 else ''} of the plan no longer match the LMS; "
+            f"{number(len(stale), 'action')} of the plan no longer "
+            f"{plural(len(stale), 'matches', 'match')} the LMS; "
             "nothing was written",
             stale=_listing(stale),
             hint="run `enrollctl plan` again",
@@ -332,7 +334,8 @@ def _execute(
             continue
         batches = work.provider.batches(actions)
         planned_calls = sum(b.calls for b in batches)
-        say(f"{work.plan.provider}: {kind.value} {len(actions)} enrollment(s) in {planned_calls} call(s)")
+        counted = f"{number(len(actions), 'enrollment')} in {number(planned_calls, 'call')}"
+        say(f"{work.plan.provider}: {kind.value} {counted}")
         for batch in batches:
             if stopped is not None:
                 break

@@ -19,6 +19,7 @@ from reconciler.apply.lock import repository_lock
 from reconciler.apply.run import ApplyIncomplete, ApplyResult, apply_plan, check_plan_target
 from reconciler.core.plan import OutcomeStatus, Plan, RunOptions
 from reconciler.core.safety import enforce_guards
+from reconciler.core.words import number
 from reconciler.engine.build import sandbox_db_path, state_dir
 from reconciler.engine.workspace import Workspace, load_workspace, make_plan
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
@@ -56,7 +57,7 @@ def use_color(no_color: bool, app: AppContext | None = None) -> bool:
     return stdout_is_terminal()
 
 
-def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False) -> str:
+def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False, verbose: bool = False) -> str:
     """The plan in one of FORMATS."""
     if fmt == "json":
         from reconciler.planfile.codec import render_json
@@ -68,7 +69,7 @@ def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False) -> 
         return render_markdown(plan)
     from reconciler.render.text import render_text
 
-    return render_text(plan, color=color, full=full)
+    return render_text(plan, color=color, full=full, verbose=verbose)
 
 
 def _echo(text: str) -> None:
@@ -147,7 +148,7 @@ def plan_command(
     app.output.display.clear()
     if out is not None:
         save_plan(plan, out)
-    _echo(render(plan, fmt, color=use_color(no_color, app), full=full))
+    _echo(render(plan, fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0))
     if out is not None:
         app.output.info(f"Saved the plan to {out}. Apply exactly this plan with: enrollctl apply {out}")
     return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
@@ -267,7 +268,7 @@ def result_summary(result: ApplyResult) -> str:
     """What one apply did: counts, write calls, failures with reasons, the journal's path."""
     lines = [
         f"Apply finished: {result.done} done, {result.already} already so, {result.failed} failed "
-        f"({result.calls} write call{'s' if result.calls != 1 else ''}).",
+        f"({number(result.calls, 'write call')}).",
     ]
     for o in result.outcomes:
         if o.status in (OutcomeStatus.FAILED, OutcomeStatus.UNKNOWN):
@@ -288,7 +289,9 @@ def result_summary(result: ApplyResult) -> str:
 @click.pass_obj
 def show_command(app: AppContext, plan_file: Path, fmt: str, full: bool, no_color: bool) -> None:
     """Render a saved plan FILE."""
-    _echo(render(load_plan(plan_file), fmt, color=use_color(no_color, app), full=full))
+    _echo(
+        render(load_plan(plan_file), fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0)
+    )
 
 
 @click.command("reset")

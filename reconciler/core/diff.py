@@ -44,6 +44,7 @@ from reconciler.core.plan import (
     Warning,
 )
 from reconciler.core.safety import removal_protection
+from reconciler.core.words import number, plural
 
 _KIND_ORDER = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REMOVE: 2}
 
@@ -236,22 +237,23 @@ def _warnings(b: _Builder) -> list[Warning]:
     kind = b.snapshot.kind.value
     found = [
         Warning(
-            f"{kind} cannot set {name}: {n} new enrollment(s) in {title!r} get the item's default instead"
+            f"{kind} cannot set {name}: {number(n, 'new enrollment')} in {title!r} "
+            f"{plural(n, 'gets', 'get')} the item's default instead"
         )
         for (title, name), n in sorted(b.unsupported_adds.items())
     ]
     found += [
         Warning(
             f"policy {policy!r} asks notify: false, but {kind} cannot suppress e-mails: "
-            f"{n} learner(s) notified"
+            f"{number(n, 'learner')} notified"
         )
         for policy, n in sorted(b.unnotifiable.items())
     ]
     if b.out_of_scope:
         found.append(
             Warning(
-                f"{b.out_of_scope} wanted enrollment(s) of users outside this account's department scope "
-                "not planned"
+                f"{number(b.out_of_scope, 'wanted enrollment')} of users outside this account's department "
+                "scope not planned"
             )
         )
     return found

@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.core.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, Terms, format_hours
@@ -30,6 +30,7 @@ from reconciler.core.plan import (
     Summary,
 )
 from reconciler.core.terms import reported_due_date, start_of, utc_date, wanted_due_date
+from reconciler.core.words import number, plural
 
 NO_POLICY = "(no policy)"
 MAX_FIELD = 200  # longer user-provided strings are cut; the JSON plan keeps them whole
@@ -97,11 +98,6 @@ def issue_text(issue: IdentityIssue) -> str:
     """`ghost@acme.example (blocked), policy security-awareness at policies/security.yaml:21:9`."""
     status = f" ({clean(issue.status)})" if issue.status else ""
     return f"{clean(issue.reference)}{status}, policy {clean(issue.policy)} at {clean(str(issue.position))}"
-
-
-def number(n: int, word: str, plural: str | None = None) -> str:
-    """`1 removal`, `2 removals`, with thousands separators."""
-    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
 def policy_of(action_or_kept: Action | Kept) -> str:
@@ -362,9 +358,13 @@ def effort_sentence(summary: Summary) -> str:
 
 def scope_sentence(summary: Summary) -> str:
     """How much of the LMS the plan leaves alone, so reviewers see the blast radius."""
-    matching = f"{number(summary.unchanged, 'enrollment')} already match; "
+    verb = plural(summary.unchanged, "matches", "match")
+    matching = f"{number(summary.unchanged, 'enrollment')} already {verb}; "
     if summary.untouched:
-        return matching + f"{number(summary.untouched, 'enrollment')} outside managed items are left alone."
+        verb = plural(summary.untouched, "is", "are")
+        return (
+            matching + f"{number(summary.untouched, 'enrollment')} outside managed items {verb} left alone."
+        )
     # Enrollments in items no policy assigns are not even read, so there is nothing to count.
     return matching + "items no policy assigns are neither read nor changed."
 
@@ -393,3 +393,38 @@ def guard_states(plan: Plan) -> list[tuple[str, str, bool]]:
 def provider_heading(p: ProviderPlan) -> str:
     """`lms (ispring, account acme.ispringlearn.com)`."""
     return f"{clean(p.provider)} ({p.kind.value}, account {clean(p.account)})"
+
+
+def legend(plan: Plan, signs: Mapping[ActionKind, str]) -> list[tuple[str, str]]:
+    """(marker, meaning) for every marker this plan's lines use, in the order a reader meets them."""
+    actions = plan.actions
+    kinds = {a.kind for a in actions}
+    words = {ActionKind.ADD: "add", ActionKind.UPDATE: "change: old → new", ActionKind.REMOVE: "remove"}
+    found = [(signs[kind], words[kind]) for kind in sorted(kinds, key=KIND_ORDER.__getitem__)]
+    if any(p.kept for p in plan.providers):
+        found.append(("=", "kept as it is, with the reason"))
+    updates = [a for a in actions if a.kind is ActionKind.UPDATE]
+    if any(Risk.TIGHTENED in a.risks for a in updates):
+        found.append(
+            ("(tightened)", "due earlier (or a due date where there was none), or lock after due on")
+        )
+    if any(Risk.LOOSENED in a.risks for a in updates):
+        found.append(("(loosened)", "due later (or no due date any more), or lock after due off"))
+    if any(a.terms is not None and a.terms.due.kind is DueKind.WITHIN for a in updates):
+        found.append(
+            ("(within 2w of DATE)", "the policy's period, counted from the enrollment's access date")
+        )
+    checks = [
+        (Risk.PAST_DUE, "[past due]", "the due date is already past when this is applied"),
+        (
+            Risk.PROTECTED_OVERRIDE,
+            "[destroys training records: allowed by flag]",
+            "a removal of progress or a completion that --allow-remove-started/-completed allowed",
+        ),
+    ]
+    found += [(marker, meaning) for risk, marker, meaning in checks if any(risk in a.risks for a in actions)]
+    if any(not a.notify and a.kind is not ActionKind.REMOVE for a in actions):
+        found.append(("[no e-mail]", "the vendor is asked not to notify the learner"))
+    if any(len({s.policy for s in a.sources}) > 1 for a in actions if a.kind is not ActionKind.REMOVE):
+        found.append(("(also: …)", "other policies want the same enrollment; it is listed once"))
+    return found

@@ -122,7 +122,7 @@ def test_kept_records_are_summarised_per_item_when_many() -> None:
     provider = b.provider_plan(
         kept_records=[b.kept(KeptReason.CATALOG, f"u{i}@acme.example") for i in range(60)]
     )
-    text = render_text(b.plan(provider), max_lines=10)
+    text = render_text(b.plan(provider), max_lines=10, verbose=True)
     assert '= 60 learners in "Anti-Bribery"' in text
     assert FULL_HINT in text
 
@@ -152,3 +152,22 @@ def test_any_plan_renders_without_control_characters(plan: Plan) -> None:
     for text in (render_text(plan), render_text(plan, full=True), render_text(plan, max_lines=0)):
         assert not [c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c != "\n"]
         assert text.endswith("\n")
+
+
+def test_a_plan_without_changes_is_one_line_counting_what_verbose_lists() -> None:
+    kept = b.kept(b.KeptReason.CATALOG, "helen@acme.example")
+    plan = b.plan(b.provider_plan([], kept_records=[kept]))
+    assert (
+        render_text(plan) == "No changes. The LMS matches the manifests. (1 enrollment kept; -v lists them)\n"
+    )
+    assert "helen@acme.example" in render_text(plan, verbose=True)
+
+
+def test_the_legend_explains_only_the_markers_the_plan_uses() -> None:
+    text = render_text(b.small_mixed_plan())
+    legend = text[text.index("Legend") :]
+    assert "  +  " in legend and "(tightened)" in legend and "[past due]" in legend
+    assert ("[destroys training records" in legend) == (
+        "[destroys training records" in text[: text.index("Legend")]
+    )
+    assert "[no e-mail]" not in text or "[no e-mail]" in legend
