@@ -77,13 +77,18 @@ def _echo(text: str) -> None:
 
 
 def _options(
-    policies: tuple[str, ...], allow_started: bool, allow_completed: bool, allow_unknown: bool
+    policies: tuple[str, ...],
+    allow_started: bool,
+    allow_completed: bool,
+    allow_unknown: bool,
+    update_completed: bool = False,
 ) -> RunOptions:
     return RunOptions(
         allow_remove_started=allow_started,
         allow_remove_completed=allow_completed,
         allow_unknown=allow_unknown,
         policies=tuple(policies),
+        update_completed=update_completed,
     )
 
 
@@ -100,6 +105,11 @@ started_option = click.option(
 )
 completed_option = click.option(
     "--allow-remove-completed", is_flag=True, help="Allow removing completed enrollments (implies started)."
+)
+update_completed_option = click.option(
+    "--update-completed",
+    is_flag=True,
+    help="Change the terms (due, lock, access) of completed enrollments too; by default they are kept.",
 )
 unknown_option = click.option(
     "--allow-unknown",
@@ -125,6 +135,7 @@ CLOCK_EPILOG = (
 @started_option
 @completed_option
 @unknown_option
+@update_completed_option
 @no_color_option
 @click.pass_obj
 def plan_command(
@@ -137,12 +148,15 @@ def plan_command(
     allow_remove_started: bool,
     allow_remove_completed: bool,
     allow_unknown: bool,
+    update_completed: bool,
     no_color: bool,
 ) -> int:
     """Show what would change in the LMS, and why; nothing is written."""
     if out is not None and not out.resolve().parent.is_dir():
         raise UsageError(f"--out {out}: the directory {out.parent} does not exist")
-    options = _options(policies, allow_remove_started, allow_remove_completed, allow_unknown)
+    options = _options(
+        policies, allow_remove_started, allow_remove_completed, allow_unknown, update_completed
+    )
     plan, workspace = make_plan(app.root, now=current_time(), options=options, env=os.environ)
     workspace.close()
     app.output.display.clear()
@@ -161,6 +175,7 @@ def plan_command(
 @started_option
 @completed_option
 @unknown_option
+@update_completed_option
 @full_option
 @no_color_option
 @click.pass_obj
@@ -172,12 +187,13 @@ def apply_command(
     allow_remove_started: bool,
     allow_remove_completed: bool,
     allow_unknown: bool,
+    update_completed: bool,
     full: bool,
     no_color: bool,
 ) -> int:
     """Make the LMS match the manifests: from a saved plan FILE, or from a fresh plan after confirmation."""
     if plan_file is not None and (
-        policies or allow_remove_started or allow_remove_completed or allow_unknown
+        policies or allow_remove_started or allow_remove_completed or allow_unknown or update_completed
     ):
         raise UsageError("--policy and --allow-* shape a new plan; a saved plan already records them")
     now = current_time()
@@ -186,7 +202,9 @@ def apply_command(
             plan = load_plan(plan_file)
             workspace = load_workspace(app.root, os.environ)
         else:
-            options = _options(policies, allow_remove_started, allow_remove_completed, allow_unknown)
+            options = _options(
+                policies, allow_remove_started, allow_remove_completed, allow_unknown, update_completed
+            )
             plan, workspace = make_plan(app.root, now=now, options=options, env=os.environ)
         app.output.display.clear()
         try:

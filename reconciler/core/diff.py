@@ -29,7 +29,17 @@ from dataclasses import dataclass, field, replace
 from reconciler.core import terms as term_compare
 from reconciler.core.desired import DesiredEnrollment, DesiredState, ManagedItem
 from reconciler.core.directory import DirectoryIndex
-from reconciler.core.model import Capabilities, Enrollment, Origin, Settings, Snapshot, Terms, User
+from reconciler.core.model import (
+    Capabilities,
+    DueKind,
+    Enrollment,
+    Origin,
+    Settings,
+    Snapshot,
+    Terms,
+    User,
+    format_hours,
+)
 from reconciler.core.plan import (
     Action,
     ActionKind,
@@ -43,7 +53,7 @@ from reconciler.core.plan import (
     Summary,
     Warning,
 )
-from reconciler.core.safety import removal_protection
+from reconciler.core.safety import is_completed, removal_protection
 from reconciler.core.words import number, plural
 
 _KIND_ORDER = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REMOVE: 2}
@@ -64,6 +74,7 @@ class _Builder:
     out_of_scope: int = 0
     unsupported_adds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (item title, field)
     unnotifiable: Counter[str] = field(default_factory=Counter)  # policy -> learners e-mailed anyway
+    update_completed: bool = False  # --update-completed: change the terms of completed enrollments too
 
     def login(self, user_id: str) -> str:
         user = self.index.users_by_id.get(user_id)
@@ -156,15 +167,20 @@ def _add(wanted: DesiredEnrollment, b: _Builder) -> None:
 
 
 def _describe(field_name: str, wanted: DesiredEnrollment, before: Enrollment) -> str:
+    """`due: LMS has 2026-05-31, policies want none`: one differing field, in the words plans use."""
     if field_name == term_compare.DUE:
-        has = (
-            before.due.isoformat() if before.due else (f"{before.due_hours}h" if before.due_hours else "none")
-        )
-        return f"due: LMS has {has}, policies want {wanted.terms.due}"
+        if before.due is not None:
+            has = term_compare.utc_date(before.due).isoformat()
+        else:
+            has = f"within {format_hours(before.due_hours)}" if before.due_hours else "none"
+        want = "none" if wanted.terms.due.kind is DueKind.UNLIMITED else str(wanted.terms.due)
+        return f"due: LMS has {has}, policies want {want}"
     if field_name == term_compare.LOCK:
-        return f"lock_after_due: LMS has {before.lock_after_due}, policies want {wanted.terms.lock_after_due}"
-    has = before.access.isoformat() if before.access else "none"
-    return f"access: LMS has {has}, policies want {wanted.terms.access}"
+        has, want = ("on" if lock else "off" for lock in (before.lock_after_due, wanted.terms.lock_after_due))
+        return f"lock after due: LMS has {has}, policies want {want}"
+    has = term_compare.utc_date(before.access).isoformat() if before.access else "none"
+    want = wanted.terms.access.isoformat() if wanted.terms.access else "on enrollment"
+    return f"access: LMS has {has}, policies want {want}"
 
 
 def _update(wanted: DesiredEnrollment, before: Enrollment, changed: tuple[str, ...], b: _Builder) -> None:
@@ -177,6 +193,13 @@ def _update(wanted: DesiredEnrollment, before: Enrollment, changed: tuple[str, .
         b.keep(KeptReason.UNSUPPORTED, wanted.user_id, wanted.item_id, detail, wanted.sources)
     if not changes:
         b.unchanged += 1
+        return
+    if is_completed(before) and not b.update_completed:
+        # a finished course's due date is history: changing it only churns reports and notifications
+        detail = "completed; terms kept (--update-completed changes them): " + "; ".join(
+            _describe(f, wanted, before) for f in changes
+        )
+        b.keep(KeptReason.COMPLETED_TERMS, wanted.user_id, wanted.item_id, detail, wanted.sources)
         return
     terms = term_compare.supported_terms(wanted.terms, b.caps)
     risks = term_compare.risks(terms, before, changes, b.now)
@@ -277,6 +300,7 @@ def diff(
     """The plan that makes `snapshot` match `desired` for this provider, within the run's options."""
     items = _selected_items(desired, options)
     b = _Builder(snapshot, index or DirectoryIndex.build(snapshot.directory), items, capabilities, now)
+    b.update_completed = options.update_completed
     # held enrollments per managed item, by user: string keys whose hashes are cached, no key tuples
     held: dict[str, dict[str, Enrollment]] = {item_id: {} for item_id in items}
     untouched = unknown = 0

@@ -48,6 +48,7 @@ KEPT_EXPLAINED = {
     KeptReason.UNSUPPORTED: "the vendor cannot make this change",
     KeptReason.USER_NOT_ENROLLABLE: "user status outside settings.user_statuses: they keep their assignments",
     KeptReason.UNKNOWN: "state unknown: the LMS answered in a form enrollctl cannot read; never removed",
+    KeptReason.COMPLETED_TERMS: "completed: terms kept as history (--update-completed changes them)",
 }
 
 
@@ -378,6 +379,8 @@ def options_phrase(plan: Plan) -> str:
         flags.append("--allow-remove-completed")
     if plan.options.allow_unknown:
         flags.append("--allow-unknown")
+    if plan.options.update_completed:
+        flags.append("--update-completed")
     flags.extend(f"--policy {clean(p)}" for p in plan.options.policies)
     return " ".join(flags)
 
