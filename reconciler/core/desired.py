@@ -44,7 +44,7 @@ from reconciler.core.model import (
     Settings,
     Terms,
 )
-from reconciler.core.plan import IdentityReport, Source
+from reconciler.core.plan import IdentityReport, Source, Warning
 from reconciler.core.references import Resolver, rule_text
 from reconciler.errors import Diagnostic, Position, ResolutionError
 
@@ -131,6 +131,19 @@ class ExpandResult:
     desired: DesiredState
     identity: IdentityReport
     diagnostics: tuple[Diagnostic, ...] = ()
+    nobody: tuple[Policy, ...] = ()  # policies whose targets matched no enrollable user
+
+    @property
+    def warnings(self) -> tuple[Warning, ...]:
+        """A plan warning per policy that targets nobody: a typo in a group, or a department emptied."""
+        return tuple(
+            Warning(
+                f"policy {p.name!r} targets nobody: no enrollable user matches its targets (after exclude "
+                "and settings.user_statuses), so it assigns nothing",
+                p.position,
+            )
+            for p in self.nobody
+        )
 
     def raise_for_diagnostics(self) -> None:
         """Raise every resolution problem at once as a `ResolutionError`, if there is any."""
@@ -212,6 +225,7 @@ class _Accumulator:
     items: dict[str, Item] = field(default_factory=dict)
     excluded: set[str] = field(default_factory=set)
     not_enrollable: set[str] = field(default_factory=set)
+    nobody: list[Policy] = field(default_factory=list)
 
     def intern_terms(self, terms: Terms) -> int:
         self.terms.append(terms)
@@ -246,7 +260,8 @@ def expand(
         excluded=len(acc.excluded),
         not_enrollable=len(acc.not_enrollable - acc.excluded),
     )
-    return ExpandResult(_desired_state(acc), identity, tuple(sorted(set(resolver.diagnostics))))
+    diagnostics = tuple(sorted(set(resolver.diagnostics)))
+    return ExpandResult(_desired_state(acc), identity, diagnostics, tuple(acc.nobody))
 
 
 def expand_or_raise(
@@ -270,6 +285,8 @@ def _expand_policy(policy: Policy, resolver: Resolver, acc: _Accumulator) -> Non
             acc.not_enrollable.add(user_id)
         else:
             enrollable[user_id] = tuple(rules)
+    if not enrollable:
+        acc.nobody.append(policy)
     for position, assignment_index, item in resolver.items(policy):
         _assign(policy, item, policy.assign[assignment_index].terms, position, enrollable, acc)
 
