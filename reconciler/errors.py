@@ -68,6 +68,7 @@ class ManifestError(EnrollctlError):
     def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
         self.diagnostics = tuple(sorted(diagnostics))
         count = len(self.diagnostics)
+        # errors is the base layer and imports nothing of enrollctl: its one plural stays here
         super().__init__(f"{count} problem{'s' if count != 1 else ''} found")
 
     def __str__(self) -> str:

@@ -26,9 +26,10 @@ from reconciler.apply.basis import (
 )
 from reconciler.apply.journal import Journal, JournalState
 from reconciler.core.directory import DirectoryIndex
-from reconciler.core.model import Directory, Enrollment, EnrollmentKey, counted
+from reconciler.core.model import Directory, Enrollment, EnrollmentKey
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import removal_protection
+from reconciler.core.words import counted, number, plural
 from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
 from reconciler.providers.base import Outcome, Provider, WriteBatch
 
@@ -142,7 +143,8 @@ def run(
     stale = [line for w in work for line in w.stale]
     if stale:
         raise StalePlan(
-            f"{counted(len(stale), 'action')} of the plan no longer match the LMS; nothing was written",
+            f"{counted(len(stale), 'action')} of the plan no longer "
+            f"{plural(len(stale), 'matches', 'match')} the LMS; nothing was written",
             stale=_listing(stale),
             hint="run `enrollctl plan` again",
         )
@@ -290,7 +292,8 @@ def _execute(
             continue
         batches = work.provider.batches(actions)
         planned_calls = sum(b.calls for b in batches)
-        say(f"{work.plan.provider}: {kind.value} {len(actions)} enrollment(s) in {planned_calls} call(s)")
+        work_done = f"{number(len(actions), 'enrollment')} in {number(planned_calls, 'call')}"
+        say(f"{work.plan.provider}: {kind.value} {work_done}")
         for batch in batches:
             if stopped is not None:
                 break

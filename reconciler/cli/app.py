@@ -7,6 +7,7 @@ Commands stay thin. Error handling lives in one place, `EnrollctlGroup`: expecte
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ import click
 
 from reconciler import __version__
 from reconciler.cli.output import Output, configure, silent
-from reconciler.core.model import counted
+from reconciler.core.words import counted
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
 from reconciler.transport.bounds import parse_duration, set_run_timeout
 from reconciler.transport.redact import redact_known
@@ -36,6 +37,7 @@ class AppContext:
     debug: bool = False
     no_color: bool = False
     output: Output = field(default_factory=silent)
+    verbose: int = 0
 
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -120,7 +122,8 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=Path("."),
     show_default=True,
-    help="Repository directory holding enrollctl.yaml.",
+    help="Run as if started in DIR (like git -C): the repository holding enrollctl.yaml, and the base of "
+    "relative paths in options such as --out.",
 )
 @click.option(
     "-v",
@@ -165,7 +168,13 @@ def main(
     output, restore = configure(verbose, quiet)
     ctx.call_on_close(restore)
     ctx.call_on_close(set_run_timeout(timeout))
-    ctx.obj = AppContext(root=root, debug=debug, no_color=no_color, output=output)
+    if root != Path("."):
+        # like `git -C`: the subcommand's own paths (parsed after this) are taken from DIR too
+        previous = os.getcwd()
+        os.chdir(root)
+        ctx.call_on_close(lambda: os.chdir(previous))
+        root = Path(".")
+    ctx.obj = AppContext(root=root, debug=debug, no_color=no_color, output=output, verbose=verbose)
 
 
 def validate_offline(root: Path) -> ManifestRepository:

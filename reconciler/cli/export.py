@@ -21,6 +21,7 @@ from reconciler.core.directory import DirectoryIndex
 from reconciler.core.explain import Explanation, explain_user, find_item, find_user, user_candidates
 from reconciler.core.export import ExportResult, export_policies, slug, summary_counts
 from reconciler.core.model import Config, Policy, Snapshot
+from reconciler.core.words import number, plural
 from reconciler.engine.workspace import Workspace, connected, load_workspace, read_snapshot
 from reconciler.errors import ManifestError, UsageError
 from reconciler.manifest.dump import dump_policy
@@ -151,7 +152,8 @@ def write_files(files: Mapping[Path, str], out_dir: Path, *, force: bool) -> Non
     if existing and not force:
         listed = ", ".join(str(p) for p in existing[:5]) + (" ..." if len(existing) > 5 else "")
         raise UsageError(
-            f"{len(existing)} file(s) exist already: {listed}", hint="pass --force to overwrite them"
+            f"{number(len(existing), 'file')} {plural(len(existing), 'exists', 'exist')} already: {listed}",
+            hint="pass --force to overwrite them",
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, text in files.items():

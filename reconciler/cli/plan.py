@@ -19,8 +19,8 @@ from reconciler.apply import run as apply
 from reconciler.apply.basis import check_plan_target
 from reconciler.apply.lock import repository_lock
 from reconciler.apply.run import ApplyIncomplete, ApplyResult
-from reconciler.core.model import counted
 from reconciler.core.plan import OutcomeStatus, Plan, RunOptions
+from reconciler.core.words import counted
 from reconciler.engine.build import state_dir
 from reconciler.engine.workspace import Workspace, load_workspace, make_plan, refusal
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GuardTripped, PlanError, UsageError
@@ -59,7 +59,7 @@ def use_color(no_color: bool, app: AppContext | None = None) -> bool:
     return stdout_is_terminal()
 
 
-def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False) -> str:
+def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False, verbose: bool = False) -> str:
     """The plan in one of FORMATS."""
     if fmt == "json":
         from reconciler.render.json import render_json
@@ -71,7 +71,7 @@ def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False) -> 
         return render_markdown(plan)
     from reconciler.render.text import render_text
 
-    return render_text(plan, color=color, full=full)
+    return render_text(plan, color=color, full=full, verbose=verbose)
 
 
 def _echo(text: str) -> None:
@@ -79,13 +79,18 @@ def _echo(text: str) -> None:
 
 
 def _options(
-    policies: tuple[str, ...], allow_started: bool, allow_completed: bool, allow_unknown: bool
+    policies: tuple[str, ...],
+    allow_started: bool,
+    allow_completed: bool,
+    allow_unknown: bool,
+    update_completed: bool = False,
 ) -> RunOptions:
     return RunOptions(
         allow_remove_started=allow_started,
         allow_remove_completed=allow_completed,
         allow_unknown=allow_unknown,
         policies=tuple(policies),
+        update_completed=update_completed,
     )
 
 
@@ -102,6 +107,11 @@ started_option = click.option(
 )
 completed_option = click.option(
     "--allow-remove-completed", is_flag=True, help="Allow removing completed enrollments (implies started)."
+)
+update_completed_option = click.option(
+    "--update-completed",
+    is_flag=True,
+    help="Change the terms (due, lock, access) of completed enrollments too; by default they are kept.",
 )
 unknown_option = click.option(
     "--allow-unknown",
@@ -127,6 +137,7 @@ CLOCK_EPILOG = (
 @started_option
 @completed_option
 @unknown_option
+@update_completed_option
 @no_color_option
 @click.pass_obj
 def plan_command(
@@ -139,18 +150,21 @@ def plan_command(
     allow_remove_started: bool,
     allow_remove_completed: bool,
     allow_unknown: bool,
+    update_completed: bool,
     no_color: bool,
 ) -> int:
     """Show what would change in the LMS, and why; nothing is written."""
     if out is not None and not out.resolve().parent.is_dir():
         raise UsageError(f"--out {out}: the directory {out.parent} does not exist")
-    options = _options(policies, allow_remove_started, allow_remove_completed, allow_unknown)
+    options = _options(
+        policies, allow_remove_started, allow_remove_completed, allow_unknown, update_completed
+    )
     plan, workspace = make_plan(app.root, now=current_time(), options=options, env=os.environ)
     workspace.close()
     app.output.display.clear()
     if out is not None:
         save_plan(plan, out)
-    _echo(render(plan, fmt, color=use_color(no_color, app), full=full))
+    _echo(render(plan, fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0))
     tripped = refusal(plan, workspace.config.settings)
     if tripped is not None:
         # the plan is shown (and saved) whole; only applying it needs an approval bound to it
@@ -218,6 +232,7 @@ def _approval(value: str | None) -> str | None:
 @started_option
 @completed_option
 @unknown_option
+@update_completed_option
 @full_option
 @no_color_option
 @click.pass_obj
@@ -231,6 +246,7 @@ def apply_command(
     allow_remove_started: bool,
     allow_remove_completed: bool,
     allow_unknown: bool,
+    update_completed: bool,
     full: bool,
     no_color: bool,
 ) -> int:
@@ -242,6 +258,7 @@ def apply_command(
             ("--allow-remove-started", allow_remove_started),
             ("--allow-remove-completed", allow_remove_completed),
             ("--allow-unknown", allow_unknown),
+            ("--update-completed", update_completed),
         )
         if given
     ]
@@ -257,7 +274,9 @@ def apply_command(
             plan = load_plan(plan_file)
             workspace = load_workspace(app.root, os.environ)
         else:
-            options = _options(policies, allow_remove_started, allow_remove_completed, allow_unknown)
+            options = _options(
+                policies, allow_remove_started, allow_remove_completed, allow_unknown, update_completed
+            )
             plan, workspace = make_plan(app.root, now=now, options=options, env=os.environ)
         app.output.display.clear()
         try:
@@ -363,7 +382,9 @@ def result_summary(result: ApplyResult) -> str:
 @click.pass_obj
 def show_command(app: AppContext, plan_file: Path, fmt: str, full: bool, no_color: bool) -> None:
     """Render a saved plan FILE."""
-    _echo(render(load_plan(plan_file), fmt, color=use_color(no_color, app), full=full))
+    _echo(
+        render(load_plan(plan_file), fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0)
+    )
 
 
 def register(main: click.Group) -> None:

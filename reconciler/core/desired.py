@@ -11,8 +11,13 @@ Contract (pure, no I/O):
   applies the filter, so that removals still see what the other policies want.
 - Conflicts (several policies, or several entries, want one enrollment): `combine_terms` picks the
   strictest terms deterministically and independently of order; every `Source` is kept, sorted.
-  Due: a fixed date beats a period beats `default` beats `unlimited`; within a kind the earliest date or
-  the shortest period. Lock if any asks. Access: the earliest date any policy sets (None if none does).
+  Due: the earliest *effective* due date wins: a date is itself, a `within:` period counts from the
+  enrollment's access (its assignment, or the earliest `access:` a policy sets; today for a new one), so
+  a period and a date are compared as dates, not as kinds of rule; on a tie the fixed date wins. Any date
+  or period beats `default`, which beats `unlimited`. Where dates and periods meet, the choice depends on
+  the enrollment, so `DesiredEnrollment.candidates` keeps every contender and `terms_at(access)` decides
+  (diff does, with the held enrollment's access or `now`). Lock if any asks. Access: the earliest date any
+  policy sets (None if none does).
   `notify` is True only if every policy involved allows e-mails: one policy asking for silence (a bulk
   migration, say) must not be overridden by another that merely did not mention it.
 - Users: a user counts only if their status is in `settings.user_statuses`; others matched by targets are
@@ -22,6 +27,7 @@ Contract (pure, no I/O):
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +44,7 @@ from reconciler.core.model import (
     Settings,
     Terms,
 )
-from reconciler.core.plan import IdentityReport, Source
+from reconciler.core.plan import IdentityReport, Source, Warning
 from reconciler.core.references import Resolver, rule_text
 from reconciler.errors import Diagnostic, Position, ResolutionError
 
@@ -70,6 +76,13 @@ class DesiredEnrollment:
     terms: Terms
     sources: tuple[Source, ...]
     notify: bool = True  # True only if every policy involved allows learner e-mails
+    # every contending set of terms, when a fixed date meets a period: the winner depends on the access
+    # moment the period runs from (`terms_at`); empty when `terms` holds whatever the enrollment
+    candidates: tuple[Terms, ...] = ()
+
+    def terms_at(self, access: dt.datetime) -> Terms:
+        """The winning terms for an enrollment whose period runs from `access` (the effective-date rule)."""
+        return combine_terms(self.candidates, access=access) if self.candidates else self.terms
 
     @property
     def key(self) -> EnrollmentKey:
@@ -118,6 +131,19 @@ class ExpandResult:
     desired: DesiredState
     identity: IdentityReport
     diagnostics: tuple[Diagnostic, ...] = ()
+    nobody: tuple[Policy, ...] = ()  # policies whose targets matched no enrollable user
+
+    @property
+    def warnings(self) -> tuple[Warning, ...]:
+        """A plan warning per policy that targets nobody: a typo in a group, or a department emptied."""
+        return tuple(
+            Warning(
+                f"policy {p.name!r} targets nobody: no enrollable user matches its targets (after exclude "
+                "and settings.user_statuses), so it assigns nothing",
+                p.position,
+            )
+            for p in self.nobody
+        )
 
     def raise_for_diagnostics(self) -> None:
         """Raise every resolution problem at once as a `ResolutionError`, if there is any."""
@@ -136,18 +162,43 @@ def _due_strictness(due: Due) -> tuple[int, str, int]:
     )
 
 
-def combine_terms(terms: Iterable[Terms]) -> Terms:
-    """The strictest terms: strictest due, lock if any asks, earliest access date if any sets one."""
+def effective_due(due: Due, access: dt.datetime) -> dt.date | None:
+    """The calendar date a due rule falls on for an enrollment whose access starts at `access`."""
+    if due.kind is DueKind.DATE:
+        return due.date
+    if due.kind is DueKind.WITHIN and due.hours is not None:
+        return (access + dt.timedelta(hours=due.hours)).astimezone(dt.UTC).date()
+    return None  # default and unlimited have no date of their own
+
+
+def mixes_dates_and_periods(terms: Iterable[Terms]) -> bool:
+    """True when a fixed date and a period contend: only the enrollment's access date can decide."""
+    kinds = {t.due.kind for t in terms}
+    return DueKind.DATE in kinds and DueKind.WITHIN in kinds
+
+
+def combine_terms(terms: Iterable[Terms], *, access: dt.datetime | None = None) -> Terms:
+    """The strictest terms: earliest effective due, lock if any asks, earliest access date if any sets one.
+
+    `access` is when the enrollment's access starts (a period runs from it); the policies' own earliest
+    `access:` date overrides it. Without either, a date and a period cannot be compared as dates, and the
+    rank of their kinds decides (a fixed date first): callers that can, pass `access`.
+    """
     wanted = list(terms)
     if not wanted:
         return Terms()
-    due = min((t.due for t in wanted), key=_due_strictness)
     accesses = [t.access for t in wanted if t.access is not None]
-    return Terms(
-        due=due,
-        lock_after_due=any(t.lock_after_due for t in wanted),
-        access=min(accesses) if accesses else None,
+    start = min(accesses) if accesses else None
+    if start is not None:
+        access = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
+    dues = [t.due for t in wanted]
+    dated = (
+        [(effective_due(d, access), _due_strictness(d), d) for d in dues if effective_due(d, access)]
+        if access is not None
+        else []
     )
+    due = min(dated, key=lambda x: (x[0], x[1]))[2] if dated else min(dues, key=_due_strictness)
+    return Terms(due=due, lock_after_due=any(t.lock_after_due for t in wanted), access=start)
 
 
 # --- expansion -------------------------------------------------------------------------------------------
@@ -174,6 +225,7 @@ class _Accumulator:
     items: dict[str, Item] = field(default_factory=dict)
     excluded: set[str] = field(default_factory=set)
     not_enrollable: set[str] = field(default_factory=set)
+    nobody: list[Policy] = field(default_factory=list)
 
     def intern_terms(self, terms: Terms) -> int:
         self.terms.append(terms)
@@ -208,7 +260,8 @@ def expand(
         excluded=len(acc.excluded),
         not_enrollable=len(acc.not_enrollable - acc.excluded),
     )
-    return ExpandResult(_desired_state(acc), identity, tuple(sorted(set(resolver.diagnostics))))
+    diagnostics = tuple(sorted(set(resolver.diagnostics)))
+    return ExpandResult(_desired_state(acc), identity, diagnostics, tuple(acc.nobody))
 
 
 def expand_or_raise(
@@ -232,6 +285,8 @@ def _expand_policy(policy: Policy, resolver: Resolver, acc: _Accumulator) -> Non
             acc.not_enrollable.add(user_id)
         else:
             enrollable[user_id] = tuple(rules)
+    if not enrollable:
+        acc.nobody.append(policy)
     for position, assignment_index, item in resolver.items(policy):
         _assign(policy, item, policy.assign[assignment_index].terms, position, enrollable, acc)
 
@@ -264,18 +319,27 @@ def _assign(
 def _desired_state(acc: _Accumulator) -> DesiredState:
     rank = {i: r for r, i in enumerate(sorted(range(len(acc.sources)), key=acc.sources.__getitem__))}
     combined: dict[frozenset[int], Terms] = {}
+    contenders: dict[frozenset[int], tuple[Terms, ...]] = {}
     ordered: dict[frozenset[int], tuple[Source, ...]] = {}
     enrollments: dict[EnrollmentKey, DesiredEnrollment] = {}
     for key in sorted(acc.contributions):
         c = acc.contributions[key]
         terms_ids, source_ids = frozenset(c.terms), frozenset(c.sources)
         if terms_ids not in combined:
-            combined[terms_ids] = combine_terms(acc.terms[i] for i in terms_ids)
+            wanted = sorted({acc.terms[i] for i in terms_ids}, key=repr)  # one order, whatever the input's
+            combined[terms_ids] = combine_terms(wanted)
+            contenders[terms_ids] = tuple(wanted) if mixes_dates_and_periods(wanted) else ()
         if source_ids not in ordered:
             unique = {acc.sources[i]: rank[i] for i in sorted(source_ids, key=rank.__getitem__)}
             ordered[source_ids] = tuple(unique)
         enrollments[key] = DesiredEnrollment(
-            key[0], key[1], c.item.kind, combined[terms_ids], ordered[source_ids], c.notify
+            key[0],
+            key[1],
+            c.item.kind,
+            combined[terms_ids],
+            ordered[source_ids],
+            c.notify,
+            contenders[terms_ids],
         )
     items = {
         item_id: ManagedItem(

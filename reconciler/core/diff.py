@@ -27,9 +27,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from reconciler.core import terms as term_compare
+from reconciler.core.compare import EffectiveTerms, TermsCache
 from reconciler.core.desired import DesiredEnrollment, DesiredState, ManagedItem
 from reconciler.core.directory import DirectoryIndex
-from reconciler.core.model import Capabilities, Enrollment, Origin, Settings, Snapshot, Terms, User
+from reconciler.core.model import (
+    Capabilities,
+    DueKind,
+    Enrollment,
+    Origin,
+    Settings,
+    Snapshot,
+    Terms,
+    User,
+    format_hours,
+)
 from reconciler.core.plan import (
     Action,
     ActionKind,
@@ -43,7 +54,8 @@ from reconciler.core.plan import (
     Summary,
     Warning,
 )
-from reconciler.core.safety import removal_protection
+from reconciler.core.safety import is_completed, removal_protection
+from reconciler.core.words import number, plural
 
 _KIND_ORDER = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REMOVE: 2}
 
@@ -63,6 +75,7 @@ class _Builder:
     out_of_scope: int = 0
     unsupported_adds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (item title, field)
     unnotifiable: Counter[str] = field(default_factory=Counter)  # policy -> learners e-mailed anyway
+    update_completed: bool = False  # --update-completed: change the terms of completed enrollments too
 
     def login(self, user_id: str) -> str:
         user = self.index.users_by_id.get(user_id)
@@ -155,15 +168,20 @@ def _add(wanted: DesiredEnrollment, b: _Builder) -> None:
 
 
 def _describe(field_name: str, wanted: DesiredEnrollment, before: Enrollment) -> str:
+    """`due: LMS has 2026-05-31, policies want none`: one differing field, in the words plans use."""
     if field_name == term_compare.DUE:
-        has = (
-            before.due.isoformat() if before.due else (f"{before.due_hours}h" if before.due_hours else "none")
-        )
-        return f"due: LMS has {has}, policies want {wanted.terms.due}"
+        if before.due is not None:
+            has = term_compare.utc_date(before.due).isoformat()
+        else:
+            has = f"within {format_hours(before.due_hours)}" if before.due_hours else "none"
+        want = "none" if wanted.terms.due.kind is DueKind.UNLIMITED else str(wanted.terms.due)
+        return f"due: LMS has {has}, policies want {want}"
     if field_name == term_compare.LOCK:
-        return f"lock_after_due: LMS has {before.lock_after_due}, policies want {wanted.terms.lock_after_due}"
-    has = before.access.isoformat() if before.access else "none"
-    return f"access: LMS has {has}, policies want {wanted.terms.access}"
+        has, want = ("on" if lock else "off" for lock in (before.lock_after_due, wanted.terms.lock_after_due))
+        return f"lock after due: LMS has {has}, policies want {want}"
+    has = term_compare.utc_date(before.access).isoformat() if before.access else "none"
+    want = wanted.terms.access.isoformat() if wanted.terms.access else "on enrollment"
+    return f"access: LMS has {has}, policies want {want}"
 
 
 def _update(wanted: DesiredEnrollment, before: Enrollment, changed: tuple[str, ...], b: _Builder) -> None:
@@ -176,6 +194,13 @@ def _update(wanted: DesiredEnrollment, before: Enrollment, changed: tuple[str, .
         b.keep(KeptReason.UNSUPPORTED, wanted.user_id, wanted.item_id, detail, wanted.sources)
     if not changes:
         b.unchanged += 1
+        return
+    if is_completed(before) and not b.update_completed:
+        # a finished course's due date is history: changing it only churns reports and notifications
+        detail = "completed; terms kept (--update-completed changes them): " + "; ".join(
+            _describe(f, wanted, before) for f in changes
+        )
+        b.keep(KeptReason.COMPLETED_TERMS, wanted.user_id, wanted.item_id, detail, wanted.sources)
         return
     terms = term_compare.supported_terms(wanted.terms, b.caps)
     risks = term_compare.risks(terms, before, changes, b.now)
@@ -236,22 +261,23 @@ def _warnings(b: _Builder) -> list[Warning]:
     kind = b.snapshot.kind.value
     found = [
         Warning(
-            f"{kind} cannot set {name}: {n} new enrollment(s) in {title!r} get the item's default instead"
+            f"{kind} cannot set {name}: {number(n, 'new enrollment')} in {title!r} "
+            f"{plural(n, 'gets', 'get')} the item's default instead"
         )
         for (title, name), n in sorted(b.unsupported_adds.items())
     ]
     found += [
         Warning(
             f"policy {policy!r} asks notify: false, but {kind} cannot suppress e-mails: "
-            f"{n} learner(s) notified"
+            f"{number(n, 'learner')} notified"
         )
         for policy, n in sorted(b.unnotifiable.items())
     ]
     if b.out_of_scope:
         found.append(
             Warning(
-                f"{b.out_of_scope} wanted enrollment(s) of users outside this account's department scope "
-                "not planned"
+                f"{number(b.out_of_scope, 'wanted enrollment')} of users outside this account's department "
+                "scope not planned"
             )
         )
     return found
@@ -275,6 +301,7 @@ def build_plan(
     """The plan that makes `snapshot` match `desired` for this provider, within the run's options."""
     items = _selected_items(desired, options)
     b = _Builder(snapshot, index or DirectoryIndex.build(snapshot.directory), items, capabilities, now)
+    b.update_completed = options.update_completed
     # held enrollments per managed item, by user: string keys whose hashes are cached, no key tuples
     held: dict[str, dict[str, Enrollment]] = {item_id: {} for item_id in items}
     untouched = unknown = 0
@@ -289,7 +316,8 @@ def build_plan(
     managed = sum(len(item_users) for item_users in held.values())
     visible = _visible_users(b.index, snapshot)
     chosen = set(options.policies)
-    compare = _TermsCache()
+    compare = TermsCache()
+    resolve = EffectiveTerms(now)
     for wanted in desired.enrollments.values():
         item_users = held.get(wanted.item_id)
         if item_users is None:
@@ -301,6 +329,8 @@ def build_plan(
         if wanted.user_id not in visible:
             b.out_of_scope += 1
             continue
+        if wanted.candidates:
+            wanted = resolve.winner(wanted, before)
         if before is None:
             _add(wanted, b)
             continue
@@ -320,40 +350,6 @@ def _visible_users(index: DirectoryIndex, snapshot: Snapshot) -> Mapping[str, Us
     if snapshot.scope_department_ids is None:
         return index.users_by_id
     return {u.id for u in index.users_by_id.values() if _in_scope(u, snapshot)}
-
-
-class _TermsCache:
-    """`term_compare.changed_fields`, memoised on exactly the enrollment fields it reads.
-
-    A million held enrollments mostly repeat a few (terms, due, lock) combinations, so comparing each
-    once keeps diff close to a bare set difference. Terms are keyed by identity (the desired state
-    interns them and outlives the diff), datetimes with their zone; the cache stops growing at `LIMIT`
-    entries, so enrollments with all-distinct dates cost a plain comparison each and no memory.
-    """
-
-    LIMIT = 4096
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[object, ...], tuple[str, ...]] = {}
-
-    def changed_fields(self, wanted: Terms, before: Enrollment) -> tuple[str, ...]:
-        due, access = before.due, before.access
-        # equal datetimes may name different calendar days (offsets differ): the zone is part of the key
-        key = (
-            id(wanted),
-            due,
-            None if due is None else due.tzinfo,
-            before.due_hours,
-            before.lock_after_due,
-            access,
-            None if access is None else access.tzinfo,
-        )
-        found = self._known.get(key)
-        if found is None:
-            found = term_compare.changed_fields(wanted, before)
-            if len(self._known) < self.LIMIT:
-                self._known[key] = found
-        return found
 
 
 def _freeze(

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from reconciler.core.model import Directory, counted
+from reconciler.core.model import Directory
 from reconciler.core.plan import Warning
+from reconciler.core.words import counted
 
 
 @dataclass(frozen=True)

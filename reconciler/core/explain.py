@@ -303,7 +303,7 @@ def _verdict(
             return Verdict.UPDATE, f"terms differ: {', '.join(action.changes)}"
         return Verdict.REMOVE, f"no policy wants it and {', '.join(s.policy for s in action.sources)} prunes"
     if kept is not None:
-        if kept.reason is KeptReason.UNSUPPORTED:
+        if kept.reason in (KeptReason.UNSUPPORTED, KeptReason.COMPLETED_TERMS):
             return Verdict.KEPT, kept.detail
         pruning = ", ".join(sorted({s.policy for s in kept.sources}))
         return Verdict.KEPT, f"no policy wants it and {pruning} prunes, but: {kept.detail}"

@@ -51,6 +51,7 @@ class KeptReason(StrEnum):
     USER_NOT_ENROLLABLE = "user_not_enrollable"
     # fail closed: the LMS's answer about it could not be read; never removed, whatever the flags
     UNKNOWN = "unknown"
+    COMPLETED_TERMS = "completed_terms"  # completed: its terms are history; --update-completed changes them
 
 
 @dataclass(frozen=True, order=True)
@@ -169,6 +170,7 @@ class RunOptions:
     allow_remove_completed: bool = False
     policies: tuple[str, ...] = ()  # --policy filter; empty = all
     allow_unknown: bool = False  # plan a prune although some enrollments' state could not be read
+    update_completed: bool = False  # change the terms of completed enrollments too
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections import Counter
 
 from reconciler.core.model import Completion, Enrollment, Settings
 from reconciler.core.plan import ActionKind, KeptReason, ProviderPlan, RunOptions
+from reconciler.core.words import number, plural
 from reconciler.errors import GuardTripped
 
 MAX_REMOVALS = "max_removals"
@@ -72,7 +73,7 @@ def _share_tripped(plan: ProviderPlan, settings: Settings) -> bool:
 
 def _unknown_state(plan: ProviderPlan, allow_unknown: bool) -> str:
     unknown = plan.summary.unknown
-    noun = "enrollment" if unknown == 1 else "enrollments"
+    noun = plural(unknown, "enrollment")
     if allow_unknown:
         return f"ok: {unknown} {noun} in pruned items unreadable, allowed by --allow-unknown"
     return f"tripped: {unknown} {noun} in pruned items unreadable"
@@ -85,7 +86,7 @@ def check_guards(plan: ProviderPlan, settings: Settings, *, allow_unknown: bool 
     count_state = "tripped" if _count_tripped(plan, settings) else "ok"
     share_state = "tripped" if _share_tripped(plan, settings) else "ok"
     states = {
-        MAX_REMOVALS: f"{count_state}: {removals} removals, limit {settings.max_removals}",
+        MAX_REMOVALS: f"{count_state}: {number(removals, 'removal')}, limit {settings.max_removals}",
         MAX_REMOVAL_SHARE: (
             f"{share_state}: {removals} of {managed} managed enrollments ({share:.1%}), "
             f"limit {settings.max_removal_share:.1%}"
@@ -115,8 +116,8 @@ def check(plan: ProviderPlan, settings: Settings, *, allow_unknown: bool = False
         listing = "".join(f"\n  {k.user_login} in {k.item_title!r}: {k.detail}" for k in unknown[:10])
         more = f"\n  … and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         raise GuardTripped(
-            f"plan for provider {plan.provider!r} refused: {plan.summary.unknown} enrollment"
-            f"{'' if plan.summary.unknown == 1 else 's'} in pruned items could not be read for certain "
+            f"plan for provider {plan.provider!r} refused: {number(plan.summary.unknown, 'enrollment')} "
+            "in pruned items could not be read for certain "
             "(progress, status, origin or dates in a form enrollctl does not know); a pruning plan is not "
             f"made on a partial reading{listing}{more}",
             hint="report the raw value to the enrollctl maintainers, or re-run with --allow-unknown to prune "

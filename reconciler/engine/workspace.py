@@ -280,7 +280,11 @@ def _plan_provider(
             index=index,
         )
         calls = sum(batch.calls for batch in provider.batches(part.actions))
-    part = replace(part, summary=replace(part.summary, estimated_calls=calls))
+    part = replace(
+        part,
+        summary=replace(part.summary, estimated_calls=calls),
+        warnings=expanded.warnings + part.warnings,
+    )
     dues = provider.due_information()  # due dates the vendor reports but cannot set (Litmos)
     if dues is not None:
         part = replace(part, warnings=part.warnings + due_warnings(dues, directory, now))

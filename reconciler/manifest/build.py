@@ -229,6 +229,8 @@ def check_policy(document: YamlDocument, sink: DiagnosticSink) -> None:
                 f"access {access.isoformat()} is after due {due.isoformat()}",
                 "learners could not start before the due date: move access earlier or due later",
             )
+    _check_duplicate_items(document, spec, sink)
+    _check_targets_not_empty(document, spec, sink)
     if spec.get("prune_catalog") is True and spec.get("prune") is not True:
         sink.add(
             document.key_position(("spec", "prune_catalog")),
@@ -236,6 +238,53 @@ def check_policy(document: YamlDocument, sink: DiagnosticSink) -> None:
             "prune_catalog only has an effect together with prune: true",
             "add prune: true or remove prune_catalog",
         )
+
+
+def _item_key(entry: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(`course` | `learning_path`, `title` or `id:…`) of an assign entry, or None when it names no item."""
+    for kind in ("course", "learning_path"):
+        value = entry.get(kind)
+        if isinstance(value, str):
+            return kind, value
+        if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+            return kind, f"id:{value['id']}"
+    return None
+
+
+def _check_duplicate_items(document: YamlDocument, spec: Mapping[str, Any], sink: DiagnosticSink) -> None:
+    """The same item twice in one policy: which entry's terms hold would be a guess, so it is an error."""
+    first: dict[tuple[str, str], int] = {}
+    for index, raw in enumerate(_list(spec.get("assign"))):
+        key = _item_key(_mapping(raw))
+        if key is None:
+            continue
+        if key in first:
+            path: KeyPath = ("spec", "assign", index)
+            earlier = document.key_position(("spec", "assign", first[key]))
+            sink.add(
+                document.key_position(path),
+                format_key_path(path),
+                f"{key[0].replace('_', ' ')} {key[1]!r} is assigned twice in this policy "
+                f"(first at line {earlier.line})",
+                "keep one entry, with the terms you mean",
+            )
+        else:
+            first[key] = index
+
+
+def _check_targets_not_empty(document: YamlDocument, spec: Mapping[str, Any], sink: DiagnosticSink) -> None:
+    """A policy that targets no one cannot mean anything: say so offline, before any LMS is read."""
+    targets = _mapping(spec.get("targets"))
+    named = any(_list(targets.get(key)) for key in ("departments", "groups", "users"))
+    everyone = targets.get("everyone", False)
+    if everyone is not False or named or "targets" not in spec:
+        return  # someone is targeted, or the schema reports what is wrong with `everyone`
+    sink.add(
+        document.key_position(("spec", "targets")),
+        "spec.targets",
+        "targets are empty: the policy would assign nobody",
+        "add everyone: true, departments, groups or users",
+    )
 
 
 def _looks_like_date(value: str) -> bool:

@@ -88,6 +88,7 @@ def plan_to_dict(plan: Plan, *, verdict: bool = True) -> JsonDict:
             "allow_remove_started": plan.options.allow_remove_started,
             "allow_remove_completed": plan.options.allow_remove_completed,
             "allow_unknown": plan.options.allow_unknown,
+            "update_completed": plan.options.update_completed,
             "policies": list(plan.options.policies),
         },
         "guard": {name: plan.guard[name] for name in sorted(plan.guard)},

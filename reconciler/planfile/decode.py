@@ -64,6 +64,7 @@ def _plan_from_dict(d: Mapping[str, Any]) -> Plan:
             allow_remove_started=bool(options["allow_remove_started"]),
             allow_remove_completed=bool(options["allow_remove_completed"]),
             allow_unknown=bool(options["allow_unknown"]),
+            update_completed=bool(options.get("update_completed", False)),
             policies=tuple(options["policies"]),
         ),
         format_version=int(d["format_version"]),

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from reconciler.core.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, format_hours
+from reconciler.core.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, Terms, format_hours
 from reconciler.core.plan import (
     Action,
     ActionKind,
@@ -29,7 +29,8 @@ from reconciler.core.plan import (
     Risk,
     Summary,
 )
-from reconciler.planfile.codec import approval_digest
+from reconciler.core.terms import reported_due_date, start_of, utc_date, wanted_due_date
+from reconciler.core.words import number, plural
 
 NO_POLICY = "(no policy)"
 MAX_FIELD = 200  # longer user-provided strings are cut; the JSON plan keeps them whole
@@ -47,6 +48,7 @@ KEPT_EXPLAINED = {
     KeptReason.UNSUPPORTED: "the vendor cannot make this change",
     KeptReason.USER_NOT_ENROLLABLE: "user status outside settings.user_statuses: they keep their assignments",
     KeptReason.UNKNOWN: "state unknown: the LMS answered in a form enrollctl cannot read; never removed",
+    KeptReason.COMPLETED_TERMS: "completed: terms kept as history (--update-completed changes them)",
 }
 
 
@@ -97,11 +99,6 @@ def issue_text(issue: IdentityIssue) -> str:
     """`ghost@acme.example (blocked), policy security-awareness at policies/security.yaml:21:9`."""
     status = f" ({clean(issue.status)})" if issue.status else ""
     return f"{clean(issue.reference)}{status}, policy {clean(issue.policy)} at {clean(str(issue.position))}"
-
-
-def number(n: int, word: str, plural: str | None = None) -> str:
-    """`1 removal`, `2 removals`, with thousands separators."""
-    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
 def policy_of(action_or_kept: Action | Kept) -> str:
@@ -160,15 +157,17 @@ def terms_text(action: Action) -> str:
 
 
 def change_text(action: Action) -> str:
-    """`due 2026-12-31 → 2026-11-30, lock after due off → on`, one part per changed field."""
+    """`due 2027-01-01 → 2026-12-16 (within 2w of 2026-12-02, tightened), lock after due off → on
+    (tightened)`: one part per changed field, old and new in the same form, the rule and direction beside."""
     before, terms = action.before, action.terms
     parts = []
     for name in action.changes:
         if name == "due" and terms is not None:
-            parts.append(f"due {before_due(before)} → {due_value(terms.due)}")
+            parts.append(_due_change(before, terms))
         elif name == "lock_after_due" and terms is not None:
             old = "on" if before is not None and before.lock_after_due else "off"
-            parts.append(f"lock after due {old} → {'on' if terms.lock_after_due else 'off'}")
+            new, direction = ("on", "tightened") if terms.lock_after_due else ("off", "loosened")
+            parts.append(f"lock after due {old} → {new} ({direction})")
         elif name == "access" and terms is not None:
             old = _datetime_text(before.access) if before is not None else "none"
             new = terms.access.isoformat() if terms.access is not None else "on enrollment"
@@ -194,10 +193,35 @@ def removal_text(action: Action) -> str:
     return text
 
 
+def _due_change(before: Enrollment | None, terms: Terms) -> str:
+    """`due 2027-01-01 → 2026-12-16 (within 2w of 2026-12-02, tightened)`; dates as calendar days."""
+    old_date = reported_due_date(before) if before is not None else None
+    old = "default" if before is not None and before.due_is_default else _day(old_date)
+    due = terms.due
+    if due.kind is DueKind.DEFAULT:
+        return f"due {old} → default (the item's own)"
+    # the moment a period runs from: the policy's access date, else the enrollment's own (as the diff does)
+    start = start_of(terms.access) if terms.access is not None else (before.access if before else None)
+    new_date = due.date if due.kind is DueKind.DATE else None
+    notes = []
+    if due.kind is DueKind.WITHIN and due.hours is not None:
+        if start is None:
+            return f"due {old} → within {format_hours(due.hours)}"
+        new_date = wanted_due_date(terms, start)
+        notes.append(f"within {format_hours(due.hours)} of {utc_date(start).isoformat()}")
+    if new_date != old_date:
+        later = new_date is None or (old_date is not None and new_date > old_date)
+        notes.append("loosened" if later else "tightened")
+    return f"due {old} → {_day(new_date)}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _day(value: dt.date | None) -> str:
+    return value.isoformat() if value is not None else "none"
+
+
 def risk_labels(action: Action) -> list[str]:
-    """Reviewer-facing labels: `(tightened)`, `(tightened, loosened)`, `[past due]`, `[destroys ...]`."""
-    direction = [risk.value for risk in (Risk.TIGHTENED, Risk.LOOSENED) if risk in action.risks]
-    labels = [f"({', '.join(direction)})"] if direction else []
+    """Reviewer-facing labels beside the changes: `[past due]`, `[destroys ...]` (direction is inline)."""
+    labels = []
     if Risk.PAST_DUE in action.risks:
         labels.append("[past due]")
     if Risk.PROTECTED_OVERRIDE in action.risks:
@@ -335,9 +359,13 @@ def effort_sentence(summary: Summary) -> str:
 
 def scope_sentence(summary: Summary) -> str:
     """How much of the LMS the plan leaves alone, so reviewers see the blast radius."""
-    matching = f"{number(summary.unchanged, 'enrollment')} already match; "
+    verb = plural(summary.unchanged, "matches", "match")
+    matching = f"{number(summary.unchanged, 'enrollment')} already {verb}; "
     if summary.untouched:
-        return matching + f"{number(summary.untouched, 'enrollment')} outside managed items are left alone."
+        verb = plural(summary.untouched, "is", "are")
+        return (
+            matching + f"{number(summary.untouched, 'enrollment')} outside managed items {verb} left alone."
+        )
     # Enrollments in items no policy assigns are not even read, so there is nothing to count.
     return matching + "items no policy assigns are neither read nor changed."
 
@@ -351,6 +379,8 @@ def options_phrase(plan: Plan) -> str:
         flags.append("--allow-remove-completed")
     if plan.options.allow_unknown:
         flags.append("--allow-unknown")
+    if plan.options.update_completed:
+        flags.append("--update-completed")
     flags.extend(f"--policy {clean(p)}" for p in plan.options.policies)
     return " ".join(flags)
 
@@ -366,23 +396,3 @@ def guard_states(plan: Plan) -> list[tuple[str, str, bool]]:
 def provider_heading(p: ProviderPlan) -> str:
     """`lms (ispring, account acme.ispringlearn.com)`."""
     return f"{clean(p.provider)} ({p.kind.value}, account {clean(p.account)})"
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """The guard verdict of a refused plan, and the one command that applies it anyway."""
-
-    verdict: str
-    command: str
-
-
-def refusal(plan: Plan) -> Refusal | None:
-    """Why the plan is refused and how to approve exactly it; None when its guards passed."""
-    if not plan.refused_by:
-        return None
-    names = ", ".join(clean(name) for name in plan.refused_by)
-    return Refusal(
-        verdict=f"Refused by guard{'s' if len(plan.refused_by) > 1 else ''} {names}: nothing is applied "
-        "without an approval bound to exactly this plan.",
-        command=f"enrollctl apply PLAN_FILE --approve {approval_digest(plan)}",
-    )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from reconciler.core.plan import ActionKind, IdentityProblem, Kept, KeptReason, Plan, ProviderPlan, Risk
+from reconciler.core.words import number
 from reconciler.render.describe import (
     KEPT_EXPLAINED,
     Line,
@@ -29,13 +30,12 @@ from reconciler.render.describe import (
     group_actions,
     guard_states,
     issue_text,
-    number,
     options_phrase,
     policy_of,
-    refusal,
     scope_sentence,
     total,
 )
+from reconciler.render.verdict import legend, refusal
 
 COMMENT_LIMIT = 65_536
 # Headroom below the limit for what a workflow wraps around the comment (sticky marker, header, footer).
@@ -337,6 +337,10 @@ def _footer(ctx: _Context) -> str:
     if plan.has_changes:
         lines.append(effort_sentence(summary))
         lines.append(scope_sentence(summary))
+    entries = legend(plan, SIGNS) if ctx.level <= Detail.DEPARTMENTS else []
+    if entries:
+        rows = "\n".join(f"- `{marker}` {md_text(meaning)}" for marker, meaning in entries)
+        lines.append(f"<details><summary>Legend</summary>\n\n{rows}\n\n</details>")
     where = ctx.artifact_hint or "the JSON plan (`enrollctl plan --format json`, or `enrollctl show FILE`)"
     if ctx.level > Detail.FULL:
         lines.append(f"_Summarised to fit a comment. Every action is in {where}._")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reconciler.core.plan import ActionKind, IdentityProblem, Kept, KeptReason, Plan, ProviderPlan
+from reconciler.core.words import number
 from reconciler.render.describe import (
     KEPT_EXPLAINED,
     Line,
@@ -22,13 +23,12 @@ from reconciler.render.describe import (
     group_actions,
     guard_states,
     issue_text,
-    number,
     options_phrase,
     provider_heading,
-    refusal,
     scope_sentence,
     total,
 )
+from reconciler.render.verdict import legend, refusal
 
 DEFAULT_MAX_LINES = 50
 NO_CHANGES = "No changes. The LMS matches the manifests."
@@ -51,9 +51,24 @@ class _Painter:
 
 
 def render_text(
-    plan: Plan, *, color: bool = False, full: bool = False, max_lines: int = DEFAULT_MAX_LINES
+    plan: Plan,
+    *,
+    color: bool = False,
+    full: bool = False,
+    max_lines: int = DEFAULT_MAX_LINES,
+    verbose: bool = False,
 ) -> str:
-    """Render a plan for a terminal; `max_lines` is how many users a group lists before summarising."""
+    """Render a plan for a terminal; `max_lines` is how many users a group lists before summarising.
+
+    A plan without changes is one line (what was kept or noted is counted, and `verbose` lists it), unless a
+    guard refused it: then everything is shown.
+    """
+    if (
+        not plan.has_changes
+        and not verbose
+        and not any(state.startswith("tripped") for state in plan.guard.values())
+    ):
+        return no_changes_line(plan) + "\n"
     paint = _Painter(color)
     out: list[str] = []
     summarised = False
@@ -63,8 +78,26 @@ def render_text(
         section, cut = _provider_section(provider, paint, full=full, max_lines=max_lines)
         out.extend(section)
         summarised = summarised or cut
+    out.extend(_legend(plan))
     out.extend(_footer(plan, paint, summarised=summarised))
     return "\n".join(out) + "\n"
+
+
+def no_changes_line(plan: Plan) -> str:
+    """`No changes. The LMS matches the manifests.`, with what -v would list counted."""
+    kept = sum(len(p.kept) for p in plan.providers)
+    notes = sum(len(p.identity.issues) + len(p.warnings) for p in plan.providers)
+    extra = [number(kept, "enrollment") + " kept"] if kept else []
+    extra += [number(notes, "note")] if notes else []
+    return NO_CHANGES if not extra else f"{NO_CHANGES} ({', '.join(extra)}; -v lists them)"
+
+
+def _legend(plan: Plan) -> list[str]:
+    entries = legend(plan, SIGNS)
+    if not entries:
+        return []
+    width = max(len(marker) for marker, _ in entries)
+    return ["Legend", *(f"  {marker:<{width}}  {meaning}" for marker, meaning in entries), ""]
 
 
 def _has_content(p: ProviderPlan) -> bool:

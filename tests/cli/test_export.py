@@ -80,7 +80,7 @@ def test_export_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     out.mkdir(parents=True)
     (out / "anti-bribery.yaml").write_text("# mine\n")
     refused = enrollctl(repo, "export")
-    assert refused.exit_code == 1 and "exist already" in refused.output and "--force" in refused.output
+    assert refused.exit_code == 1 and "already" in refused.output and "--force" in refused.output
     assert (out / "anti-bribery.yaml").read_text() == "# mine\n"
     assert [p.name for p in out.iterdir()] == ["anti-bribery.yaml"], "nothing is written when one file exists"
     assert enrollctl(repo, "export", "--force").exit_code == 0

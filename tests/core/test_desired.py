@@ -436,3 +436,15 @@ def test_conflict_resolution_does_not_depend_on_policy_order() -> None:
     forward = expand_or_raise([a, b], org.directory(), Settings(), provider="lms")
     backward = expand_or_raise([b, a], org.directory(), Settings(), provider="lms")
     assert forward == backward
+
+
+def test_a_policy_whose_targets_match_nobody_is_a_warning_not_an_error() -> None:
+    org = acme()
+    empty = policy("nobody", groups=[], users=["ghost@acme.example"], assign=[course("Security Awareness")])
+    result = expand([empty], org.directory(), Settings(), provider="lms")
+    assert result.diagnostics == ()
+    [warning] = result.warnings
+    assert "policy 'nobody' targets nobody" in warning.message
+    assert warning.position == empty.position
+    someone = policy("someone", users=["lee"], assign=[course("Security Awareness")])
+    assert expand([someone], org.directory(), Settings(), provider="lms").warnings == ()

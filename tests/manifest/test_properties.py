@@ -41,7 +41,9 @@ ref_lists = {
     "groups": st.lists(name_refs, max_size=3),
     "users": st.lists(name_refs, max_size=3),
 }
-targets = optional_keys(everyone=st.booleans(), exclude=optional_keys(**ref_lists), **ref_lists)
+targets = optional_keys(everyone=st.booleans(), exclude=optional_keys(**ref_lists), **ref_lists).filter(
+    lambda t: t.get("everyone") is True or any(t.get(k) for k in ref_lists)  # empty targets are an error
+)
 
 assignments = st.builds(
     lambda kind, item, terms: {kind: item, **terms},
@@ -49,6 +51,11 @@ assignments = st.builds(
     name_refs,
     optional_keys(due=dues, lock_after_due=st.booleans(), access=dates),
 ).filter(lambda a: not _access_after_due(a))
+
+
+def _item_of(assignment: dict[str, Any]) -> str:
+    kind = "course" if "course" in assignment else "learning_path"
+    return f"{kind}:{assignment[kind]!r}"
 
 
 def _access_after_due(assignment: dict[str, Any]) -> bool:
@@ -61,7 +68,9 @@ def _access_after_due(assignment: dict[str, Any]) -> bool:
 def policies(draw: st.DrawFn, name: str | None = None) -> dict[str, Any]:
     """One valid Policy document, mirroring policy.schema.json."""
     metadata = {"name": name or draw(names), **draw(optional_keys(owner=text, description=text))}
-    spec = {"targets": draw(targets), "assign": draw(st.lists(assignments, min_size=1, max_size=3))}
+    # one entry per item: the same item twice in a policy is an error
+    assign = draw(st.lists(assignments, min_size=1, max_size=3, unique_by=_item_of))
+    spec = {"targets": draw(targets), "assign": assign}
     spec.update(draw(optional_keys(provider=st.just("lms"), notify=st.booleans())))
     if draw(st.booleans()):
         spec["prune"] = True

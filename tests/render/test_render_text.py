@@ -77,7 +77,15 @@ def test_update_that_tightens_one_term_and_loosens_another_says_both() -> None:
         risks=(b.Risk.TIGHTENED, b.Risk.LOOSENED),
     )
     text = render_text(b.plan(b.provider_plan([action])))
-    assert "due 2026-12-31 → 2027-01-31, lock after due off → on (tightened, loosened)" in text
+    # each field says its own direction, beside its own old → new
+    assert "due 2026-12-31 → 2027-01-31 (loosened), lock after due off → on (tightened)" in text
+
+
+def test_an_update_to_a_period_shows_the_date_it_gives_and_the_rule() -> None:
+    action = b.update("amira@acme.example", terms=b.Terms(due=b.due(within="14d")), risks=(b.Risk.TIGHTENED,))
+    text = render_text(b.plan(b.provider_plan([action])))
+    # assigned 2026-01-15 08:00, due 2026-12-31: within 2w of the assignment is 2026-01-29
+    assert "due 2026-12-31 → 2026-01-29 (within 2w of 2026-01-15, tightened)" in text
 
 
 def test_action_wanted_by_several_policies_is_listed_once_with_also() -> None:
@@ -114,7 +122,7 @@ def test_kept_records_are_summarised_per_item_when_many() -> None:
     provider = b.provider_plan(
         kept_records=[b.kept(KeptReason.CATALOG, f"u{i}@acme.example") for i in range(60)]
     )
-    text = render_text(b.plan(provider), max_lines=10)
+    text = render_text(b.plan(provider), max_lines=10, verbose=True)
     assert '= 60 learners in "Anti-Bribery"' in text
     assert FULL_HINT in text
 
@@ -144,3 +152,22 @@ def test_any_plan_renders_without_control_characters(plan: Plan) -> None:
     for text in (render_text(plan), render_text(plan, full=True), render_text(plan, max_lines=0)):
         assert not [c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c != "\n"]
         assert text.endswith("\n")
+
+
+def test_a_plan_without_changes_is_one_line_counting_what_verbose_lists() -> None:
+    kept = b.kept(b.KeptReason.CATALOG, "helen@acme.example")
+    plan = b.plan(b.provider_plan([], kept_records=[kept]))
+    assert (
+        render_text(plan) == "No changes. The LMS matches the manifests. (1 enrollment kept; -v lists them)\n"
+    )
+    assert "helen@acme.example" in render_text(plan, verbose=True)
+
+
+def test_the_legend_explains_only_the_markers_the_plan_uses() -> None:
+    text = render_text(b.small_mixed_plan())
+    legend = text[text.index("Legend") :]
+    assert "  +  " in legend and "(tightened)" in legend and "[past due]" in legend
+    assert ("[destroys training records" in legend) == (
+        "[destroys training records" in text[: text.index("Legend")]
+    )
+    assert "[no e-mail]" not in text or "[no e-mail]" in legend

@@ -1,0 +1,68 @@
+"""What a reader needs around the actions: the guard verdict of a refused plan with the one command that
+applies it anyway, and a legend of the markers the plan's lines use. Pure, like every renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reconciler.core.model import DueKind
+from reconciler.core.plan import ActionKind, Plan, Risk
+from reconciler.planfile.codec import approval_digest
+from reconciler.render.describe import KIND_ORDER, clean
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The guard verdict of a refused plan, and the one command that applies it anyway."""
+
+    verdict: str
+    command: str
+
+
+def refusal(plan: Plan) -> Refusal | None:
+    """Why the plan is refused and how to approve exactly it; None when its guards passed."""
+    if not plan.refused_by:
+        return None
+    names = ", ".join(clean(name) for name in plan.refused_by)
+    return Refusal(
+        verdict=f"Refused by guard{'s' if len(plan.refused_by) > 1 else ''} {names}: nothing is applied "
+        "without an approval bound to exactly this plan.",
+        command=f"enrollctl apply PLAN_FILE --approve {approval_digest(plan)}",
+    )
+
+
+def legend(plan: Plan, signs: Mapping[ActionKind, str]) -> list[tuple[str, str]]:
+    """(marker, meaning) for every marker this plan's lines use, in the order a reader meets them."""
+    actions = plan.actions
+    kinds = {a.kind for a in actions}
+    words = {ActionKind.ADD: "add", ActionKind.UPDATE: "change: old → new", ActionKind.REMOVE: "remove"}
+    found = [(signs[kind], words[kind]) for kind in sorted(kinds, key=KIND_ORDER.__getitem__)]
+    if any(p.kept for p in plan.providers):
+        found.append(("=", "kept as it is, with the reason"))
+    updates = [a for a in actions if a.kind is ActionKind.UPDATE]
+    if any(Risk.TIGHTENED in a.risks for a in updates):
+        found.append(
+            ("(tightened)", "due earlier (or a due date where there was none), or lock after due on")
+        )
+    if any(Risk.LOOSENED in a.risks for a in updates):
+        found.append(("(loosened)", "due later (or no due date any more), or lock after due off"))
+    if any(a.terms is not None and a.terms.due.kind is DueKind.WITHIN for a in updates):
+        found.append(
+            ("(within 2w of DATE)", "the policy's period, counted from the enrollment's access date")
+        )
+    checks = [
+        (Risk.PAST_DUE, "[past due]", "the due date is already past when this is applied"),
+        (
+            Risk.PROTECTED_OVERRIDE,
+            "[destroys training records: allowed by flag]",
+            "a removal of progress or a completion that --allow-remove-started/-completed allowed",
+        ),
+    ]
+    found += [(marker, meaning) for risk, marker, meaning in checks if any(risk in a.risks for a in actions)]
+    if any(not a.notify and a.kind is not ActionKind.REMOVE for a in actions):
+        found.append(("[no e-mail]", "the vendor is asked not to notify the learner"))
+    if any(len({s.policy for s in a.sources}) > 1 for a in actions if a.kind is not ActionKind.REMOVE):
+        found.append(("(also: …)", "other policies want the same enrollment; it is listed once"))
+    return found
