@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
-from reconciler.cli.plan import CLOCK_EPILOG, current_time
+from reconciler.cli.plan import CLOCK_EPILOG
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.explain import Explanation, explain_user, find_item, find_user, user_candidates
 from reconciler.core.export import ExportResult, export_policies, slug, summary_counts
 from reconciler.core.model import Config, Policy, Snapshot
+from reconciler.engine.clock import current_time
 from reconciler.engine.workspace import Workspace, connected, load_workspace, read_snapshot
 from reconciler.errors import ManifestError, UsageError
 from reconciler.manifest.dump import dump_policy

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import httpx
 
 from reconciler.core.model import Capabilities, ProviderConfig, ProviderKind
+from reconciler.engine.clock import current_time
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Progress, Provider
 from reconciler.providers.ispring import provider as ispring
@@ -112,7 +113,7 @@ def build_provider(
     if config.sandbox:
         if faults is None and env.get(SANDBOX_FAULTS_VARIABLE):
             faults = _faults_file(env[SANDBOX_FAULTS_VARIABLE])
-        client, credentials, release = _sandbox_client(config, root, faults)
+        client, credentials, release = _sandbox_client(config, root, env, faults)
         if _names_credentials(config):
             # a sandbox may be driven with other test credentials (e.g. a department administrator's)
             credentials = credentials_from_env(config, env)
@@ -155,7 +156,7 @@ def _nothing() -> None:
 
 
 def _sandbox_client(
-    config: ProviderConfig, root: Path, faults: Any
+    config: ProviderConfig, root: Path, env: Mapping[str, str], faults: Any
 ) -> tuple[httpx.Client, Credentials, Closer]:
     assert config.sandbox is not None
     org_file = root / config.sandbox
@@ -167,7 +168,7 @@ def _sandbox_client(
     from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox
 
     state_dir(root)
-    store = open_sandbox(str(org_file), str(sandbox_db_path(root, config.name)))
+    store = open_sandbox(str(org_file), str(sandbox_db_path(root, config.name)), now=current_time(env))
     app = build_app(config.kind.value, store, faults)
     # the emulators answer on the vendors' own paths; Litmos lives under /v1.svc like its real base URL
     suffix = "/v1.svc" if config.kind is ProviderKind.LITMOS else ""
