@@ -212,11 +212,26 @@ SCHEMA_NAMES = ("enrollctl", "policy", "plan")
 
 
 @main.command()
-@click.argument("name", type=click.Choice(SCHEMA_NAMES))
-def schema(name: str) -> None:
-    """Print a JSON Schema: enrollctl, policy or plan."""
+@click.argument("name", type=click.Choice(SCHEMA_NAMES), required=False)
+@click.option(
+    "--write",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the schema (without NAME: every schema) into this directory, replacing older copies, "
+    "for editors; manifests point at it with `# yaml-language-server: $schema=<relative path>`.",
+)
+def schema(name: str | None, directory: Path | None) -> None:
+    """Print a JSON Schema (enrollctl, policy or plan), or write them into a directory with --write."""
     from reconciler.manifest.schema import schema_text
 
+    if directory is not None:
+        from reconciler.scaffold import write_schemas
+
+        for path in write_schemas(directory, (name,) if name else SCHEMA_NAMES):
+            click.echo(f"Wrote {path}")
+        return
+    if name is None:
+        raise click.UsageError("name a schema (enrollctl, policy or plan), or give --write DIR")
     click.echo(schema_text(name), nl=False)
 
 
@@ -235,3 +250,7 @@ register_github(main)
 from reconciler.cli.export import register as register_export  # noqa: E402
 
 register_export(main)
+
+from reconciler.cli.init import register as register_init  # noqa: E402
+
+register_init(main)
