@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from reconciler import __version__
+from reconciler.cli.console import make_streams_safe
 from reconciler.cli.output import Output, configure, silent
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
 from reconciler.transport.bounds import parse_duration, set_run_timeout
@@ -88,6 +89,7 @@ class EnrollctlGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        make_streams_safe()
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
