@@ -17,7 +17,7 @@ from lxml import etree
 
 from reconciler.core.model import Completion, ItemKind, Origin, UserStatus
 from reconciler.errors import ProtocolError
-from reconciler.providers.ispring.provider import records
+from reconciler.providers.ispring import records
 from reconciler.providers.ispring.soap import (
     SOAP_NS,
     Fault,
