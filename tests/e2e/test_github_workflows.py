@@ -271,7 +271,9 @@ def test_the_readme_github_commands_name_real_commands_and_options() -> None:
 def test_the_readme_gitops_repository_validates_offline(tmp_path: Path) -> None:
     section = _readme_section("GitOps setup in five minutes")
     init = re.search(r"^\s*enrollctl init (\S+)", section, re.MULTILINE)
-    assert init is not None  # the setup starts with `enrollctl init DIR` (tests/test_init.py covers the rest)
+    assert (
+        init is not None
+    )  # the setup starts with `enrollctl init DIR` (tests/cli/test_init.py covers the rest)
     assert CliRunner().invoke(main, ["-C", str(tmp_path), "init", init.group(1)]).exit_code == 0
     result = CliRunner().invoke(main, ["-C", str(tmp_path / init.group(1)), "validate", "--offline"])
     assert result.exit_code == 0, result.output

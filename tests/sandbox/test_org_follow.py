@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.sandbox.org.load import user_uuid
 from reconciler.sandbox.store.records import EnrollmentQuery
-from tests.e2e.helpers import copy_example, enrollctl, open_store
+from tests.support.e2e import copy_example, enrollctl, open_store
 
 JOINER = "  - {login: nora@acme.example, first_name: Nora, department: Acme/Sales, status: active}\n"
 

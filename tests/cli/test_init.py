@@ -15,10 +15,8 @@ from click.testing import CliRunner
 from reconciler.cli.app import main
 from reconciler.manifest.schema import SCHEMA_FILES, schema_text
 from reconciler.scaffold import WORKFLOWS, repository_files, template_text
-from tests.e2e.helpers import FIXED_NOW, enrollctl
-
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
+from tests.support.e2e import FIXED_NOW, enrollctl
+from tests.support.paths import EXAMPLES
 
 
 def _init(target: Path, *args: str) -> str:

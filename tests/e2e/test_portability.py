@@ -12,9 +12,9 @@ import pytest
 
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import load_manifest_repository
-from tests.e2e.helpers import FIXED_NOW, copy_example
+from tests.support.e2e import FIXED_NOW, copy_example
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 POSIX_ONLY = ("fcntl", "resource", "pwd", "grp", "termios")
 TITLE = "Охрана труда — 安全 2026"
 
