@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from reconciler import __version__
+from reconciler.cli.console import make_streams_safe
 from reconciler.cli.output import Output, configure, silent
 from reconciler.core.words import counted
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
@@ -91,6 +92,7 @@ class EnrollctlGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        make_streams_safe()
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -218,11 +220,26 @@ SCHEMA_NAMES = ("enrollctl", "policy", "plan")
 
 
 @main.command()
-@click.argument("name", type=click.Choice(SCHEMA_NAMES))
-def schema(name: str) -> None:
-    """Print a JSON Schema: enrollctl, policy or plan."""
+@click.argument("name", type=click.Choice(SCHEMA_NAMES), required=False)
+@click.option(
+    "--write",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the schema (without NAME: every schema) into this directory, replacing older copies, "
+    "for editors; manifests point at it with `# yaml-language-server: $schema=<relative path>`.",
+)
+def schema(name: str | None, directory: Path | None) -> None:
+    """Print a JSON Schema (enrollctl, policy or plan), or write them into a directory with --write."""
     from reconciler.manifest.schema import schema_text
 
+    if directory is not None:
+        from reconciler.scaffold import write_schemas
+
+        for path in write_schemas(directory, (name,) if name else SCHEMA_NAMES):
+            click.echo(f"Wrote {path}")
+        return
+    if name is None:
+        raise click.UsageError("name a schema (enrollctl, policy or plan), or give --write DIR")
     click.echo(schema_text(name), nl=False)
 
 
@@ -241,3 +258,7 @@ register_github(main)
 from reconciler.cli.export import register as register_export  # noqa: E402
 
 register_export(main)
+
+from reconciler.cli.init import register as register_init  # noqa: E402
+
+register_init(main)

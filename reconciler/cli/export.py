@@ -16,23 +16,24 @@ from typing import TYPE_CHECKING, Any
 import click
 import yaml
 
-from reconciler.cli.plan import CLOCK_EPILOG, current_time
+from reconciler.cli.plan import CLOCK_EPILOG
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.explain import Explanation, explain_user, find_item, find_user, user_candidates
 from reconciler.core.export import ExportResult, export_policies, slug, summary_counts
 from reconciler.core.model import Config, Policy, Snapshot
 from reconciler.core.words import number, plural
+from reconciler.engine.clock import current_time
 from reconciler.engine.workspace import Workspace, connected, load_workspace, read_snapshot
 from reconciler.errors import ManifestError, UsageError
 from reconciler.manifest.dump import dump_policy
 from reconciler.manifest.load import load_config, load_repository
 from reconciler.render.explain import render_explain_json, render_explain_text
+from reconciler.scaffold import SCHEMA_DIR, write_schemas
 
 if TYPE_CHECKING:
     from reconciler.cli.app import AppContext
 
 DEFAULT_OUT = Path("policies") / "exported"
-SCHEMA_URL = "https://enrollctl.dev/schemas/policy.schema.json"
 
 
 # --- reading the LMS ---------------------------------------------------------------------------------
@@ -73,10 +74,15 @@ def _out_dir(root: Path, out: Path | None) -> Path:
 
 
 def _schema_line(root: Path, folder: Path) -> str:
-    schema = root / "schemas" / "policy.schema.json"
-    if schema.is_file():
-        return f"# yaml-language-server: $schema={os.path.relpath(schema, folder).replace(os.sep, '/')}"
-    return f"# yaml-language-server: $schema={SCHEMA_URL}"
+    schema = root / SCHEMA_DIR / "policy.schema.json"
+    return f"# yaml-language-server: $schema={os.path.relpath(schema, folder).replace(os.sep, '/')}"
+
+
+def _schemas_beside(root: Path) -> None:
+    """Write the manifest schemas into `<root>/schemas/` when missing: exported schema lines point there."""
+    if not (root / SCHEMA_DIR / "policy.schema.json").is_file():
+        for path in write_schemas(root / SCHEMA_DIR, ("enrollctl", "policy")):
+            click.echo(f"Wrote {path} (the schema lines of the exported files point at it)", err=True)
 
 
 def render_policy_file(policies: tuple[Policy, ...], header: str) -> str:
@@ -201,6 +207,7 @@ def export_command(app: AppContext, provider_name: str | None, out: Path | None,
     base = _out_dir(app.root, out)
     now = current_time()
     taken = {p.name for p in existing}
+    _schemas_beside(app.root)
     for name in names:
         folder = base / name if len(config.providers) > 1 else base
         with connected(config, name, app.root, os.environ) as provider:

@@ -22,6 +22,7 @@ from reconciler.apply.run import ApplyIncomplete, ApplyResult
 from reconciler.core.plan import OutcomeStatus, Plan, RunOptions
 from reconciler.core.words import counted
 from reconciler.engine.build import state_dir
+from reconciler.engine.clock import NOW_VARIABLE, current_time
 from reconciler.engine.workspace import Workspace, load_workspace, make_plan, refusal
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GuardTripped, PlanError, UsageError
 from reconciler.planfile.codec import APPROVAL_DIGITS, approval_digest
@@ -32,19 +33,6 @@ if TYPE_CHECKING:
     from reconciler.cli.output import Output
 
 FORMATS = ("text", "markdown", "json")
-NOW_VARIABLE = "ENROLLCTL_NOW"
-
-
-def current_time() -> dt.datetime:
-    """The run's `now`: real UTC time to the second, or `ENROLLCTL_NOW` when set (for tests)."""
-    pinned = os.environ.get(NOW_VARIABLE)
-    if pinned:
-        try:
-            moment = dt.datetime.fromisoformat(pinned)
-        except ValueError:
-            raise UsageError(f"{NOW_VARIABLE}={pinned!r} is not an ISO date-time") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def stdout_is_terminal() -> bool:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import httpx
 
 from reconciler.core.model import Capabilities, ProviderConfig, ProviderKind
+from reconciler.engine.clock import current_time
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Progress, Provider
 from reconciler.providers.ispring import provider as ispring
@@ -176,6 +177,7 @@ def _sandbox_client(
         str(sandbox_db_path(root, config.name)),
         faults=faults,
         faults_file=env.get(SANDBOX_FAULTS_VARIABLE) or None,
+        now=current_time(env),  # scripted org events fire by the run's clock (ENROLLCTL_NOW)
     )
     # the emulators answer on the vendors' own paths; Litmos lives under /v1.svc like its real base URL
     suffix = "/v1.svc" if config.kind is ProviderKind.LITMOS else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib
+import logging
 import os
 import re
 import threading
@@ -25,6 +26,7 @@ from reconciler.sandbox.ispring.app import (
     method_name,
 )
 from reconciler.sandbox.org.load import load_org, seed_store
+from reconciler.sandbox.org.sync import follow_org, remember_org
 from reconciler.sandbox.store.database import Store
 
 StartResponse = Callable[..., Any]
@@ -46,6 +48,7 @@ SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
     },
 }
 VENDORS = ("ispring", "litmos")
+log = logging.getLogger("enrollctl.sandbox")
 
 
 def ispring_clients() -> tuple[Client, ...]:
@@ -57,9 +60,10 @@ def ispring_clients() -> tuple[Client, ...]:
     )
 
 
-def open_sandbox(org_file: str, db_path: str | None = None) -> Store:
-    """A store seeded from `org_file`; an existing database at `db_path` is reused as it is (state persists
-    between plan and apply), a missing one is created and seeded; None means in memory."""
+def open_sandbox(org_file: str, db_path: str | None = None, *, now: dt.datetime | None = None) -> Store:
+    """A store seeded from `org_file`; an existing database at `db_path` is reused (state persists between
+    plan and apply), a missing one is created and seeded; None means in memory. Either way it then follows
+    the file (org/sync.py): changes since the last run and events due by `now` (default: the real clock)."""
     path = db_path or ":memory:"
     existed = path != ":memory:" and os.path.exists(path)
     if path != ":memory:":
@@ -68,6 +72,10 @@ def open_sandbox(org_file: str, db_path: str | None = None) -> Store:
     if not existed or store.is_empty():
         seed_store(store, load_org(org_file))
         store.set_meta("org_file", os.path.abspath(org_file))
+        remember_org(store, org_file)
+    change = follow_org(store, org_file, now or dt.datetime.now(dt.UTC))
+    if change:
+        log.warning("%s", change)
     return store
 
 

@@ -15,7 +15,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -271,11 +270,11 @@ def test_the_readme_github_commands_name_real_commands_and_options() -> None:
 
 def test_the_readme_gitops_repository_validates_offline(tmp_path: Path) -> None:
     section = _readme_section("GitOps setup in five minutes")
-    config = re.search(r"<<'YAML'\n(.*?)\n\s*YAML\n", section, re.DOTALL)
-    assert config is not None
-    (tmp_path / "policies").mkdir()
-    (tmp_path / "enrollctl.yaml").write_text(textwrap.dedent(config.group(1)), encoding="utf-8")
-    shutil.copy(ROOT / "examples/quickstart/policies/security-awareness.yaml", tmp_path / "policies")
-    result = CliRunner().invoke(main, ["-C", str(tmp_path), "validate", "--offline"])
+    init = re.search(r"^\s*enrollctl init (\S+)", section, re.MULTILINE)
+    assert (
+        init is not None
+    )  # the setup starts with `enrollctl init DIR` (tests/cli/test_init.py covers the rest)
+    assert CliRunner().invoke(main, ["-C", str(tmp_path), "init", init.group(1)]).exit_code == 0
+    result = CliRunner().invoke(main, ["-C", str(tmp_path / init.group(1)), "validate", "--offline"])
     assert result.exit_code == 0, result.output
     assert result.stdout == "OK: 1 policy in 1 file, 1 provider\n"

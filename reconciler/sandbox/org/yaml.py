@@ -26,7 +26,10 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _PERIOD = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 _PERIOD_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
-_TOP_KEYS = {"departments", "groups", "users", "courses", "learning_paths", "enrollments", "generate"}
+_TOP_KEYS = {
+    *("departments", "groups", "users", "courses", "learning_paths", "enrollments", "generate"),
+    "events",  # scripted HR changes, read by org/events.py
+}
 
 
 class _Problems:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.sandbox.store import sql
+from reconciler.sandbox.store.directory import DirectoryWrites
 from reconciler.sandbox.store.ids import ispring_uuid, result_id
 from reconciler.sandbox.store.records import (
     DepartmentRow,
@@ -38,7 +39,7 @@ ALL_USERS = UserQuery()
 ALL_ENROLLMENTS = EnrollmentQuery()
 
 
-class Store:
+class Store(DirectoryWrites):
     """SQLite-backed state of one sandbox LMS, shared by the iSpring and Litmos emulators."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
