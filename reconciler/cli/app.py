@@ -208,13 +208,13 @@ def validate(app: AppContext, offline: bool, strict: bool) -> None:
     click.echo(summary_line(repository))
 
 
-SCHEMA_NAMES = ("enrollctl", "policy", "plan")
+SCHEMA_NAMES = ("enrollctl", "policy", "plan", "status")
 
 
 @main.command()
 @click.argument("name", type=click.Choice(SCHEMA_NAMES))
 def schema(name: str) -> None:
-    """Print a JSON Schema: enrollctl, policy or plan."""
+    """Print a JSON Schema: enrollctl, policy, plan or status."""
     from reconciler.manifest.schema import schema_text
 
     click.echo(schema_text(name), nl=False)
@@ -235,3 +235,7 @@ register_github(main)
 from reconciler.cli.export import register as register_export  # noqa: E402
 
 register_export(main)
+
+from reconciler.cli.status import register as register_status  # noqa: E402
+
+register_status(main)

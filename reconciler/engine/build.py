@@ -7,6 +7,7 @@ the variable, never a value. A `sandbox:` provider runs the emulator in-process 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +26,7 @@ STATE_DIR = ".enrollctl"
 # so a test can slow down or disturb a real `enrollctl apply` process; real vendors never read it
 SANDBOX_FAULTS_VARIABLE = "ENROLLCTL_SANDBOX_FAULTS"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+NOW_VARIABLE = "ENROLLCTL_NOW"  # pins the run's clock (tests); see reconciler.cli.plan.current_time
 Closer = Callable[[], None]
 
 
@@ -98,7 +100,7 @@ def build_provider(
     if config.sandbox:
         if faults is None and env.get(SANDBOX_FAULTS_VARIABLE):
             faults = _faults_file(env[SANDBOX_FAULTS_VARIABLE])
-        client, credentials, release = _sandbox_client(config, root, faults)
+        client, credentials, release = _sandbox_client(config, root, faults, _pinned_clock(env))
         if _names_credentials(config):
             # a sandbox may be driven with other test credentials (e.g. a department administrator's)
             credentials = credentials_from_env(config, env)
@@ -140,8 +142,22 @@ def _nothing() -> None:
     return None
 
 
+def _pinned_clock(env: Mapping[str, str]) -> Callable[[], dt.datetime] | None:
+    """The in-process sandbox's clock when `ENROLLCTL_NOW` pins the run's (tests, golden files): scripted
+    completions then take effect at the same `now` the plan uses. Real vendors keep their own time."""
+    pinned = env.get(NOW_VARIABLE)
+    if not pinned:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(pinned)
+    except ValueError:
+        return None  # the CLI reports the bad value when it reads its own clock
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return lambda: moment
+
+
 def _sandbox_client(
-    config: ProviderConfig, root: Path, faults: Any
+    config: ProviderConfig, root: Path, faults: Any, clock: Callable[[], dt.datetime] | None = None
 ) -> tuple[httpx.Client, Credentials, Closer]:
     assert config.sandbox is not None
     org_file = root / config.sandbox
@@ -154,7 +170,7 @@ def _sandbox_client(
 
     state_dir(root)
     store = open_sandbox(str(org_file), str(sandbox_db_path(root, config.name)))
-    app = build_app(config.kind.value, store, faults)
+    app = build_app(config.kind.value, store, faults, clock)
     # the emulators answer on the vendors' own paths; Litmos lives under /v1.svc like its real base URL
     suffix = "/v1.svc" if config.kind is ProviderKind.LITMOS else ""
     client = httpx.Client(
