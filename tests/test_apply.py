@@ -1,4 +1,4 @@
-"""apply_plan on an in-memory provider: order, staleness, journal, resume, confirmation, lock.
+"""apply.run on an in-memory provider: order, staleness, journal, resume, confirmation, lock.
 
 The provider here is a fake repository in the pip-tools sense (a whole in-memory LMS behind the Provider
 protocol), not mocked HTTP; the sandbox-backed end-to-end tests live in tests/e2e/.
@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.apply import run as apply
 from reconciler.apply.journal import Journal
 from reconciler.apply.lock import repository_lock
-from reconciler.apply.run import ApplyIncomplete, apply_plan, plan_id
+from reconciler.apply.run import ApplyIncomplete, plan_id
 from reconciler.core.model import (
     Capabilities,
     Completion,
@@ -141,7 +142,7 @@ def plan_of(*actions: Action, lms: MemoryLms | None = None) -> Plan:
 
 
 def run(plan: Plan, lms: MemoryLms, tmp_path: Path, **kw: object):  # type: ignore[no-untyped-def]
-    return apply_plan(plan, {lms.name: lms}, tmp_path / "journal", now=NOW, **kw)  # type: ignore[arg-type]
+    return apply.run(plan, {lms.name: lms}, tmp_path / "journal", now=NOW, **kw)  # type: ignore[arg-type]
 
 
 def test_apply_writes_adds_then_updates_then_removals(tmp_path: Path) -> None:
@@ -315,7 +316,7 @@ def test_a_plan_from_other_manifests_is_refused(tmp_path: Path) -> None:
 
 def test_a_plan_for_an_undeclared_provider_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match="does not declare"):
-        apply_plan(plan_of(add("u1", "c1")), {}, tmp_path, now=NOW)
+        apply.run(plan_of(add("u1", "c1")), {}, tmp_path, now=NOW)
 
 
 def test_a_second_apply_of_the_same_repository_refuses_while_the_first_holds_the_lock(tmp_path: Path) -> None:

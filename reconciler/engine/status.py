@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from reconciler.core.desired import expand
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.status import DEFAULT_EXPIRING_DAYS, PolicyStatus, StatusReport, provider_status
+from reconciler.engine.build import ProviderBuilder
 from reconciler.engine.workspace import Workspace, load_workspace, read_snapshot
 from reconciler.errors import UsageError
 from reconciler.providers.base import Provider
@@ -27,10 +27,10 @@ def make_status(
     env: Mapping[str, str],
     expiring_days: int = DEFAULT_EXPIRING_DAYS,
     policies: tuple[str, ...] = (),
-    faults: Any = None,
+    build: ProviderBuilder | None = None,
 ) -> StatusReport:
     """The compliance status of every policy (or only `policies`) of the repository at `root`."""
-    workspace = load_workspace(root, env, faults=faults)
+    workspace = load_workspace(root, env, build=build)
     try:
         known = {p.name for p in workspace.policies}
         unknown = [name for name in policies if name not in known]

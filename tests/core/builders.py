@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from reconciler.core.desired import ExpandResult, expand_or_raise
-from reconciler.core.diff import diff
+from reconciler.core.diff import build_plan
 from reconciler.core.model import (
     Assignment,
     Capabilities,
@@ -303,7 +303,7 @@ def plan_for(
     """expand + diff, as the CLI does for one provider."""
     settings = settings or Settings()
     result = expanded(policies, snap, settings)
-    return diff(
+    return build_plan(
         result.desired,
         snap,
         settings,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
+import itertools
 
-import pytest
 from litmos_support import (
     FakeClock,
     Sandbox,
@@ -197,12 +196,17 @@ def test_bursts_of_503_with_retry_after_are_waited_out() -> None:
     assert refused and clock.slept.count(7) == len(refused)
 
 
-def test_a_long_read_logs_progress_with_an_eta(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_long_read_reports_progress_at_most_every_ten_seconds() -> None:
     clock = FakeClock()
     box = sandbox(generated_org(96), clock=clock)
     directory = box.directory()
     box.provider.strategy = ReadStrategy.BULK
     box.provider.api.clock = clock.ticking(6)
-    with caplog.at_level(logging.INFO, logger="enrollctl.litmos"):
-        box.provider.read_enrollments(directory, frozenset(i.id for i in directory.items))
-    assert "users' enrollments read 50/100, about" in caplog.text
+    steps: list[tuple[str, int, int, float]] = []
+    box.provider.api.progress = lambda *step: steps.append(step)
+    box.provider.read_enrollments(directory, frozenset(i.id for i in directory.items))
+    assert steps
+    assert {(label, total) for label, _, total, _ in steps} == {("academy: users' enrollments read", 100)}
+    assert ("academy: users' enrollments read", 50, 100) in [s[:3] for s in steps]
+    elapsed = [s[3] for s in steps]
+    assert all(later - earlier >= 10 for earlier, later in itertools.pairwise(elapsed))

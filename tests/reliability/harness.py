@@ -25,9 +25,10 @@ from typing import Any
 import httpx
 from lxml import etree
 
+from reconciler.apply import run as apply
 from reconciler.apply.basis import confirmed
 from reconciler.apply.journal import Journal
-from reconciler.apply.run import ApplyResult, apply_plan
+from reconciler.apply.run import ApplyResult
 from reconciler.core.model import Capabilities, ProviderKind
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, RunOptions
 from reconciler.engine.workspace import Workspace, plan_workspace, repository_digest
@@ -274,7 +275,7 @@ class Lab:
         workspace = self.workspace()
         record = RunRecord()
         try:
-            record.result = apply_plan(
+            record.result = apply.run(
                 plan, workspace.providers, self.journal_dir, now=BASE, manifest_digest=workspace.digest
             )
         except (ApplyFailed, ProviderError) as error:

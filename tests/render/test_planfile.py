@@ -9,8 +9,9 @@ import pytest
 import render_builders as b
 
 from reconciler.errors import PlanError
-from reconciler.planfile.codec import plan_to_dict, render_json
+from reconciler.planfile.codec import plan_to_dict
 from reconciler.planfile.file import load_plan, manifest_digest, save_plan, validate_plan_data
+from reconciler.render.json import render_json
 
 
 def saved(tmp_path: Path, text: str) -> Path:

@@ -15,8 +15,9 @@ from plan_strategies import plans
 
 from reconciler.core import plan as plan_module
 from reconciler.errors import PlanError
-from reconciler.planfile.codec import plan_from_dict, plan_to_dict, render_json
+from reconciler.planfile.codec import plan_from_dict, plan_to_dict
 from reconciler.planfile.file import plan_schema
+from reconciler.render.json import render_json
 
 SAMPLES = {
     "small_mixed": b.small_mixed_plan,

@@ -13,17 +13,17 @@ from lxml import etree
 
 from reconciler.sandbox.litmos.app import DEFAULT_API_KEYS, make_litmos_app
 from reconciler.sandbox.litmos.limits import RateLimit
-from reconciler.sandbox.store.database import (
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.ids import ispring_uuid, litmos_id, original_id
+from reconciler.sandbox.store.records import (
     DepartmentRow,
     EnrollmentRow,
     GroupRow,
     ItemRow,
     Progress,
-    Store,
     Terms,
     UserRow,
 )
-from reconciler.sandbox.store.ids import ispring_uuid, litmos_id, original_id
 
 KEY = DEFAULT_API_KEYS[0]
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

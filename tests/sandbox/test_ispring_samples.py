@@ -16,16 +16,9 @@ from ispring_support import (
 )
 from lxml import etree
 
-from reconciler.sandbox.store.database import (
-    DepartmentRow,
-    EnrollmentRow,
-    ItemRow,
-    Progress,
-    Store,
-    Terms,
-    UserRow,
-)
+from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.ids import litmos_id
+from reconciler.sandbox.store.records import DepartmentRow, EnrollmentRow, ItemRow, Progress, Terms, UserRow
 
 DOCUMENTED_FAULTS = {
     "Authorization failed",

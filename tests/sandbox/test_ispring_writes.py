@@ -7,7 +7,7 @@ import datetime as dt
 from ispring_support import NOW, Sandbox, ids, make_sandbox
 
 from reconciler.sandbox.org.load import item_uuid, user_uuid
-from reconciler.sandbox.store.database import EnrollmentRow
+from reconciler.sandbox.store.records import EnrollmentRow
 
 UTC = dt.UTC
 KEVIN, HELEN, PAUL = (

@@ -15,12 +15,11 @@ from functools import partial
 import httpx
 from lxml import etree
 
-from reconciler.cli.progress import progress_extra
 from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus
 from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError
-from reconciler.providers.base import Credentials, Outcome, WriteBatch
+from reconciler.providers.base import Credentials, Outcome, Progress, WriteBatch, no_progress
 from reconciler.providers.ispring import records
 from reconciler.providers.ispring.auth import TokenSource
 from reconciler.providers.ispring.batch import (
@@ -105,8 +104,10 @@ class IspringProvider:
         *,
         requests_per_minute: int | None = None,
         options: IspringOptions = IspringOptions(),
+        progress: Progress = no_progress,
     ) -> None:
         self.name = name
+        self.progress = progress
         self.http = http
         self.tokens = tokens
         self.options = options
@@ -232,12 +233,9 @@ class IspringProvider:
         started = time.monotonic()
         for done, (items, users) in enumerate(chunks, 1):
             found.extend(self._read_enrollment_chunk(items, users, kinds))
-            # a progress record: the CLI shows it (rate, time left) once the read takes a while
-            elapsed = time.monotonic() - started
+            # the CLI shows it (rate, time left) once the read takes a while
             label = f"{self.name}: enrollment batches read"
-            log.info(
-                "%s %d/%d", label, done, len(chunks), extra=progress_extra(label, done, len(chunks), elapsed)
-            )
+            self.progress(label, done, len(chunks), time.monotonic() - started)
         return tuple(sorted(found, key=lambda e: (e.item_id, e.user_id)))
 
     def _read_enrollment_chunk(
@@ -374,6 +372,7 @@ def create(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     log_bodies: bool = False,
+    progress: Progress = no_progress,
 ) -> IspringProvider:
     """The provider for one `kind: ispring` entry of enrollctl.yaml; `client` has its base_url set."""
     redactor = Redactor(credentials.secrets())
@@ -383,5 +382,10 @@ def create(
     )
     tokens = TokenSource(http, credentials, clock=clock)
     return IspringProvider(
-        config.name, http, tokens, requests_per_minute=config.requests_per_minute, options=options
+        config.name,
+        http,
+        tokens,
+        requests_per_minute=config.requests_per_minute,
+        options=options,
+        progress=progress,
     )
