@@ -180,7 +180,9 @@ def apply_command(
     if plan_file is not None and (
         policies or allow_remove_started or allow_remove_completed or allow_unknown
     ):
-        raise UsageError("--policy and --allow-* shape a new plan; a saved plan already records them")
+        raise UsageError(
+            "--policy, --allow-remove-* and --allow-unknown shape a new plan; a saved plan records them"
+        )
     now = current_time()
     with repository_lock(state_dir(app.root) / "apply.lock"):
         if plan_file is not None:
