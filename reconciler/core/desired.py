@@ -22,6 +22,7 @@ Contract (pure, no I/O):
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from reconciler.core.model import (
 )
 from reconciler.core.plan import IdentityReport, Source
 from reconciler.core.references import Resolver, rule_text
+from reconciler.core.where import terms_for
 from reconciler.errors import Diagnostic, Position, ResolutionError
 
 __all__ = [
@@ -195,10 +197,12 @@ def expand(
     settings: Settings,
     *,
     provider: str,
+    now: dt.datetime | None = None,
 ) -> ExpandResult:
-    """Expand the policies of `provider` against the directory; never raises for unresolved names."""
+    """Expand the policies of `provider` against the directory; never raises for unresolved names.
+    `now` places `joined_within` windows (without it, only names are resolved for them)."""
     index = directory if isinstance(directory, DirectoryIndex) else DirectoryIndex.build(directory)
-    resolver = Resolver(index, settings)
+    resolver = Resolver(index, settings, now)
     acc = _Accumulator()
     for policy in sorted((p for p in policies if _belongs(p, provider)), key=lambda p: p.name):
         _expand_policy(policy, resolver, acc)
@@ -212,10 +216,15 @@ def expand(
 
 
 def expand_or_raise(
-    policies: Sequence[Policy], directory: Directory | DirectoryIndex, settings: Settings, *, provider: str
+    policies: Sequence[Policy],
+    directory: Directory | DirectoryIndex,
+    settings: Settings,
+    *,
+    provider: str,
+    now: dt.datetime | None = None,
 ) -> ExpandResult:
     """`expand`, raising `ResolutionError` with every unknown or ambiguous name at once."""
-    result = expand(policies, directory, settings, provider=provider)
+    result = expand(policies, directory, settings, provider=provider, now=now)
     result.raise_for_diagnostics()
     return result
 
@@ -233,7 +242,15 @@ def _expand_policy(policy: Policy, resolver: Resolver, acc: _Accumulator) -> Non
         else:
             enrollable[user_id] = tuple(rules)
     for position, assignment_index, item in resolver.items(policy):
-        _assign(policy, item, policy.assign[assignment_index].terms, position, enrollable, acc)
+        terms = policy.assign[assignment_index].terms
+        if terms.due.from_hire_date:  # a due date per learner: their join date + the period
+            by_terms: dict[Terms, dict[str, tuple[str, ...]]] = defaultdict(dict)
+            for user_id, user_rules in enrollable.items():
+                by_terms[terms_for(terms, resolver.index.users_by_id.get(user_id))][user_id] = user_rules
+            for own, users in by_terms.items():
+                _assign(policy, item, own, position, users, acc)
+        else:
+            _assign(policy, item, terms, position, enrollable, acc)
 
 
 def _assign(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from reconciler.core.attributes import FieldCondition
 from reconciler.errors import Position
 
 NOWHERE = Position("")
@@ -173,6 +174,18 @@ class Targets:
     users: tuple[UserRef, ...] = ()
     exclude: Exclusions = field(default_factory=Exclusions)
     everyone_position: Position = NOWHERE  # where `everyone:` is written, for scope diagnostics
+    where: tuple[FieldCondition, ...] = ()  # extension: profile-field conditions that narrow the targets
+    joined_within_hours: int | None = None  # extension: only users who joined within this period
+
+    @property
+    def narrowed(self) -> bool:
+        """True when `where` or `joined_within` narrow the targets (alone, they select from everyone)."""
+        return bool(self.where) or self.joined_within_hours is not None
+
+    @property
+    def listed(self) -> bool:
+        """True when any of everyone, departments, groups, users is given."""
+        return self.everyone or bool(self.departments or self.groups or self.users)
 
 
 @dataclass(frozen=True)
@@ -182,12 +195,14 @@ class Due:
     kind: DueKind = DueKind.DEFAULT
     date: dt.date | None = None
     hours: int | None = None
+    from_hire_date: bool = False  # WITHIN counted from the learner's hire date (resolved per learner)
 
     def __str__(self) -> str:
         if self.kind is DueKind.DATE and self.date is not None:
             return self.date.isoformat()
         if self.kind is DueKind.WITHIN and self.hours is not None:
-            return f"within {format_hours(self.hours)}"
+            anchor = " of hire date" if self.from_hire_date else ""
+            return f"within {format_hours(self.hours)}{anchor}"
         return self.kind.value
 
 
@@ -270,6 +285,8 @@ class User:
     status: UserStatus = UserStatus.ACTIVE
     department_id: str | None = None
     group_ids: frozenset[str] = frozenset()
+    fields: tuple[tuple[str, str], ...] = ()  # profile fields as the vendor names them (JOB_TITLE, JobTitle)
+    joined: dt.datetime | None = None  # when they joined: iSpring addedDate, Litmos CreatedDate
 
     @property
     def display(self) -> str:
@@ -294,6 +311,8 @@ class Directory:
     departments: tuple[Department, ...] = ()
     groups: tuple[Group, ...] = ()
     items: tuple[Item, ...] = ()
+    user_fields: tuple[str, ...] = ()  # profile fields the vendor exposes (candidates for `where`)
+    joined_from: str = ""  # the vendor field `joined` is read from ("" = not read)
 
 
 # --- enrollments ---------------------------------------------------------------------------------------

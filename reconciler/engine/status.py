@@ -15,6 +15,7 @@ from reconciler.core.desired import expand
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.status import DEFAULT_EXPIRING_DAYS, PolicyStatus, StatusReport, provider_status
 from reconciler.engine.build import ProviderBuilder
+from reconciler.engine.directory import read_directory
 from reconciler.engine.workspace import Workspace, load_workspace, read_snapshot
 from reconciler.errors import UsageError
 from reconciler.providers.base import Provider
@@ -60,9 +61,9 @@ def _provider_status(
     expiring_days: int,
     policies: tuple[str, ...],
 ) -> tuple[PolicyStatus, ...]:
-    directory = provider.read_directory()
+    directory = read_directory(provider, workspace.policies)
     expanded = expand(
-        workspace.policies, DirectoryIndex.build(directory), workspace.config.settings, provider=name
+        workspace.policies, DirectoryIndex.build(directory), workspace.config.settings, provider=name, now=now
     )
     expanded.raise_for_diagnostics()
     snapshot = read_snapshot(

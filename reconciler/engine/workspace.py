@@ -25,6 +25,7 @@ from reconciler.core.model import Config, Directory, Policy, Snapshot
 from reconciler.core.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import check_guards
 from reconciler.engine.build import Closer, ProviderBuilder, build_provider, offline_capabilities, state_dir
+from reconciler.engine.directory import read_directory
 from reconciler.errors import Diagnostic, ManifestError, ResolutionError, UsageError
 from reconciler.manifest.load import load_repository
 from reconciler.manifest.scope import check_online
@@ -242,11 +243,11 @@ def _plan_provider(
 ) -> ProviderPlan:
     settings = workspace.config.settings
     with _timed(timings, "read"):
-        directory = provider.read_directory()
+        directory = read_directory(provider, workspace.policies)
     workspace.directories[name] = directory
     with _timed(timings, "expand"):
         index = DirectoryIndex.build(directory)
-        expanded = expand(workspace.policies, index, settings, provider=name)
+        expanded = expand(workspace.policies, index, settings, provider=name, now=now)
     expanded.raise_for_diagnostics()
     check_scopes(workspace, index, name)
     with _timed(timings, "read"):
@@ -281,7 +282,7 @@ def validate_online(
         check_vendor_limits(workspace)
         problems: list[Diagnostic] = []
         for name, provider in workspace.providers.items():
-            index = DirectoryIndex.build(provider.read_directory())
+            index = DirectoryIndex.build(read_directory(provider, workspace.policies))
             expanded = expand(workspace.policies, index, workspace.config.settings, provider=name)
             problems.extend(expanded.diagnostics)
             problems.extend(check_online(workspace.config.scopes, workspace.policies, index, provider=name))

@@ -7,9 +7,11 @@ they run on documents with schema errors too, so one run reports every problem.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
+from reconciler.core.attributes import FieldCondition, FieldOp
 from reconciler.core.model import (
     Assignment,
     Config,
@@ -139,7 +141,20 @@ def _targets(document: YamlDocument, raw: Mapping[str, Any]) -> Targets:
             groups=_name_refs(GroupRef, document, (*base, "exclude", "groups"), exclude.get("groups")),
             users=_name_refs(UserRef, document, (*base, "exclude", "users"), exclude.get("users")),
         ),
+        where=tuple(
+            _condition(entry, document.key_position((*base, "where", index)))
+            for index, entry in enumerate(raw.get("where") or ())
+        ),
+        joined_within_hours=parse_period(str(raw["joined_within"])) if raw.get("joined_within") else None,
     )
+
+
+def _condition(raw: Mapping[str, Any], position: Position) -> FieldCondition:
+    """`{field: job_title, equals: X}`, `{field: country, in: [A, B]}` or `{field: x, matches: RE}`."""
+    if "in" in raw:
+        return FieldCondition(str(raw["field"]), FieldOp.IN, tuple(str(v) for v in raw["in"]), position)
+    op = FieldOp.MATCHES if "matches" in raw else FieldOp.EQUALS
+    return FieldCondition(str(raw["field"]), op, (str(raw[op.value]),), position)
 
 
 def _ref(raw: Any) -> tuple[str, RefBy]:
@@ -191,7 +206,8 @@ def _assignment(document: YamlDocument, path: KeyPath, raw: Mapping[str, Any]) -
 def parse_due(raw: Any) -> Due:
     """`2026-12-31`, `{within: 30d}`, `unlimited` or `default` as a Due; raises ValueError otherwise."""
     if isinstance(raw, dict):
-        return Due(DueKind.WITHIN, hours=parse_period(str(raw.get("within", ""))))
+        hire = raw.get("from", "access") == "hire_date"
+        return Due(DueKind.WITHIN, hours=parse_period(str(raw.get("within", ""))), from_hire_date=hire)
     if raw in (DueKind.DEFAULT.value, DueKind.UNLIMITED.value):
         return Due(DueKind(raw))
     if isinstance(raw, str):
@@ -235,6 +251,30 @@ def check_policy(document: YamlDocument, sink: DiagnosticSink) -> None:
             "spec.prune_catalog",
             "prune_catalog only has an effect together with prune: true",
             "add prune: true or remove prune_catalog",
+        )
+    _check_narrowing(document, spec, sink)
+
+
+def _check_narrowing(document: YamlDocument, spec: Mapping[str, Any], sink: DiagnosticSink) -> None:
+    """`matches` must be a regular expression; `joined_within` and `prune` together would remove
+    enrollments of everyone who ages out of the window, so they are refused."""
+    targets = _mapping(spec.get("targets"))
+    for index, raw in enumerate(_list(targets.get("where"))):
+        pattern = _mapping(raw).get("matches")
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                path: KeyPath = ("spec", "targets", "where", index, "matches")
+                sink.add(
+                    document.key_position(path), format_key_path(path), f"not a regular expression: {error}"
+                )
+    if targets.get("joined_within") and spec.get("prune") is True:
+        sink.add(
+            document.key_position(("spec", "prune")),
+            "spec.prune",
+            "prune: true with targets.joined_within would remove enrollments of people leaving the window",
+            "keep joined_within policies without prune (started enrollments are never removed anyway)",
         )
 
 

@@ -114,6 +114,12 @@ def _textual(policy: Policy, scope: Scope) -> Iterator[Diagnostic]:
     if targets.everyone and not scope.everyone:
         position = targets.everyone_position
         yield _diagnostic(policy, position, "spec.targets.everyone", "may not target everyone", scope, _HINT)
+    if targets.narrowed and not targets.listed and not scope.everyone:
+        # `where` / `joined_within` alone select from everyone: the same permission as everyone: true
+        message = (
+            "may not target everyone (where or joined_within without other targets selects from everyone)"
+        )
+        yield _diagnostic(policy, policy.position, "spec.targets", message, scope, _HINT)
     for i, group in enumerate(targets.groups):
         if group.by is RefBy.NAME and not group_allowed(scope, group.value):
             message = f"may not target group {group.value!r} ({_allowed_text(scope.groups)})"

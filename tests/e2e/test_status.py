@@ -67,7 +67,7 @@ def test_text_and_markdown_name_who_needs_attention(compliance: Path) -> None:
     text = enrollctl(compliance, "status", "--people").stdout
     assert "rosa@acme.example: not started, overdue since 2026-11-15" in text
     markdown = enrollctl(compliance, "status", "--format", "markdown", "--people").stdout
-    assert "| anti-bribery | Anti-Bribery | 5 | 3 | 1 | 1 | 1 | 1 | 0 | 20% |" in markdown
+    assert "| anti-bribery | Anti-Bribery | 4 | 3 | 1 | 1 | 1 | 1 | 0 | 25% |" in markdown
     assert "<details><summary>security-awareness / Security Awareness: 7 need attention" in markdown
 
 
@@ -75,3 +75,17 @@ def test_an_unknown_policy_is_a_usage_error(compliance: Path) -> None:
     result = enrollctl(compliance, "status", "--policy", "nope")
     assert result.exit_code == 1
     assert "no such policy" in result.output
+
+
+def test_attribute_and_join_date_targets_select_by_the_sandboxes_profiles(compliance: Path) -> None:
+    data = _status(compliance, "--people")
+    logins = {p["name"]: sorted(x["login"] for x in p["items"][0]["people"]) for p in data["policies"]}
+    assert logins["forklift-safety"] == [
+        "xena@acme.example",
+        "yusuf@acme.example",
+    ]  # job_title, any department
+    assert logins["onboarding"] == ["chen@acme.example", "nadia@acme.example"]  # added within 60 days
+    assert "nadia@acme.example" not in logins["anti-bribery"]  # a Sales Engineer
+    plan = enrollctl(compliance, "plan").stdout
+    assert "+ chen@acme.example  due 2026-12-04" in plan  # added 2026-11-20, due 14 days after
+    assert "nadia" not in plan.split("Policy onboarding")[1].split("Policy")[0]  # her date already matches

@@ -201,7 +201,13 @@ class IspringProvider:
             departments=tuple(sorted(departments, key=lambda d: d.id)),
             groups=tuple(sorted(groups, key=lambda g: g.id)),
             items=tuple(sorted(items, key=lambda i: i.id)),
+            user_fields=records.user_fields(users),
+            joined_from="addedDate",
         )
+
+    def read_user_profiles(self, directory: Directory) -> Directory:
+        """GetUsers already carries every profile field and `addedDate`: nothing more to read."""
+        return directory
 
     def _users(self) -> list[etree._Element]:
         """GetUsers with v2 statuses (5 = employment ended) where the server takes `version`, else v1."""

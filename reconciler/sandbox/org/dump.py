@@ -82,7 +82,11 @@ def _user_data(u: UserSpec) -> dict[str, Any]:
     data: dict[str, Any] = {"login": u.login, "first_name": u.first_name, "last_name": u.last_name}
     if u.email and u.email != u.login:
         data["email"] = u.email
-    optional = {"department": u.department, "job_title": u.job_title or None}
+    optional = {
+        "department": u.department,
+        "job_title": u.job_title or None,
+        "added": _date_value(u.added) if u.added else None,
+    }
     data.update({k: v for k, v in optional.items() if v is not None})
     if u.groups:
         data["groups"] = list(u.groups)

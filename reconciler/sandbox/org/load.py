@@ -179,7 +179,7 @@ def _user_row(user: UserSpec) -> UserRow:
         group_uuids=tuple(group_uuid(g) for g in user.groups),
         manageable_department_uuids=tuple(department_uuid(p) for p in user.manages),
         job_title=user.job_title,
-        added_date=ORG_EPOCH,
+        added_date=user.added or ORG_EPOCH,
     )
 
 

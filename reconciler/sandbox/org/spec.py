@@ -32,6 +32,7 @@ class UserSpec:
     role: str = "learner"  # extension: learner | administrator | department_administrator
     manages: tuple[str, ...] = ()  # extension: departments a department administrator manages
     job_title: str = ""  # extension
+    added: dt.datetime | None = None  # extension: when the account was created (joined); None: ORG_EPOCH
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ def _user(value: Any, where: str, problems: _Problems) -> UserSpec:
         role=_choice(data.get("role", "learner"), ROLES, f"{where}.role", problems),
         manages=_strings(data.get("manages")),
         job_title=str(data.get("job_title", "")),
+        added=_moment(data, "added", where, problems),
     )
 
 
