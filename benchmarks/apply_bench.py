@@ -112,7 +112,7 @@ def _ispring(s: Scenario, store: Store) -> Provider:
     config = ProviderConfig("lms", ProviderKind.ISPRING, requests_per_minute=s.per_minute)
     token = SANDBOX_CREDENTIALS["ispring"]["token"]
     provider = ispring.create(config, client, Credentials(token=token))
-    _scaled(provider.http.limiter, s.per_minute)
+    _scaled(provider.api.http.limiter, s.per_minute)
     return provider
 
 
@@ -162,7 +162,7 @@ def run(s: Scenario) -> Result:
     actions = choose(provider, directory)
     part = ProviderPlan("lms", provider.kind, provider.account, actions=tuple(actions))
     plan = Plan(created_at=NOW, manifest_digest="bench", providers=(part,))
-    stats = provider.api.vendor.stats if s.vendor == "litmos" else provider.http.stats  # type: ignore[attr-defined]
+    stats = provider.api.vendor.stats if s.vendor == "litmos" else provider.api.http.stats  # type: ignore[attr-defined]
     with tempfile.TemporaryDirectory() as tmp:
         stats.reset()
         started = time.perf_counter()

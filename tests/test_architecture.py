@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
+
+ROOT = ROOT
 PACKAGE = ROOT / "reconciler"
 PAGE = ROOT / "docs" / "ARCHITECTURE.md"
 PURE = ["core", "render", "manifest/build.py", "manifest/dump.py", "manifest/scope.py"]

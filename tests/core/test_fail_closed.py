@@ -11,8 +11,7 @@ from reconciler.core.plan import ActionKind, KeptReason, Plan, ProviderPlan, Run
 from reconciler.core.safety import check_guards, removal_protection
 from reconciler.errors import GuardTripped
 from reconciler.planfile.codec import plan_from_dict, plan_to_dict
-
-from .builders import NOW, Org, course, enrollment, plan_for, policy, snapshot
+from tests.support.builders import NOW, Org, course, enrollment, plan_for, policy, snapshot
 
 RAW = "PercentageComplete '40,00' is not a number"
 EVERY_OVERRIDE = RunOptions(allow_remove_started=True, allow_remove_completed=True, allow_unknown=True)

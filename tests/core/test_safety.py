@@ -9,8 +9,7 @@ from reconciler.core.model import Completion, Settings
 from reconciler.core.plan import KeptReason, ProviderPlan, RunOptions
 from reconciler.core.safety import check_guards, is_protected, removal_protection, top_contributors
 from reconciler.errors import EXIT_ERROR, GuardTripped
-
-from .builders import Org, course, enrollment, plan_for, policy, snapshot
+from tests.support.builders import Org, course, enrollment, plan_for, policy, snapshot
 
 
 def plan_removing(removals: int, *, kept_enrollments: int = 0, extra_item_removals: int = 0) -> ProviderPlan:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from reconciler.core.due import DueFact, DueInformation
 from reconciler.core.model import Completion, ProviderKind
 from reconciler.core.status import LearnerState, provider_status
-from tests.core.builders import NOW, Org, course, enrollment, expanded, policy, snapshot
+from tests.support.builders import NOW, Org, course, enrollment, expanded, policy, snapshot
 
 DAY = dt.timedelta(days=1)
 

@@ -11,7 +11,7 @@ from reconciler.core.attributes import FieldCondition, FieldOp
 from reconciler.core.desired import expand
 from reconciler.core.model import Directory, Due, DueKind, Settings, Targets, User
 from reconciler.errors import ResolutionError
-from tests.core.builders import NOW, Org, course, policy
+from tests.support.builders import NOW, Org, course, policy
 
 ISPRING_FIELDS = ("LOGIN", "EMAIL", "FIRST_NAME", "LAST_NAME", "JOB_TITLE", "COUNTRY")
 

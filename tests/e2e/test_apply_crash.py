@@ -16,8 +16,7 @@ from reconciler.apply.journal import Journal
 from reconciler.core.plan import RunOptions
 from reconciler.engine.workspace import load_workspace, make_plan
 from reconciler.planfile.file import load_plan, save_plan
-
-from .helpers import WRITE_ACTIONS, open_store
+from tests.support.e2e import WRITE_ACTIONS, open_store
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 

@@ -13,8 +13,7 @@ from reconciler.apply.run import ApplyIncomplete
 from reconciler.core.plan import Plan, RunOptions
 from reconciler.engine.build import build_provider, provider_builder
 from reconciler.engine.workspace import load_workspace, make_plan
-
-from .helpers import WRITE_ACTIONS, open_store
+from tests.support.e2e import WRITE_ACTIONS, open_store
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 

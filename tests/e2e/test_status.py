@@ -9,8 +9,7 @@ import jsonschema
 import pytest
 
 from reconciler.manifest.schema import schema_text
-
-from .helpers import copy_example, enrollctl
+from tests.support.e2e import copy_example, enrollctl
 
 
 @pytest.fixture

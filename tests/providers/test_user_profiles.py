@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ispring_samples import GET_USERS_RESPONSE
-from litmos_support import ORG, sandbox
-
 from reconciler.providers.ispring import records
 from reconciler.providers.ispring.soap import Fault, descendants, parse_response
 from reconciler.providers.litmos.profiles import PROFILE_FIELDS
+from tests.support.ispring_samples import GET_USERS_RESPONSE
+from tests.support.litmos_provider import ORG, sandbox
 
 
 def test_ispring_get_users_sample_carries_profile_fields_and_added_date() -> None:

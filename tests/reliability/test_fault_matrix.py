@@ -23,8 +23,7 @@ import pytest
 
 from reconciler.apply.basis import confirmed
 from reconciler.errors import ApplyFailed, ProviderError
-
-from .harness import journal_lies, new_lab, repeated_writes, write_counts, wrong_changes
+from tests.support.harness import journal_lies, new_lab, repeated_writes, write_counts, wrong_changes
 
 ISPRING_WRITES = {"EnrollLearnersInCourses": 0.5, "ChangeEnrollment": 0.5, "Unenroll": 0.5}
 ISPRING_READS = {"Get*": 0.3, "List*": 0.3}
