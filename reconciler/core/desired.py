@@ -39,6 +39,7 @@ from reconciler.core.model import (
     Settings,
     Terms,
 )
+from reconciler.core.period import RecurFrom
 from reconciler.core.plan import IdentityReport, Source
 from reconciler.core.references import Resolver, rule_text
 from reconciler.core.where import terms_for
@@ -145,10 +146,15 @@ def combine_terms(terms: Iterable[Terms]) -> Terms:
         return Terms()
     due = min((t.due for t in wanted), key=_due_strictness)
     accesses = [t.access for t in wanted if t.access is not None]
+    # the shortest period recurs first; on a tie, from assignment (never later than from completion)
+    recurs = [t.recur for t in wanted if t.recur is not None]
     return Terms(
         due=due,
         lock_after_due=any(t.lock_after_due for t in wanted),
         access=min(accesses) if accesses else None,
+        recur=min(recurs, key=lambda r: (r.approximate_days, r.anchor is not RecurFrom.ASSIGNMENT))
+        if recurs
+        else None,
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from reconciler.core.attributes import FieldCondition
+from reconciler.core.period import Recurrence
 from reconciler.errors import Position
 
 NOWHERE = Position("")
@@ -222,6 +223,7 @@ class Terms:
     due: Due = field(default_factory=Due)
     lock_after_due: bool = False
     access: dt.date | None = None  # start of access; None = when enrolled
+    recur: Recurrence | None = None  # extension: take it again every period (re-enroll / reset)
 
 
 @dataclass(frozen=True)
@@ -371,6 +373,7 @@ class Capabilities:
     update_terms: bool = True  # terms of an existing enrollment can be changed
     remove: bool = True
     notify_switch: bool = False  # the vendor can be asked not to e-mail learners
+    reenroll: frozenset[ItemKind] = frozenset()  # item kinds an enrollment can be started over in
     enroll_batch_users: int = 1  # learners per enroll call
     enroll_batch_items: int = 1  # items per enroll call
     read_batch_users: int = 0  # users per bulk enrollment read (0 = no bulk read)

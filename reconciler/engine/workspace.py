@@ -23,6 +23,7 @@ from reconciler.core.directory import DirectoryIndex
 from reconciler.core.due import due_warnings
 from reconciler.core.model import Config, Directory, Policy, Snapshot
 from reconciler.core.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
+from reconciler.core.recurrence import add_reenrollments
 from reconciler.core.safety import check_guards
 from reconciler.engine.build import Closer, ProviderBuilder, build_provider, offline_capabilities, state_dir
 from reconciler.engine.directory import read_directory
@@ -263,6 +264,15 @@ def _plan_provider(
             now=now,
             capabilities=provider.capabilities,
             identity=expanded.identity,
+            index=index,
+        )
+        part = add_reenrollments(
+            part,
+            expanded.desired,
+            snapshot,
+            now=now,
+            capabilities=provider.capabilities,
+            dues=provider.due_information(),
             index=index,
         )
         calls = sum(batch.calls for batch in provider.batches(part.actions))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from reconciler.core.attributes import FieldCondition, FieldOp
@@ -33,6 +34,7 @@ from reconciler.core.model import (
     UserRef,
     UserStatus,
 )
+from reconciler.core.period import RecurFrom, parse_every
 from reconciler.errors import DiagnosticSink, Position
 from reconciler.manifest.yamlpos import KeyPath, YamlDocument, format_key_path
 
@@ -194,10 +196,14 @@ def _assignment(document: YamlDocument, path: KeyPath, raw: Mapping[str, Any]) -
     kind = ItemKind.COURSE if "course" in raw else ItemKind.LEARNING_PATH
     value, by = _ref(raw[kind.value])
     access = raw.get("access")
+    recur = raw.get("recur")
     terms = Terms(
         due=parse_due(raw.get("due", "default")),
         lock_after_due=bool(raw.get("lock_after_due", False)),
         access=dt.date.fromisoformat(access) if access else None,
+        recur=None
+        if not recur
+        else replace(parse_every(str(recur["every"])), anchor=RecurFrom(recur.get("from", "completion"))),
     )
     item = ItemRef(kind, value, by, document.key_position((*path, kind.value)))
     return Assignment(item, terms, document.key_position(path))

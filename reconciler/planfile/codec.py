@@ -23,6 +23,7 @@ from reconciler.core.model import (
     ProviderKind,
     Terms,
 )
+from reconciler.core.period import RecurFrom, Recurrence
 from reconciler.core.plan import (
     Action,
     ActionKind,
@@ -89,7 +90,11 @@ def _provider_to_dict(p: ProviderPlan) -> JsonDict:
         "provider": p.provider,
         "kind": p.kind.value,
         "account": p.account,
-        "summary": {name: getattr(p.summary, name) for name in SUMMARY_FIELDS},
+        "summary": {
+            **{name: getattr(p.summary, name) for name in SUMMARY_FIELDS},
+            # added later: written only when used, so plans without re-enrollments stay as they were
+            **({"reenroll": p.summary.reenroll} if p.summary.reenroll else {}),
+        },
         "managed_item_ids": list(p.managed_item_ids),
         "actions": [_action_to_dict(a) for a in p.actions],
         "kept": [_kept_to_dict(k) for k in p.kept],
@@ -131,6 +136,12 @@ def _terms_to_dict(t: Terms) -> JsonDict:
         },
         "lock_after_due": t.lock_after_due,
         "access": _date_or_none(t.access),
+        # added later: written only when set, so plans without recurrence stay as they were
+        **(
+            {"recur": {"months": t.recur.months, "days": t.recur.days, "from": t.recur.anchor.value}}
+            if t.recur is not None
+            else {}
+        ),
     }
 
 
@@ -251,7 +262,9 @@ def _provider_from_dict(d: Mapping[str, Any], index: int) -> ProviderPlan:
             Warning(message=w["message"], position=_position_from_optional(w["position"]))
             for w in d["warnings"]
         ),
-        summary=Summary(**{name: int(summary[name]) for name in SUMMARY_FIELDS}),
+        summary=Summary(
+            **{name: int(summary[name]) for name in SUMMARY_FIELDS}, reenroll=int(summary.get("reenroll", 0))
+        ),
         managed_item_ids=tuple(d["managed_item_ids"]),
     )
 
@@ -288,7 +301,14 @@ def _terms_from_dict(d: Mapping[str, Any]) -> Terms:
         ),
         lock_after_due=bool(d["lock_after_due"]),
         access=_date_from_optional(d["access"]),
+        recur=_recur_from_dict(d.get("recur")),
     )
+
+
+def _recur_from_dict(d: Mapping[str, Any] | None) -> Recurrence | None:
+    if d is None:
+        return None
+    return Recurrence(months=int(d["months"]), days=int(d["days"]), anchor=RecurFrom(d["from"]))
 
 
 def _enrollment_from_dict(d: Mapping[str, Any]) -> Enrollment:

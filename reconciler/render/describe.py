@@ -32,7 +32,7 @@ from reconciler.core.plan import (
 
 NO_POLICY = "(no policy)"
 MAX_FIELD = 200  # longer user-provided strings are cut; the JSON plan keeps them whole
-KIND_ORDER = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REMOVE: 2}
+KIND_ORDER = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REENROLL: 2, ActionKind.REMOVE: 3}
 ITEM_WORD = {ItemKind.COURSE: "course", ItemKind.LEARNING_PATH: "learning path"}
 
 KEPT_EXPLAINED = {
@@ -134,6 +134,8 @@ def describe(action: Action) -> str:
         parts = [terms_text(action)]
     elif action.kind is ActionKind.UPDATE:
         parts = [change_text(action)]
+    elif action.kind is ActionKind.REENROLL:  # `changes` holds why: the completion date and the rule
+        parts = [f"re-enroll ({'; '.join(action.changes)})"]
     else:
         parts = [removal_text(action)]
     parts.extend(risk_labels(action))
@@ -249,7 +251,7 @@ def action_lines(item: ItemGroup, *, max_lines: int, full: bool) -> tuple[list[L
     lines: list[Line] = []
     summarised = False
     width = min(40, max((len(clean(a.user_login)) for a in item.actions), default=0))
-    for kind in (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE):
+    for kind in (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REENROLL, ActionKind.REMOVE):
         chosen = [a for a in item.actions if a.kind is kind]
         if full or len(chosen) <= max_lines:
             lines.extend(
@@ -318,8 +320,9 @@ def total(plan: Plan) -> Summary:
 
 def counts_phrase(summary: Summary) -> str:
     """`12 to add, 3 to change, 1 to remove, 2 kept`."""
+    reenroll = f"{summary.reenroll:,} to re-enroll, " if summary.reenroll else ""
     return (
-        f"{summary.add:,} to add, {summary.update:,} to change, {summary.remove:,} to remove, "
+        f"{summary.add:,} to add, {summary.update:,} to change, {reenroll}{summary.remove:,} to remove, "
         f"{summary.kept:,} kept"
     )
 

@@ -33,9 +33,15 @@ DEFAULT_MAX_LINES = 50
 NO_CHANGES = "No changes. The LMS matches the manifests."
 FULL_HINT = "Some long lists were summarised per department; use --full to list every action."
 
-SIGNS = {ActionKind.ADD: "+", ActionKind.UPDATE: "~", ActionKind.REMOVE: "-"}
+SIGNS = {ActionKind.ADD: "+", ActionKind.UPDATE: "~", ActionKind.REMOVE: "-", ActionKind.REENROLL: "↻"}
 GREEN, YELLOW, RED, BOLD, RESET = "\x1b[32m", "\x1b[33m", "\x1b[31m", "\x1b[1m", "\x1b[0m"
-COLOURS = {ActionKind.ADD: GREEN, ActionKind.UPDATE: YELLOW, ActionKind.REMOVE: RED}
+CYAN = "\x1b[36m"
+COLOURS = {
+    ActionKind.ADD: GREEN,
+    ActionKind.UPDATE: YELLOW,
+    ActionKind.REMOVE: RED,
+    ActionKind.REENROLL: CYAN,
+}
 KEPT_ORDER = tuple(KeptReason)
 
 

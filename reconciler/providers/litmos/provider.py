@@ -44,6 +44,7 @@ def capabilities_for(config: ProviderConfig) -> Capabilities:
         update_terms=False,
         remove=True,
         notify_switch=True,
+        reenroll=frozenset({ItemKind.COURSE}),  # PUT /users/{id}/courses/{id}/reset; no reset for paths
         enroll_batch_users=1,
         enroll_batch_items=MAX_ITEMS_PER_ASSIGN,
         read_batch_users=BULK_READ_USERS,
