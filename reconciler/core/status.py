@@ -7,7 +7,8 @@ progress, completed, unknown); `overdue` and `expiring` are flags on top:
 - overdue: the vendor's own overdue flag where it reports one (Litmos), else a due date that has passed on
   an enrollment that is not completed (inferred, as in plans' due warnings);
 - expiring: a completion whose validity ends within `expiring_days` of `now` (or has ended): the vendor's
-  compliance expiry (Litmos `CompliantTill`) where it reports one.
+  compliance expiry (Litmos `CompliantTill`) where it reports one, else the completion date + the policy's
+  `recur` period (from completion).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from reconciler.core.desired import DesiredState
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.due import DueFact, DueInformation
 from reconciler.core.model import Completion, Enrollment, EnrollmentKey, ItemKind, Snapshot
+from reconciler.core.period import RecurFrom, Recurrence
 
 STATUS_FORMAT_VERSION = 1
 DEFAULT_EXPIRING_DAYS = 30
@@ -134,7 +136,7 @@ def provider_status(
     horizon = now + dt.timedelta(days=expiring_days)
     wanted: dict[str, dict[str, list[LearnerStatus]]] = {}
     for key, want in sorted(desired.enrollments.items()):
-        learner = _learner(key, held.get(key), facts.get(key), index, now, horizon)
+        learner = _learner(key, held.get(key), facts.get(key), index, now, horizon, want.terms.recur)
         for name in want.policies:
             if not policies or name in policies:
                 wanted.setdefault(name, {}).setdefault(want.item_id, []).append(learner)
@@ -163,6 +165,7 @@ def _learner(
     index: DirectoryIndex,
     now: dt.datetime,
     horizon: dt.datetime,
+    recur: Recurrence | None = None,
 ) -> LearnerStatus:
     user_id = key[0]
     user = index.users_by_id.get(user_id)
@@ -172,7 +175,10 @@ def _learner(
         return LearnerStatus(user_id, login, department, LearnerState.NOT_ASSIGNED)
     state = _state(enrollment)
     due = enrollment.due if enrollment.due is not None else (fact.due if fact else None)
+    completed_at = enrollment.completed_at or (fact.completed_at if fact else None)
     expires = fact.expires if fact else None
+    if expires is None and recur is not None and recur.anchor is RecurFrom.COMPLETION and completed_at:
+        expires = recur.after(completed_at)  # the policy's own period where the vendor reports no expiry
     completed = state is LearnerState.COMPLETED
     if fact is not None and fact.overdue is not None:
         overdue = fact.overdue and not completed
@@ -184,7 +190,7 @@ def _learner(
         department,
         state,
         due=due,
-        completed_at=enrollment.completed_at or (fact.completed_at if fact else None),
+        completed_at=completed_at,
         expires_at=expires,
         overdue=overdue,
         expiring=completed and expires is not None and expires <= horizon,

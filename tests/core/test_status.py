@@ -166,3 +166,19 @@ def test_counts_match_an_expectation_built_from_the_generated_org(people, target
     result = _status(org, [policy("sec", assign=[course("Security")], **targets)], enrollments)
     counts = result[0].counts if result else dict.fromkeys(expected, 0)
     assert counts == expected
+
+
+def test_a_recurring_item_expires_after_its_period_where_the_vendor_reports_no_expiry() -> None:
+    from dataclasses import replace
+
+    from reconciler.core.model import Terms
+    from reconciler.core.period import Recurrence
+
+    org = Org()
+    ann = org.user("ann")
+    sec = org.course("Security")
+    pol = policy("sec", everyone=True, assign=[course("Security")])
+    pol = replace(pol, assign=(replace(pol.assign[0], terms=Terms(recur=Recurrence(months=12))),))
+    done = replace(enrollment(ann, sec, completion=Completion.COMPLETED), completed_at=NOW - 350 * DAY)
+    (learner,) = _status(org, [pol], [done])[0].items[0].learners
+    assert (learner.expires_at, learner.expiring) == (NOW - 350 * DAY + 365 * DAY, True)
