@@ -19,11 +19,15 @@ from reconciler.errors import EXIT_OK, UsageError
 if TYPE_CHECKING:
     from reconciler.cli.app import AppContext
 
-STATUS_FORMATS = ("text", "markdown", "json")
+STATUS_FORMATS = ("text", "markdown", "json", "html")
 
 
 def render_status(report: StatusReport, fmt: str, *, people: bool) -> str:
     """The report in one of STATUS_FORMATS."""
+    if fmt == "html":
+        from reconciler.render.report import render_status_html
+
+        return render_status_html(report, people=people)
     from reconciler.render import status
 
     if fmt == "json":
@@ -40,7 +44,7 @@ def render_status(report: StatusReport, fmt: str, *, people: bool) -> str:
     type=click.Choice(STATUS_FORMATS),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="Output format; html is one self-contained page with charts (no scripts, no network), for --out.",
 )
 @click.option(
     "--people", is_flag=True, help="List the people: who needs attention (text, Markdown), everyone (JSON)."
