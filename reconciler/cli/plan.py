@@ -20,6 +20,7 @@ from reconciler.apply.basis import check_plan_target
 from reconciler.apply.lock import repository_lock
 from reconciler.apply.run import ApplyIncomplete, ApplyResult
 from reconciler.core import safety
+from reconciler.core.model import counted
 from reconciler.core.plan import OutcomeStatus, Plan, RunOptions
 from reconciler.engine.build import sandbox_db_path, state_dir
 from reconciler.engine.workspace import Workspace, load_workspace, make_plan
@@ -271,7 +272,7 @@ def result_summary(result: ApplyResult) -> str:
     """What one apply did: counts, write calls, failures with reasons, the journal's path."""
     lines = [
         f"Apply finished: {result.done} done, {result.already} already so, {result.failed} failed "
-        f"({result.calls} write call{'s' if result.calls != 1 else ''}).",
+        f"({counted(result.calls, 'write call')}).",
     ]
     for o in result.outcomes:
         if o.status in (OutcomeStatus.FAILED, OutcomeStatus.UNKNOWN):
