@@ -178,16 +178,6 @@ class Targets:
     where: tuple[FieldCondition, ...] = ()  # extension: profile-field conditions that narrow the targets
     joined_within_hours: int | None = None  # extension: only users who joined within this period
 
-    @property
-    def narrowed(self) -> bool:
-        """True when `where` or `joined_within` narrow the targets (alone, they select from everyone)."""
-        return bool(self.where) or self.joined_within_hours is not None
-
-    @property
-    def listed(self) -> bool:
-        """True when any of everyone, departments, groups, users is given."""
-        return self.everyone or bool(self.departments or self.groups or self.users)
-
 
 @dataclass(frozen=True)
 class Due:

@@ -14,8 +14,18 @@ from collections.abc import Mapping
 
 from reconciler.core.attributes import FieldCondition, field_key
 from reconciler.core.directory import DirectoryIndex, closest
-from reconciler.core.model import Directory, Due, DueKind, Policy, Terms, User, format_hours
+from reconciler.core.model import Directory, Due, DueKind, Policy, Targets, Terms, User, format_hours
 from reconciler.errors import Diagnostic
+
+
+def narrows(targets: Targets) -> bool:
+    """True when `where` or `joined_within` narrow the targets (alone, they select from everyone)."""
+    return bool(targets.where) or targets.joined_within_hours is not None
+
+
+def lists(targets: Targets) -> bool:
+    """True when any of everyone, departments, groups, users is given."""
+    return targets.everyone or bool(targets.departments or targets.groups or targets.users)
 
 
 def narrow(
@@ -23,7 +33,7 @@ def narrow(
 ) -> tuple[dict[str, list[str]], list[Diagnostic]]:
     """User id → rules, keeping only the users the narrowing admits; the rules name the narrowing too."""
     targets = policy.targets
-    if not targets.narrowed:
+    if not narrows(targets):
         return dict(matched), []
     problems: list[Diagnostic] = []
     fields = _resolve_fields(policy, index.directory, problems)
@@ -31,7 +41,7 @@ def narrow(
     if targets.joined_within_hours is not None and now is not None:
         since = now - dt.timedelta(hours=targets.joined_within_hours)
     text = narrowing_text(policy)
-    base = matched if targets.listed else {u.id: [] for u in index.directory.users}
+    base = matched if lists(targets) else {u.id: [] for u in index.directory.users}
     kept: dict[str, list[str]] = {}
     for user_id, rules in base.items():
         user = index.users_by_id.get(user_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from reconciler.core.model import Directory, Policy
+from reconciler.core.where import narrows
 from reconciler.providers.base import Provider
 
 
@@ -16,7 +17,7 @@ def needs_profiles(policies: Iterable[Policy], provider: str) -> bool:
     """True when a policy of `provider` narrows by profile fields or join date, or counts due from it."""
     return any(
         (p.provider is None or p.provider == provider)
-        and (p.targets.narrowed or any(a.terms.due.from_hire_date for a in p.assign))
+        and (narrows(p.targets) or any(a.terms.due.from_hire_date for a in p.assign))
         for p in policies
     )
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from reconciler.core.directory import DirectoryIndex, normalize_path
 from reconciler.core.model import DepartmentRef, GroupRef, Policy, RefBy, Scope
+from reconciler.core.where import lists, narrows
 from reconciler.errors import Diagnostic, Position
 
 SEPARATOR = "/"
@@ -114,7 +115,7 @@ def _textual(policy: Policy, scope: Scope) -> Iterator[Diagnostic]:
     if targets.everyone and not scope.everyone:
         position = targets.everyone_position
         yield _diagnostic(policy, position, "spec.targets.everyone", "may not target everyone", scope, _HINT)
-    if targets.narrowed and not targets.listed and not scope.everyone:
+    if narrows(targets) and not lists(targets) and not scope.everyone:
         # `where` / `joined_within` alone select from everyone: the same permission as everyone: true
         message = (
             "may not target everyone (where or joined_within without other targets selects from everyone)"

@@ -16,6 +16,7 @@ from reconciler.core.model import Completion, Enrollment, Policy, ProviderKind, 
 from reconciler.core.period import RecurFrom, Recurrence, parse_every
 from reconciler.core.plan import ActionKind, Plan, ProviderPlan, RunOptions
 from reconciler.core.recurrence import add_reenrollments
+from reconciler.errors import Position
 from reconciler.planfile.codec import plan_from_dict, plan_to_json
 from reconciler.planfile.file import plan_schema
 from reconciler.render.markdown import render_markdown
@@ -154,6 +155,13 @@ def _golden_plan() -> Plan:
         kind=ProviderKind.LITMOS,
     )
     part = _plan(_recurring(everyone=True), snap)
+    # the builders place sources where they are called from; a golden file needs fixed positions
+    where = Position("policies/security.yaml", 9, 7)
+    actions = tuple(
+        dataclasses.replace(a, sources=tuple(dataclasses.replace(s, position=where) for s in a.sources))
+        for a in part.actions
+    )
+    part = dataclasses.replace(part, actions=actions)
     return Plan(created_at=NOW, manifest_digest="sha256:golden", providers=(part,), options=RunOptions())
 
 

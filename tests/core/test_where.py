@@ -10,6 +10,7 @@ import pytest
 from reconciler.core.attributes import FieldCondition, FieldOp
 from reconciler.core.desired import expand
 from reconciler.core.model import Directory, Due, DueKind, Settings, Targets, User
+from reconciler.core.where import narrows
 from reconciler.errors import ResolutionError
 from tests.support.builders import NOW, Org, course, policy
 
@@ -118,7 +119,7 @@ def test_due_from_hire_date_is_a_date_per_learner_and_a_period_without_one() -> 
 
 
 def test_targets_without_narrowing_are_unchanged() -> None:
-    assert not Targets(everyone=True).narrowed
+    assert not narrows(Targets(everyone=True))
     assert _targeted(policy("p", everyone=True, assign=[course("Forklift")])) == [
         "u:ann",
         "u:bob",
