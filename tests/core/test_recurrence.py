@@ -17,7 +17,8 @@ from reconciler.core.period import RecurFrom, Recurrence, parse_every
 from reconciler.core.plan import ActionKind, Plan, ProviderPlan, RunOptions
 from reconciler.core.recurrence import add_reenrollments
 from reconciler.errors import Position
-from reconciler.planfile.codec import plan_from_dict, plan_to_json
+from reconciler.planfile.codec import plan_to_json
+from reconciler.planfile.decode import plan_from_dict
 from reconciler.planfile.file import plan_schema
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
