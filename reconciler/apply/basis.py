@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from reconciler.core.model import Capabilities, Enrollment, Terms
+from reconciler.core.model import Capabilities, Completion, Enrollment, Terms
 from reconciler.core.plan import Action, ActionKind, Plan
 from reconciler.core.terms import changed_fields, unsupported_fields
 from reconciler.errors import PlanError
@@ -52,12 +52,19 @@ def satisfies(e: Enrollment, terms: Terms, caps: Capabilities) -> bool:
     return all(f in missing for f in changed_fields(terms, e))
 
 
+def started_over(e: Enrollment) -> bool:
+    """True when an enrollment holds no completion (a reenroll or reset took effect)."""
+    return not e.unknown and e.completion is not Completion.COMPLETED and e.completed_at is None
+
+
 def confirmed(action: Action, held: Enrollment | None, caps: Capabilities) -> bool:
     """True when the LMS, read back after a write, shows `action` took effect."""
     if action.kind is ActionKind.REMOVE:
         return held is None
     if held is None:
         return False
+    if action.kind is ActionKind.REENROLL:
+        return started_over(held)
     if action.terms is not None and satisfies(held, action.terms, caps):
         return True
     # an update the vendor answered but ignored leaves the enrollment exactly as it was

@@ -23,6 +23,7 @@ from reconciler.apply.basis import (
     check_plan_target,
     confirmed,
     satisfies,
+    started_over,
 )
 from reconciler.apply.journal import Journal, JournalState
 from reconciler.core.directory import DirectoryIndex
@@ -35,7 +36,7 @@ from reconciler.providers.base import Outcome, Provider, WriteBatch
 
 Progress = Callable[[str], None]
 Advance = Callable[[int, int], None]  # (actions written so far, actions to write in all), after each batch
-WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE)
+WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REENROLL, ActionKind.REMOVE)
 STALE_LISTED = 50  # stale actions named in the error; the rest are counted
 USER_FILTER_LIMIT = 10  # read by user filter up to this many of the vendor's user batches
 
@@ -223,6 +224,13 @@ def _classify(work: _Work, action: Action, now_held: Enrollment | None, unknown:
             work.resolved.append(_outcome(work, action, resolved, detail))
         else:
             work.stale.append(f"{_describe(work, action)}: now enrolled with other terms")
+    elif action.kind is ActionKind.REENROLL:  # pending while the LMS holds the completion the plan saw
+        if now_held is not None and action.before is not None and not basis_changed(action.before, now_held):
+            work.pending.append(action)
+        elif now_held is not None and started_over(now_held):
+            work.resolved.append(_outcome(work, action, resolved, detail))
+        else:
+            work.stale.append(f"{_describe(work, action)}: the enrollment changed since the plan")
     elif action.kind is ActionKind.UPDATE:
         if now_held is None:
             work.stale.append(f"{_describe(work, action)}: the enrollment no longer exists")

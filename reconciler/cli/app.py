@@ -216,7 +216,7 @@ def validate(app: AppContext, offline: bool, strict: bool) -> None:
     click.echo(summary_line(repository))
 
 
-SCHEMA_NAMES = ("enrollctl", "policy", "plan")
+SCHEMA_NAMES = ("enrollctl", "policy", "plan", "status")
 
 
 @main.command()
@@ -229,7 +229,7 @@ SCHEMA_NAMES = ("enrollctl", "policy", "plan")
     "for editors; manifests point at it with `# yaml-language-server: $schema=<relative path>`.",
 )
 def schema(name: str | None, directory: Path | None) -> None:
-    """Print a JSON Schema (enrollctl, policy or plan), or write them into a directory with --write."""
+    """Print a JSON Schema (enrollctl, policy, plan or status), or write them into a directory (--write)."""
     from reconciler.manifest.schema import schema_text
 
     if directory is not None:
@@ -262,3 +262,7 @@ register_export(main)
 from reconciler.cli.init import register as register_init  # noqa: E402
 
 register_init(main)
+
+from reconciler.cli.status import register as register_status  # noqa: E402
+
+register_status(main)

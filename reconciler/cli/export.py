@@ -23,6 +23,7 @@ from reconciler.core.export import ExportResult, export_policies, slug, summary_
 from reconciler.core.model import Config, Policy, Snapshot
 from reconciler.core.words import number, plural
 from reconciler.engine.clock import current_time
+from reconciler.engine.directory import read_directory
 from reconciler.engine.workspace import Workspace, connected, load_workspace, read_snapshot
 from reconciler.errors import ManifestError, UsageError
 from reconciler.manifest.dump import dump_policy
@@ -249,7 +250,7 @@ def explain_at(
 ) -> Explanation | list[str]:
     """The explanation of one provider, or (user unknown there) the closest logins and emails."""
     provider = workspace.providers[name]
-    directory = provider.read_directory()
+    directory = read_directory(provider, workspace.policies)
     index = DirectoryIndex.build(directory)
     user = find_user(index, reference)
     if user is None:

@@ -15,6 +15,13 @@ VENDOR_NAMES = {ProviderKind.ISPRING: "iSpring Learn", ProviderKind.LITMOS: "Lit
 DUE_FIX = "remove `due` (or write `due: default`) and set the due date in the item's own settings in {lms}"
 
 
+REENROLL_FIX = {
+    "iSpring Learn": "iSpring re-enrolls only through its REST API (POST /enrollment/{id}/reenroll), "
+    "which this provider does not use: remove `recur`, or use the REST transport where available",
+    "Litmos": "Litmos resets only courses (PUT /users/{id}/courses/{id}/reset): recur the path's courses",
+}
+
+
 def check_capabilities(
     policies: Sequence[Policy],
     providers_capabilities: Mapping[str, Capabilities],
@@ -69,3 +76,7 @@ def _refusals(assignment: Assignment, caps: Capabilities, lms: str) -> Iterator[
     if terms.access is not None and not caps.access_dates:
         limit = f"cannot set an access (start) date per assignment (asked for access: {terms.access})"
         yield ".access", limit, "remove `access`; the learner gets access when enrolled"
+    if terms.recur is not None and item.kind not in caps.reenroll:
+        kind = "learning path" if item.kind is ItemKind.LEARNING_PATH else "course"
+        limit = f"cannot start a completed {kind} over through its API (asked for recur: {terms.recur})"
+        yield ".recur", limit, REENROLL_FIX.get(lms, "remove `recur`, or assign it on a provider that can")

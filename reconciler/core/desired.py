@@ -44,8 +44,10 @@ from reconciler.core.model import (
     Settings,
     Terms,
 )
+from reconciler.core.period import RecurFrom
 from reconciler.core.plan import IdentityReport, Source, Warning
 from reconciler.core.references import Resolver, rule_text
+from reconciler.core.where import terms_for
 from reconciler.errors import Diagnostic, Position, ResolutionError
 
 __all__ = [
@@ -198,7 +200,16 @@ def combine_terms(terms: Iterable[Terms], *, access: dt.datetime | None = None) 
         else []
     )
     due = min(dated, key=lambda x: (x[0], x[1]))[2] if dated else min(dues, key=_due_strictness)
-    return Terms(due=due, lock_after_due=any(t.lock_after_due for t in wanted), access=start)
+    # the shortest period recurs first; on a tie, from assignment (never later than from completion)
+    recurs = [t.recur for t in wanted if t.recur is not None]
+    return Terms(
+        due=due,
+        lock_after_due=any(t.lock_after_due for t in wanted),
+        access=start,
+        recur=min(recurs, key=lambda r: (r.approximate_days, r.anchor is not RecurFrom.ASSIGNMENT))
+        if recurs
+        else None,
+    )
 
 
 # --- expansion -------------------------------------------------------------------------------------------
@@ -247,10 +258,12 @@ def expand(
     settings: Settings,
     *,
     provider: str,
+    now: dt.datetime | None = None,
 ) -> ExpandResult:
-    """Expand the policies of `provider` against the directory; never raises for unresolved names."""
+    """Expand the policies of `provider` against the directory; never raises for unresolved names.
+    `now` places `joined_within` windows (without it, only names are resolved for them)."""
     index = directory if isinstance(directory, DirectoryIndex) else DirectoryIndex.build(directory)
-    resolver = Resolver(index, settings)
+    resolver = Resolver(index, settings, now)
     acc = _Accumulator()
     for policy in sorted((p for p in policies if _belongs(p, provider)), key=lambda p: p.name):
         _expand_policy(policy, resolver, acc)
@@ -265,10 +278,15 @@ def expand(
 
 
 def expand_or_raise(
-    policies: Sequence[Policy], directory: Directory | DirectoryIndex, settings: Settings, *, provider: str
+    policies: Sequence[Policy],
+    directory: Directory | DirectoryIndex,
+    settings: Settings,
+    *,
+    provider: str,
+    now: dt.datetime | None = None,
 ) -> ExpandResult:
     """`expand`, raising `ResolutionError` with every unknown or ambiguous name at once."""
-    result = expand(policies, directory, settings, provider=provider)
+    result = expand(policies, directory, settings, provider=provider, now=now)
     result.raise_for_diagnostics()
     return result
 
@@ -288,7 +306,15 @@ def _expand_policy(policy: Policy, resolver: Resolver, acc: _Accumulator) -> Non
     if not enrollable:
         acc.nobody.append(policy)
     for position, assignment_index, item in resolver.items(policy):
-        _assign(policy, item, policy.assign[assignment_index].terms, position, enrollable, acc)
+        terms = policy.assign[assignment_index].terms
+        if terms.due.from_hire_date:  # a due date per learner: their join date + the period
+            by_terms: dict[Terms, dict[str, tuple[str, ...]]] = defaultdict(dict)
+            for user_id, user_rules in enrollable.items():
+                by_terms[terms_for(terms, resolver.index.users_by_id.get(user_id))][user_id] = user_rules
+            for own, users in by_terms.items():
+                _assign(policy, item, own, position, users, acc)
+        else:
+            _assign(policy, item, terms, position, enrollable, acc)
 
 
 def _assign(

@@ -24,6 +24,8 @@ class DueFact:
     due: dt.datetime | None = None
     overdue: bool | None = None  # the vendor's own flag; None when the read carried none
     completed: bool = False
+    completed_at: dt.datetime | None = None  # the vendor's completion date, where the read carried one
+    expires: dt.datetime | None = None  # compliance valid until (Litmos `CompliantTill`), for `status`
 
     def is_overdue(self, now: dt.datetime) -> bool:
         """The vendor's flag when read; else past its due date and not completed."""

@@ -156,7 +156,7 @@ def explain_user(
 ) -> Explanation:
     """Explain `user` at the snapshot's provider; `item_id` limits it to one item."""
     index = index or DirectoryIndex.build(snapshot.directory)
-    expanded = expand(policies, index, settings, provider=snapshot.provider)
+    expanded = expand(policies, index, settings, provider=snapshot.provider, now=now)
     expanded.raise_for_diagnostics()
     mine = {k: v for k, v in expanded.desired.enrollments.items() if k[0] == user.id}
     desired = DesiredState(mine, expanded.desired.items)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from reconciler.core.attributes import FieldCondition
+from reconciler.core.period import Recurrence
 from reconciler.errors import Position
 
 NOWHERE = Position("")
@@ -173,6 +175,8 @@ class Targets:
     users: tuple[UserRef, ...] = ()
     exclude: Exclusions = field(default_factory=Exclusions)
     everyone_position: Position = NOWHERE  # where `everyone:` is written, for scope diagnostics
+    where: tuple[FieldCondition, ...] = ()  # extension: profile-field conditions that narrow the targets
+    joined_within_hours: int | None = None  # extension: only users who joined within this period
 
 
 @dataclass(frozen=True)
@@ -182,12 +186,14 @@ class Due:
     kind: DueKind = DueKind.DEFAULT
     date: dt.date | None = None
     hours: int | None = None
+    from_hire_date: bool = False  # WITHIN counted from the learner's hire date (resolved per learner)
 
     def __str__(self) -> str:
         if self.kind is DueKind.DATE and self.date is not None:
             return self.date.isoformat()
         if self.kind is DueKind.WITHIN and self.hours is not None:
-            return f"within {format_hours(self.hours)}"
+            anchor = " of hire date" if self.from_hire_date else ""
+            return f"within {format_hours(self.hours)}{anchor}"
         return self.kind.value
 
 
@@ -207,6 +213,7 @@ class Terms:
     due: Due = field(default_factory=Due)
     lock_after_due: bool = False
     access: dt.date | None = None  # start of access; None = when enrolled
+    recur: Recurrence | None = None  # extension: take it again every period (re-enroll / reset)
 
 
 @dataclass(frozen=True)
@@ -270,6 +277,8 @@ class User:
     status: UserStatus = UserStatus.ACTIVE
     department_id: str | None = None
     group_ids: frozenset[str] = frozenset()
+    fields: tuple[tuple[str, str], ...] = ()  # profile fields as the vendor names them (JOB_TITLE, JobTitle)
+    joined: dt.datetime | None = None  # when they joined: iSpring addedDate, Litmos CreatedDate
 
     @property
     def display(self) -> str:
@@ -294,6 +303,8 @@ class Directory:
     departments: tuple[Department, ...] = ()
     groups: tuple[Group, ...] = ()
     items: tuple[Item, ...] = ()
+    user_fields: tuple[str, ...] = ()  # profile fields the vendor exposes (candidates for `where`)
+    joined_from: str = ""  # the vendor field `joined` is read from ("" = not read)
 
 
 # --- enrollments ---------------------------------------------------------------------------------------
@@ -352,6 +363,7 @@ class Capabilities:
     update_terms: bool = True  # terms of an existing enrollment can be changed
     remove: bool = True
     notify_switch: bool = False  # the vendor can be asked not to e-mail learners
+    reenroll: frozenset[ItemKind] = frozenset()  # item kinds an enrollment can be started over in
     enroll_batch_users: int = 1  # learners per enroll call
     enroll_batch_items: int = 1  # items per enroll call
     read_batch_users: int = 0  # users per bulk enrollment read (0 = no bulk read)

@@ -29,6 +29,7 @@ class ActionKind(StrEnum):
     ADD = "add"
     UPDATE = "update"
     REMOVE = "remove"
+    REENROLL = "reenroll"  # start a completed enrollment over (`recur:`): iSpring reenroll, Litmos reset
 
 
 class Risk(StrEnum):
@@ -141,10 +142,11 @@ class Summary:
     notifications: int = 0  # learner e-mails applying would send
     estimated_calls: int = 0  # vendor API calls applying would make
     unknown: int = 0  # enrollments in pruned items whose state could not be read (Kept UNKNOWN when unwanted)
+    reenroll: int = 0  # completed enrollments started over because their period (`recur:`) ran out
 
     @property
     def changes(self) -> int:
-        return self.add + self.update + self.remove
+        return self.add + self.update + self.remove + self.reenroll
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ this per policy and combines the results.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -23,6 +24,7 @@ from reconciler.core.model import (
     UserRef,
 )
 from reconciler.core.plan import IdentityIssue, IdentityProblem
+from reconciler.core.where import narrow
 from reconciler.errors import Diagnostic, Position
 
 Ref = DepartmentRef | GroupRef | UserRef
@@ -50,8 +52,9 @@ def _hint(candidates: Sequence[str]) -> str:
 class Resolver:
     """Resolves references for many policies, collecting diagnostics and identity issues as it goes."""
 
-    def __init__(self, index: DirectoryIndex, settings: Settings) -> None:
+    def __init__(self, index: DirectoryIndex, settings: Settings, now: dt.datetime | None = None) -> None:
         self.index = index
+        self.now = now
         self.statuses = frozenset(settings.user_statuses)
         self.diagnostics: list[Diagnostic] = []
         self.issues: list[IdentityIssue] = []
@@ -82,7 +85,9 @@ class Resolver:
             matched[named.id].append(rule_text("users", user_ref))
             if named.id not in excluded and not self.enrollable(named):
                 self._issue(policy, user_ref, IdentityProblem.NOT_ENROLLABLE, status=named.status.value)
-        return dict(matched)
+        kept, problems = narrow(policy, matched, self.index, self.now)
+        self.diagnostics.extend(problems)
+        return kept
 
     def exclusions(self, policy: Policy) -> set[str]:
         """Ids of the users `spec.targets.exclude` removes."""

@@ -7,6 +7,7 @@ the variable, never a value. A `sandbox:` provider runs the emulator in-process 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 import httpx
 
 from reconciler.core.model import Capabilities, ProviderConfig, ProviderKind
-from reconciler.engine.clock import current_time
+from reconciler.engine.clock import NOW_VARIABLE, current_time
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Progress, Provider
 from reconciler.providers.ispring import provider as ispring
@@ -158,6 +159,15 @@ def _nothing() -> None:
     return None
 
 
+def _pinned_clock(env: Mapping[str, str]) -> Callable[[], dt.datetime] | None:
+    """The in-process sandbox's clock when `ENROLLCTL_NOW` pins the run's (tests, golden files): scripted
+    completions then take effect at the same `now` the plan uses. Real vendors keep their own time."""
+    if not env.get(NOW_VARIABLE):
+        return None
+    moment = current_time(env)
+    return lambda: moment
+
+
 def _sandbox_client(
     config: ProviderConfig, root: Path, env: Mapping[str, str], faults: Mapping[str, Any] | None
 ) -> tuple[httpx.Client, Credentials, Closer]:
@@ -178,6 +188,7 @@ def _sandbox_client(
         faults=faults,
         faults_file=env.get(SANDBOX_FAULTS_VARIABLE) or None,
         now=current_time(env),  # scripted org events fire by the run's clock (ENROLLCTL_NOW)
+        clock=_pinned_clock(env),
     )
     # the emulators answer on the vendors' own paths; Litmos lives under /v1.svc like its real base URL
     suffix = "/v1.svc" if config.kind is ProviderKind.LITMOS else ""

@@ -23,8 +23,10 @@ from reconciler.core.directory import DirectoryIndex
 from reconciler.core.due import due_warnings
 from reconciler.core.model import Config, Directory, Policy, Settings, Snapshot
 from reconciler.core.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
+from reconciler.core.recurrence import add_reenrollments
 from reconciler.core.safety import check_guards
 from reconciler.engine.build import Closer, ProviderBuilder, build_provider, offline_capabilities, state_dir
+from reconciler.engine.directory import read_directory
 from reconciler.errors import Diagnostic, GuardTripped, ManifestError, ResolutionError, UsageError
 from reconciler.manifest.load import load_manifest_repository
 from reconciler.manifest.scope import check_online
@@ -257,11 +259,11 @@ def _plan_provider(
 ) -> ProviderPlan:
     settings = workspace.config.settings
     with _timed(timings, "read"):
-        directory = provider.read_directory()
+        directory = read_directory(provider, workspace.policies)
     workspace.directories[name] = directory
     with _timed(timings, "expand"):
         index = DirectoryIndex.build(directory)
-        expanded = expand(workspace.policies, index, settings, provider=name)
+        expanded = expand(workspace.policies, index, settings, provider=name, now=now)
     expanded.raise_for_diagnostics()
     check_scopes(workspace, index, name)
     with _timed(timings, "read"):
@@ -277,6 +279,15 @@ def _plan_provider(
             now=now,
             capabilities=provider.capabilities,
             identity=expanded.identity,
+            index=index,
+        )
+        part = add_reenrollments(
+            part,
+            expanded.desired,
+            snapshot,
+            now=now,
+            capabilities=provider.capabilities,
+            dues=provider.due_information(),
             index=index,
         )
         calls = sum(batch.calls for batch in provider.batches(part.actions))
@@ -300,7 +311,7 @@ def validate_online(
         check_vendor_limits(workspace)
         problems: list[Diagnostic] = []
         for name, provider in workspace.providers.items():
-            index = DirectoryIndex.build(provider.read_directory())
+            index = DirectoryIndex.build(read_directory(provider, workspace.policies))
             expanded = expand(workspace.policies, index, workspace.config.settings, provider=name)
             problems.extend(expanded.diagnostics)
             problems.extend(check_online(workspace.config.scopes, workspace.policies, index, provider=name))

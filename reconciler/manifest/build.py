@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
+from reconciler.core.attributes import FieldCondition, FieldOp
 from reconciler.core.model import (
     Assignment,
     Config,
@@ -31,6 +33,7 @@ from reconciler.core.model import (
     UserRef,
     UserStatus,
 )
+from reconciler.core.period import RecurFrom, parse_every
 from reconciler.errors import DiagnosticSink, Position
 from reconciler.manifest.yamlpos import KeyPath, YamlDocument, format_key_path
 
@@ -139,7 +142,20 @@ def _targets(document: YamlDocument, raw: Mapping[str, Any]) -> Targets:
             groups=_name_refs(GroupRef, document, (*base, "exclude", "groups"), exclude.get("groups")),
             users=_name_refs(UserRef, document, (*base, "exclude", "users"), exclude.get("users")),
         ),
+        where=tuple(
+            _condition(entry, document.key_position((*base, "where", index)))
+            for index, entry in enumerate(raw.get("where") or ())
+        ),
+        joined_within_hours=parse_period(str(raw["joined_within"])) if raw.get("joined_within") else None,
     )
+
+
+def _condition(raw: Mapping[str, Any], position: Position) -> FieldCondition:
+    """`{field: job_title, equals: X}`, `{field: country, in: [A, B]}` or `{field: x, matches: RE}`."""
+    if "in" in raw:
+        return FieldCondition(str(raw["field"]), FieldOp.IN, tuple(str(v) for v in raw["in"]), position)
+    op = FieldOp.MATCHES if "matches" in raw else FieldOp.EQUALS
+    return FieldCondition(str(raw["field"]), op, (str(raw[op.value]),), position)
 
 
 def _ref(raw: Any) -> tuple[str, RefBy]:
@@ -179,10 +195,14 @@ def _assignment(document: YamlDocument, path: KeyPath, raw: Mapping[str, Any]) -
     kind = ItemKind.COURSE if "course" in raw else ItemKind.LEARNING_PATH
     value, by = _ref(raw[kind.value])
     access = raw.get("access")
+    recur = raw.get("recur")
     terms = Terms(
         due=parse_due(raw.get("due", "default")),
         lock_after_due=bool(raw.get("lock_after_due", False)),
         access=dt.date.fromisoformat(access) if access else None,
+        recur=None
+        if not recur
+        else replace(parse_every(str(recur["every"])), anchor=RecurFrom(recur.get("from", "completion"))),
     )
     item = ItemRef(kind, value, by, document.key_position((*path, kind.value)))
     return Assignment(item, terms, document.key_position(path))
@@ -191,7 +211,8 @@ def _assignment(document: YamlDocument, path: KeyPath, raw: Mapping[str, Any]) -
 def parse_due(raw: Any) -> Due:
     """`2026-12-31`, `{within: 30d}`, `unlimited` or `default` as a Due; raises ValueError otherwise."""
     if isinstance(raw, dict):
-        return Due(DueKind.WITHIN, hours=parse_period(str(raw.get("within", ""))))
+        hire = raw.get("from", "access") == "hire_date"
+        return Due(DueKind.WITHIN, hours=parse_period(str(raw.get("within", ""))), from_hire_date=hire)
     if raw in (DueKind.DEFAULT.value, DueKind.UNLIMITED.value):
         return Due(DueKind(raw))
     if isinstance(raw, str):
@@ -208,95 +229,6 @@ def parse_period(text: str) -> int:
 
 
 # --- checks beyond the schema --------------------------------------------------------------------------
-
-
-def check_policy(document: YamlDocument, sink: DiagnosticSink) -> None:
-    """Rules inside one Policy document that the schema cannot express: real calendar dates, prune_catalog."""
-    spec = _mapping(_mapping(document.data).get("spec"))
-    for index, raw in enumerate(_list(spec.get("assign"))):
-        entry = _mapping(raw)
-        dates: dict[str, dt.date | None] = {}
-        for key in ("due", "access"):
-            value = entry.get(key)
-            if isinstance(value, str) and _looks_like_date(value):
-                dates[key] = _check_date(document, ("spec", "assign", index, key), value, sink)
-        access, due = dates.get("access"), dates.get("due")
-        if access is not None and due is not None and access > due:
-            path: KeyPath = ("spec", "assign", index)
-            sink.add(
-                document.key_position(path),
-                format_key_path(path),
-                f"access {access.isoformat()} is after due {due.isoformat()}",
-                "learners could not start before the due date: move access earlier or due later",
-            )
-    _check_duplicate_items(document, spec, sink)
-    _check_targets_not_empty(document, spec, sink)
-    if spec.get("prune_catalog") is True and spec.get("prune") is not True:
-        sink.add(
-            document.key_position(("spec", "prune_catalog")),
-            "spec.prune_catalog",
-            "prune_catalog only has an effect together with prune: true",
-            "add prune: true or remove prune_catalog",
-        )
-
-
-def _item_key(entry: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(`course` | `learning_path`, `title` or `id:…`) of an assign entry, or None when it names no item."""
-    for kind in ("course", "learning_path"):
-        value = entry.get(kind)
-        if isinstance(value, str):
-            return kind, value
-        if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-            return kind, f"id:{value['id']}"
-    return None
-
-
-def _check_duplicate_items(document: YamlDocument, spec: Mapping[str, Any], sink: DiagnosticSink) -> None:
-    """The same item twice in one policy: which entry's terms hold would be a guess, so it is an error."""
-    first: dict[tuple[str, str], int] = {}
-    for index, raw in enumerate(_list(spec.get("assign"))):
-        key = _item_key(_mapping(raw))
-        if key is None:
-            continue
-        if key in first:
-            path: KeyPath = ("spec", "assign", index)
-            earlier = document.key_position(("spec", "assign", first[key]))
-            sink.add(
-                document.key_position(path),
-                format_key_path(path),
-                f"{key[0].replace('_', ' ')} {key[1]!r} is assigned twice in this policy "
-                f"(first at line {earlier.line})",
-                "keep one entry, with the terms you mean",
-            )
-        else:
-            first[key] = index
-
-
-def _check_targets_not_empty(document: YamlDocument, spec: Mapping[str, Any], sink: DiagnosticSink) -> None:
-    """A policy that targets no one cannot mean anything: say so offline, before any LMS is read."""
-    targets = _mapping(spec.get("targets"))
-    named = any(_list(targets.get(key)) for key in ("departments", "groups", "users"))
-    everyone = targets.get("everyone", False)
-    if everyone is not False or named or "targets" not in spec:
-        return  # someone is targeted, or the schema reports what is wrong with `everyone`
-    sink.add(
-        document.key_position(("spec", "targets")),
-        "spec.targets",
-        "targets are empty: the policy would assign nobody",
-        "add everyone: true, departments, groups or users",
-    )
-
-
-def _looks_like_date(value: str) -> bool:
-    return len(value) == 10 and value[4] == "-" and value[7] == "-"
-
-
-def _check_date(document: YamlDocument, path: KeyPath, value: str, sink: DiagnosticSink) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        sink.add(document.value_position(path), format_key_path(path), f"{value!r} is not a calendar date")
-        return None
 
 
 def policy_name(document: YamlDocument) -> str | None:

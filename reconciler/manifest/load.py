@@ -23,10 +23,10 @@ from reconciler.manifest.build import (
     DEFAULT_POLICIES,
     build_config,
     build_policy,
-    check_policy,
     check_policy_names,
     resolve_provider,
 )
+from reconciler.manifest.checks import check_policy
 from reconciler.manifest.files import PolicySearch, file_problem, real_path
 from reconciler.manifest.schema import check_document
 from reconciler.manifest.scope import check_offline

@@ -23,6 +23,7 @@ SCHEMA_FILES = {
     "enrollctl": "enrollctl.schema.json",
     "policy": "policy.schema.json",
     "plan": "plan.schema.json",
+    "status": "status.schema.json",
 }
 
 _COMBINATORS = frozenset({"oneOf", "anyOf"})

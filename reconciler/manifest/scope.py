@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from reconciler.core.directory import DirectoryIndex, normalize_path
 from reconciler.core.model import DepartmentRef, GroupRef, Policy, RefBy, Scope
+from reconciler.core.where import lists, narrows
 from reconciler.errors import Diagnostic, Position
 
 SEPARATOR = "/"
@@ -114,6 +115,12 @@ def _textual(policy: Policy, scope: Scope) -> Iterator[Diagnostic]:
     if targets.everyone and not scope.everyone:
         position = targets.everyone_position
         yield _diagnostic(policy, position, "spec.targets.everyone", "may not target everyone", scope, _HINT)
+    if narrows(targets) and not lists(targets) and not scope.everyone:
+        # `where` / `joined_within` alone select from everyone: the same permission as everyone: true
+        message = (
+            "may not target everyone (where or joined_within without other targets selects from everyone)"
+        )
+        yield _diagnostic(policy, policy.position, "spec.targets", message, scope, _HINT)
     for i, group in enumerate(targets.groups):
         if group.by is RefBy.NAME and not group_allowed(scope, group.value):
             message = f"may not target group {group.value!r} ({_allowed_text(scope.groups)})"

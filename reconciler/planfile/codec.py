@@ -105,7 +105,11 @@ def _provider_to_dict(p: ProviderPlan) -> JsonDict:
         "provider": p.provider,
         "kind": p.kind.value,
         "account": p.account,
-        "summary": {name: getattr(p.summary, name) for name in SUMMARY_FIELDS},
+        "summary": {
+            **{name: getattr(p.summary, name) for name in SUMMARY_FIELDS},
+            # added later: written only when used, so plans without re-enrollments stay as they were
+            **({"reenroll": p.summary.reenroll} if p.summary.reenroll else {}),
+        },
         "managed_item_ids": list(p.managed_item_ids),
         "actions": [_action_to_dict(a) for a in p.actions],
         "kept": [_kept_to_dict(k) for k in p.kept],
@@ -148,6 +152,12 @@ def terms_to_dict(t: Terms) -> JsonDict:
         },
         "lock_after_due": t.lock_after_due,
         "access": _date_or_none(t.access),
+        # added later: written only when set, so plans without recurrence stay as they were
+        **(
+            {"recur": {"months": t.recur.months, "days": t.recur.days, "from": t.recur.anchor.value}}
+            if t.recur is not None
+            else {}
+        ),
     }
 
 

@@ -17,6 +17,7 @@ from reconciler.core.model import (
     ProviderKind,
     Terms,
 )
+from reconciler.core.period import RecurFrom, Recurrence
 from reconciler.core.plan import (
     Action,
     ActionKind,
@@ -94,7 +95,9 @@ def _provider_from_dict(d: Mapping[str, Any], index: int) -> ProviderPlan:
             Warning(message=w["message"], position=_position_from_optional(w["position"]))
             for w in d["warnings"]
         ),
-        summary=Summary(**{name: int(summary[name]) for name in SUMMARY_FIELDS}),
+        summary=Summary(
+            **{name: int(summary[name]) for name in SUMMARY_FIELDS}, reenroll=int(summary.get("reenroll", 0))
+        ),
         managed_item_ids=tuple(d["managed_item_ids"]),
     )
 
@@ -131,7 +134,15 @@ def _terms_from_dict(d: Mapping[str, Any]) -> Terms:
         ),
         lock_after_due=bool(d["lock_after_due"]),
         access=_date_from_optional(d["access"]),
+        recur=_recur_from_dict(d.get("recur")),
     )
+
+
+def _recur_from_dict(d: Mapping[str, Any] | None) -> Recurrence | None:
+    """`terms.recur` (written only when a policy recurs; older plans have none)."""
+    if d is None:
+        return None
+    return Recurrence(months=int(d["months"]), days=int(d["days"]), anchor=RecurFrom(d["from"]))
 
 
 def _enrollment_from_dict(d: Mapping[str, Any]) -> Enrollment:

@@ -75,6 +75,11 @@ class Provider(Protocol):
         """Users, departments, groups and catalog items visible to the credentials."""
         ...
 
+    def read_user_profiles(self, directory: Directory) -> Directory:
+        """`directory` with users' profile fields and join dates (`targets.where`, `joined_within`) and the
+        vendor's field names; may cost a call per user (Litmos), so asked only when a policy needs them."""
+        ...
+
     def read_enrollments(
         self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None
     ) -> tuple[Enrollment, ...]:

@@ -34,7 +34,7 @@ from reconciler.core.words import number, plural
 
 NO_POLICY = "(no policy)"
 MAX_FIELD = 200  # longer user-provided strings are cut; the JSON plan keeps them whole
-KIND_ORDER = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REMOVE: 2}
+KIND_ORDER = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REENROLL: 2, ActionKind.REMOVE: 3}
 ITEM_WORD = {ItemKind.COURSE: "course", ItemKind.LEARNING_PATH: "learning path"}
 
 KEPT_EXPLAINED = {
@@ -132,6 +132,8 @@ def describe(action: Action) -> str:
         parts = [terms_text(action)]
     elif action.kind is ActionKind.UPDATE:
         parts = [change_text(action)]
+    elif action.kind is ActionKind.REENROLL:  # `changes` holds why: the completion date and the rule
+        parts = [f"re-enroll ({'; '.join(action.changes)})"]
     else:
         parts = [removal_text(action)]
     parts.extend(risk_labels(action))
@@ -274,7 +276,7 @@ def action_lines(item: ItemGroup, *, max_lines: int, full: bool) -> tuple[list[L
     lines: list[Line] = []
     summarised = False
     width = min(40, max((len(clean(a.user_login)) for a in item.actions), default=0))
-    for kind in (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE):
+    for kind in (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REENROLL, ActionKind.REMOVE):
         chosen = [a for a in item.actions if a.kind is kind]
         if full or len(chosen) <= max_lines:
             lines.extend(
@@ -343,8 +345,9 @@ def total(plan: Plan) -> Summary:
 
 def counts_phrase(summary: Summary) -> str:
     """`12 to add, 3 to change, 1 to remove, 2 kept`."""
+    reenroll = f"{summary.reenroll:,} to re-enroll, " if summary.reenroll else ""
     return (
-        f"{summary.add:,} to add, {summary.update:,} to change, {summary.remove:,} to remove, "
+        f"{summary.add:,} to add, {summary.update:,} to change, {reenroll}{summary.remove:,} to remove, "
         f"{summary.kept:,} kept"
     )
 
@@ -368,29 +371,6 @@ def scope_sentence(summary: Summary) -> str:
         )
     # Enrollments in items no policy assigns are not even read, so there is nothing to count.
     return matching + "items no policy assigns are neither read nor changed."
-
-
-def options_phrase(plan: Plan) -> str:
-    """The flags recorded in the plan, as they were typed; empty when none."""
-    flags = []
-    if plan.options.allow_remove_started:
-        flags.append("--allow-remove-started")
-    if plan.options.allow_remove_completed:
-        flags.append("--allow-remove-completed")
-    if plan.options.allow_unknown:
-        flags.append("--allow-unknown")
-    if plan.options.update_completed:
-        flags.append("--update-completed")
-    flags.extend(f"--policy {clean(p)}" for p in plan.options.policies)
-    return " ".join(flags)
-
-
-def guard_states(plan: Plan) -> list[tuple[str, str, bool]]:
-    """(guard name, state as `safety.check_guards` wrote it, tripped?) in name order."""
-    return [
-        (clean(name), clean(plan.guard[name]), plan.guard[name].startswith("tripped"))
-        for name in sorted(plan.guard)
-    ]
 
 
 def provider_heading(p: ProviderPlan) -> str:

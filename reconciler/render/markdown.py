@@ -28,19 +28,17 @@ from reconciler.render.describe import (
     counts_phrase,
     effort_sentence,
     group_actions,
-    guard_states,
     issue_text,
-    options_phrase,
     policy_of,
     scope_sentence,
     total,
 )
-from reconciler.render.verdict import legend, refusal
+from reconciler.render.verdict import guard_states, legend, options_phrase, refusal
 
 COMMENT_LIMIT = 65_536
 # Headroom below the limit for what a workflow wraps around the comment (sticky marker, header, footer).
 BUDGET = COMMENT_LIMIT - 2_048
-SIGNS = {ActionKind.ADD: "+", ActionKind.UPDATE: "!", ActionKind.REMOVE: "-"}
+SIGNS = {ActionKind.ADD: "+", ActionKind.UPDATE: "!", ActionKind.REMOVE: "-", ActionKind.REENROLL: "↻"}
 MAX_ROWS = 200  # table rows at the per-policy level; more are counted, not listed
 MAX_NAMES = {0: 1_000, 1: 50}  # identity and kept names listed per level; none below
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]|~#!])")
@@ -222,7 +220,8 @@ def _table(plan: Plan, level: Detail) -> str:
 def _rows(p: ProviderPlan, *, by_item: bool) -> list[_Row]:
     counts: dict[tuple[str, str], list[int]] = {}
     titles: dict[tuple[str, str], str] = {}
-    column = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REMOVE: 2}
+    # a re-enrollment is a change to an existing enrollment: counted with the updates
+    column = {ActionKind.ADD: 0, ActionKind.UPDATE: 1, ActionKind.REMOVE: 2, ActionKind.REENROLL: 1}
     for a in p.actions:
         key = (policy_of(a), a.item_id if by_item else "")
         titles[key] = a.item_title
@@ -241,8 +240,11 @@ def _rows(p: ProviderPlan, *, by_item: bool) -> list[_Row]:
 
 
 def _policy_details(p: ProviderPlan, group: PolicyGroup, level: Detail) -> str:
-    add, update, remove = (group.count(kind) for kind in ActionKind)
-    counts = f"+{add:,} ~{update:,} −{remove:,}"
+    add, update, remove, again = (
+        group.count(kind)
+        for kind in (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE, ActionKind.REENROLL)
+    )
+    counts = f"+{add:,} ~{update:,} −{remove:,}" + (f" ↻{again:,}" if again else "")
     summary = html_text(f"{p.provider} · {group.policy}: ") + counts
     lines: list[str] = []
     for item in group.items:

@@ -21,22 +21,26 @@ from reconciler.render.describe import (
     counts_phrase,
     effort_sentence,
     group_actions,
-    guard_states,
     issue_text,
-    options_phrase,
     provider_heading,
     scope_sentence,
     total,
 )
-from reconciler.render.verdict import legend, refusal
+from reconciler.render.verdict import guard_states, legend, options_phrase, refusal
 
 DEFAULT_MAX_LINES = 50
 NO_CHANGES = "No changes. The LMS matches the manifests."
 FULL_HINT = "Some long lists were summarised per department; use --full to list every action."
 
-SIGNS = {ActionKind.ADD: "+", ActionKind.UPDATE: "~", ActionKind.REMOVE: "-"}
+SIGNS = {ActionKind.ADD: "+", ActionKind.UPDATE: "~", ActionKind.REMOVE: "-", ActionKind.REENROLL: "↻"}
 GREEN, YELLOW, RED, BOLD, RESET = "\x1b[32m", "\x1b[33m", "\x1b[31m", "\x1b[1m", "\x1b[0m"
-COLOURS = {ActionKind.ADD: GREEN, ActionKind.UPDATE: YELLOW, ActionKind.REMOVE: RED}
+CYAN = "\x1b[36m"
+COLOURS = {
+    ActionKind.ADD: GREEN,
+    ActionKind.UPDATE: YELLOW,
+    ActionKind.REMOVE: RED,
+    ActionKind.REENROLL: CYAN,
+}
 KEPT_ORDER = tuple(KeptReason)
 
 

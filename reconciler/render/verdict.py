@@ -37,7 +37,12 @@ def legend(plan: Plan, signs: Mapping[ActionKind, str]) -> list[tuple[str, str]]
     """(marker, meaning) for every marker this plan's lines use, in the order a reader meets them."""
     actions = plan.actions
     kinds = {a.kind for a in actions}
-    words = {ActionKind.ADD: "add", ActionKind.UPDATE: "change: old → new", ActionKind.REMOVE: "remove"}
+    words = {
+        ActionKind.ADD: "add",
+        ActionKind.UPDATE: "change: old → new",
+        ActionKind.REENROLL: "re-enroll: the training recurs; the vendor keeps the earlier result as history",
+        ActionKind.REMOVE: "remove",
+    }
     found = [(signs[kind], words[kind]) for kind in sorted(kinds, key=KIND_ORDER.__getitem__)]
     if any(p.kept for p in plan.providers):
         found.append(("=", "kept as it is, with the reason"))
@@ -66,3 +71,26 @@ def legend(plan: Plan, signs: Mapping[ActionKind, str]) -> list[tuple[str, str]]
     if any(len({s.policy for s in a.sources}) > 1 for a in actions if a.kind is not ActionKind.REMOVE):
         found.append(("(also: …)", "other policies want the same enrollment; it is listed once"))
     return found
+
+
+def options_phrase(plan: Plan) -> str:
+    """The flags recorded in the plan, as they were typed; empty when none."""
+    flags = []
+    if plan.options.allow_remove_started:
+        flags.append("--allow-remove-started")
+    if plan.options.allow_remove_completed:
+        flags.append("--allow-remove-completed")
+    if plan.options.allow_unknown:
+        flags.append("--allow-unknown")
+    if plan.options.update_completed:
+        flags.append("--update-completed")
+    flags.extend(f"--policy {clean(p)}" for p in plan.options.policies)
+    return " ".join(flags)
+
+
+def guard_states(plan: Plan) -> list[tuple[str, str, bool]]:
+    """(guard name, state as `safety.check_guards` wrote it, tripped?) in name order."""
+    return [
+        (clean(name), clean(plan.guard[name]), plan.guard[name].startswith("tripped"))
+        for name in sorted(plan.guard)
+    ]

@@ -34,13 +34,17 @@ def connect(
     faults: Mapping[str, Any] | None = None,
     faults_file: str | None = None,
     now: dt.datetime | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> Connection:
     """The `vendor` emulator ("ispring" or "litmos") over `db_path`, seeded from `org_file` when new.
 
     `faults` (switches as in docs/SANDBOX.md) or else `faults_file` (the same switches in YAML) disturb it.
-    The store follows edits to the organisation file and fires its events due by `now` (org/sync.py)."""
+    The store follows edits to the organisation file and fires its events due by `now` (org/sync.py);
+    `clock` replaces the emulator's wall clock (a run pinned by ENROLLCTL_NOW: scripted completions)."""
     switches = faults_from_dict(dict(faults)) if faults is not None else None
     if switches is None and faults_file:
         switches = load_faults(faults_file)
     store = open_sandbox(org_file, db_path, now=now)
-    return Connection(build_app(vendor, store, switches), dict(SANDBOX_CREDENTIALS[vendor]), store.close)
+    return Connection(
+        build_app(vendor, store, switches, clock), dict(SANDBOX_CREDENTIALS[vendor]), store.close
+    )

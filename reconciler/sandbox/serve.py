@@ -27,6 +27,7 @@ from reconciler.sandbox.ispring.app import (
 )
 from reconciler.sandbox.org.load import load_org, seed_store
 from reconciler.sandbox.org.sync import follow_org, remember_org
+from reconciler.sandbox.store import compliance
 from reconciler.sandbox.store.database import Store
 
 StartResponse = Callable[..., Any]
@@ -94,6 +95,7 @@ def build_app(
         app = _litmos_app(store, faults, clock)
     else:
         raise ConfigError(f"unknown sandbox vendor {vendor!r}", hint="use ispring or litmos")
+    app = _scripted(app, store, clock or (lambda: dt.datetime.now(dt.UTC)))
     if faults is None or not _needs_middleware(faults, vendor):
         return app
     if vendor == "litmos":  # the Litmos app enforces its own per-key limit (see _litmos_app)
@@ -101,6 +103,16 @@ def build_app(
     key_of = _ispring_key(store) if vendor == "ispring" else _litmos_key
     action_of = _ispring_action if vendor == "ispring" else _litmos_action
     return FaultInjector(app, faults, store, vendor, key_of, action_of, sleep=sleep)
+
+
+def _scripted(app: WSGIApplication, store: Store, clock: Clock) -> WSGIApplication:
+    """Completions the org file scripts at dates take effect before the first call answered after them."""
+
+    def answer(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        compliance.apply_due(store, clock())
+        return app(environ, start_response)
+
+    return answer
 
 
 def _needs_middleware(faults: Faults, vendor: str) -> bool:

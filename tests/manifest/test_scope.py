@@ -180,3 +180,24 @@ def test_scopes_dump_back_to_what_was_written(tmp_path: Path) -> None:
             "users": False,
         }
     ]
+
+
+def test_where_or_joined_within_alone_needs_the_everyone_permission(tmp_path: Path) -> None:
+    alone = "    where: [{field: job_title, equals: Account Executive}]\n"
+    narrowed = "    departments: [Acme/Sales/EMEA]\n" + alone
+    repo = _repository(
+        tmp_path,
+        SALES_SCOPE,
+        {
+            "sales/alone.yaml": _sales_policy(alone),
+            "sales/joined.yaml": _sales_policy("    joined_within: 30d\n").replace("kickoff", "new"),
+        },
+    )
+    with pytest.raises(ManifestError) as raised:
+        load_repository(str(repo))
+    messages = [d.message for d in raised.value.diagnostics]
+    assert len(messages) == 2, messages
+    assert all("may not target everyone (where or joined_within" in m for m in messages)
+    (repo / "policies" / "sales" / "alone.yaml").write_text(_sales_policy(narrowed))
+    (repo / "policies" / "sales" / "joined.yaml").unlink()
+    load_repository(str(repo))  # narrowing an allowed department is fine

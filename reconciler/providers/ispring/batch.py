@@ -43,7 +43,7 @@ def plan_batches(actions: Sequence[Action], *, max_learners: int, max_items: int
         WriteBatch(ActionKind.ADD, r.actions)
         for r in rectangles(adds, max_learners=max_learners, max_items=max_items)
     ]
-    for kind in (ActionKind.UPDATE, ActionKind.REMOVE):
+    for kind in (ActionKind.UPDATE, ActionKind.REENROLL, ActionKind.REMOVE):
         ordered = sorted((a for a in actions if a.kind is kind), key=lambda a: (a.item_id, a.user_id))
         batches.extend(WriteBatch(kind, (a,)) for a in ordered)
     return batches

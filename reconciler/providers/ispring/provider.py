@@ -53,6 +53,7 @@ def _capabilities(options: IspringOptions, requests_per_minute: int | None) -> C
         update_terms=True,
         remove=True,
         notify_switch=False,  # inferred: no SOAP parameter to suppress learner e-mails is documented
+        reenroll=frozenset(),  # only REST has POST /enrollment/{id}/reenroll; SOAP has no such method
         enroll_batch_users=options.max_learners_per_call,
         enroll_batch_items=options.max_items_per_call,
         read_batch_users=options.ids_per_filter,
@@ -91,6 +92,10 @@ class IspringProvider:
     def read_directory(self) -> Directory:
         """Departments, groups, users and the catalog's courses and learning tracks."""
         return read.read_directory(self.api)
+
+    def read_user_profiles(self, directory: Directory) -> Directory:
+        """GetUsers already carries every profile field and `addedDate`: nothing more to read."""
+        return directory
 
     def read_enrollments(
         self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None

@@ -31,6 +31,8 @@ def read_directory(api: IspringApi) -> Directory:
         departments=tuple(sorted(departments, key=lambda d: d.id)),
         groups=tuple(sorted(groups, key=lambda g: g.id)),
         items=tuple(sorted(items, key=lambda i: i.id)),
+        user_fields=records.user_fields(users),
+        joined_from="addedDate",
     )
 
 

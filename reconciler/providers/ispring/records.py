@@ -135,7 +135,28 @@ def parse_user(element: etree._Element) -> User:
         status=USER_STATUSES.get(values.get("status", ""), UNKNOWN_USER_STATUS),
         department_id=values.get("departmentId"),
         group_ids=frozenset(id_list(element, "groups")),
+        fields=tuple(sorted((name, value) for name, value in profile.items() if value)),
+        joined=_day(values.get("addedDate")),
     )
+
+
+# the profile fields of the vendor's GetUsers sample; an account's own (custom) fields are added as seen
+STANDARD_USER_FIELDS = ("LOGIN", "EMAIL", "FIRST_NAME", "LAST_NAME", "JOB_TITLE", "COUNTRY")
+
+
+def user_fields(users: list[User]) -> tuple[str, ...]:
+    """Field names `targets.where` may use: the documented ones and every one a user carries."""
+    seen = {name for user in users for name, _ in user.fields}
+    return (*STANDARD_USER_FIELDS, *sorted(seen - set(STANDARD_USER_FIELDS)))
+
+
+def _day(text: str | None) -> dt.datetime | None:
+    """`addedDate` (`2019-04-30`) as midnight UTC; None when absent or unreadable (never a guess)."""
+    try:
+        day = dt.date.fromisoformat((text or "")[:10])
+    except ValueError:
+        return None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def parse_department(element: etree._Element) -> Department:

@@ -26,6 +26,9 @@ def write_batch(api: IspringApi, batch: WriteBatch, *, max_learners: int, max_it
             max_items=max_items,
         )
         return [o for r in rects for o in _guarded(r.actions, partial(_enroll, api, r))]
+    if batch.kind is ActionKind.REENROLL:  # never reached through validate (capabilities); a hand-made plan
+        detail = "the iSpring SOAP API cannot re-enroll (REST only: POST /enrollment/{id}/reenroll)"
+        return [Outcome(a.id, OutcomeStatus.FAILED, detail) for a in batch.actions]
     handler = _change if batch.kind is ActionKind.UPDATE else _unenroll
     return [o for a in batch.actions for o in _guarded((a,), partial(handler, api, a))]
 

@@ -279,7 +279,8 @@ def parse_due(record: Mapping[str, Value], user_id: str, item_id: str) -> DueFac
     """An assignment's due date (rosters' `DueDate`) and `Overdue` flag (users' course lists).
 
     `CompliantTill` (and its `ComplaintTill` typo) is deliberately not read as a due date: it is how long
-    a completed compliance course stays valid (a recertification date), not when the assignment is due.
+    a completed compliance course stays valid (a recertification date), not when the assignment is due;
+    it is kept as the expiry `status` reports, with `DateCompleted` where the read carries it.
     """
     return DueFact(
         user_id=user_id,
@@ -287,6 +288,8 @@ def parse_due(record: Mapping[str, Value], user_id: str, item_id: str) -> DueFac
         due=as_datetime(record.get("DueDate")),
         overdue=_flag(record.get("Overdue")),
         completed=read_progress(record).completion is Completion.COMPLETED,
+        completed_at=as_datetime(record.get("DateCompleted")),
+        expires=as_datetime(record.get("CompliantTill") or record.get("ComplaintTill")),
     )
 
 

@@ -19,6 +19,7 @@ from reconciler.core.plan import Action
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Outcome, Progress, WriteBatch, no_progress
 from reconciler.providers.litmos.api import LitmosApi
+from reconciler.providers.litmos.profiles import read_profiles
 from reconciler.providers.litmos.read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
 from reconciler.providers.litmos.read import read_directory as _read_directory
 from reconciler.providers.litmos.read import read_enrollments as _read_enrollments
@@ -43,6 +44,7 @@ def capabilities_for(config: ProviderConfig) -> Capabilities:
         update_terms=False,
         remove=True,
         notify_switch=True,
+        reenroll=frozenset({ItemKind.COURSE}),  # PUT /users/{id}/courses/{id}/reset; no reset for paths
         enroll_batch_users=1,
         enroll_batch_items=MAX_ITEMS_PER_ASSIGN,
         read_batch_users=BULK_READ_USERS,
@@ -89,6 +91,10 @@ class LitmosProvider:
     def read_directory(self) -> Directory:
         """Users, teams (as departments and as groups), courses and learning paths."""
         return _read_directory(self.api)
+
+    def read_user_profiles(self, directory: Directory) -> Directory:
+        """Profile fields and `CreatedDate` of every user: one `GET /users/{id}` each."""
+        return read_profiles(self.api, directory)
 
     def read_enrollments(
         self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None

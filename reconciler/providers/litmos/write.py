@@ -49,7 +49,8 @@ def plan_batches(actions: Sequence[Action], *, verify: bool = True) -> list[Writ
             calls = 2 if verify else 1
             batches.extend(WriteBatch(kind, tuple(c), calls) for c in chunked(group, MAX_ITEMS_PER_ASSIGN))
         else:
-            batches.append(WriteBatch(kind, tuple(group), calls=1 if kind is ActionKind.REMOVE else 0))
+            one_call = kind in (ActionKind.REMOVE, ActionKind.REENROLL)
+            batches.append(WriteBatch(kind, tuple(group), calls=1 if one_call else 0))
     return batches
 
 
@@ -70,6 +71,8 @@ def write_batch(api: LitmosApi, batch: WriteBatch, *, verify: bool = True) -> li
         return _assign(api, batch.actions, verify=verify)
     if batch.kind is ActionKind.REMOVE:
         return [_remove(api, a) for a in batch.actions]
+    if batch.kind is ActionKind.REENROLL:
+        return [_reset(api, a) for a in batch.actions]
     return [Outcome(a.id, OutcomeStatus.FAILED, UNSUPPORTED_UPDATE) for a in batch.actions]
 
 
@@ -147,4 +150,18 @@ def _remove(api: LitmosApi, action: Action) -> Outcome:
     if response.status_code >= 400:
         return Outcome(action.id, OutcomeStatus.FAILED, _refusal(response, api))
     # 200 for courses, 201 for learning paths (sic, as documented)
+    return Outcome(action.id, OutcomeStatus.DONE)
+
+
+def _reset(api: LitmosApi, action: Action) -> Outcome:
+    """`PUT /users/{id}/courses/{id}/reset`: the course starts over; Litmos keeps the earlier attempt."""
+    if action.item_kind is not ItemKind.COURSE:
+        return Outcome(action.id, OutcomeStatus.FAILED, "Litmos resets only courses, not learning paths")
+    path = f"/users/{segment(action.user_id)}/courses/{segment(action.item_id)}/reset"
+    try:
+        response = api.send("PUT", path, call="PUT /users/{id}/courses/{id}/reset", idempotent=False)
+    except WriteOutcomeUnknown as lost:
+        return Outcome(action.id, OutcomeStatus.UNKNOWN, lost.message)  # apply reads back to settle it
+    if response.status_code >= 400:
+        return Outcome(action.id, OutcomeStatus.FAILED, _refusal(response, api))
     return Outcome(action.id, OutcomeStatus.DONE)

@@ -209,7 +209,7 @@ def user_course(item: ItemRow, enrollment: EnrollmentRow, now: dt.datetime) -> E
     return _fields(
         "Course",
         *_course_result(item, enrollment, now),
-        ("CompliantTill", None),  # inferred: the sandbox has no compliance settings
+        ("CompliantTill", item.compliant_till(enrollment.progress.completion_date)),
         ("IsLearningPath", item.kind == "learning_path"),
         ("CourseCreatedDate", item.created_date),
         ("CourseCreator", None),
@@ -276,7 +276,7 @@ def user_learning_path(item: ItemRow, enrollment: EnrollmentRow) -> Entity:
     )
 
 
-def roster_user(user: UserRow, enrollment: EnrollmentRow) -> Entity:
+def roster_user(user: UserRow, enrollment: EnrollmentRow, item: ItemRow | None = None) -> Entity:
     """A row of `GET /courses/{id}/users` and `/learningpaths/{id}/users`. # inferred: fields from C-L3."""
     return _fields(
         "User",
@@ -284,7 +284,7 @@ def roster_user(user: UserRow, enrollment: EnrollmentRow) -> Entity:
         ("UserName", user.login),
         ("Completed", _complete(enrollment)),
         ("PercentageComplete", percentage(enrollment.progress.progress)),
-        ("CompliantTill", None),
+        ("CompliantTill", item.compliant_till(enrollment.progress.completion_date) if item else None),
         ("DueDate", due_date(enrollment)),
         ("AccessTillDate", access_till(enrollment)),
     )

@@ -176,7 +176,9 @@ def _roster(ctx: Context, request: LitmosRequest, item: ItemRow) -> Reply:
     start, limit = page_bounds(request)
     enrollments = ctx.store.enrollments(EnrollmentQuery(item_uuids=frozenset({item.uuid})), limit, start)
     users = {u.uuid: u for u in ctx.store.users(UserQuery(uuids=frozenset(e.user_uuid for e in enrollments)))}
-    rows = tuple(present.roster_user(users[e.user_uuid], e) for e in enrollments if e.user_uuid in users)
+    rows = tuple(
+        present.roster_user(users[e.user_uuid], e, item) for e in enrollments if e.user_uuid in users
+    )
     return Reply(200, EntityList("Users", rows))
 
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from reconciler.sandbox.litmos.http import LitmosRequest, Reply, bad_request, not_found
 from reconciler.sandbox.litmos.reads import Context, find_user
 from reconciler.sandbox.litmos.wire import MalformedBody, parse_id_list, unique
-from reconciler.sandbox.store.records import NotificationRow, Progress, Terms, UserRow, resolve_due_date
+from reconciler.sandbox.store import compliance
+from reconciler.sandbox.store.records import NotificationRow, Terms, UserRow, resolve_due_date
 
 VENDOR = "litmos"
 NOTIFICATION_KINDS = {"course": "course_assigned", "learning_path": "learning_path_assigned"}
@@ -79,5 +80,5 @@ def reset_course(ctx: Context, _: LitmosRequest, params: Mapping[str, str]) -> R
     enrollment = ctx.store.find_enrollment(user.uuid, item.uuid) if item else None
     if enrollment is None:
         raise not_found(f"Course {params['course']} is not assigned to user {params['user']}")  # inferred
-    ctx.store.update_progress(enrollment.uuid, Progress())
+    compliance.reset(ctx.store, enrollment.uuid, ctx.now)  # progress cleared, a new attempt from now
     return Reply(200)

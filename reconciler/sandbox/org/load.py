@@ -22,6 +22,7 @@ from reconciler.sandbox.org.spec import (
     UserSpec,
 )
 from reconciler.sandbox.org.yaml import dump_org_json, dump_org_yaml, load_org, parse_org
+from reconciler.sandbox.store import compliance
 from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.ids import ispring_uuid, litmos_id, original_id, result_id
 from reconciler.sandbox.store.records import (
@@ -103,6 +104,7 @@ def expand_org(org: OrgSpec) -> OrgSpec:
         learning_paths=org.learning_paths + _new(extra.learning_paths, {p.title for p in org.learning_paths}),
         enrollments=org.enrollments
         + tuple(e for e in extra.enrollments if (e.user.lower(), e.kind, e.item) not in pairs),
+        completions=org.completions,
     )
 
 
@@ -125,9 +127,26 @@ def seed_store(store: Store, org: OrgSpec) -> None:
             store.insert_items(items)
             defaults = {i.uuid: i.default_due_hours for i in items}
             store.insert_enrollments(_enrollment_row(e, defaults) for e in full.enrollments)
+            _seed_compliance(store, full)
             store.set_meta("seeded", "1")
     except sqlite3.IntegrityError as error:
         raise ConfigError(f"sandbox organisation has duplicate entries ({error})") from error
+
+
+def _seed_compliance(store: Store, org: OrgSpec) -> None:
+    """Items' compliance periods and the scripted completions (extensions of the org file)."""
+    compliance.set_validity(
+        store, ((item_uuid(c.title), c.valid_days) for c in org.courses if c.valid_days is not None)
+    )
+    compliance.schedule(
+        store,
+        (
+            compliance.ScriptedCompletion(
+                user_uuid(c.user), item_uuid(c.item, c.kind), c.at, c.status, c.score
+            )
+            for c in org.completions
+        ),
+    )
 
 
 def _department_rows(departments: tuple[DepartmentSpec, ...], parent: str | None) -> Iterator[DepartmentRow]:
@@ -160,7 +179,7 @@ def _user_row(user: UserSpec) -> UserRow:
         group_uuids=tuple(group_uuid(g) for g in user.groups),
         manageable_department_uuids=tuple(department_uuid(p) for p in user.manages),
         job_title=user.job_title,
-        added_date=ORG_EPOCH,
+        added_date=user.added or ORG_EPOCH,
     )
 
 

@@ -32,6 +32,7 @@ class UserSpec:
     role: str = "learner"  # extension: learner | administrator | department_administrator
     manages: tuple[str, ...] = ()  # extension: departments a department administrator manages
     job_title: str = ""  # extension
+    added: dt.datetime | None = None  # extension: when the account was created (joined); None: ORG_EPOCH
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class CourseSpec:
     title: str
     code: str = ""
     default_due_days: int | None = None  # extension: the item's own default due period
+    valid_days: int | None = None  # extension: how long a completion stays compliant (Litmos CompliantTill)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,18 @@ class EnrollmentSpec:
 
 
 @dataclass(frozen=True)
+class CompletionSpec:
+    """A completion scripted at a date (extension): the learner finishes the item then, if enrolled."""
+
+    user: str
+    item: str
+    at: dt.datetime
+    kind: str = "course"
+    status: str = "complete"  # complete | passed | accepted
+    score: float | None = None
+
+
+@dataclass(frozen=True)
 class GenerateSpec:
     """The `generate:` block: a synthetic organisation of this size, added to what the file lists."""
 
@@ -96,6 +110,7 @@ class OrgSpec:
     learning_paths: tuple[LearningPathSpec, ...] = ()
     enrollments: tuple[EnrollmentSpec, ...] = ()
     generate: GenerateSpec | None = None
+    completions: tuple[CompletionSpec, ...] = ()  # extension: completions scripted at dates
 
 
 def department_paths(departments: tuple[DepartmentSpec, ...], prefix: str = "") -> list[str]:

@@ -10,7 +10,9 @@ from typing import Any
 import yaml
 
 from reconciler.errors import ConfigError
+from reconciler.sandbox.org.dump import dump_org_json, dump_org_yaml, org_data
 from reconciler.sandbox.org.spec import (
+    CompletionSpec,
     CourseSpec,
     DepartmentSpec,
     EnrollmentSpec,
@@ -23,12 +25,13 @@ from reconciler.sandbox.org.spec import (
 from reconciler.sandbox.store.records import COMPLETION_STATUSES, ORIGINS, ROLES, USER_STATUSES
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _PERIOD = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 _PERIOD_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
+__all__ = ["dump_org_json", "dump_org_yaml", "load_org", "org_data", "parse_org", "to_datetime"]
 _TOP_KEYS = {
     *("departments", "groups", "users", "courses", "learning_paths", "enrollments", "generate"),
     "events",  # scripted HR changes, read by org/events.py
+    "completions",
 }
 
 
@@ -80,6 +83,9 @@ def parse_org(text: str, source: str = "<org>") -> OrgSpec:
             _enrollment(e, f"enrollments[{n}]", problems) for n, e in _items(data, "enrollments")
         ),
         generate=_generate(data.get("generate"), problems),
+        completions=tuple(
+            _completion(c, f"completions[{n}]", problems) for n, c in _items(data, "completions")
+        ),
     )
     check_references(org, problems)
     problems.raise_if_any()
@@ -148,6 +154,7 @@ def _user(value: Any, where: str, problems: _Problems) -> UserSpec:
         role=_choice(data.get("role", "learner"), ROLES, f"{where}.role", problems),
         manages=_strings(data.get("manages")),
         job_title=str(data.get("job_title", "")),
+        added=_moment(data, "added", where, problems),
     )
 
 
@@ -163,7 +170,8 @@ def _days(value: Any, where: str, problems: _Problems) -> int | None:
 def _course(value: Any, where: str, problems: _Problems) -> CourseSpec:
     data = _mapping(value, where, problems, "title")
     days = _days(data.get("default_due_days"), f"{where}.default_due_days", problems)
-    return CourseSpec(str(data["title"]), str(data.get("code", "")), days)
+    valid = _days(data.get("valid_days"), f"{where}.valid_days", problems)
+    return CourseSpec(str(data["title"]), str(data.get("code", "")), days, valid)
 
 
 def _path(value: Any, where: str, problems: _Problems) -> LearningPathSpec:
@@ -238,6 +246,25 @@ def _enrollment(value: Any, where: str, problems: _Problems) -> EnrollmentSpec:
     )
 
 
+def _completion(value: Any, where: str, problems: _Problems) -> CompletionSpec:
+    data = _mapping(value, where, problems, "user")
+    kinds = [k for k in ("course", "learning_path") if k in data]
+    if len(kinds) != 1:
+        problems.add(where, "needs exactly one of `course` or `learning_path`")
+    at = _moment(data, "at", where, problems)
+    if at is None:
+        problems.add(f"{where}.at", "expected the date of the completion")
+    score = data.get("score")
+    return CompletionSpec(
+        user=str(data["user"]),
+        item=str(data.get(kinds[0] if kinds else "course", "")),
+        at=at or dt.datetime.min.replace(tzinfo=dt.UTC),
+        kind=kinds[0] if kinds else "course",
+        status=_choice(data.get("status", "complete"), ("complete", "passed", "accepted"), where, problems),
+        score=None if score is None else float(score),
+    )
+
+
 def _generate(value: Any, problems: _Problems) -> GenerateSpec | None:
     if value is None:
         return None
@@ -282,6 +309,12 @@ def check_references(org: OrgSpec, problems: _Problems) -> None:
             problems.add(
                 f"enrollments[{n}].{enrollment.kind}", f"unknown {enrollment.kind} {enrollment.item!r}"
             )
+    for n, completion in enumerate(org.completions):
+        if completion.user.lower() not in logins:
+            problems.add(f"completions[{n}].user", f"unknown user {completion.user!r}")
+        if completion.item not in (courses if completion.kind == "course" else lps):
+            where = f"completions[{n}].{completion.kind}"
+            problems.add(where, f"unknown {completion.kind} {completion.item!r}")
 
 
 def _unique(what: str, names: list[str], problems: _Problems) -> None:
@@ -290,102 +323,3 @@ def _unique(what: str, names: list[str], problems: _Problems) -> None:
         if name in seen:
             problems.add(what, f"{name!r} appears more than once")
         seen.add(name)
-
-
-# --- writing --------------------------------------------------------------------------------------------
-
-
-def dump_org_json(org: OrgSpec) -> str:
-    """The organisation as JSON (valid YAML, and much faster to load for big organisations)."""
-    return json.dumps(org_data(org), default=str, separators=(",", ":")) + "\n"
-
-
-def dump_org_yaml(org: OrgSpec) -> str:
-    """The organisation as an organisation file (entries in flow style, one per line)."""
-    text: str = yaml.dump(org_data(org), Dumper=_DUMPER, sort_keys=False, default_flow_style=None, width=200)
-    return text
-
-
-def org_data(org: OrgSpec) -> dict[str, Any]:
-    """The organisation as the plain data of its file."""
-    data: dict[str, Any] = {}
-    if org.departments:
-        data["departments"] = [_department_data(d) for d in org.departments]
-    if org.groups:
-        data["groups"] = list(org.groups)
-    if org.users:
-        data["users"] = [_user_data(u) for u in org.users]
-    if org.courses:
-        data["courses"] = [_item_data(c.title, c.code, c.default_due_days, None) for c in org.courses]
-    if org.learning_paths:
-        data["learning_paths"] = [
-            _item_data(p.title, p.code, p.default_due_days, list(p.courses)) for p in org.learning_paths
-        ]
-    if org.enrollments:
-        data["enrollments"] = [_enrollment_data(e) for e in org.enrollments]
-    if org.generate is not None:
-        data["generate"] = dict(vars(org.generate))
-    return data
-
-
-def _department_data(d: DepartmentSpec) -> dict[str, Any]:
-    data: dict[str, Any] = {"name": d.name}
-    if d.children:
-        data["children"] = [_department_data(c) for c in d.children]
-    return data
-
-
-def _user_data(u: UserSpec) -> dict[str, Any]:
-    data: dict[str, Any] = {"login": u.login, "first_name": u.first_name, "last_name": u.last_name}
-    if u.email and u.email != u.login:
-        data["email"] = u.email
-    optional = {"department": u.department, "job_title": u.job_title or None}
-    data.update({k: v for k, v in optional.items() if v is not None})
-    if u.groups:
-        data["groups"] = list(u.groups)
-    data["status"] = u.status
-    if u.role != "learner":
-        data["role"] = u.role
-    if u.manages:
-        data["manages"] = list(u.manages)
-    return data
-
-
-def _item_data(title: str, code: str, days: int | None, courses: list[str] | None) -> dict[str, Any]:
-    data: dict[str, Any] = {"title": title}
-    if code:
-        data["code"] = code
-    if days is not None:
-        data["default_due_days"] = days
-    if courses is not None:
-        data["courses"] = courses
-    return data
-
-
-def _date_value(moment: dt.datetime) -> dt.date | str:
-    if moment.time() == dt.time(0) and moment.utcoffset() == dt.timedelta(0):
-        return moment.date()
-    return moment.isoformat()
-
-
-def _enrollment_data(e: EnrollmentSpec) -> dict[str, Any]:
-    data: dict[str, Any] = {"user": e.user, e.kind: e.item, "status": e.status}
-    if e.progress is not None:
-        data["progress"] = int(e.progress) if e.progress == int(e.progress) else e.progress
-    if e.origin != "admin":
-        data["origin"] = e.origin
-    if e.access is not None:
-        data["access"] = _date_value(e.access)
-    if e.due_type == "due_date" and e.due_date is not None:
-        data["due"] = _date_value(e.due_date)
-    elif e.due_type == "due_period" and e.due_period_hours is not None:
-        data["due"] = {"within": f"{e.due_period_hours}h"}
-    elif e.due_type == "unlimited":
-        data["due"] = "unlimited"
-    if e.lock_after_due:
-        data["lock_after_due"] = True
-    if e.completed is not None:
-        data["completed"] = _date_value(e.completed)
-    if e.score is not None:
-        data["score"] = e.score
-    return data

@@ -92,6 +92,13 @@ class ItemRow:
     # inferred: the vendors' "default" due term is an item setting the docs don't show; None = no due date.
     default_due_hours: int | None = None
     course_uuids: tuple[str, ...] = ()
+    valid_days: int | None = None  # extension: days a completion stays compliant (Litmos `CompliantTill`)
+
+    def compliant_till(self, completed: dt.datetime | None) -> dt.datetime | None:
+        """Until when a completion keeps the learner compliant; None without a period or a completion."""
+        if completed is None or self.valid_days is None:
+            return None
+        return completed + dt.timedelta(days=self.valid_days)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,10 @@ CREATE TABLE IF NOT EXISTS enrollments (
     time_spent INTEGER NOT NULL, views_count INTEGER NOT NULL, assigned_date TEXT,
     UNIQUE (user_uuid, item_uuid));
 CREATE INDEX IF NOT EXISTS enrollments_item ON enrollments (item_uuid);
+CREATE TABLE IF NOT EXISTS item_validity (item_uuid TEXT PRIMARY KEY, valid_days INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS scripted_completions (
+    key INTEGER PRIMARY KEY, user_uuid TEXT NOT NULL, item_uuid TEXT NOT NULL, at TEXT NOT NULL,
+    status TEXT NOT NULL, score REAL, applied INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS request_log (
     key INTEGER PRIMARY KEY, vendor TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
     action TEXT NOT NULL, status INTEGER NOT NULL, duration_ms REAL NOT NULL, at TEXT NOT NULL,
@@ -84,7 +88,8 @@ ITEM_COLUMNS = (
     "i.key, i.uuid, i.litmos_id, i.original_id, i.kind, i.title, i.code, i.active, i.created_date, "
     "i.default_due_hours, "
     "(SELECT group_concat(course_uuid, ' ') FROM "
-    "(SELECT course_uuid FROM path_courses p WHERE p.path_uuid = i.uuid ORDER BY position))"
+    "(SELECT course_uuid FROM path_courses p WHERE p.path_uuid = i.uuid ORDER BY position)), "
+    "(SELECT valid_days FROM item_validity v WHERE v.item_uuid = i.uuid)"
 )
 ENROLLMENT_COLUMNS = (
     "e.key, e.uuid, e.result_id, e.item_uuid, e.user_uuid, e.access_date, e.due_type, e.due_date, "
@@ -167,7 +172,7 @@ def item(r: tuple[Any, ...]) -> ItemRow:
     """An ITEM_COLUMNS row as an ItemRow."""
     uuid, litmos, original, kind, title, code = r[1:7]
     return ItemRow(
-        uuid, litmos, original, kind, title, code, bool(r[7]), from_db(r[8]), r[9], split_ids(r[10])
+        uuid, litmos, original, kind, title, code, bool(r[7]), from_db(r[8]), r[9], split_ids(r[10]), r[11]
     )
 
 
