@@ -1,58 +1,66 @@
-"""The iSpring Learn provider (SOAP API 2.0): reads the directory and enrollments, writes plan actions.
+"""The iSpring Learn provider: reads the directory and enrollments, writes plan actions.
 
-Envelopes live in `ispring_soap`, record parsing in `ispring_records`, grouping of writes in
-`ispring_batch`, tokens in `ispring_auth`; this module runs the calls and maps faults to enrollctl errors.
+The calls go over one of two wires, chosen by `api:` in enrollctl.yaml: `rest_wire` (REST v3, the default)
+or `soap_wire` (SOAP API 2.0). Everything else is done here, once for both: chunking reads by ids, joining
+terms with progress, grouping writes into rectangles and batches, and turning lost answers into UNKNOWN.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol
 
 import httpx
-from lxml import etree
 
 from reconciler.core.due import DueInformation
-from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
+from reconciler.core.model import (
+    Capabilities,
+    Department,
+    Directory,
+    Enrollment,
+    Group,
+    Item,
+    ItemKind,
+    ProviderConfig,
+    ProviderKind,
+    User,
+)
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus
-from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError
+from reconciler.errors import ConfigError, ProtocolError
 from reconciler.providers.base import Credentials, Outcome, Progress, WriteBatch, no_progress
 from reconciler.providers.ispring import records
 from reconciler.providers.ispring.auth import TokenSource
-from reconciler.providers.ispring.batch import (
-    Rectangle,
-    change_params,
-    enroll_params,
-    plan_batches,
-    rectangles,
-)
-from reconciler.providers.ispring.listing import read_listing
-from reconciler.providers.ispring.soap import (
-    ENDPOINT,
-    Fault,
-    Ids,
-    Params,
-    Values,
-    build_request,
-    looks_like_fault,
-    parse_response,
-    success,
-)
+from reconciler.providers.ispring.batch import Rectangle, plan_batches, rectangles
+from reconciler.providers.ispring.rest_wire import RestWire
+from reconciler.providers.ispring.soap_wire import SoapWire
 from reconciler.transport.http import RateLimiter, VendorClient, WriteOutcomeUnknown
 from reconciler.transport.redact import Redactor
-from reconciler.transport.terminal import VENDOR_EXCERPT
 
-log = logging.getLogger("enrollctl.ispring")
+APIS = ("rest", "soap")
 
-SCOPE_HINT = (
-    "a department administrator's token only reaches the departments that administrator manages and their "
-    "sub-departments; use an account administrator's API key or narrow the policy"
-)
-# ListLearnersResults shows active users only unless asked: 1 active, 3 blocked (the doc's word)
-RESULT_USER_STATUSES = Values(("1", "3"))
+
+class Wire(Protocol):
+    """The vendor calls behind the provider: `RestWire` or `SoapWire`."""
+
+    name: str
+    ids_per_filter: int
+
+    def departments(self) -> list[Department]: ...
+    def groups(self) -> list[Group]: ...
+    def users(self) -> list[User]: ...
+    def items(self) -> list[Item]: ...
+    def enrollments(
+        self, items: tuple[str, ...], users: tuple[str, ...] | None
+    ) -> list[records.EnrollmentRecord]: ...
+    def results(
+        self, items: tuple[str, ...], users: tuple[str, ...] | None
+    ) -> list[records.ResultRecord]: ...
+    def enroll(self, rect: Rectangle) -> list[Outcome]: ...
+    def change(self, action: Action, enrollment_id: str) -> list[Outcome]: ...
+    def remove(self, removals: Sequence[tuple[Action, str]]) -> list[Outcome]: ...
 
 
 @dataclass(frozen=True)
@@ -63,18 +71,17 @@ class IspringOptions:
     max_learners_per_call: int = 1000  # inferred: no documented limit on learnerIds per enroll call
     max_items_per_call: int = 100  # inferred: no documented limit on courseIds per enroll call
     ids_per_filter: int = 500  # ids per courseIds/learnerIds filter in reads, to keep envelopes small
-
-
-def _fault_is(fault: Fault, *names: str) -> bool:
-    return fault.string.strip().rstrip(".").lower() in {n.lower() for n in names}
+    # REST filters travel in the query string; 100 uuids per filter keep a URL under ~8 KB (inferred limit)
+    rest_ids_per_filter: int = 100
+    max_removals_per_call: int = 500  # inferred: POST /enrollment/delete documents no limit
 
 
 def capabilities_for(config: ProviderConfig, options: IspringOptions = IspringOptions()) -> Capabilities:
     """What an iSpring Learn account can do; needs no network, so `validate --offline` can check policies."""
-    return _capabilities(options, config.requests_per_minute)
+    return _capabilities(options, config.requests_per_minute, config.api)
 
 
-def _capabilities(options: IspringOptions, requests_per_minute: int | None) -> Capabilities:
+def _capabilities(options: IspringOptions, requests_per_minute: int | None, api: str) -> Capabilities:
     return Capabilities(
         item_kinds=frozenset({ItemKind.COURSE, ItemKind.LEARNING_PATH}),
         due_dates=True,
@@ -86,13 +93,13 @@ def _capabilities(options: IspringOptions, requests_per_minute: int | None) -> C
         notify_switch=False,  # inferred: no SOAP parameter to suppress learner e-mails is documented
         enroll_batch_users=options.max_learners_per_call,
         enroll_batch_items=options.max_items_per_call,
-        read_batch_users=options.ids_per_filter,
+        read_batch_users=options.rest_ids_per_filter if api == "rest" else options.ids_per_filter,
         requests_per_minute=requests_per_minute,
     )
 
 
 class IspringProvider:
-    """One iSpring Learn account behind the `Provider` protocol."""
+    """One iSpring Learn account behind the `Provider` protocol, over REST v3 or SOAP."""
 
     kind = ProviderKind.ISPRING
 
@@ -102,6 +109,7 @@ class IspringProvider:
         http: VendorClient,
         tokens: TokenSource,
         *,
+        api: str = "rest",
         requests_per_minute: int | None = None,
         options: IspringOptions = IspringOptions(),
         progress: Progress = no_progress,
@@ -111,91 +119,34 @@ class IspringProvider:
         self.http = http
         self.tokens = tokens
         self.options = options
+        self.api = api
         self._requests_per_minute = requests_per_minute
-        self._users_v1 = False  # the server refused GetUsers version 2
+        self.wire: Wire
+        if api == "rest":
+            self.wire = RestWire(
+                http, tokens, page_size=options.page_size, ids_per_filter=options.rest_ids_per_filter
+            )
+        elif api == "soap":
+            self.wire = SoapWire(
+                http, tokens, page_size=options.page_size, ids_per_filter=options.ids_per_filter
+            )
+        else:
+            raise ConfigError(f"provider {name!r}: api {api!r} is not one of {', '.join(APIS)}")
 
     @property
     def capabilities(self) -> Capabilities:
-        return _capabilities(self.options, self._requests_per_minute)
+        return _capabilities(self.options, self._requests_per_minute, self.api)
 
     @property
     def account(self) -> str:
         return normalise_url(self.http.base_url)
 
-    # --- calls -----------------------------------------------------------------------------------------
-
-    def call(
-        self, method: str, params: Params = (), *, idempotent: bool, faults: Sequence[str] = ()
-    ) -> etree._Element | Fault:
-        """One SOAP call: its result element, or a `Fault` whose string is in `faults`; other faults raise."""
-        for attempt in (1, 2):
-            fault_or_result = self._send(method, params, idempotent)
-            if not isinstance(fault_or_result, Fault):
-                return fault_or_result
-            fault = fault_or_result
-            if _fault_is(fault, "Authorization failed") and attempt == 1 and self.tokens.invalidate():
-                log.info("iSpring %s: token refused, fetching a new one", method)
-                continue  # the call was refused before doing anything, so sending it again is safe
-            if faults and _fault_is(fault, *faults):
-                return fault
-            raise self._fault_error(method, fault)
-        raise AssertionError("unreachable: the second attempt returns or raises")
-
-    def _send(self, method: str, params: Params, idempotent: bool) -> etree._Element | Fault:
-        envelope = build_request(method, self.tokens.token(), params)
-        response = self.http.request(
-            "POST",
-            ENDPOINT,
-            call=method,
-            idempotent=idempotent,
-            content=envelope,
-            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{method}"'},
-            answer=lambda r: looks_like_fault(r.content),
-        )
-        if response.status_code >= 400 and not looks_like_fault(response.content):
-            self.http.raise_for_status(response, call=method)
-        return parse_response(
-            response.content, method, status=response.status_code, redactor=self.http.redactor
-        )
-
-    def _fault_error(self, method: str, fault: Fault) -> ProviderError:
-        message = f"iSpring answered {self.http.redactor.excerpt(fault.string, VENDOR_EXCERPT)!r}"
-        if _fault_is(fault, "Authorization failed"):
-            return self.http.error(
-                AuthError, message, call=method, hint="check the credentials; a static token may have expired"
-            )
-        if _fault_is(fault, "Account subscription expired"):
-            return self.http.error(
-                AuthError, message, call=method, hint="the API needs an active Business plan"
-            )
-        if _fault_is(fault, "Permission denied"):
-            return self.http.error(PermissionDenied, message, call=method, hint=SCOPE_HINT)
-        return self.http.error(ProviderError, message, call=method)
-
-    def _pages(
-        self,
-        method: str,
-        params: Params,
-        record: str,
-        *,
-        page_size: bool = True,
-        first: etree._Element | None = None,
-    ) -> Iterator[etree._Element]:
-        """Records called `record` from every page of a listing (see `ispring_listing.read_listing`)."""
-        size = self.options.page_size if page_size else None
-        return iter(read_listing(self.call, self.http, method, params, record, page_size=size, first=first))
-
     # --- reads -----------------------------------------------------------------------------------------
 
     def read_directory(self) -> Directory:
         """Departments, groups, users and the catalog's courses and learning tracks."""
-        departments = [
-            records.parse_department(e)
-            for e in self._pages("GetDepartments", (), "department", page_size=False)
-        ]
-        groups = [records.parse_group(e) for e in self._pages("GetGroups", (), "group", page_size=False)]
-        users = [records.parse_user(e) for e in self._users()]
-        items = [i for e in self._pages("ListContent", (), "contentItem") if (i := records.parse_item(e))]
+        departments, groups = self.wire.departments(), self.wire.groups()
+        users, items = self.wire.users(), self.wire.items()
         return Directory(
             users=tuple(sorted(users, key=lambda u: u.id)),
             departments=tuple(sorted(departments, key=lambda d: d.id)),
@@ -203,28 +154,14 @@ class IspringProvider:
             items=tuple(sorted(items, key=lambda i: i.id)),
         )
 
-    def _users(self) -> list[etree._Element]:
-        """GetUsers with v2 statuses (5 = employment ended) where the server takes `version`, else v1."""
-        # inferred: the docs name a "getUsers/v2 request" but show no SOAP form for it; `<version>2</version>`
-        # is our guess. A server that refuses it answers "Wrong parameters", and v1 (3 for both inactive and
-        # employment ended) is still safe: neither status is enrollable by default.
-        v2: Params = [("version", 2)]
-        if not self._users_v1:
-            first = self.call("GetUsers", v2, idempotent=True, faults=("Wrong parameters",))
-            if not isinstance(first, Fault):
-                return list(self._pages("GetUsers", v2, "userProfile", page_size=False, first=first))
-            log.info("iSpring GetUsers: version 2 refused, reading v1 statuses")
-            self._users_v1 = True
-        return list(self._pages("GetUsers", (), "userProfile", page_size=False))
-
     def read_enrollments(
         self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None
     ) -> tuple[Enrollment, ...]:
-        """Enrollments in `item_ids`: terms and origin (ListEnrollments), progress (ListLearnersResults)."""
+        """Enrollments in `item_ids`: terms and origin (ListEnrollments), progress (learner results)."""
         if not item_ids or (user_ids is not None and not user_ids):
             return ()
         kinds = {item.id: item.kind for item in directory.items}
-        size = self.options.ids_per_filter
+        size = self.wire.ids_per_filter
         user_chunks: list[tuple[str, ...] | None] = (
             list(_chunks(sorted(user_ids), size)) if user_ids else [None]
         )
@@ -241,33 +178,30 @@ class IspringProvider:
     def _read_enrollment_chunk(
         self, items: tuple[str, ...], users: tuple[str, ...] | None, kinds: dict[str, ItemKind]
     ) -> tuple[Enrollment, ...]:
-        user_filter = Ids(users) if users else None
-        params: Params = [("courseIds", Ids(items)), ("learnerIds", user_filter)]
-        enrollments = [
-            records.parse_enrollment(e) for e in self._pages("ListEnrollments", params, "enrollment")
-        ]
+        enrollments = self.wire.enrollments(items, users)
         if not enrollments:
             return ()  # no enrollments, no results to join: save the call
-        result_params: Params = [
-            ("userIds", user_filter),
-            ("courseIds", Ids(items)),
-            ("userStatuses", RESULT_USER_STATUSES),
-        ]
-        results = [
-            records.parse_result(e)
-            for e in self._pages("ListLearnersResults", result_params, "learnerResult")
-        ]
-        return records.join(enrollments, results, kinds)
+        return records.join(enrollments, self.wire.results(items, users), kinds)
 
     # --- writes ----------------------------------------------------------------------------------------
 
     def batches(self, actions: Sequence[Action]) -> list[WriteBatch]:
-        """Adds as learners × items rectangles per terms; one call per update and per removal."""
-        return plan_batches(
+        """Adds as learners × items rectangles per terms; one call per update; removals per call size."""
+        batches = plan_batches(
             actions,
             max_learners=self.options.max_learners_per_call,
             max_items=self.options.max_items_per_call,
         )
+        if self.api != "rest":
+            return batches
+        # REST removes many enrollments in one POST /enrollment/delete
+        removals = [a for b in batches if b.kind is ActionKind.REMOVE for a in b.actions]
+        kept = [b for b in batches if b.kind is not ActionKind.REMOVE]
+        size = self.options.max_removals_per_call
+        return kept + [
+            WriteBatch(ActionKind.REMOVE, tuple(removals[i : i + size]))
+            for i in range(0, len(removals), size)
+        ]
 
     def write(self, batch: WriteBatch) -> list[Outcome]:
         """Perform one batch; per-action refusals become FAILED outcomes, lost writes UNKNOWN ones."""
@@ -277,9 +211,26 @@ class IspringProvider:
                 max_learners=self.options.max_learners_per_call,
                 max_items=self.options.max_items_per_call,
             )
-            return [o for r in rects for o in self._guarded(r.actions, partial(self._enroll, r))]
-        handler = self._change if batch.kind is ActionKind.UPDATE else self._unenroll
-        return [o for a in batch.actions for o in self._guarded((a,), partial(handler, a))]
+            return [o for r in rects for o in self._guarded(r.actions, partial(self.wire.enroll, r))]
+        if batch.kind is ActionKind.UPDATE:
+            return [o for a in batch.actions for o in self._change(a)]
+        return self._remove(batch.actions)
+
+    def _change(self, action: Action) -> list[Outcome]:
+        enrollment_id = action.before.id if action.before else None
+        if not enrollment_id or action.terms is None:
+            return [Outcome(action.id, OutcomeStatus.FAILED, "no enrollment id or terms to change (re-plan)")]
+        return self._guarded((action,), partial(self.wire.change, action, enrollment_id))
+
+    def _remove(self, actions: tuple[Action, ...]) -> list[Outcome]:
+        known = [(a, a.before.id) for a in actions if a.before is not None and a.before.id]
+        missing = [a for a in actions if a.before is None or not a.before.id]
+        failed = [
+            Outcome(a.id, OutcomeStatus.FAILED, "no enrollment id to remove (re-plan)") for a in missing
+        ]
+        if not known:
+            return failed
+        return failed + self._guarded(tuple(a for a, _ in known), partial(self.wire.remove, known))
 
     def _guarded(self, actions: tuple[Action, ...], perform: Callable[[], list[Outcome]]) -> list[Outcome]:
         try:
@@ -287,51 +238,6 @@ class IspringProvider:
         except (WriteOutcomeUnknown, ProtocolError) as exc:
             # the request reached the server but its answer was lost or unreadable: apply reads back
             return [Outcome(a.id, OutcomeStatus.UNKNOWN, str(exc)) for a in actions]
-
-    def _enroll(self, rect: Rectangle) -> list[Outcome]:
-        reply = self.call(
-            "EnrollLearnersInCourses",
-            enroll_params(rect),
-            idempotent=False,
-            faults=("Permission denied", "Unknown content item"),
-        )
-        return self._outcomes(rect.actions, reply)
-
-    def _change(self, action: Action) -> list[Outcome]:
-        enrollment_id = action.before.id if action.before else None
-        if not enrollment_id or action.terms is None:
-            return [Outcome(action.id, OutcomeStatus.FAILED, "no enrollment id or terms to change (re-plan)")]
-        params = change_params(enrollment_id, action.terms, action.before)
-        # a full replace with the same values is harmless, but an unknown answer is still read back
-        reply = self.call(
-            "ChangeEnrollment", params, idempotent=False, faults=("Permission denied", "Unknown Enrollment")
-        )
-        return self._outcomes((action,), reply)
-
-    def _unenroll(self, action: Action) -> list[Outcome]:
-        enrollment_id = action.before.id if action.before else None
-        if not enrollment_id:
-            return [Outcome(action.id, OutcomeStatus.FAILED, "no enrollment id to remove (re-plan)")]
-        reply = self.call(
-            "Unenroll",
-            [("enrollmentId", enrollment_id)],
-            idempotent=False,
-            faults=("Permission denied", "Unknown Enrollment"),
-        )
-        if isinstance(reply, Fault) and _fault_is(reply, "Unknown Enrollment"):
-            # the enrollment is gone: what the removal wanted (e.g. a re-applied plan)
-            return [Outcome(action.id, OutcomeStatus.ALREADY, "enrollment no longer exists")]
-        return self._outcomes((action,), reply)
-
-    def _outcomes(self, actions: tuple[Action, ...], reply: etree._Element | Fault) -> list[Outcome]:
-        if isinstance(reply, Fault):
-            detail = f"iSpring answered {reply.string!r}"
-            if _fault_is(reply, "Permission denied"):
-                detail += f" ({SCOPE_HINT})"
-            return [Outcome(a.id, OutcomeStatus.FAILED, self.http.redactor(detail)) for a in actions]
-        if not success(reply):
-            return [Outcome(a.id, OutcomeStatus.FAILED, "iSpring answered success=false") for a in actions]
-        return [Outcome(a.id, OutcomeStatus.DONE) for a in actions]
 
     def due_information(self) -> DueInformation | None:
         """None: iSpring sets due dates per enrollment, so plans manage them instead of reporting them."""
@@ -385,6 +291,7 @@ def create(
         config.name,
         http,
         tokens,
+        api=config.api,
         requests_per_minute=config.requests_per_minute,
         options=options,
         progress=progress,
