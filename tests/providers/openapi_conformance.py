@@ -1,4 +1,4 @@
-"""Every REST exchange checked against iSpring's published OpenAPI spec by openapi-core (a tool we did not write).
+"""Every REST exchange checked against the vendor's OpenAPI spec by openapi-core, a tool we did not write.
 
 `ConformanceTransport` wraps any httpx transport (the sandbox's WSGI app, a real server): each request the
 provider sends and each response it gets back is validated against the operation the spec documents for
@@ -57,7 +57,9 @@ class OpenAPIRequest:
         for name, value in url.params.multi_items():
             query.setdefault(name, []).append(value)
         self.parameters = RequestParameters(
-            query=ImmutableMultiDict(query), header=Headers(dict(request.headers)), cookie=ImmutableMultiDict()
+            query=ImmutableMultiDict(query),
+            header=Headers(dict(request.headers)),
+            cookie=ImmutableMultiDict(),
         )
         self.content_type = request.headers.get("content-type", "").split(";")[0]
         self.body: bytes | None = request.content or None

@@ -47,6 +47,7 @@ class Listing:
     record: str
     key: str
     convert: Convert
+    pages_itself: bool = True  # else the SOAP method answers everything and REST pages it here
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,9 @@ def _result(r: dict[str, Any]) -> JsonObject:
 
 
 LISTINGS: dict[str, Listing] = {
-    "/users": Listing(lambda ctx: reads.get_users(ctx, 2), "userProfile", "userProfiles", _user),
-    "/departments": Listing(reads.get_departments, "department", "departments", _department),
-    "/groups": Listing(reads.get_groups, "group", "groups", _group),
+    "/users": Listing(lambda ctx: reads.get_users(ctx, 2), "userProfile", "userProfiles", _user, False),
+    "/departments": Listing(reads.get_departments, "department", "departments", _department, False),
+    "/groups": Listing(reads.get_groups, "group", "groups", _group, False),
     "/contents": Listing(reads.list_content, "contentItem", "contentItems", _content),
     "/enrollments": Listing(reads.list_enrollments, "enrollment", "enrollments", _enrollment),
     "/learners/results": Listing(list_learners_results, "learnerResult", "results", _result),
@@ -191,12 +192,19 @@ def _listing(
     listing: Listing, params: dict[str, list[str]], context: Callable[[SoapCall], Context], action: str
 ) -> RestAnswer:
     ctx = context(_call(params))
+    start, size = 0, 0
+    if not listing.pages_itself:  # the SOAP method answers everything: it must not see the page position
+        start, size = ctx.page_start(listing.key), ctx.page_size()
+        ctx = context(_call({k: v for k, v in params.items() if k not in ("pageToken", "pageSize")}))
     root = etree.fromstring(listing.handler(ctx))
     records = [_plain(e) for e in root.iter() if isinstance(e.tag, str) and local(e) == listing.record]
-    page: JsonObject = {listing.key: [listing.convert(r) for r in records]}
     token = next(
         (e.text for e in root.iter() if isinstance(e.tag, str) and local(e) == "nextPageToken"), None
     )
+    if not listing.pages_itself:
+        token = ctx.next_token(listing.key, start + size) if start + size < len(records) else None
+        records = records[start : start + size]
+    page: JsonObject = {listing.key: [listing.convert(r) for r in records]}
     if token:
         page["nextPageToken"] = token
     return RestAnswer(200, json.dumps(page).encode(), action)
