@@ -159,6 +159,11 @@ OPERATIONS = {
 QUERY_NAMES = {"departments": "departmentIds", "groups": "groupIds", "learnerIds": "learnerIds"}
 
 
+def operation(path: str) -> str:
+    """The spec's operation name for a REST path (`ListUsers`), as the request log and fault switches use."""
+    return OPERATIONS.get(path) or _write_action(path)
+
+
 def is_rest_path(path: str) -> bool:
     """Whether the REST emulator answers `path`."""
     return (
@@ -170,7 +175,7 @@ def answer(
     method: str, path: str, query: str, body: bytes, context: Callable[[SoapCall], Context]
 ) -> RestAnswer:
     """Answer one REST call; `context` authorizes the caller and gives the handler's context."""
-    action = OPERATIONS.get(path, _write_action(path))
+    action = operation(path)
     try:
         if method == "GET" and path in LISTINGS:
             return _listing(LISTINGS[path], _query(query), context, action)
