@@ -219,8 +219,8 @@ class ISpringApp:
 
         body = read_body(environ, MAX_BODY_BYTES + 1) if method == "POST" else b""
         reply = rest.answer(method, path, str(environ.get("QUERY_STRING", "")), body, context)
-        if reply.status >= 400:
-            notes.append(f"REST {reply.status}: {reply.body.decode(errors='replace')}")
+        if reply.detail:
+            notes.append(reply.detail)
         return reply.status, reply.content_type, reply.body, reply.action, caller[0], notes
 
     def _authorize(self, call: SoapCall, environ: Mapping[str, Any]) -> tuple[str, frozenset[str] | None]:

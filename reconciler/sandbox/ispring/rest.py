@@ -58,6 +58,7 @@ class RestAnswer:
     body: bytes
     action: str
     content_type: str = "application/json"
+    detail: str = ""  # for the request log only, never sent
 
 
 def _department(r: dict[str, Any]) -> JsonObject:
@@ -184,7 +185,8 @@ def answer(
         return RestAnswer(405, _error(405, "Method Not Allowed"), action)
     except SoapFault as fault:
         status = {AUTHORIZATION_FAILED: 401, PERMISSION_DENIED: 403}.get(fault.faultstring, 400)
-        return RestAnswer(status, _error(status, fault.faultstring), action)
+        detail = f"fault {fault.faultstring}" + (f": {fault.detail}" if fault.detail else "")
+        return RestAnswer(status, _error(status, fault.faultstring), action, detail=detail)
 
 
 def _write_action(path: str) -> str:

@@ -141,7 +141,9 @@ def unenroll_many(ctx: Context, enrollment_ids: list[str]) -> None:
     with ctx.store.transaction():
         for row in rows:
             ctx.store.delete_enrollment(row.uuid)
-    ctx.notes.append(f"removed {len(rows)}, unknown {len(found) - len(rows)}")
+            ctx.notes.append(f"removed {row.uuid} ({row.progress.status}, {row.progress.progress:g}%)")
+    if len(found) > len(rows):
+        ctx.notes.append(f"{len(found) - len(rows)} unknown enrollment id(s) skipped")
 
 
 def _describe(terms: Terms) -> str:
