@@ -58,8 +58,8 @@ SUMMARY_FIELDS = (
 )
 
 
-def render_json(plan: Plan) -> str:
-    """Render a plan as indented JSON with a stable key order and a trailing newline."""
+def plan_to_json(plan: Plan) -> str:
+    """A plan as indented JSON with a stable key order and a trailing newline."""
     # the same text as json.dumps(..., indent=2, ensure_ascii=False, allow_nan=False), several times faster
     return dumps_indented(plan_to_dict(plan)) + "\n"
 
@@ -113,16 +113,17 @@ def _action_to_dict(a: Action) -> JsonDict:
         "item_id": a.item_id,
         "item_kind": a.item_kind.value,
         "item_title": a.item_title,
-        "terms": None if a.terms is None else _terms_to_dict(a.terms),
+        "terms": None if a.terms is None else terms_to_dict(a.terms),
         "changes": list(a.changes),
         "risks": [r.value for r in a.risks],
         "notify": a.notify,
         "sources": [_source_to_dict(s) for s in a.sources],
-        "before": None if a.before is None else _enrollment_to_dict(a.before),
+        "before": None if a.before is None else enrollment_to_dict(a.before),
     }
 
 
-def _terms_to_dict(t: Terms) -> JsonDict:
+def terms_to_dict(t: Terms) -> JsonDict:
+    """Terms as the plan file writes them; `render.explain` shows them the same way."""
     return {
         "due": {
             "kind": t.due.kind.value,
@@ -134,7 +135,8 @@ def _terms_to_dict(t: Terms) -> JsonDict:
     }
 
 
-def _enrollment_to_dict(e: Enrollment) -> JsonDict:
+def enrollment_to_dict(e: Enrollment) -> JsonDict:
+    """An enrollment as the plan file writes it (`before`); `render.explain` shows a part of it."""
     return {
         "user_id": e.user_id,
         "item_id": e.item_id,

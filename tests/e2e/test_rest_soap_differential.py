@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .helpers import copy_example, enrollctl, open_store
+from tests.support.e2e import copy_example, enrollctl, open_store
 
 
 def _quickstart(tmp_path: Path, api: str | None) -> Path:

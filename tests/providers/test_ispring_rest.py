@@ -11,9 +11,6 @@ import json
 
 import httpx
 import pytest
-from openapi_conformance import ConformanceTransport
-from rewrite_support import BodyRewriter, Rewrite, rename_key, replace_text
-from test_ispring_provider import ACME, ADMIN, BY_NEW_YEAR, DEPARTMENT_ADMIN, IN_30_DAYS, add, provider
 
 from reconciler.core.model import Completion, ItemKind, Origin
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus
@@ -25,6 +22,17 @@ from reconciler.sandbox.org.load import seed_store
 from reconciler.sandbox.org.spec import OrgSpec
 from reconciler.sandbox.serve import build_app
 from reconciler.sandbox.store.database import Store
+from tests.providers.test_ispring_provider import (
+    ACME,
+    ADMIN,
+    BY_NEW_YEAR,
+    DEPARTMENT_ADMIN,
+    IN_30_DAYS,
+    add,
+    provider,
+)
+from tests.support.openapi_conformance import ConformanceTransport
+from tests.support.rewrite import BodyRewriter, Rewrite, rename_key, replace_text
 
 BASE_URL = "http://sandbox.ispring.invalid/"
 

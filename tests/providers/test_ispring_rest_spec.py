@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from openapi_conformance import violations
-from test_ispring_provider import ACME, CREDS
 
 from reconciler.sandbox.org.load import seed_store
 from reconciler.sandbox.serve import build_app
 from reconciler.sandbox.store.database import Store
+from tests.providers.test_ispring_provider import ACME, CREDS
+from tests.support.openapi_conformance import violations
 
 BASE_URL = "http://sandbox.ispring.invalid"
 

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import httpx
 import yaml
-from litmos_support import BASE_URL, KEY, ORG
-from rewrite_support import BodyRewriter
 
 from reconciler.core.model import ProviderConfig, ProviderKind
 from reconciler.providers.base import Credentials
@@ -19,6 +17,8 @@ from reconciler.sandbox.litmos.app import make_litmos_app
 from reconciler.sandbox.litmos.limits import RateLimit
 from reconciler.sandbox.org.load import parse_org, seed_store
 from reconciler.sandbox.store.database import Store
+from tests.support.litmos_provider import BASE_URL, KEY, ORG
+from tests.support.rewrite import BodyRewriter
 
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "vendor" / "litmos-recorded"
 

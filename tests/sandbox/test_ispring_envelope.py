@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from ispring_support import CREDS, ENV_DOCS, ENV_STD, make_sandbox
 
 from reconciler.core.model import ProviderConfig, ProviderKind
 from reconciler.errors import ProviderError
 from reconciler.providers.base import Credentials
 from reconciler.providers.ispring import provider as ispring
+from tests.support.ispring_sandbox import CREDS, ENV_DOCS, ENV_STD, make_sandbox
 
 
 @pytest.mark.parametrize("envelope", [ENV_STD, ENV_DOCS], ids=["standard", "vendor-pages-https"])

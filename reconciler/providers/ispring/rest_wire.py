@@ -22,9 +22,10 @@ from reconciler.core.plan import Action, OutcomeStatus
 from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError
 from reconciler.providers.base import Outcome
 from reconciler.providers.ispring import records
+from reconciler.providers.ispring.api import SCOPE_HINT
 from reconciler.providers.ispring.auth import TokenSource
 from reconciler.providers.ispring.batch import DUE_DATE_TYPES, Rectangle
-from reconciler.providers.ispring.soap_wire import RESULT_USER_STATUSES, SCOPE_HINT
+from reconciler.providers.ispring.soap_wire import RESULT_USER_STATUSES
 from reconciler.transport.http import VendorClient
 from reconciler.transport.terminal import VENDOR_EXCERPT
 

@@ -1,111 +1,36 @@
-"""iSpring Learn over SOAP API 2.0: the calls behind the provider's reads and writes, faults mapped to errors.
+"""iSpring Learn over SOAP API 2.0: the calls behind the provider's reads and writes.
 
-Envelopes live in `soap`, record parsing in `records`, paging in `listing`; `provider` chooses this wire or
-`rest_wire` and does everything else (chunking, joining, batching) the same way for both.
+SOAP calls, token refresh, fault mapping and paging are `api.IspringApi`'s; envelopes live in `soap`,
+record parsing in `records`. `provider` chooses this wire or `rest_wire`; `read` and `write` do everything
+else (chunking, joining, batching) the same way for both.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 
 from lxml import etree
 
 from reconciler.core.model import Department, Group, Item, User
 from reconciler.core.plan import Action, OutcomeStatus
-from reconciler.errors import AuthError, PermissionDenied, ProviderError
 from reconciler.providers.base import Outcome
 from reconciler.providers.ispring import records
-from reconciler.providers.ispring.auth import TokenSource
+from reconciler.providers.ispring.api import SCOPE_HINT, IspringApi, fault_is, log
 from reconciler.providers.ispring.batch import Rectangle, change_params, enroll_params
-from reconciler.providers.ispring.listing import read_listing
-from reconciler.providers.ispring.soap import (
-    ENDPOINT,
-    Fault,
-    Ids,
-    Params,
-    Values,
-    build_request,
-    looks_like_fault,
-    parse_response,
-    success,
-)
-from reconciler.transport.http import VendorClient
-from reconciler.transport.terminal import VENDOR_EXCERPT
+from reconciler.providers.ispring.soap import Fault, Ids, Params, Values, success
 
-log = logging.getLogger("enrollctl.ispring")
-
-SCOPE_HINT = (
-    "a department administrator's token only reaches the departments that administrator manages and their "
-    "sub-departments; use an account administrator's API key or narrow the policy"
-)
 # ListLearnersResults shows active users only unless asked: 1 active, 3 blocked (the doc's word)
 RESULT_USER_STATUSES = ("1", "3")
 
 
-def fault_is(fault: Fault, *names: str) -> bool:
-    """Whether the fault string is one of `names` (case and a final full stop ignored)."""
-    return fault.string.strip().rstrip(".").lower() in {n.lower() for n in names}
-
-
 class SoapWire:
-    """The SOAP calls of one account; `page_size` is sent with every paged listing."""
+    """The SOAP methods of one account, over its `IspringApi`."""
 
     name = "soap"
 
-    def __init__(
-        self, http: VendorClient, tokens: TokenSource, *, page_size: int, ids_per_filter: int
-    ) -> None:
-        self.http, self.tokens, self.page_size, self.ids_per_filter = http, tokens, page_size, ids_per_filter
-        self._users_v1 = False  # the server refused GetUsers version 2
-
-    def call(
-        self, method: str, params: Params = (), *, idempotent: bool, faults: Sequence[str] = ()
-    ) -> etree._Element | Fault:
-        """One SOAP call: its result element, or a `Fault` whose string is in `faults`; other faults raise."""
-        for attempt in (1, 2):
-            fault_or_result = self._send(method, params, idempotent)
-            if not isinstance(fault_or_result, Fault):
-                return fault_or_result
-            fault = fault_or_result
-            if fault_is(fault, "Authorization failed") and attempt == 1 and self.tokens.invalidate():
-                log.info("iSpring %s: token refused, fetching a new one", method)
-                continue  # the call was refused before doing anything, so sending it again is safe
-            if faults and fault_is(fault, *faults):
-                return fault
-            raise self._fault_error(method, fault)
-        raise AssertionError("unreachable: the second attempt returns or raises")
-
-    def _send(self, method: str, params: Params, idempotent: bool) -> etree._Element | Fault:
-        envelope = build_request(method, self.tokens.token(), params)
-        response = self.http.request(
-            "POST",
-            ENDPOINT,
-            call=method,
-            idempotent=idempotent,
-            content=envelope,
-            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{method}"'},
-            answer=lambda r: looks_like_fault(r.content),
-        )
-        if response.status_code >= 400 and not looks_like_fault(response.content):
-            self.http.raise_for_status(response, call=method)
-        return parse_response(
-            response.content, method, status=response.status_code, redactor=self.http.redactor
-        )
-
-    def _fault_error(self, method: str, fault: Fault) -> ProviderError:
-        message = f"iSpring answered {self.http.redactor.excerpt(fault.string, VENDOR_EXCERPT)!r}"
-        if fault_is(fault, "Authorization failed"):
-            return self.http.error(
-                AuthError, message, call=method, hint="check the credentials; a static token may have expired"
-            )
-        if fault_is(fault, "Account subscription expired"):
-            return self.http.error(
-                AuthError, message, call=method, hint="the API needs an active Business plan"
-            )
-        if fault_is(fault, "Permission denied"):
-            return self.http.error(PermissionDenied, message, call=method, hint=SCOPE_HINT)
-        return self.http.error(ProviderError, message, call=method)
+    def __init__(self, api: IspringApi, *, ids_per_filter: int) -> None:
+        self.soap, self.ids_per_filter = api, ids_per_filter
+        self.http, self.tokens, self.call = api.http, api.tokens, api.call
 
     def _pages(
         self,
@@ -116,9 +41,7 @@ class SoapWire:
         page_size: bool = True,
         first: etree._Element | None = None,
     ) -> Iterator[etree._Element]:
-        """Records called `record` from every page of a listing (see `listing.read_listing`)."""
-        size = self.page_size if page_size else None
-        return iter(read_listing(self.call, self.http, method, params, record, page_size=size, first=first))
+        return self.soap.pages(method, params, record, page_size=page_size, first=first)
 
     # --- reads -----------------------------------------------------------------------------------------
 
@@ -143,13 +66,13 @@ class SoapWire:
         # is our guess. A server that refuses it answers "Wrong parameters", and v1 (3 for both inactive and
         # employment ended) is still safe: neither status is enrollable by default.
         v2: Params = [("version", 2)]
-        if not self._users_v1:
+        if not self.soap.users_v1:
             first = self.call("GetUsers", v2, idempotent=True, faults=("Wrong parameters",))
             if not isinstance(first, Fault):
                 found = self._pages("GetUsers", v2, "userProfile", page_size=False, first=first)
                 return [records.parse_user(e) for e in found]
             log.info("iSpring GetUsers: version 2 refused, reading v1 statuses")
-            self._users_v1 = True
+            self.soap.users_v1 = True
         return [records.parse_user(e) for e in self._pages("GetUsers", (), "userProfile", page_size=False)]
 
     def enrollments(
