@@ -204,13 +204,14 @@ def _listing(
         start, size = ctx.page_start(listing.key), ctx.page_size()
         ctx = context(_call({k: v for k, v in params.items() if k not in ("pageToken", "pageSize")}))
     root = etree.fromstring(listing.handler(ctx))
-    records = [_plain(e) for e in root.iter() if isinstance(e.tag, str) and local(e) == listing.record]
+    elements = [e for e in root.iter() if isinstance(e.tag, str) and local(e) == listing.record]
     token = next(
         (e.text for e in root.iter() if isinstance(e.tag, str) and local(e) == "nextPageToken"), None
     )
     if not listing.pages_itself:
-        token = ctx.next_token(listing.key, start + size) if start + size < len(records) else None
-        records = records[start : start + size]
+        token = ctx.next_token(listing.key, start + size) if start + size < len(elements) else None
+        elements = elements[start : start + size]
+    records = [_plain(e) for e in elements]
     page: JsonObject = {listing.key: [listing.convert(r) for r in records]}
     if token:
         page["nextPageToken"] = token
