@@ -181,7 +181,10 @@ def apply_command(
     if plan_file is not None and (
         policies or allow_remove_started or allow_remove_completed or allow_unknown
     ):
-        raise UsageError("--policy and --allow-* shape a new plan; a saved plan already records them")
+        raise UsageError(
+            "--policy and --allow-* (--allow-remove-started, --allow-remove-completed, --allow-unknown) shape a "
+            "new plan; a saved plan already records them"
+        )
     now = current_time()
     with repository_lock(state_dir(app.root) / "apply.lock"):
         if plan_file is not None:
