@@ -182,8 +182,8 @@ def apply_command(
         policies or allow_remove_started or allow_remove_completed or allow_unknown
     ):
         raise UsageError(
-            "--policy and --allow-* (--allow-remove-started, --allow-remove-completed, --allow-unknown) shape a "
-            "new plan; a saved plan already records them"
+            "--policy and --allow-* (--allow-remove-started, --allow-remove-completed, --allow-unknown) "
+            "shape a new plan; a saved plan already records them"
         )
     now = current_time()
     with repository_lock(state_dir(app.root) / "apply.lock"):
