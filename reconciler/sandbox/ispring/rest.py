@@ -204,10 +204,8 @@ def _listing(
         start, size = ctx.page_start(listing.key), ctx.page_size()
         ctx = context(_call({k: v for k, v in params.items() if k not in ("pageToken", "pageSize")}))
     root = etree.fromstring(listing.handler(ctx))
-    elements = [e for e in root.iter() if isinstance(e.tag, str) and local(e) == listing.record]
-    token = next(
-        (e.text for e in root.iter() if isinstance(e.tag, str) and local(e) == "nextPageToken"), None
-    )
+    elements = list(root.iter(f"{{*}}{listing.record}"))  # any namespace, matched by lxml itself
+    token = next((e.text for e in root.iter("{*}nextPageToken")), None)
     if not listing.pages_itself:
         token = ctx.next_token(listing.key, start + size) if start + size < len(elements) else None
         elements = elements[start : start + size]
