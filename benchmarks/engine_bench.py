@@ -1,10 +1,13 @@
 """Engine benchmark: plan and apply a generated organisation on the in-process iSpring sandbox.
 
-Prints the vendor API calls made per SOAP method against a lower bound computed here from the API's rules
-(not from the provider code), and the time split of `plan` into read / expand / diff / render.
+Prints the vendor API calls made per call (REST v3 operation or SOAP method) against a lower bound computed
+here from the API's rules (not from the provider code), and the time split of `plan` into read / expand /
+diff / render. REST pages every list (users, departments and groups too) and removes many enrollments per
+`POST /enrollment/delete`; SOAP lists those three unpaged and removes one enrollment per `Unenroll`.
 
-    python benchmarks/engine_bench.py            # 10,000 users
-    python benchmarks/engine_bench.py --quick    # 300 users, for CI
+    python benchmarks/engine_bench.py                # 10,000 users, REST then SOAP
+    python benchmarks/engine_bench.py --api rest     # one API only
+    python benchmarks/engine_bench.py --quick        # 300 users, for CI
 """
 
 from __future__ import annotations
@@ -35,18 +38,36 @@ NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 PAGE = 1000  # iSpring's documented default (and our) page size for paged lists
 # The vendor documents no limit on learners or courses per enroll call; enrollctl splits at these
 SPLIT_LEARNERS, SPLIT_ITEMS = 1000, 100
-READS = ("GetDepartments", "GetGroups", "GetUsers", "ListContent", "ListEnrollments", "ListLearnersResults")
+READS_BY_API = {
+    "soap": (
+        "GetDepartments",
+        "GetGroups",
+        "GetUsers",
+        "ListContent",
+        "ListEnrollments",
+        "ListLearnersResults",
+    ),
+    "rest": (
+        "ListDepartments",
+        "ListGroups",
+        "ListUsers",
+        "ListContent",
+        "ListEnrollments",
+        "ListLearnerResults",
+    ),
+}
 WRITES = ("EnrollLearnersInCourses", "ChangeEnrollment", "Unenroll")
+SPLIT_REMOVALS = 500  # REST: enrollment ids per POST /enrollment/delete (no documented limit)
 
 
-def write_repository(root: Path, org: OrgSpec) -> None:
+def write_repository(root: Path, org: OrgSpec, api: str = "rest") -> None:
     """A manifest repository over `org`: four policies of different shapes, one of them pruning."""
     (root / "policies").mkdir(parents=True)
     (root / "sandbox.yaml").write_text(dump_org_yaml(org), encoding="utf-8")
     config = {
         "version": 1,
         "policies": ["policies"],
-        "providers": {"lms": {"kind": "ispring", "sandbox": "sandbox.yaml"}},
+        "providers": {"lms": {"kind": "ispring", "sandbox": "sandbox.yaml", "api": api}},
         "settings": {"max_removals": 1_000_000, "max_removal_share": 1.0},
     }
     (root / "enrollctl.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -80,31 +101,46 @@ def _policy(
     }
 
 
-def read_lower_bound(users: int, items: int, managed_enrollments: int) -> dict[str, int]:
+def read_lower_bound(org: OrgSpec, items: int, managed_enrollments: int, api: str) -> dict[str, int]:
     """Fewest read calls the API allows: unpaged lists once, paged lists ceil(rows / page), at least 1."""
     pages = max(1, math.ceil(managed_enrollments / PAGE))
+    departments = len(department_paths(org.departments))
+    if api == "rest":  # every REST list is paged
+        directory = [
+            len(org.users) if n == "ListUsers" else departments if n == "ListDepartments" else len(org.groups)
+            for n in READS_BY_API["rest"][:3]
+        ]
+    else:
+        directory = [0, 0, 0]
+    names = READS_BY_API[api]
+    counts = [max(1, math.ceil(n / PAGE)) for n in directory]
     return {
-        "GetDepartments": 1,
-        "GetGroups": 1,
-        "GetUsers": 1,
+        **dict(zip(names[:3], counts, strict=True)),
         "ListContent": max(1, math.ceil(items / PAGE)),
         "ListEnrollments": pages,
-        "ListLearnersResults": pages if managed_enrollments else 0,
+        names[5]: pages if managed_enrollments else 0,
     }
 
 
-def write_lower_bound(plan: Plan) -> dict[str, int]:
-    """Fewest write calls: one enroll per distinct terms, one call per update and per removal."""
+def _removal_calls(removals: int, api: str, split: int | None) -> int:
+    """SOAP: one Unenroll per enrollment. REST: one POST /enrollment/delete per `split` ids (any: one)."""
+    if api == "soap":
+        return removals
+    return math.ceil(removals / split) if split else min(1, removals)
+
+
+def write_lower_bound(plan: Plan, api: str) -> dict[str, int]:
+    """Fewest write calls: one enroll per distinct terms, one per update; removals by `_removal_calls`."""
     actions = plan.actions
     terms = {a.terms for a in actions if a.kind is ActionKind.ADD}
     return {
         "EnrollLearnersInCourses": len(terms),
         "ChangeEnrollment": sum(1 for a in actions if a.kind is ActionKind.UPDATE),
-        "Unenroll": sum(1 for a in actions if a.kind is ActionKind.REMOVE),
+        "Unenroll": _removal_calls(sum(1 for a in actions if a.kind is ActionKind.REMOVE), api, None),
     }
 
 
-def split_bound(plan: Plan) -> dict[str, int]:
+def split_bound(plan: Plan, api: str) -> dict[str, int]:
     """The same bound when enroll calls are split at SPLIT_LEARNERS x SPLIT_ITEMS (enrollctl's setting)."""
     learners: dict[object, set[str]] = defaultdict(set)
     items: dict[object, set[str]] = defaultdict(set)
@@ -120,7 +156,9 @@ def split_bound(plan: Plan) -> dict[str, int]:
     return {
         "EnrollLearnersInCourses": enroll,
         "ChangeEnrollment": sum(1 for a in actions if a.kind is ActionKind.UPDATE),
-        "Unenroll": sum(1 for a in actions if a.kind is ActionKind.REMOVE),
+        "Unenroll": _removal_calls(
+            sum(1 for a in actions if a.kind is ActionKind.REMOVE), api, SPLIT_REMOVALS
+        ),
     }
 
 
@@ -150,13 +188,13 @@ def managed_enrollments(plan: Plan) -> int:
     return sum(p.summary.managed for p in plan.providers)
 
 
-def run(users: int, *, targets: bool = False) -> None:
+def run(users: int, *, api: str = "rest", targets: bool = False) -> None:
     org = generate_org(
         users, departments=max(5, users // 50), groups=10, courses=30, learning_paths=5, seed=7
     )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        write_repository(root, org)
+        write_repository(root, org, api)
         open_sandbox(str(root / "sandbox.yaml"), str(sandbox_db_path(root, "lms"))).close()  # seed untimed
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -179,9 +217,12 @@ def run(users: int, *, targets: bool = False) -> None:
         apply_seconds = time.perf_counter() - apply_started
         workspace.close()
         write_calls = calls_by_action(root) - read_calls
-        _report(org, plan, timings, plan_seconds, read_calls, write_calls, items, result.calls, apply_seconds)
+        print(f"=== iSpring over {api.upper()} ===")
+        _report(
+            org, plan, timings, plan_seconds, read_calls, write_calls, items, result.calls, apply_seconds, api
+        )
         if targets:
-            _targets(plan, read_calls, write_calls, items, len(org.users))
+            _targets(plan, read_calls, write_calls, items, org, api)
 
 
 def _report(
@@ -194,25 +235,27 @@ def _report(
     items: int,
     apply_calls: int,
     apply_seconds: float,
+    api: str,
 ) -> None:
+    reads_named = READS_BY_API[api]
     summary = plan.providers[0].summary
     print(f"organisation: {len(org.users)} users, {len(org.enrollments)} enrollments, {items} items")
     print(f"plan: +{summary.add} ~{summary.update} -{summary.remove}, {summary.managed} managed enrollments")
     print(f"\n{'call':<26}{'made':>8}{'lower bound':>13}{'ratio':>8}{'bound at split':>16}{'ratio':>8}")
-    read_bound = read_lower_bound(len(org.users), items, managed_enrollments(plan))
-    write_bound = write_lower_bound(plan)
-    at_split = {**read_bound, **split_bound(plan)}
+    read_bound = read_lower_bound(org, items, managed_enrollments(plan), api)
+    write_bound = write_lower_bound(plan, api)
+    at_split = {**read_bound, **split_bound(plan, api)}
     for name, bound in [*read_bound.items(), *write_bound.items()]:
-        made = reads[name] if name in READS else writes[name]
+        made = reads[name] if name in reads_named else writes[name]
         split = at_split[name]
         print(f"{name:<26}{made:>8}{bound:>13}{_ratio(made, bound):>8}{split:>16}{_ratio(made, split):>8}")
-    other = {k: v for k, v in (reads + writes).items() if k not in READS + WRITES}
+    other = {k: v for k, v in (reads + writes).items() if k not in reads_named + WRITES}
     if other:
         print(f"other calls: {dict(other)}")
     print(
         f"adds grouped by (terms, learner's items): {rectangle_groups(plan)} calls would cover them exactly"
     )
-    apply_reads = sum(n for k, n in writes.items() if k in READS)
+    apply_reads = sum(n for k, n in writes.items() if k in reads_named)
     print(
         f"apply: {apply_calls} write calls + {apply_reads} read calls (staleness check, confirmation) "
         f"in {apply_seconds:.2f} s"
@@ -230,25 +273,33 @@ def _report(
 
 def apply_read_bound(plan: Plan) -> int:
     """Apply re-reads the managed enrollments twice (staleness check before, confirmation after writing):
-    ListEnrollments and ListLearnersResults pages over the rows held before and after."""
+    ListEnrollments and learner-results pages over the rows held before and after.
+
+    The same bound for REST, although REST filters travel in the URL and are split at 100 learner ids
+    (`IspringOptions.rest_ids_per_filter`): a read filtered by learners then costs a pair of calls per 100."""
     summary = plan.providers[0].summary
     before, after = summary.managed, summary.managed + summary.add - summary.remove
     return 2 * max(1, math.ceil(before / PAGE)) + 2 * max(1, math.ceil(after / PAGE))
 
 
-def _targets(plan: Plan, reads: Counter[str], writes: Counter[str], items: int, users: int) -> None:
+def _targets(
+    plan: Plan, reads: Counter[str], writes: Counter[str], items: int, org: OrgSpec, api: str
+) -> None:
     """One MET / NOT MET line per call class: made / lower bound <= 1.05."""
-    read_bound = read_lower_bound(users, items, managed_enrollments(plan))
-    plan_reads, plan_bound = sum(reads[k] for k in READS), sum(read_bound.values())
-    at_split, unsplit = split_bound(plan), write_lower_bound(plan)
+    names = READS_BY_API[api]
+    read_bound = read_lower_bound(org, items, managed_enrollments(plan), api)
+    plan_reads, plan_bound = sum(reads[k] for k in names), sum(read_bound.values())
+    at_split, unsplit = split_bound(plan, api), write_lower_bound(plan, api)
     made_writes = sum(writes[k] for k in WRITES)
-    apply_reads = sum(n for k, n in writes.items() if k in READS)
+    apply_reads = sum(n for k, n in writes.items() if k in names)
     print()
+    vendor = f"iSpring {api.upper()}"
     for label, made, bound in (
-        ("iSpring plan reads", plan_reads, plan_bound),
-        ("iSpring apply reads (staleness + confirmation)", apply_reads, apply_read_bound(plan)),
+        (f"{vendor} plan reads", plan_reads, plan_bound),
+        (f"{vendor} apply reads (staleness + confirmation)", apply_reads, apply_read_bound(plan)),
         (
-            "iSpring writes (bound at 1,000 learners x 100 items per enroll call)",
+            f"{vendor} writes (bound at 1,000 learners x 100 items per enroll call"
+            + (f", {SPLIT_REMOVALS} ids per delete call)" if api == "rest" else ")"),
             made_writes,
             sum(at_split.values()),
         ),
@@ -272,8 +323,10 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a 300-user organisation (CI)")
     parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--api", choices=("rest", "soap", "both"), default="both")
     args = parser.parse_args(argv)
-    run(300 if args.quick else args.users, targets=not args.quick)
+    for api in ("rest", "soap") if args.api == "both" else (args.api,):
+        run(300 if args.quick else args.users, api=api, targets=not args.quick)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ class ProviderConfig:
     requests_per_minute: int | None = None
     sandbox: str | None = None  # path of a sandbox organisation file, relative to the repository root
     insecure_http: bool = False  # allow plain http:// to a non-loopback host (credentials in clear text)
+    api: str = "rest"  # iSpring: "rest" (REST v3) or "soap" (SOAP API 2.0)
     position: Position = NOWHERE
 
 

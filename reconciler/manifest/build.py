@@ -90,6 +90,7 @@ def _provider(name: str, raw: Mapping[str, Any], position: Position) -> Provider
         requests_per_minute=int(rpm) if rpm is not None else None,
         sandbox=raw.get("sandbox"),
         insecure_http=bool(raw.get("insecure_http", False)),
+        api=str(raw.get("api", "rest")),
         position=position,
     )
 

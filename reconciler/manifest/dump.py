@@ -140,6 +140,8 @@ def _provider(provider: ProviderConfig) -> dict[str, Any]:
         data["source"] = provider.source
     _put(data, "requests_per_minute", provider.requests_per_minute)
     _put(data, "sandbox", provider.sandbox)
+    if provider.api != "rest":
+        data["api"] = provider.api
     return data
 
 

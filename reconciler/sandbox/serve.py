@@ -18,6 +18,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import DroppedConnection, FaultInjector, Faults
+from reconciler.sandbox.ispring import rest
 from reconciler.sandbox.ispring.app import (
     DEFAULT_TOKEN_TTL,
     Client,
@@ -174,8 +175,11 @@ def _ispring_key(store: Store) -> Callable[[Mapping[str, Any], bytes], str]:
 
 
 def _ispring_action(environ: Mapping[str, Any], body: bytes) -> str:
-    if str(environ.get("PATH_INFO", "")).endswith("/token"):
+    path = str(environ.get("PATH_INFO", ""))
+    if path.endswith("/token"):
         return "token"
+    if rest.is_rest_path(path):
+        return rest.operation(path)
     name = method_name(environ.get("HTTP_SOAPACTION"), None)
     if not name:
         match = _REQUEST_ELEMENT.search(body)

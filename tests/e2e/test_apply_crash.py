@@ -55,7 +55,7 @@ apply.run(load_plan(plan_file), opened.providers, root / ".enrollctl" / "journal
 def _successful_writes(root: Path) -> int:
     store = open_store(root)
     try:
-        return sum(1 for e in store.request_log() if e.action in WRITE_ACTIONS and e.status == 200)
+        return sum(1 for e in store.request_log() if e.action in WRITE_ACTIONS and 200 <= e.status < 300)
     finally:
         store.close()
 

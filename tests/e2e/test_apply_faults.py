@@ -36,7 +36,7 @@ def _apply(root: Path, plan: Plan, faults: dict[str, Any] | None = None) -> None
 def _successful_writes(root: Path) -> int:
     store = open_store(root)
     try:
-        return sum(1 for e in store.request_log() if e.action in WRITE_ACTIONS and e.status == 200)
+        return sum(1 for e in store.request_log() if e.action in WRITE_ACTIONS and 200 <= e.status < 300)
     finally:
         store.close()
 

@@ -301,3 +301,31 @@ def test_example_schema_comments_point_at_the_schemas(path: str) -> None:
     if "$schema=" in first:
         target = Path(path).parent / first.split("$schema=", 1)[1].strip()
         assert target.resolve().is_file(), first
+
+
+def test_ispring_api_is_rest_unless_soap_is_asked_for(tmp_path: Path) -> None:
+    write_repo(tmp_path)
+    assert load_config(str(tmp_path)).providers["lms"].api == "rest"
+    write_repo(tmp_path, CONFIG + "    api: soap\n")
+    config = load_config(str(tmp_path))
+    assert config.providers["lms"].api == "soap"
+    assert dump_config(config)["providers"]["lms"]["api"] == "soap"
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ("    api: graphql\n", "api"),
+        (
+            "  academy:\n    kind: litmos\n    url: https://api.litmos.com/v1.svc\n"
+            "    api_key_env: K\n    api: rest\n",
+            "a litmos provider has only one",
+        ),
+    ],
+    ids=["unknown-api", "api-on-litmos"],
+)
+def test_api_must_be_rest_or_soap_and_only_on_ispring(tmp_path: Path, extra: str, needle: str) -> None:
+    write_repo(tmp_path, CONFIG + extra)
+    with pytest.raises(ManifestError) as raised:
+        load_config(str(tmp_path))
+    assert needle in str(raised.value)

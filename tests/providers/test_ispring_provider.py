@@ -1,4 +1,4 @@
-"""The iSpring provider end to end against the sandbox emulator, over httpx's WSGI transport."""
+"""The iSpring provider over SOAP end to end against the sandbox emulator, over httpx's WSGI transport."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from reconciler.errors import AuthError, PermissionDenied, ProviderError
 from reconciler.providers.base import Credentials
 from reconciler.providers.ispring import provider as ispring
 from reconciler.providers.ispring.provider import IspringOptions, IspringProvider
+from reconciler.providers.ispring.soap_wire import SoapWire
 from reconciler.sandbox.faults import Burst, Faults
 from reconciler.sandbox.org.generate import generate_org
 from reconciler.sandbox.org.load import seed_store
@@ -94,9 +95,12 @@ def sandbox(
     )
 
 
-def provider(client: httpx.Client, credentials: Credentials = ADMIN, **kwargs: object) -> IspringProvider:
+def provider(
+    client: httpx.Client, credentials: Credentials = ADMIN, *, api: str = "soap", **kwargs: object
+) -> IspringProvider:
+    """A provider over SOAP (this module's subject) or REST (`test_ispring_rest.py`)."""
     sleeps: list[float] = []
-    config = ProviderConfig("lms", ProviderKind.ISPRING, requests_per_minute=None)
+    config = ProviderConfig("lms", ProviderKind.ISPRING, requests_per_minute=None, api=api)
     return ispring.create(config, client, credentials, sleep=sleeps.append, **kwargs)  # type: ignore[arg-type]
 
 
@@ -345,7 +349,7 @@ def test_a_token_about_to_expire_is_replaced_before_it_is_refused() -> None:
     clock = MonotonicClock()
     _, client = sandbox()
     p = ispring.create(
-        ProviderConfig("lms", ProviderKind.ISPRING), client, ADMIN, clock=clock, sleep=clock.sleep
+        ProviderConfig("lms", ProviderKind.ISPRING, api="soap"), client, ADMIN, clock=clock, sleep=clock.sleep
     )
     p.read_directory()
     clock.now += 1790  # within a minute of the 30-minute lifetime
@@ -356,7 +360,7 @@ def test_a_token_about_to_expire_is_replaced_before_it_is_refused() -> None:
 def test_requests_per_minute_from_the_config_paces_the_calls() -> None:
     clock = MonotonicClock()
     _, client = sandbox()
-    config = ProviderConfig("lms", ProviderKind.ISPRING, requests_per_minute=3)
+    config = ProviderConfig("lms", ProviderKind.ISPRING, requests_per_minute=3, api="soap")
     p = ispring.create(config, client, ADMIN, clock=clock, sleep=clock.sleep)
     p.read_directory()  # token + 4 reads = 5 requests: the 4th and 5th wait for the window
     assert clock.slept == [60.0] and p.capabilities.requests_per_minute == 3
@@ -384,6 +388,7 @@ def test_permission_denied_names_the_department_admin_scope() -> None:
     admin = provider(client)
     ops = next(d.id for d in admin.read_directory().departments if d.name == "Ops")
     scoped = provider(client, DEPARTMENT_ADMIN)
+    assert isinstance(scoped.api, SoapWire)
     with pytest.raises(PermissionDenied) as caught:
         scoped.api.call("GetUsers", [("departmentId", ops)], idempotent=True)
     assert "department administrator" in str(caught.value) and caught.value.call == "GetUsers"
@@ -392,6 +397,7 @@ def test_permission_denied_names_the_department_admin_scope() -> None:
 def test_wrong_parameters_is_a_provider_error_and_is_not_resent() -> None:
     _, client = sandbox()
     p = provider(client)
+    assert isinstance(p.api, SoapWire)
     with pytest.raises(ProviderError, match="Wrong parameters") as caught:
         p.api.call("EnrollLearnersInCourses", [], idempotent=False)
     assert not caught.value.retryable and p.api.http.stats.calls["EnrollLearnersInCourses"] == 1

@@ -54,10 +54,13 @@ def fault_envelope(text: str, ns: str = "http://schemas.xmlsoap.org/soap/envelop
 # --- building requests -----------------------------------------------------------------------------------
 
 
-def test_request_envelope_uses_the_sample_namespaces_and_credentials_block() -> None:
+def test_request_envelope_uses_soap_1_1_and_the_sample_payload_namespace_and_credentials_block() -> None:
     built = etree.fromstring(build_request("GetUsers", TOKEN))
     sample = lenient(GET_USERS_REQUEST)
-    assert built.tag == sample.tag and built.nsmap == sample.nsmap
+    # the sample's envelope namespace is spelled https://, which SOAP 1.1 servers refuse (VersionMismatch)
+    assert built.tag == "{http://schemas.xmlsoap.org/soap/envelope/}Envelope"
+    assert sample.tag == "{https://schemas.xmlsoap.org/soap/envelope/}Envelope"
+    assert built.nsmap[None] == sample.nsmap[None] == SOAP_NS
     # the sample puts groupId/departmentId outside the request (a doc error); the request part matches
     assert shape(built) == shape(sample)[: len(shape(built))]
     assert (

@@ -45,6 +45,7 @@ class Case:
     body: str | bytes | Callable[[], bytes]  # a file in tests/data/bad_responses/, the bytes, or a maker
     content_type: str
     needles: tuple[str, ...]
+    api: str | None = None  # iSpring: `api:` in enrollctl.yaml; SOAP cases (by their call) say soap
 
     def payload(self) -> bytes:
         if callable(self.body):
@@ -64,6 +65,27 @@ def _giant_json() -> bytes:
 
 
 ISP, LIT = "ispring", "litmos"
+ISPRING_REST_CASES = [
+    # iSpring REST v3 (the default api): the call is the request path
+    Case(
+        "html-200-ispring-rest",
+        ISP,
+        "/departments",
+        200,
+        "html-error-page.html",
+        HTML,
+        ("ListDepartments", "not JSON"),
+    ),
+    Case("html-502-ispring-rest", ISP, "/users", 502, "html-error-page.html", HTML, ("ListUsers", "502")),
+    Case(
+        "renamed-list-ispring-rest", ISP, "/groups", 200, b'{"items": []}', JSON, ("ListGroups", "'groups'")
+    ),
+    Case("empty-ispring-rest", ISP, "/contents", 200, b"", JSON, ("ListContent", "not JSON")),
+    Case(
+        "object-for-record-ispring-rest", ISP, "/users", 200, b'{"userProfiles": [1]}', JSON, ("ListUsers",)
+    ),
+    Case("giant-json-ispring-rest", ISP, "/users", 200, _giant_json, JSON, ("ListUsers",)),
+]
 CASES = [
     # HTML where the API should answer: a proxy error page, a login page served with 200
     Case(
@@ -167,12 +189,18 @@ CASES = [
         ("GET /users", "without an Id"),
     ),
 ]
+CASES = [
+    Case(c.name, c.vendor, c.call, c.status, c.body, c.content_type, c.needles, "soap")
+    if c.vendor == ISP and c.call != "token"
+    else c
+    for c in CASES
+] + ISPRING_REST_CASES
 
 
-def _serve(vendor: str, tmp_path: Path) -> Iterator[tuple[Served, Path]]:
+def _serve(vendor: str, tmp_path: Path, api: str | None = None) -> Iterator[tuple[Served, Path]]:
     org = EXAMPLES / EXAMPLE_OF[vendor][0] / "sandbox.yaml"
     with served_sandbox(vendor, org, tmp_path / "lms.sqlite") as served:
-        yield served, url_repository(vendor, tmp_path / "repo", served.url)
+        yield served, url_repository(vendor, tmp_path / "repo", served.url, api=api)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -180,7 +208,7 @@ def test_a_bad_vendor_answer_fails_the_run_clearly_without_writing(
     case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     no_retry_sleep(monkeypatch)
-    for served, repo in _serve(case.vendor, tmp_path):
+    for served, repo in _serve(case.vendor, tmp_path, case.api):
         served.recorder.rules.append(replace(case.call, case.status, case.payload(), case.content_type))
         result = enrollctl(repo, "apply", "--auto-approve")
         assert_clean_failure(result, *case.needles)

@@ -173,7 +173,7 @@ def _write_calls(root: Path) -> list[str]:
         if _provider(root) == "academy":
             return [e.action for e in store.request_log() if e.status < 300 and LITMOS_WRITE.match(e.action)]
         writes = ("EnrollLearnersInCourses", "ChangeEnrollment", "Unenroll")
-        return [e.action for e in store.request_log() if e.status == 200 and e.action in writes]
+        return [e.action for e in store.request_log() if e.status < 300 and e.action in writes]
     finally:
         store.close()
 
@@ -186,7 +186,7 @@ def write_census(root: Path) -> tuple[int, int, Counter[str], Counter[str]]:
         changed: Counter[str] = Counter()
         removed: Counter[str] = Counter()
         for entry in store.request_log():
-            if entry.status != 200:
+            if not 200 <= entry.status < 300:  # SOAP answers 200, REST 200, 201 or 204
                 continue
             if m := _CREATED.search(entry.detail):
                 created, already = created + int(m.group(1)), already + int(m.group(2))

@@ -180,7 +180,9 @@ def served_sandbox(vendor: str, org_file: Path, db: Path) -> Iterator[Served]:
 EXAMPLE_OF = {"ispring": ("quickstart", "lms"), "litmos": ("litmos", "academy")}
 
 
-def url_repository(vendor: str, target: Path, url: str, *, token: bool = False) -> Path:
+def url_repository(
+    vendor: str, target: Path, url: str, *, token: bool = False, api: str | None = None
+) -> Path:
     """A copy of the vendor's example repository whose provider talks to `url` with canary credentials."""
     example, _provider = EXAMPLE_OF[vendor]
     shutil.copytree(EXAMPLES / example, target, ignore=shutil.ignore_patterns(".enrollctl"))
@@ -194,6 +196,8 @@ def url_repository(vendor: str, target: Path, url: str, *, token: bool = False) 
         )
     else:
         creds = "api_key_env: LITMOS_API_KEY"
+    if api is not None:
+        creds += f"\n    api: {api}"
     text = text.replace("sandbox: sandbox.yaml", f"url: {url}\n    {creds}")
     assert f"url: {url}" in text, f"no `sandbox:` line to replace in {config}"
     config.write_text(text, encoding="utf-8")

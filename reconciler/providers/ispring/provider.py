@@ -1,7 +1,8 @@
-"""The iSpring Learn provider (SOAP API 2.0): reads the directory and enrollments, writes plan actions.
+"""The iSpring Learn provider: reads the directory and enrollments, writes plan actions.
 
-Split like Litmos: SOAP calls, token refresh, fault mapping and paging in `api`, reads in `read`, writes in
-`write`; envelopes in `soap`, listings in `listing`, record parsing in `records`, grouping of writes in
+The calls go over one of two wires, chosen by `api:` in enrollctl.yaml: `rest_wire` (REST v3, the default)
+or `soap_wire` (SOAP API 2.0, whose calls, token refresh, fault mapping and paging are `api`'s). Reads in
+`read`, writes in `write`, the same for both wires; record parsing in `records`, grouping of writes in
 `batch`, tokens in `auth`. This module holds the options, the capabilities and the `Provider` itself.
 """
 
@@ -16,16 +17,18 @@ import httpx
 from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action
+from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Outcome, Progress, WriteBatch, no_progress
-from reconciler.providers.ispring import read
+from reconciler.providers.ispring import read, write
 from reconciler.providers.ispring.api import IspringApi
 from reconciler.providers.ispring.auth import TokenSource
-from reconciler.providers.ispring.batch import (
-    plan_batches,
-)
-from reconciler.providers.ispring.write import write_batch
+from reconciler.providers.ispring.rest_wire import RestWire
+from reconciler.providers.ispring.soap_wire import SoapWire
+from reconciler.providers.ispring.wire import Wire
 from reconciler.transport.http import RateLimiter, VendorClient
 from reconciler.transport.redact import Redactor
+
+APIS = ("rest", "soap")
 
 
 @dataclass(frozen=True)
@@ -35,15 +38,18 @@ class IspringOptions:
     page_size: int = 1000  # the documented default page size
     max_learners_per_call: int = 1000  # inferred: no documented limit on learnerIds per enroll call
     max_items_per_call: int = 100  # inferred: no documented limit on courseIds per enroll call
-    ids_per_filter: int = 500  # ids per courseIds/learnerIds filter in reads, to keep envelopes small
+    ids_per_filter: int = 500  # ids per courseIds/learnerIds filter in SOAP reads, to keep envelopes small
+    # REST filters travel in the query string; 100 uuids per filter keep a URL near 8 KB (inferred limit)
+    rest_ids_per_filter: int = 100
+    max_removals_per_call: int = 500  # inferred: POST /enrollment/delete documents no limit
 
 
 def capabilities_for(config: ProviderConfig, options: IspringOptions = IspringOptions()) -> Capabilities:
     """What an iSpring Learn account can do; needs no network, so `validate --offline` can check policies."""
-    return _capabilities(options, config.requests_per_minute)
+    return _capabilities(options, config.requests_per_minute, config.api)
 
 
-def _capabilities(options: IspringOptions, requests_per_minute: int | None) -> Capabilities:
+def _capabilities(options: IspringOptions, requests_per_minute: int | None, api: str) -> Capabilities:
     return Capabilities(
         item_kinds=frozenset({ItemKind.COURSE, ItemKind.LEARNING_PATH}),
         due_dates=True,
@@ -52,24 +58,25 @@ def _capabilities(options: IspringOptions, requests_per_minute: int | None) -> C
         access_dates=True,
         update_terms=True,
         remove=True,
-        notify_switch=False,  # inferred: no SOAP parameter to suppress learner e-mails is documented
-        reenroll=frozenset(),  # only REST has POST /enrollment/{id}/reenroll; SOAP has no such method
+        notify_switch=False,  # inferred: no parameter to suppress learner e-mails is documented
+        # REST documents POST /enrollment/{id}/reenroll but enrollctl does not send it yet; SOAP has none
+        reenroll=frozenset(),
         enroll_batch_users=options.max_learners_per_call,
         enroll_batch_items=options.max_items_per_call,
-        read_batch_users=options.ids_per_filter,
+        read_batch_users=options.rest_ids_per_filter if api == "rest" else options.ids_per_filter,
         requests_per_minute=requests_per_minute,
     )
 
 
 class IspringProvider:
-    """One iSpring Learn account behind the `Provider` protocol: `api` calls, `read` reads, `write` writes."""
+    """One iSpring Learn account behind the `Provider` protocol: `api` (a wire) calls, `read`, `write`."""
 
     kind = ProviderKind.ISPRING
 
     def __init__(
         self,
         name: str,
-        api: IspringApi,
+        api: Wire,
         *,
         requests_per_minute: int | None = None,
         options: IspringOptions = IspringOptions(),
@@ -77,17 +84,18 @@ class IspringProvider:
     ) -> None:
         self.name = name
         self.api = api
+        self.http, self.tokens = api.http, api.tokens
         self.options = options
         self.progress = progress
         self._requests_per_minute = requests_per_minute
 
     @property
     def capabilities(self) -> Capabilities:
-        return _capabilities(self.options, self._requests_per_minute)
+        return _capabilities(self.options, self._requests_per_minute, self.api.name)
 
     @property
     def account(self) -> str:
-        return normalise_url(self.api.http.base_url)
+        return normalise_url(self.http.base_url)
 
     def read_directory(self) -> Directory:
         """Departments, groups, users and the catalog's courses and learning tracks."""
@@ -100,28 +108,23 @@ class IspringProvider:
     def read_enrollments(
         self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None
     ) -> tuple[Enrollment, ...]:
-        """Enrollments in `item_ids`: terms and origin (ListEnrollments), progress (ListLearnersResults)."""
+        """Enrollments in `item_ids`: terms and origin (ListEnrollments), progress (learner results)."""
         return read.read_enrollments(
-            self.api,
-            directory,
-            item_ids,
-            user_ids,
-            name=self.name,
-            ids_per_filter=self.options.ids_per_filter,
-            progress=self.progress,
+            self.api, directory, item_ids, user_ids, name=self.name, progress=self.progress
         )
 
     def batches(self, actions: Sequence[Action]) -> list[WriteBatch]:
-        """Adds as learners × items rectangles per terms; one call per update and per removal."""
-        return plan_batches(
+        """Adds as learners × items rectangles per terms; one call per update; removals per call size."""
+        return write.batches(
             actions,
             max_learners=self.options.max_learners_per_call,
             max_items=self.options.max_items_per_call,
+            removals_per_call=self.options.max_removals_per_call if self.api.name == "rest" else 1,
         )
 
     def write(self, batch: WriteBatch) -> list[Outcome]:
         """Perform one batch; per-action refusals become FAILED outcomes, lost writes UNKNOWN ones."""
-        return write_batch(
+        return write.write_batch(
             self.api,
             batch,
             max_learners=self.options.max_learners_per_call,
@@ -139,12 +142,12 @@ class IspringProvider:
 
     def call_count(self) -> int:
         """Vendor calls sent so far."""
-        total: int = self.api.http.stats.total
+        total: int = self.http.stats.total
         return total
 
     def close(self) -> None:
         """Close the run's HTTP client."""
-        self.api.http.close()
+        self.http.close()
 
 
 def normalise_url(url: str) -> str:
@@ -152,6 +155,18 @@ def normalise_url(url: str) -> str:
     parsed = httpx.URL(url)
     port = f":{parsed.port}" if parsed.port else ""
     return f"{parsed.scheme.lower()}://{parsed.host.lower()}{port}{parsed.path.rstrip('/')}"
+
+
+def wire_for(
+    config: ProviderConfig, http: VendorClient, tokens: TokenSource, options: IspringOptions
+) -> Wire:
+    """The wire `api:` names: REST v3 (the default) or SOAP."""
+    if config.api == "rest":
+        return RestWire(http, tokens, page_size=options.page_size, ids_per_filter=options.rest_ids_per_filter)
+    if config.api == "soap":
+        api = IspringApi(http, tokens, page_size=options.page_size)
+        return SoapWire(api, ids_per_filter=options.ids_per_filter)
+    raise ConfigError(f"provider {config.name!r}: api {config.api!r} is not one of {', '.join(APIS)}")
 
 
 def create(
@@ -171,10 +186,9 @@ def create(
     http = VendorClient(
         client, provider=config.name, redactor=redactor, limiter=limiter, sleep=sleep, log_bodies=log_bodies
     )
-    api = IspringApi(http, TokenSource(http, credentials, clock=clock), page_size=options.page_size)
     return IspringProvider(
         config.name,
-        api,
+        wire_for(config, http, TokenSource(http, credentials, clock=clock), options),
         requests_per_minute=config.requests_per_minute,
         options=options,
         progress=progress,

@@ -63,7 +63,7 @@ DUE_TYPES = {t: t for t in ("default", "unlimited", "due_date", "due_period")}
 UNKNOWN_PROGRESS = Completion.IN_PROGRESS  # no result was returned: protect rather than risk a record
 
 
-def _required(values: dict[str, str], name: str, call: str) -> str:
+def _required(values: Mapping[str, str], name: str, call: str) -> str:
     value = values.get(name)
     if value is None:
         raise ProtocolError(f"<{name}> missing in a record", provider=PROVIDER, call=call)
@@ -118,24 +118,31 @@ class Reasons:
 
 def parse_user(element: etree._Element) -> User:
     """A `<userProfile>` of GetUsers."""
-    values = fields(element)
     profile: dict[str, str] = {}
     profile_element = child(element, "fields")
     if profile_element is not None:
         for field in children(profile_element, "field"):
             pair = fields(field)
             if "name" in pair:
-                profile[pair["name"].upper()] = pair.get("value", "")
+                profile[pair["name"]] = pair.get("value", "")
+    return user_from(fields(element), profile, id_list(element, "groups"), call="GetUsers")
+
+
+def user_from(
+    values: Mapping[str, str], profile: Mapping[str, str], groups: Iterable[str], *, call: str
+) -> User:
+    """A user from its record's values and profile fields (names compared without case and `_`)."""
+    named = {name.upper().replace("_", ""): value for name, value in profile.items()}
     return User(
-        id=_required(values, "userId", "GetUsers"),
-        login=profile.get("LOGIN", ""),
-        email=profile.get("EMAIL", ""),
-        first_name=profile.get("FIRST_NAME", ""),
-        last_name=profile.get("LAST_NAME", ""),
+        id=_required(values, "userId", call),
+        login=named.get("LOGIN", ""),
+        email=named.get("EMAIL", ""),
+        first_name=named.get("FIRSTNAME", ""),
+        last_name=named.get("LASTNAME", ""),
         status=USER_STATUSES.get(values.get("status", ""), UNKNOWN_USER_STATUS),
         department_id=values.get("departmentId"),
-        group_ids=frozenset(id_list(element, "groups")),
-        fields=tuple(sorted((name, value) for name, value in profile.items() if value)),
+        group_ids=frozenset(groups),
+        fields=tuple(sorted((name.upper(), value) for name, value in profile.items() if value)),
         joined=_day(values.get("addedDate")),
     )
 
@@ -161,9 +168,13 @@ def _day(text: str | None) -> dt.datetime | None:
 
 def parse_department(element: etree._Element) -> Department:
     """A `<department>` of GetDepartments (inferred layout: REST `Department`)."""
-    values = fields(element)
+    return department_from(fields(element), call="GetDepartments")
+
+
+def department_from(values: Mapping[str, str], *, call: str) -> Department:
+    """A department from its record's values (REST `Department` names)."""
     return Department(
-        id=_required(values, "departmentId", "GetDepartments"),
+        id=_required(values, "departmentId", call),
         name=values.get("name", ""),
         parent_id=values.get("parentDepartmentId"),
     )
@@ -171,17 +182,25 @@ def parse_department(element: etree._Element) -> Department:
 
 def parse_group(element: etree._Element) -> Group:
     """A `<group>` of GetGroups (inferred layout: REST `Group{groupId,name}`)."""
-    values = fields(element)
-    return Group(id=_required(values, "groupId", "GetGroups"), name=values.get("name", ""))
+    return group_from(fields(element), call="GetGroups")
+
+
+def group_from(values: Mapping[str, str], *, call: str) -> Group:
+    """A group from its record's values (REST `Group` names)."""
+    return Group(id=_required(values, "groupId", call), name=values.get("name", ""))
 
 
 def parse_item(element: etree._Element) -> Item | None:
     """A `<contentItem>` of ListContent if it is a course or learning track; None for other materials."""
-    values = fields(element)
-    item_id = _required(values, "contentItemId", "ListContent")
+    return item_from(fields(element), call="ListContent")
+
+
+def item_from(values: Mapping[str, str], *, call: str) -> Item | None:
+    """A course or learning track from a content record's values; None for other materials."""
+    item_id = _required(values, "contentItemId", call)
     if "contentItemType" not in values and "type" not in values:
         # without its type a managed course would silently vanish from the catalog
-        raise ProtocolError("<contentItemType> missing in a record", provider=PROVIDER, call="ListContent")
+        raise ProtocolError("<contentItemType> missing in a record", provider=PROVIDER, call=call)
     kind_text = values.get("contentItemType") or values.get("type") or ""  # `type` is deprecated
     kind = ITEM_KINDS.get(kind_text.replace("_", "").replace(" ", "").lower())
     if kind is None:
@@ -222,8 +241,11 @@ class ResultRecord:
 
 def parse_enrollment(element: etree._Element) -> EnrollmentRecord:
     """An `<enrollment>` (layout: REST `Enrollment`; `dueDateType`/`duePeriod` used when present)."""
-    call = "ListEnrollments"
-    values = fields(element)
+    return enrollment_from(fields(element), call="ListEnrollments")
+
+
+def enrollment_from(values: Mapping[str, str], *, call: str) -> EnrollmentRecord:
+    """Terms and origin from an enrollment record's values (REST `Enrollment` names)."""
     reasons = Reasons()
     lock_name = "shouldLockAfterDueDate" if "shouldLockAfterDueDate" in values else "lockAfterDueDate"
     period = values.get("duePeriod")
@@ -246,8 +268,11 @@ def parse_enrollment(element: etree._Element) -> EnrollmentRecord:
 
 def parse_result(element: etree._Element) -> ResultRecord:
     """A `<learnerResult>` (layout: the ListLearnersResults sample); left-out progress is 0, not started."""
-    call = "ListLearnersResults"
-    values = fields(element)
+    return result_from(fields(element), call="ListLearnersResults")
+
+
+def result_from(values: Mapping[str, str], *, call: str) -> ResultRecord:
+    """Progress and dates from a learner result's values (REST `LearnerResult` names)."""
     reasons = Reasons()
     completion = reasons.choice(values, "completionStatus", COMPLETIONS, Completion.NOT_STARTED)
     if str(reasons):

@@ -20,7 +20,9 @@ from reconciler.transport.redact import Redactor
 from reconciler.transport.safexml import local_name, parse_xml
 
 SOAP_NS = "https://ispringlearn.com/go/services/api/soap"
-ENVELOPE_NS = "https://schemas.xmlsoap.org/soap/envelope/"  # sic: the vendor samples write https
+# SOAP 1.1's envelope namespace. The vendor samples write it with https://, which a SOAP 1.1 server answers
+# with a VersionMismatch fault; the payload namespace is sent exactly as documented (https://).
+ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 ENDPOINT = "/api/v2/soap/2.0"
 PROVIDER = "ispring"
 

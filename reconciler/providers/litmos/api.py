@@ -57,6 +57,8 @@ class LitmosApi:
         self.progress = progress
         self.source = source
         self.clock = clock
+        # the longest page this server has served: a page shorter than it cannot have been cut by a cap
+        self.longest_page = 0
         # the key goes in a header only: query strings end up in proxy and server logs
         self._headers = {"apikey": api_key, "Accept": "application/json"}
 
@@ -129,7 +131,13 @@ class LitmosApi:
         shape: Shape | None = None,
         params: Mapping[str, str | int] | None = None,
     ) -> list[Record]:
-        """Every row of a paged list of `shape`: always sends `limit` and `start`; stops on a short page.
+        """Every row of a paged list of `shape`: always sends `limit` and `start`; stops on an empty page,
+        or on a page shorter than one this server has already served.
+
+        A page shorter than `limit` alone does not end the list: the server's page cap is not documented
+        (recorded traffic pages at 200, and its client reads until `[]`), so a cap below `limit` would cut
+        the list silently. A page shorter than a page already served cannot be cut by a cap (inferred: one
+        cap per server), which spares the extra call once one long list has been read.
 
         Rows are de-duplicated by `Id` (Litmos sometimes returns more rows than asked for); a page that adds
         nothing new also ends the read, so a server that ignores `start` cannot loop us forever. A page of
@@ -149,9 +157,11 @@ class LitmosApi:
                     seen.add(ident)
                     rows.append(row)
                     fresh += 1
-            if len(page) < PAGE_LIMIT or not fresh:
+            short = len(page) < PAGE_LIMIT and len(page) < self.longest_page
+            self.longest_page = max(self.longest_page, len(page))
+            if not page or not fresh or short:
                 return rows
-            start += PAGE_LIMIT
+            start += min(len(page), PAGE_LIMIT)  # after what was served, whatever the server's cap
 
 
 class Progress:

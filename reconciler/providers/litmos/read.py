@@ -1,6 +1,8 @@
 """Reading a Litmos account: the directory (users, teams, catalog) and the enrollments policies manage.
 
-Litmos teams serve twice: as departments (the tree of `ParentTeamId`) and as groups (flat). Litmos does not
+Litmos teams serve twice: as departments (a tree) and as groups (flat). The tree comes from `ParentTeamId`
+where the rows carry it (the documented XML shape); recorded JSON from `/teams` has no such field, and then
+the tree is read from each team's `/teams/{id}/teams` (its direct sub-teams). Litmos does not
 inherit membership, so every user's department is a team they are themselves a member of, and a recursive
 department target (the union of a team's and its sub-teams' members) falls out of the tree.
 
@@ -45,7 +47,10 @@ BULK_READ_USERS = 25  # documented maximum of POST /users/courses: "no greater t
 def read_directory(api: LitmosApi) -> Directory:
     """Users, teams (as departments and as groups), courses and learning paths."""
     users = [parse_user(r) for r in api.pages("/users", call="GET /users", shape=USERS)]
-    teams = [parse_team(r) for r in api.pages("/teams", call="GET /teams", shape=TEAMS)]
+    rows = api.pages("/teams", call="GET /teams", shape=TEAMS)
+    teams = [parse_team(r) for r in rows]
+    if rows and not any("ParentTeamId" in r for r in rows):
+        teams = read_team_tree(api, teams)
     members = read_team_members(api, teams)
     courses = [
         parse_item(r, ItemKind.COURSE) for r in api.pages("/courses", call="GET /courses", shape=COURSES)
@@ -67,6 +72,19 @@ def read_directory(api: LitmosApi) -> Directory:
         groups=tuple(t.group() for t in teams),
         items=tuple(courses + paths),
     )
+
+
+def read_team_tree(api: LitmosApi, teams: list[Team]) -> list[Team]:
+    """The teams with their parents, from each team's `/teams/{id}/teams` (rows without `ParentTeamId`)."""
+    parents: dict[str, str] = {}
+    known = {team.id for team in teams}
+    for team in teams:
+        path = f"/teams/{segment(team.id)}/teams"
+        for row in api.pages(path, call="GET /teams/{id}/teams", shape=TEAMS):
+            child = as_text(row.get("Id"))
+            if child in known and child != team.id:
+                parents.setdefault(child, team.id)
+    return [replace(team, parent_id=parents.get(team.id)) for team in teams]
 
 
 def read_team_members(api: LitmosApi, teams: list[Team]) -> dict[str, list[str]]:

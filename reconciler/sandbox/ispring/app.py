@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from reconciler.sandbox.ispring import reads, writes
+from reconciler.sandbox.ispring import reads, rest, writes
 from reconciler.sandbox.ispring.context import Context
 from reconciler.sandbox.ispring.results import list_learners_results
 from reconciler.sandbox.ispring.soap import (
@@ -126,6 +126,8 @@ class ISpringApp:
             elif path in SOAP_PATHS and method == "POST":
                 status, body, action, client, notes = self._soap(environ)
                 content_type = "text/xml; charset=utf-8"
+            elif rest.is_rest_path(path):
+                status, content_type, body, action, client, notes = self._rest(environ, path, method)
             elif path in SOAP_PATHS + TOKEN_PATHS:
                 status, content_type, body = 405, "text/plain", b"Method Not Allowed"
             else:
@@ -203,9 +205,29 @@ class ISpringApp:
                 notes,
             )
 
+    # --- REST v3 ---------------------------------------------------------------------------------------
+
+    def _rest(
+        self, environ: Mapping[str, Any], path: str, method: str
+    ) -> tuple[int, str, bytes, str, str, list[str]]:
+        notes: list[str] = []
+        caller = [""]
+
+        def context(call: SoapCall) -> Context:
+            caller[0], scope = self._client_for(_bearer(environ))
+            return Context(self.store, self.clock(), call, scope, self.page_token_ttl, notes)
+
+        body = read_body(environ, MAX_BODY_BYTES + 1) if method == "POST" else b""
+        reply = rest.answer(method, path, str(environ.get("QUERY_STRING", "")), body, context)
+        if reply.detail:
+            notes.append(reply.detail)
+        return reply.status, reply.content_type, reply.body, reply.action, caller[0], notes
+
     def _authorize(self, call: SoapCall, environ: Mapping[str, Any]) -> tuple[str, frozenset[str] | None]:
-        """The client behind the token and its department scope (expanded to sub-departments)."""
-        token = token_of(call) or _bearer(environ)
+        """The client behind the call's token and its department scope (expanded to sub-departments)."""
+        return self._client_for(token_of(call) or _bearer(environ))
+
+    def _client_for(self, token: str | None) -> tuple[str, frozenset[str] | None]:
         if token is None:
             raise SoapFault(AUTHORIZATION_FAILED, "no token")
         if token in self.static_tokens:
@@ -254,8 +276,12 @@ _CANONICAL = {
 }
 _REASONS = {
     200: "OK",
+    201: "Created",
+    204: "No Content",
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
+    405: "Method Not Allowed",
     404: "Not Found",
     500: "Internal Server Error",
 }

@@ -2,7 +2,7 @@
 
 Namespaces and shapes follow the vendor pages (`vendor-docs/ispring-soap-*.txt`): the envelope namespace is
 written there with `https://` (the standard one is `http://`); we accept both and answer with the one the
-request used.
+request used. Any other envelope namespace (SOAP 1.2's, a typo) gets SOAP 1.1's `VersionMismatch` fault.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ PERMISSION_DENIED = "Permission denied"
 WRONG_PARAMETERS = "Wrong parameters"
 UNKNOWN_ENROLLMENT = "Unknown Enrollment"
 UNKNOWN_CONTENT_ITEM = "Unknown content item"
+VERSION_MISMATCH = "Version Mismatch"  # SOAP 1.1 section 4.4.1
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -93,7 +94,11 @@ def parse_call(body: bytes) -> SoapCall:
     request = next((c for c in body_element if isinstance(c.tag, str)), None)
     if request is None:
         raise SoapFault(WRONG_PARAMETERS, "empty SOAP body")
-    envelope_ns = etree.QName(root).namespace or ENVELOPE_NS
+    envelope_ns = etree.QName(root).namespace or ""
+    if envelope_ns not in ENVELOPE_NAMESPACES:
+        raise SoapFault(
+            VERSION_MISMATCH, f"envelope namespace {envelope_ns!r}", faultcode="SOAP-ENV:VersionMismatch"
+        )
     ns = etree.QName(request).namespace or SOAP_NS
     return SoapCall(envelope_ns, ns, local(request), request, body_element, recovered)
 

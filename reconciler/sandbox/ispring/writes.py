@@ -128,6 +128,24 @@ def unenroll(ctx: Context) -> bytes:
     return success(ctx.call.envelope_ns, ctx.call.ns)
 
 
+def unenroll_many(ctx: Context, enrollment_ids: list[str]) -> None:
+    """Remove several enrollments at once (REST `POST /enrollment/delete`); all in scope, or none removed.
+
+    # inferred: the spec does not say what an unknown id does; it is skipped (already removed), so a
+    resumed apply that sends a removal twice is not refused.
+    """
+    found = [ctx.store.get_enrollment(i) for i in dict.fromkeys(enrollment_ids)]
+    rows = [row for row in found if row is not None]
+    learners = [ctx.store.get_user(row.user_uuid) for row in rows]
+    ctx.require_scope({learner.department_uuid if learner else None for learner in learners})
+    with ctx.store.transaction():
+        for row in rows:
+            ctx.store.delete_enrollment(row.uuid)
+            ctx.notes.append(f"removed {row.uuid} ({row.progress.status}, {row.progress.progress:g}%)")
+    if len(found) > len(rows):
+        ctx.notes.append(f"{len(found) - len(rows)} unknown enrollment id(s) skipped")
+
+
 def _describe(terms: Terms) -> str:
     due = terms.due_date.isoformat() if isinstance(terms.due_date, dt.datetime) else "none"
     return f"{terms.due_type} due {due} lock {terms.lock_after_due}"

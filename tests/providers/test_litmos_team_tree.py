@@ -1,0 +1,86 @@
+"""Litmos JSON team rows carry no `ParentTeamId` (recorded traffic): the department tree then comes from each
+team's `/teams/{id}/teams`, and plans see the same departments as when the rows name their parents."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import yaml
+
+from reconciler.core.model import ProviderConfig, ProviderKind
+from reconciler.providers.base import Credentials
+from reconciler.providers.litmos.provider import LitmosProvider, create
+from reconciler.sandbox.litmos.app import make_litmos_app
+from reconciler.sandbox.litmos.limits import RateLimit
+from reconciler.sandbox.org.load import parse_org, seed_store
+from reconciler.sandbox.store.database import Store
+from tests.support.litmos_provider import BASE_URL, KEY, ORG
+from tests.support.rewrite import BodyRewriter
+
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "vendor" / "litmos-recorded"
+
+
+def _provider(transport: httpx.BaseTransport) -> LitmosProvider:
+    config = ProviderConfig(name="academy", kind=ProviderKind.LITMOS, requests_per_minute=None)
+    client = httpx.Client(transport=transport, base_url=BASE_URL)
+    return create(config, client, Credentials(api_key=KEY), sleep=lambda _: None)
+
+
+def _emulator(strip_parents: bool) -> tuple[LitmosProvider, BodyRewriter]:
+    store = Store.open(":memory:")
+    seed_store(store, parse_org(ORG))
+    app = BodyRewriter(make_litmos_app(store, rate_limit=RateLimit(requests_per_minute=100_000)))
+    if strip_parents:
+
+        def strip(body: bytes) -> bytes:
+            rows = json.loads(body)
+            return json.dumps([{k: v for k, v in r.items() if k != "ParentTeamId"} for r in rows]).encode()
+
+        app.rules.append(("GET /teams", strip))
+    return _provider(httpx.WSGITransport(app=app)), app
+
+
+def test_without_parent_team_ids_the_tree_is_read_from_sub_team_lists() -> None:
+    with_parents, _ = _emulator(strip_parents=False)
+    without, rewriter = _emulator(strip_parents=True)
+    expected = with_parents.read_directory()
+    found = without.read_directory()
+    assert rewriter.rewritten, "the /teams rows really lost their ParentTeamId"
+    assert any(d.parent_id for d in expected.departments), "the org has a tree to rebuild"
+    assert found.departments == expected.departments and found.users == expected.users
+    assert without.api.vendor.stats.calls["GET /teams/{id}/teams"] == len(expected.departments)
+
+
+def _recorded(name: str) -> dict[str, bytes]:
+    """Recorded GET answers by path (query dropped): the last one recorded for each path wins."""
+    data = yaml.safe_load((RECORDED / name).read_text(encoding="utf-8"))
+    bodies: dict[str, list[bytes]] = {}
+    for exchange in data["interactions"]:
+        path = httpx.URL(exchange["request"]["uri"]).path.removeprefix("/v1.svc")
+        bodies.setdefault(path, []).append(exchange["response"]["body"]["string"].encode())
+    return {path: found[0] for path, found in bodies.items()}
+
+
+def test_recorded_sub_team_rows_make_the_tree() -> None:
+    sub_teams = _recorded("get-sub-teams.yml")["/teams/JyLa085jwVs1/teams"]
+    children = [row["Id"] for row in json.loads(sub_teams)]
+    teams = json.dumps(
+        [{"Id": "JyLa085jwVs1", "Name": "Max Chandler"}, *({"Id": c, "Name": c} for c in children)]
+    ).encode()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v1.svc")
+        first_page = request.url.params.get("start", "0") == "0"
+        if path == "/teams" and first_page:
+            return httpx.Response(200, content=teams, headers={"content-type": "application/json"})
+        if path == "/teams/JyLa085jwVs1/teams" and first_page:
+            return httpx.Response(200, content=sub_teams, headers={"content-type": "application/json"})
+        return httpx.Response(200, content=b"[]", headers={"content-type": "application/json"})
+
+    directory = _provider(httpx.MockTransport(answer)).read_directory()
+    parents = {d.id: d.parent_id for d in directory.departments}
+    assert parents == {"JyLa085jwVs1": None, **dict.fromkeys(children, "JyLa085jwVs1")}
+    assert re.fullmatch(r"\w+", children[0])
