@@ -1,7 +1,7 @@
 """What the global output options do: `-v/-vv` logs, `-q` silence, progress on stderr.
 
 Every `enrollctl.*` log record of a command goes through one handler on the `enrollctl` logger while the
-command runs. Records tagged as progress (`extra=progress_extra(label, done, total, elapsed)`, e.g. long
+command runs. Records tagged as progress (by `engine.build.log_progress`, the providers' callback; long
 Litmos and iSpring reads) update the `ProgressDisplay`; the others print as lines when their level reaches the
 verbosity's threshold. Every printed line is masked with every live `Redactor` after formatting, so neither
 a message, its arguments nor a formatted traceback can carry a secret past it, and then made terminal-safe
@@ -15,7 +15,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.cli.progress import PROGRESS_FIELD, Mode, ProgressDisplay, mode_for
+from reconciler.cli.progress import Mode, ProgressDisplay, mode_for
+from reconciler.engine.build import PROGRESS_FIELD
 from reconciler.transport.redact import redact_known
 from reconciler.transport.terminal import VENDOR_EXCERPT, safe_lines, safe_text
 

@@ -17,9 +17,6 @@ from typing import TextIO
 
 Clock = Callable[[], float]
 
-# the log-record attribute that marks a record as a progress update (see `progress_extra`)
-PROGRESS_FIELD = "enrollctl_progress"
-
 SHOW_AFTER = 2.0  # seconds a job runs before its progress shows
 LINE_EVERY = 0.2  # seconds between redraws of the terminal line
 PLAIN_EVERY = 5.0  # seconds at least between plain lines
@@ -46,11 +43,6 @@ class _Job:
     started: float
     shown_at: float | None = None  # when its progress was last shown
     shown_share: float = 0.0
-
-
-def progress_extra(label: str, done: int, total: int, elapsed: float) -> dict[str, object]:
-    """`extra=` for a log record that reports progress: the CLI shows it as progress, not as a log line."""
-    return {PROGRESS_FIELD: (label, done, total, elapsed)}
 
 
 def describe(label: str, done: int, total: int, elapsed: float) -> str:

@@ -7,7 +7,9 @@ the variable, never a value. A `sandbox:` provider runs the emulator in-process 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,7 +17,7 @@ import httpx
 
 from reconciler.core.model import Capabilities, ProviderConfig, ProviderKind
 from reconciler.errors import ConfigError
-from reconciler.providers.base import Credentials, Provider
+from reconciler.providers.base import Credentials, Progress, Provider
 from reconciler.providers.ispring import provider as ispring
 from reconciler.providers.litmos import provider as litmos
 from reconciler.transport.http import make_client
@@ -26,10 +28,24 @@ STATE_DIR = ".enrollctl"
 SANDBOX_FAULTS_VARIABLE = "ENROLLCTL_SANDBOX_FAULTS"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 Closer = Callable[[], None]
+ProviderBuilder = Callable[[ProviderConfig, Path, Mapping[str, str]], tuple[Provider, Closer]]
+
+
+# the log-record attribute that marks a record as a progress update; the CLI's output handler shows such
+# records on its progress line instead of as log lines
+PROGRESS_FIELD = "enrollctl_progress"
+_progress_log = logging.getLogger("enrollctl.progress")
+
+
+def log_progress(label: str, done: int, total: int, elapsed: float) -> None:
+    """The progress callback every provider gets: a tagged log record the CLI shows as its progress line."""
+    _progress_log.info("%s %d/%d", label, done, total, extra={PROGRESS_FIELD: (label, done, total, elapsed)})
 
 
 class _ProviderModule(Protocol):
-    def create(self, config: ProviderConfig, client: httpx.Client, credentials: Credentials) -> Provider: ...
+    def create(
+        self, config: ProviderConfig, client: httpx.Client, credentials: Credentials, *, progress: Progress
+    ) -> Provider: ...
 
     def capabilities_for(self, config: ProviderConfig) -> Capabilities: ...
 
@@ -91,14 +107,21 @@ def _required(config: ProviderConfig, env: Mapping[str, str], key: str, variable
     return value
 
 
-def build_provider(
-    config: ProviderConfig, root: Path, env: Mapping[str, str], *, faults: Any = None
-) -> tuple[Provider, Closer]:
+def build_provider(config: ProviderConfig, root: Path, env: Mapping[str, str]) -> tuple[Provider, Closer]:
     """A ready provider for `config` and the function that releases what it holds."""
+    return _build(config, root, env)
+
+
+def provider_builder(*, sandbox_faults: Mapping[str, Any]) -> ProviderBuilder:
+    """For tests: a builder whose `sandbox:` providers answer through fault switches (docs/SANDBOX.md)."""
+    return partial(_build, faults=sandbox_faults)
+
+
+def _build(
+    config: ProviderConfig, root: Path, env: Mapping[str, str], *, faults: Mapping[str, Any] | None = None
+) -> tuple[Provider, Closer]:
     if config.sandbox:
-        if faults is None and env.get(SANDBOX_FAULTS_VARIABLE):
-            faults = _faults_file(env[SANDBOX_FAULTS_VARIABLE])
-        client, credentials, release = _sandbox_client(config, root, faults)
+        client, credentials, release = _sandbox_client(config, root, env, faults)
         if _names_credentials(config):
             # a sandbox may be driven with other test credentials (e.g. a department administrator's)
             credentials = credentials_from_env(config, env)
@@ -112,7 +135,7 @@ def build_provider(
         release = _nothing
     module = _module(config.kind)
     try:
-        provider = module.create(config, client, credentials)
+        provider = module.create(config, client, credentials, progress=log_progress)
     except BaseException:
         client.close()
         release()
@@ -126,12 +149,6 @@ def build_provider(
     return provider, close
 
 
-def _faults_file(path: str) -> Any:
-    from reconciler.sandbox.faults import load_faults  # imported here, like the emulators
-
-    return load_faults(path)
-
-
 def _names_credentials(config: ProviderConfig) -> bool:
     return bool(config.token_env or config.client_id_env or config.client_secret_env or config.api_key_env)
 
@@ -141,7 +158,7 @@ def _nothing() -> None:
 
 
 def _sandbox_client(
-    config: ProviderConfig, root: Path, faults: Any
+    config: ProviderConfig, root: Path, env: Mapping[str, str], faults: Mapping[str, Any] | None
 ) -> tuple[httpx.Client, Credentials, Closer]:
     assert config.sandbox is not None
     org_file = root / config.sandbox
@@ -150,29 +167,23 @@ def _sandbox_client(
             f"provider {config.name!r}: sandbox organisation file {config.sandbox} not found under {root}"
         )
     # imported here: real-vendor runs never load the emulators
-    from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox
+    from reconciler.sandbox.connect import connect
 
     state_dir(root)
-    store = open_sandbox(str(org_file), str(sandbox_db_path(root, config.name)))
-    app = build_app(config.kind.value, store, faults)
+    sandbox = connect(
+        config.kind.value,
+        str(org_file),
+        str(sandbox_db_path(root, config.name)),
+        faults=faults,
+        faults_file=env.get(SANDBOX_FAULTS_VARIABLE) or None,
+    )
     # the emulators answer on the vendors' own paths; Litmos lives under /v1.svc like its real base URL
     suffix = "/v1.svc" if config.kind is ProviderKind.LITMOS else ""
     client = httpx.Client(
-        transport=httpx.WSGITransport(app=app),
+        transport=httpx.WSGITransport(app=sandbox.app),
         base_url=f"http://sandbox.{config.kind.value}.invalid{suffix}",
         timeout=TIMEOUT,
     )
-    return client, _sandbox_credentials(SANDBOX_CREDENTIALS, config.kind), store.close
-
-
-def _sandbox_credentials(table: Any, kind: ProviderKind) -> Credentials:
-    """The emulator's fixed test credentials, whatever shape `serve` keeps them in."""
-    entry = table.get(kind.value, table.get(kind)) if isinstance(table, Mapping) else table
-    if isinstance(entry, Credentials):
-        return entry
-    if isinstance(entry, Mapping):
-        fields = {
-            k: str(v) for k, v in entry.items() if k in ("client_id", "client_secret", "token", "api_key")
-        }
-        return Credentials(**fields)
-    raise ConfigError(f"the built-in {kind.value} sandbox has no test credentials")
+    fields = ("client_id", "client_secret", "token", "api_key")
+    credentials = Credentials(**{k: v for k, v in sandbox.credentials.items() if k in fields})
+    return client, credentials, sandbox.close

@@ -14,17 +14,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
+from reconciler.core import safety
 from reconciler.core.capabilities import check_capabilities
 from reconciler.core.desired import expand
-from reconciler.core.diff import diff
+from reconciler.core.diff import build_plan
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.due import due_warnings
 from reconciler.core.model import Config, Directory, Policy, Snapshot
 from reconciler.core.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
-from reconciler.core.safety import check_guards, enforce_guards
-from reconciler.engine.build import Closer, build_provider, offline_capabilities, state_dir
+from reconciler.core.safety import check_guards
+from reconciler.engine.build import Closer, ProviderBuilder, build_provider, offline_capabilities, state_dir
 from reconciler.errors import Diagnostic, ManifestError, ResolutionError, UsageError
 from reconciler.manifest.load import load_repository
 from reconciler.manifest.scope import check_online
@@ -102,13 +102,13 @@ def connected(config: Config, name: str, root: Path, env: Mapping[str, str]) -> 
         close()
 
 
-def load_workspace(root: Path, env: Mapping[str, str], *, faults: Any = None) -> Workspace:
+def load_workspace(root: Path, env: Mapping[str, str], *, build: ProviderBuilder | None = None) -> Workspace:
     """Load manifests and connect the providers that policies use."""
     config, policies = load_repository(str(root))
     workspace = Workspace(root, config, tuple(policies), repository_digest(root, config, policies))
     try:
         for name in used_providers(config, workspace.policies):
-            provider, closer = build_provider(config.providers[name], root, env, faults=faults)
+            provider, closer = (build or build_provider)(config.providers[name], root, env)
             workspace.providers[name] = provider
             workspace.closers.append(closer)
     except BaseException:
@@ -147,11 +147,11 @@ def make_plan(
     now: dt.datetime,
     options: RunOptions,
     env: Mapping[str, str],
-    faults: Any = None,
+    build: ProviderBuilder | None = None,
     timings: Timings | None = None,
 ) -> tuple[Plan, Workspace]:
     """Plan every provider of the repository at `root`; the caller closes the returned workspace."""
-    workspace = load_workspace(root, env, faults=faults)
+    workspace = load_workspace(root, env, build=build)
     try:
         return plan_workspace(workspace, now=now, options=options, timings=timings), workspace
     except BaseException:
@@ -177,7 +177,7 @@ def plan_workspace(
         ).items():
             guard[check if len(parts) == 1 else f"{part.provider}.{check}"] = state
     for part in parts:
-        enforce_guards(part, workspace.config.settings, allow_unknown=options.allow_unknown)
+        safety.check(part, workspace.config.settings, allow_unknown=options.allow_unknown)
     return Plan(
         created_at=now,
         manifest_digest=workspace.digest,
@@ -254,7 +254,7 @@ def _plan_provider(
             provider, now=now, directory=directory, item_ids=expanded.desired.managed_item_ids
         ).snapshot
     with _timed(timings, "diff"):
-        part = diff(
+        part = build_plan(
             expanded.desired,
             snapshot,
             settings,
@@ -273,10 +273,10 @@ def _plan_provider(
 
 
 def validate_online(
-    root: Path, env: Mapping[str, str], *, strict: bool = False, faults: Any = None
+    root: Path, env: Mapping[str, str], *, strict: bool = False, build: ProviderBuilder | None = None
 ) -> tuple[Config, tuple[Policy, ...]]:
     """Resolve every name in the manifests against each provider; ResolutionError lists all problems."""
-    workspace = load_workspace(root, env, faults=faults)
+    workspace = load_workspace(root, env, build=build)
     try:
         check_vendor_limits(workspace)
         problems: list[Diagnostic] = []

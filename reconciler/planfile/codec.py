@@ -58,8 +58,8 @@ SUMMARY_FIELDS = (
 )
 
 
-def render_json(plan: Plan) -> str:
-    """Render a plan as indented JSON with a stable key order and a trailing newline."""
+def plan_to_json(plan: Plan) -> str:
+    """A plan as indented JSON with a stable key order and a trailing newline."""
     # the same text as json.dumps(..., indent=2, ensure_ascii=False, allow_nan=False), several times faster
     return dumps_indented(plan_to_dict(plan)) + "\n"
 

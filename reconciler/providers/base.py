@@ -6,13 +6,21 @@ plan actions, reporting an outcome per action. Vendor quirks stay inside the ven
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ProviderKind
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus
+
+Progress = Callable[[str, int, int, float], None]
+"""How far a long read has come: (label, done, total, seconds elapsed). The engine passes one to each
+provider it builds (the CLI shows it as its progress line); providers never import the terminal."""
+
+
+def no_progress(label: str, done: int, total: int, elapsed: float) -> None:
+    """The default progress callback: report nothing."""
 
 
 @dataclass(frozen=True)

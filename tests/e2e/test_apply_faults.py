@@ -8,20 +8,21 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply.run import ApplyIncomplete, apply_plan
+from reconciler.apply import run as apply
+from reconciler.apply.run import ApplyIncomplete
 from reconciler.core.plan import Plan, RunOptions
+from reconciler.engine.build import build_provider, provider_builder
 from reconciler.engine.workspace import load_workspace, make_plan
-from reconciler.sandbox.faults import faults_from_dict
-
-from .helpers import WRITE_ACTIONS, open_store
+from tests.support.e2e import WRITE_ACTIONS, open_store
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
 
-def _apply(root: Path, plan: Plan, faults: Any = None) -> None:
-    workspace = load_workspace(root, {}, faults=faults)
+def _apply(root: Path, plan: Plan, faults: dict[str, Any] | None = None) -> None:
+    build = provider_builder(sandbox_faults=faults) if faults else build_provider
+    workspace = load_workspace(root, {}, build=build)
     try:
-        apply_plan(
+        apply.run(
             plan,
             workspace.providers,
             root / ".enrollctl" / "journal",
@@ -55,7 +56,7 @@ def test_apply_under_faults_then_resume_converges_without_repeating_writes(
     workspace.close()
     estimated = plan.providers[0].summary.estimated_calls
     with pytest.raises(ApplyIncomplete) as failed:
-        _apply(quickstart, plan, faults_from_dict(switches))
+        _apply(quickstart, plan, switches)
     assert failed.value.result.failed > 0
     _apply(quickstart, plan)
     assert _successful_writes(quickstart) == estimated

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
-import logging
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
-from litmos_support import (
+
+from reconciler.apply.run import ApplyIncomplete
+from reconciler.apply.run import run as apply_run
+from reconciler.core.model import ItemKind, ProviderKind, Terms
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan
+from reconciler.providers.litmos.read import ReadStrategy
+from reconciler.sandbox.faults import Burst, Faults
+from tests.support.litmos_provider import (
     FakeClock,
     Sandbox,
     add,
@@ -20,12 +27,6 @@ from litmos_support import (
     remove,
     sandbox,
 )
-
-from reconciler.apply.run import ApplyIncomplete, apply_plan
-from reconciler.core.model import ItemKind, ProviderKind, Terms
-from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan
-from reconciler.providers.litmos.read import ReadStrategy
-from reconciler.sandbox.faults import Burst, Faults
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -211,15 +212,20 @@ def test_bursts_of_503_with_retry_after_are_waited_out() -> None:
     assert refused and clock.slept.count(7) == len(refused)
 
 
-def test_a_long_read_logs_progress_with_an_eta(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_long_read_reports_progress_at_most_every_ten_seconds() -> None:
     clock = FakeClock()
     box = sandbox(generated_org(96), clock=clock)
     directory = box.directory()
     box.provider.strategy = ReadStrategy.BULK
     box.provider.api.clock = clock.ticking(6)
-    with caplog.at_level(logging.INFO, logger="enrollctl.litmos"):
-        box.provider.read_enrollments(directory, frozenset(i.id for i in directory.items))
-    assert "users' enrollments read 50/100, about" in caplog.text
+    steps: list[tuple[str, int, int, float]] = []
+    box.provider.api.progress = lambda *step: steps.append(step)
+    box.provider.read_enrollments(directory, frozenset(i.id for i in directory.items))
+    assert steps
+    assert {(label, total) for label, _, total, _ in steps} == {("academy: users' enrollments read", 100)}
+    assert ("academy: users' enrollments read", 50, 100) in [s[:3] for s in steps]
+    elapsed = [s[3] for s in steps]
+    assert all(later - earlier >= 10 for earlier, later in itertools.pairwise(elapsed))
 
 
 def test_an_assignment_litmos_silently_ignores_ends_failed_in_apply_without_read_backs(
@@ -243,7 +249,7 @@ def test_an_assignment_litmos_silently_ignores_ends_failed_in_apply_without_read
     box.recorder.requests.clear()
     with pytest.raises(ApplyIncomplete) as failed:
         name = box.provider.name
-        apply_plan(plan, {name: box.provider}, tmp_path / "journal", now=NOW, directories={name: directory})
+        apply_run(plan, {name: box.provider}, tmp_path / "journal", now=NOW, directories={name: directory})
     statuses = {o.action.user_id: o.status for o in failed.value.result.outcomes}
     assert statuses == {ann: OutcomeStatus.DONE, kevin: OutcomeStatus.FAILED}
     calls = [f"{r.method} {r.url.path.removeprefix('/v1.svc')}" for r in box.recorder.requests]

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ApplyFailed, ProviderError
+from tests.support.harness import journal_lies, new_lab, repeated_writes, wrong_changes
 
-from .harness import journal_lies, new_lab, repeated_writes, wrong_changes
+pytestmark = pytest.mark.slow  # crash, soak or benchmark-shaped: -m 'not slow' skips it
 
 WRITES = {
     "ispring": ["EnrollLearnersInCourses", "ChangeEnrollment", "Unenroll"],

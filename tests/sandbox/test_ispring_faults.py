@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from ispring_support import CREDS, make_sandbox
 from lxml import etree
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import Burst, Faults, faults_from_dict, load_faults
+from tests.support.ispring_sandbox import CREDS, make_sandbox
 
 
 def test_faults_load_from_yaml(tmp_path):
@@ -83,10 +83,9 @@ def test_truncated_body_is_not_well_formed():
         etree.fromstring(reply.response.content)
 
 
-def test_latency_and_jitter_sleep_before_answering(monkeypatch):
+def test_latency_and_jitter_sleep_before_answering():
     slept: list[float] = []
-    monkeypatch.setattr("reconciler.sandbox.faults.time.sleep", slept.append)
-    sandbox = make_sandbox(faults=Faults(latency_ms=200, jitter_ms=100))
+    sandbox = make_sandbox(faults=Faults(latency_ms=200, jitter_ms=100), sleep=slept.append)
     sandbox.call("GetGroups", token="t")
     assert len(slept) == 1 and 0.2 <= slept[0] <= 0.3
 

@@ -14,9 +14,10 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.cli.progress import progress_extra
 from reconciler.core.model import ItemKind
 from reconciler.errors import AuthError, ProtocolError
+from reconciler.providers.base import Progress as ProgressCallback
+from reconciler.providers.base import no_progress
 from reconciler.providers.litmos.body import Record, Shape, records_from_body, shape_for
 from reconciler.providers.litmos.parse import as_text
 from reconciler.transport.http import VendorClient
@@ -43,8 +44,17 @@ def collection_of(kind: ItemKind) -> str:
 class LitmosApi:
     """Addressing, paging and error mapping for one Litmos account."""
 
-    def __init__(self, vendor: VendorClient, *, api_key: str, source: str, clock: Clock = time.monotonic):
+    def __init__(
+        self,
+        vendor: VendorClient,
+        *,
+        api_key: str,
+        source: str,
+        clock: Clock = time.monotonic,
+        progress: ProgressCallback = no_progress,
+    ):
         self.vendor = vendor
+        self.progress = progress
         self.source = source
         self.clock = clock
         # the key goes in a header only: query strings end up in proxy and server logs
@@ -158,7 +168,7 @@ class LitmosApi:
 
 
 class Progress:
-    """Logs how far a long read has come, with an ETA, at most every `PROGRESS_EVERY` seconds."""
+    """Reports a long read's progress to the provider's callback, at most every `PROGRESS_EVERY` seconds."""
 
     def __init__(self, api: LitmosApi, what: str, total: int) -> None:
         self.api = api
@@ -168,28 +178,13 @@ class Progress:
         self.last = self.started
 
     def step(self, done: int) -> None:
-        """Record that `done` of `total` units are read; log a line when enough time has passed."""
+        """Record that `done` of `total` units are read; report it when enough time has passed."""
         now = self.api.clock()
         if now - self.last < PROGRESS_EVERY or done >= self.total or done <= 0:
             return
         self.last = now
-        eta = (now - self.started) / done * (self.total - done)
-        # tagged, so the CLI shows it as a progress line (counts, rate, ETA) rather than a log line
-        tag = progress_extra(f"{self.api.provider}: {self.what}", done, self.total, now - self.started)
-        log.info(
-            "%s: %s %d/%d, about %s left",
-            self.api.provider,
-            self.what,
-            done,
-            self.total,
-            _duration(eta),
-            extra=tag,
-        )
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+        # the engine's callback: the CLI shows it as a progress line (counts, rate, ETA)
+        self.api.progress(f"{self.api.provider}: {self.what}", done, self.total, now - self.started)
 
 
 def chunked(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -17,7 +17,7 @@ from reconciler.core.due import DueFact, DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action
 from reconciler.errors import ConfigError
-from reconciler.providers.base import Credentials, Outcome, WriteBatch
+from reconciler.providers.base import Credentials, Outcome, Progress, WriteBatch, no_progress
 from reconciler.providers.litmos.api import LitmosApi
 from reconciler.providers.litmos.read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
 from reconciler.providers.litmos.read import read_directory as _read_directory
@@ -150,6 +150,7 @@ def create(
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Progress = no_progress,
 ) -> LitmosProvider:
     """The provider for one `kind: litmos` entry; `client` has the base URL (vendor or sandbox) set."""
     if not credentials.api_key:
@@ -167,5 +168,6 @@ def create(
         client, provider=config.name, redactor=Redactor(credentials.secrets()), limiter=limiter, sleep=sleep
     )
     return LitmosProvider(
-        config, LitmosApi(vendor, api_key=credentials.api_key, source=config.source, clock=clock)
+        config,
+        LitmosApi(vendor, api_key=credentials.api_key, source=config.source, clock=clock, progress=progress),
     )
