@@ -241,9 +241,11 @@ def user_filter(q: UserQuery) -> tuple[str, list[Any]]:
     _in("u.department_uuid", q.department_uuids, clauses, params)
     _in("u.status", q.statuses, clauses, params)
     if q.group_uuids is not None:
+        # a membership check per user (primary key lookup), so users are walked in key order and a page
+        # stops after its rows, instead of collecting and sorting the whole group for every page
         clauses.append(
-            "u.uuid IN (SELECT user_uuid FROM user_groups "
-            "WHERE group_uuid IN (SELECT value FROM json_each(?)))"
+            "EXISTS (SELECT 1 FROM user_groups g WHERE g.user_uuid = u.uuid "
+            "AND g.group_uuid IN (SELECT value FROM json_each(?)))"
         )
         params.append(json_set(q.group_uuids))
     if q.search:
