@@ -40,6 +40,11 @@ SCENARIOS = (
     Scenario("stream", "stream_bench.py", "Streaming read of 100,000 enrollments"),
     Scenario("apply", "apply_bench.py", "Apply wall time against the rate-limit floor"),
     Scenario("sandbox", "sandbox_bench.py", "Sandbox load time and paging throughput (figures only)"),
+    Scenario(
+        "scale",
+        "scale_bench.py",
+        "1k / 10k / 100k users over loopback HTTP: calls / bound, client vs naive baseline, emulator pages",
+    ),
 )
 
 

@@ -96,7 +96,8 @@ def test_verbose_shows_how_litmos_enrollments_are_read(tmp_path: Path) -> None:
     assert plain.exit_code == 0 and "reading enrollments" not in plain.stderr
     verbose = run(root, "-v", "plan")
     assert verbose.exit_code == 0, verbose.output
-    assert "academy: reading enrollments per " in verbose.stderr
+    assert "academy: starts reading enrollments per " in verbose.stderr
+    assert "academy: read enrollments per " in verbose.stderr
     assert " -> GET /users" not in verbose.stderr  # vendor calls are -vv
 
 

@@ -15,6 +15,7 @@ from reconciler.core.model import ItemKind, ProviderConfig, ProviderKind, UserSt
 from reconciler.errors import AuthError, ConfigError
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos import api as litmos_api
+from reconciler.providers.litmos import enrollments as litmos_enrollments
 from reconciler.providers.litmos.body import USERS
 from reconciler.providers.litmos.provider import create
 from reconciler.providers.litmos.read import ReadStrategy, plan_read
@@ -214,10 +215,52 @@ def test_the_cheaper_strategy_is_chosen_and_logged(caplog: pytest.LogCaptureFixt
 
 
 def test_read_plan_prefers_fewer_calls() -> None:
-    assert plan_read(users=2000, items=3, directory_users=2000).strategy is ReadStrategy.ROSTERS
-    assert plan_read(users=2000, items=3, directory_users=2000).roster_calls == 9
-    assert plan_read(users=50, items=10, directory_users=2000).strategy is ReadStrategy.BULK
-    assert plan_read(users=0, items=10, directory_users=2000).calls == 0
+    assert plan_read(users=2000, items=3).strategy is ReadStrategy.ROSTERS
+    assert plan_read(users=2000, items=3).roster_calls == 3  # at least one call per roster
+    assert plan_read(users=50, items=10).strategy is ReadStrategy.BULK  # 2 calls, rosters at least 10
+    assert plan_read(users=0, items=10).calls == 0
+
+
+def test_read_plan_prices_rosters_at_the_sizes_an_earlier_read_learnt() -> None:
+    plan = plan_read(users=1000, items=["a", "b", "c"], known={"a": 30, "b": 2})
+    assert (plan.strategy, plan.roster_calls, plan.bulk_calls) == (ReadStrategy.ROSTERS, 33, 40)
+    plan = plan_read(users=1000, items=["a", "b", "c"], known={"a": 40, "b": 2})
+    assert (plan.strategy, plan.roster_calls) == (ReadStrategy.BULK, 43)
+
+
+def test_rosters_that_prove_dearer_switch_to_per_user_reads(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(litmos_api, "PAGE_LIMIT", 5)  # every roster now takes many pages
+    monkeypatch.setattr(litmos_enrollments, "PAGE_LIMIT", 5)
+    box = sandbox(generated_org(96))
+    directory = box.directory()
+    items = frozenset(i.id for i in directory.items[:3])  # at least 3 roster calls, 4 per user: rosters first
+    box.provider.strategy = ReadStrategy.BULK
+    expected = box.provider.read_enrollments(directory, items)
+    box.provider.strategy = None
+    box.recorder.requests.clear()
+    with caplog.at_level(logging.INFO, logger="enrollctl.litmos"):
+        found = box.provider.read_enrollments(directory, items)
+    plan = box.provider.read_plan
+    assert plan is not None and plan.strategy is ReadStrategy.BULK and plan.roster_calls_spent > 0
+    assert found == expected
+    assert len(box.recorder.requests) == plan.calls <= 2 * plan.bulk_calls
+    assert "showed rosters dearer" in caplog.text
+    box.recorder.requests.clear()
+    box.provider.read_enrollments(directory, items)  # priced from what the first read learnt
+    assert len(box.recorder.requests) == plan.bulk_calls
+
+
+def test_a_second_read_is_priced_exactly_from_the_rosters_the_first_read() -> None:
+    box = sandbox(generated_org(96))
+    directory = box.directory()
+    items = frozenset(i.id for i in directory.items[:3])
+    box.provider.read_enrollments(directory, items)
+    first = box.provider.read_plan
+    again = box.provider.plan_read(directory, items)
+    assert first is not None and first.strategy is ReadStrategy.ROSTERS
+    assert again.roster_calls == first.roster_calls == first.calls
 
 
 def test_xml_and_json_responses_give_the_same_snapshot() -> None:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import json
+from dataclasses import replace
+from pathlib import Path
 
-from reconciler.core.model import ItemKind
-from reconciler.core.plan import Action, ActionKind, OutcomeStatus
+import httpx
+import pytest
+
+from reconciler.apply.run import ApplyIncomplete
+from reconciler.apply.run import run as apply_run
+from reconciler.core.model import ItemKind, ProviderKind, Terms
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan
 from reconciler.providers.litmos.read import ReadStrategy
 from reconciler.sandbox.faults import Burst, Faults
 from tests.support.litmos_provider import (
@@ -18,6 +27,8 @@ from tests.support.litmos_provider import (
     remove,
     sandbox,
 )
+
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 # --- writes --------------------------------------------------------------------------------------------
 
@@ -37,16 +48,16 @@ def test_adds_are_one_call_per_user_kind_and_notify_setting() -> None:
     batches = box.provider.batches(actions)
     shapes = [(b.kind, [a.item_id for a in b.actions], b.calls) for b in batches]
     assert shapes == [
-        (ActionKind.ADD, ["c1", "c2"], 2),
-        (ActionKind.ADD, ["c3"], 2),
-        (ActionKind.ADD, ["lp1"], 2),
-        (ActionKind.ADD, ["c1"], 2),
+        (ActionKind.ADD, ["c1", "c2"], 1),
+        (ActionKind.ADD, ["c3"], 1),
+        (ActionKind.ADD, ["lp1"], 1),
+        (ActionKind.ADD, ["c1"], 1),
         (ActionKind.REMOVE, ["c9"], 1),
         (ActionKind.REMOVE, ["c8"], 1),
         (ActionKind.UPDATE, ["c2"], 0),
     ]
-    box.provider.verify_adds = False  # no read-back: one call per assign
-    assert [b.calls for b in box.provider.batches(actions)] == [1, 1, 1, 1, 1, 1, 0]
+    box.provider.verify_adds = True  # a read-back after each assign call
+    assert [b.calls for b in box.provider.batches(actions)] == [2, 2, 2, 2, 1, 1, 0]
 
 
 def test_a_user_with_very_many_new_items_gets_several_assign_calls() -> None:
@@ -55,9 +66,8 @@ def test_a_user_with_very_many_new_items_gets_several_assign_calls() -> None:
     assert [len(b.actions) for b in batches] == [100, 50]
 
 
-def test_without_verification_an_assign_is_one_call_and_reported_done() -> None:
+def test_by_default_an_assign_is_one_call_and_reported_done() -> None:
     box = sandbox()
-    box.provider.verify_adds = False
     directory = box.directory()
     ann, course = by_login(directory)["ann@acme.example"], by_title(directory)["Anti-Bribery"]
     box.recorder.requests.clear()
@@ -104,8 +114,9 @@ def test_notified_adds_send_no_sendmessage_switch() -> None:
     assert "sendmessage" not in post.url.params
 
 
-def test_unknown_ids_silently_dropped_by_litmos_are_reported_failed() -> None:
+def test_with_verification_ids_silently_dropped_by_litmos_are_reported_failed() -> None:
     box = sandbox()
+    box.provider.verify_adds = True
     directory = box.directory()
     ann, course = by_login(directory)["ann@acme.example"], by_title(directory)["Anti-Bribery"]
     batch = box.provider.batches([add(ann, course), add(ann, "NoSuchCourse1")])[0]
@@ -146,9 +157,10 @@ def test_capabilities_say_what_litmos_cannot_do() -> None:
 def throttled_apply(client_limit: int) -> tuple[Sandbox, FakeClock, list[OutcomeStatus]]:
     clock = FakeClock()
     box = sandbox(generated_org(146), clock=clock, emulator_limit=100, client_limit=client_limit)
+    box.provider.verify_adds = True  # 150 users: 150 posts + 150 read-backs
     directory = box.provider.read_directory()
     course = by_title(directory)["Security Awareness 2026"]
-    actions = [add(u.id, course, notify=False) for u in directory.users]  # 150 users: 150 posts + 150 reads
+    actions = [add(u.id, course, notify=False) for u in directory.users]
     box.recorder.requests.clear()
     statuses = [o.status for b in box.provider.batches(actions) for o in box.provider.write(b)]
     return box, clock, statuses
@@ -173,10 +185,15 @@ def test_a_client_faster_than_the_server_is_throttled_and_retries_after_the_wait
 # --- faults --------------------------------------------------------------------------------------------
 
 
-def test_an_assign_answered_with_500_is_read_back_and_never_sent_twice() -> None:
+def test_an_assign_answered_with_500_is_unknown_and_never_sent_twice() -> None:
     box = sandbox(faults=Faults(error_rates={"POST /users/*/courses": 1.0}))
     directory = box.directory()
     ann, course = by_login(directory)["ann@acme.example"], by_title(directory)["Anti-Bribery"]
+    box.recorder.requests.clear()
+    [outcome] = box.provider.write(box.provider.batches([add(ann, course)])[0])
+    assert outcome.status is OutcomeStatus.UNKNOWN  # apply settles it with its confirmation read
+    assert [r.method for r in box.recorder.requests] == ["POST"]
+    box.provider.verify_adds = True
     box.recorder.requests.clear()
     [outcome] = box.provider.write(box.provider.batches([add(ann, course)])[0])
     assert outcome.status is OutcomeStatus.FAILED
@@ -209,3 +226,37 @@ def test_a_long_read_reports_progress_at_most_every_ten_seconds() -> None:
     assert ("academy: users' enrollments read", 50, 100) in [s[:3] for s in steps]
     elapsed = [s[3] for s in steps]
     assert all(later - earlier >= 10 for earlier, later in itertools.pairwise(elapsed))
+
+
+def test_an_assignment_litmos_silently_ignores_ends_failed_in_apply_without_read_backs(
+    tmp_path: Path,
+) -> None:
+    def ignore_anti_bribery(request: httpx.Request) -> httpx.Request:
+        # Litmos answers 201 and assigns nothing for an id it ignores: drop that id from the body on the way
+        if request.method != "POST" or request.url.path.endswith("/users/courses"):
+            return request
+        kept = [row for row in json.loads(request.content) if row["Id"] != anti_bribery]
+        return httpx.Request("POST", request.url, headers=request.headers, json=kept)
+
+    box = sandbox(rewrite=ignore_anti_bribery)
+    directory = box.directory()
+    users, items = by_login(directory), by_title(directory)
+    ann, kevin = users["ann@acme.example"], users["kevin@acme.example"]
+    anti_bribery, security = items["Anti-Bribery"], items["Security Awareness 2026"]
+    actions = tuple(replace(add(u, i), terms=Terms()) for u, i in ((ann, security), (kevin, anti_bribery)))
+    part = ProviderPlan(box.provider.name, ProviderKind.LITMOS, box.provider.account, actions=actions)
+    plan = Plan(created_at=NOW, manifest_digest="sha256:abc", providers=(part,))
+    box.recorder.requests.clear()
+    with pytest.raises(ApplyIncomplete) as failed:
+        name = box.provider.name
+        apply_run(plan, {name: box.provider}, tmp_path / "journal", now=NOW, directories={name: directory})
+    statuses = {o.action.user_id: o.status for o in failed.value.result.outcomes}
+    assert statuses == {ann: OutcomeStatus.DONE, kevin: OutcomeStatus.FAILED}
+    calls = [f"{r.method} {r.url.path.removeprefix('/v1.svc')}" for r in box.recorder.requests]
+    # staleness read, one assign call per user and no read-back, confirmation read (2 users: 1 bulk call)
+    assert calls == [
+        "POST /users/courses",
+        f"POST /users/{ann}/courses",
+        f"POST /users/{kevin}/courses",
+        "POST /users/courses",
+    ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
+from reconciler.sandbox.ispring import reads as ispring_reads
 from reconciler.sandbox.org.load import department_uuid, item_uuid
 from tests.support.ispring_sandbox import NS, ids, local_names, make_sandbox
 
@@ -59,3 +61,13 @@ def test_a_token_from_another_method_is_wrong_parameters():
 def test_get_on_the_soap_endpoint_is_not_allowed():
     response = make_sandbox().http.get("/api/v2/soap/2.0")
     assert response.status_code == 405
+
+
+def test_get_users_is_streamed_in_batches_and_lists_everyone_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ispring_reads, "USERS_PER_CHUNK", 2)  # several store reads for a handful of users
+    sandbox = make_sandbox()
+    reply = sandbox.call("GetUsers", "<version>2</version>")
+    assert "content-length" not in reply.response.headers  # unpaged by the vendor: streamed, not built whole
+    listed = reply.texts("userId")
+    assert len(listed) == len(set(listed)) == len(sandbox.store.users())
+    assert sandbox.store.request_log()[-1].action == "GetUsersV2"  # logged once the answer was sent

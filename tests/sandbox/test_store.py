@@ -172,6 +172,31 @@ def test_keyset_paging_returns_every_row_once():
     assert len(seen) == len(set(seen)) == 25
 
 
+def test_offset_pages_continue_by_key_and_match_a_slice():
+    store = small_store()
+    seeded_enrollments(store, 25)
+    every = [e.uuid for e in store.enrollments()]
+    pages = [[e.uuid for e in store.enrollments(limit=7, offset=start)] for start in range(0, 28, 7)]
+    assert [u for page in pages for u in page] == every
+    assert [e.uuid for e in store.enrollments(limit=5, offset=3)] == every[3:8]  # a jump: plain OFFSET
+
+
+def test_offset_pages_follow_writes_between_pages():
+    store = small_store()
+    seeded_enrollments(store, 10)
+    first = store.enrollments(limit=4)
+    assert store.delete_enrollment(first[0].uuid)
+    # rows moved up by one: the next page is what OFFSET 4 gives now, not what followed the old page
+    assert store.enrollments(limit=4, offset=4) == store.enrollments()[4:8]
+
+
+def test_single_item_pages_walk_the_items_index_in_key_order():
+    store = small_store()
+    seeded_enrollments(store, 3)
+    only = frozenset({course("Course 1").uuid})
+    assert [e.item_uuid for e in store.enrollments(EnrollmentQuery(item_uuids=only), limit=1)] == [*only]
+
+
 def test_enrollment_filters_on_dates_statuses_and_departments():
     store = small_store()
     seeded_enrollments(store, 10)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -143,24 +143,37 @@ class LitmosApi:
         nothing new also ends the read, so a server that ignores `start` cannot loop us forever. A page of
         any other shape, or with a row without an Id, ends the read with a `ProtocolError` (`records`).
         """
-        rows: list[Record] = []
+        return [
+            row for page, _ in self.page_by_page(path, call=call, shape=shape, params=params) for row in page
+        ]
+
+    def page_by_page(
+        self,
+        path: str,
+        *,
+        call: str,
+        shape: Shape | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> Generator[tuple[list[Record], bool]]:
+        """`pages` one call at a time: (the page's new rows, whether another page follows)."""
         seen: set[str] = set()
         start = 0
         while True:
             paging = {**(params or {}), "limit": PAGE_LIMIT, "start": start}
             page = self.records("GET", path, call=call, shape=shape, params=paging)
-            fresh = 0
+            fresh: list[Record] = []
             for row in page:
                 # every row has an Id (`records` checked): dropping one would make a person or item vanish
                 ident = as_text(row.get("Id"))
                 if ident not in seen:
                     seen.add(ident)
-                    rows.append(row)
-                    fresh += 1
+                    fresh.append(row)
             short = len(page) < PAGE_LIMIT and len(page) < self.longest_page
             self.longest_page = max(self.longest_page, len(page))
-            if not page or not fresh or short:
-                return rows
+            more = bool(page) and bool(fresh) and not short
+            yield fresh, more
+            if not more:
+                return
             start += min(len(page), PAGE_LIMIT)  # after what was served, whatever the server's cap
 
 

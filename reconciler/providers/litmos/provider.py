@@ -63,16 +63,18 @@ class LitmosProvider:
         api: LitmosApi,
         *,
         strategy: ReadStrategy | None = None,
-        verify_adds: bool = True,
+        verify_adds: bool = False,
     ) -> None:
         self.name = config.name
         self.config = config
         self.api = api
         self.strategy = strategy  # None: choose per read; set to force one (tests, benchmarks)
-        # read each user's items back after assigning (one call more per assign call); a caller that
-        # confirms all writes in one bulk read afterwards may switch this off to halve the write calls
+        # off: apply confirms every write with bulk reads afterwards, and an id Litmos silently ignored ends
+        # FAILED there; on: also read each user's items back after assigning (one call more per assign
+        # call), for callers that write without apply's confirmation
         self.verify_adds = verify_adds
         self.read_plan: ReadPlan | None = None
+        self._roster_pages: dict[str, int] = {}  # item id → calls its roster took: prices later reads exactly
         self._due_information: DueInformation | None = None
 
     @property
@@ -102,7 +104,7 @@ class LitmosProvider:
         """Enrollments in `item_ids` of `user_ids` (default: every user), read the cheaper way."""
         dues: list[DueFact] = []
         self.read_plan, enrollments = _read_enrollments(
-            self.api, directory, item_ids, user_ids, self.strategy, dues
+            self.api, directory, item_ids, user_ids, self.strategy, dues, self._roster_pages
         )
         unique = {(f.user_id, f.item_id): f for f in dues}
         source = (
@@ -120,13 +122,14 @@ class LitmosProvider:
         return self._due_information
 
     def plan_read(self, directory: Directory, item_ids: frozenset[str], users: int | None = None) -> ReadPlan:
-        """What `read_enrollments` would choose and cost, without calling Litmos."""
-        managed = sum(1 for i in directory.items if i.id in item_ids)
+        """What `read_enrollments` would start with and cost at least, without calling Litmos."""
+        managed = sorted(i.id for i in directory.items if i.id in item_ids)
         count = len(directory.users) if users is None else users
-        return plan_read(count, managed, len(directory.users), self.strategy)
+        return plan_read(count, managed, forced=self.strategy, known=self._roster_pages)
 
     def batches(self, actions: Sequence[Action]) -> list[WriteBatch]:
-        """One assign call (plus read-back) per user, item kind and notify setting; one call per removal."""
+        """One assign call per user, item kind and notify (a read-back too if `verify_adds`); one call
+        per removal."""
         return plan_batches(actions, verify=self.verify_adds)
 
     def write(self, batch: WriteBatch) -> list[Outcome]:

@@ -1,8 +1,10 @@
 """Writing to Litmos: assign a user's new items in one call, remove one assignment per call.
 
-Litmos answers 201 to an assignment even when it ignores an id (unknown, inactive, already assigned), so
-an assign call is followed by reading the user's items back (unless `verify` is off, e.g. when the caller
-confirms in bulk itself); an action the vendor dropped is reported as failed, with the likely reason.
+Litmos answers 201 to an assignment even when it ignores an id (unknown, inactive, already assigned). apply
+confirms every write afterwards with bulk reads (25 users a call, or the item rosters), so by default an
+assign call is just that one call, and an id Litmos dropped ends FAILED in apply's confirmation. With
+`verify` on (callers writing without apply), each assign call is followed by reading the user's items back
+and a dropped action is reported failed here, with the likely reason.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _batch_key(action: Action) -> BatchKey:
     return (action.kind, action.user_id, action.item_kind, True, action.item_id)
 
 
-def plan_batches(actions: Sequence[Action], *, verify: bool = True) -> list[WriteBatch]:
+def plan_batches(actions: Sequence[Action], *, verify: bool = False) -> list[WriteBatch]:
     """Group actions into Litmos calls, in first-seen order; an add's `calls` include its read-back."""
     grouped: dict[BatchKey, list[Action]] = {}
     for action in actions:
@@ -63,7 +65,7 @@ def read_back(api: LitmosApi, user_id: str, kind: ItemKind) -> set[str]:
     return {as_text(r.get("Id")) for r in rows}
 
 
-def write_batch(api: LitmosApi, batch: WriteBatch, *, verify: bool = True) -> list[Outcome]:
+def write_batch(api: LitmosApi, batch: WriteBatch, *, verify: bool = False) -> list[Outcome]:
     """Perform one batch from `plan_batches`; one outcome per action. `verify`: read adds back."""
     if not batch.actions:
         return []

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -45,7 +45,8 @@ MAX_FORM_BYTES = 64 * 1024
 
 Clock = Callable[[], dt.datetime]
 StartResponse = Callable[..., Any]
-Handler = Callable[[Context], bytes]
+Answer = bytes | Iterator[bytes]  # an iterator is streamed (GetUsers: the vendor does not page it)
+Handler = Callable[[Context], Answer]
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class ISpringApp:
         path, method = str(environ.get("PATH_INFO", "")), str(environ.get("REQUEST_METHOD", "GET"))
         action, client = f"{method} {path}", ""
         notes: list[str] = []
+        body: Answer
         try:
             if path in TOKEN_PATHS and method == "POST":
                 status, content_type, body, client, notes = self._token(environ)
@@ -136,10 +138,14 @@ class ISpringApp:
             status, content_type = 500, "text/xml; charset=utf-8"
             body = fault(ENVELOPE_NS, SOAP_NS, SoapFault("Internal error", faultcode="server"))
             notes = [f"internal error: {type(error).__name__}"]
-        start_response(
-            f"{status} {_REASONS.get(status, 'OK')}",
-            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
-        )
+        reason = f"{status} {_REASONS.get(status, 'OK')}"
+        if not isinstance(body, bytes):
+            # streamed: no Content-Length (the connection's end ends the body); logged once it is sent
+            start_response(reason, [("Content-Type", content_type)])
+            return _Streamed(
+                body, lambda: self._log(method, path, action, status, started, client, "; ".join(notes))
+            )
+        start_response(reason, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         self._log(method, path, action, status, started, client, "; ".join(notes))
         return [body]
 
@@ -178,7 +184,7 @@ class ISpringApp:
 
     # --- SOAP ------------------------------------------------------------------------------------------
 
-    def _soap(self, environ: Mapping[str, Any]) -> tuple[int, bytes, str, str, list[str]]:
+    def _soap(self, environ: Mapping[str, Any]) -> tuple[int, Answer, str, str, list[str]]:
         soap_action = environ.get("HTTP_SOAPACTION")
         envelope_ns, ns, action, client = ENVELOPE_NS, SOAP_NS, str(soap_action or "").strip('"'), ""
         notes: list[str] = []
@@ -260,6 +266,19 @@ class ISpringApp:
                 client=client,
             )
         )
+
+
+class _Streamed:
+    """A WSGI answer sent chunk by chunk; `done` runs when the server closes it (sent or abandoned)."""
+
+    def __init__(self, chunks: Iterator[bytes], done: Callable[[], None]) -> None:
+        self.chunks, self.done = chunks, done
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.chunks
+
+    def close(self) -> None:
+        self.done()
 
 
 _CANONICAL = {

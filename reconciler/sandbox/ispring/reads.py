@@ -6,6 +6,8 @@ are marked `# inferred`. ListLearnersResults lives in `ispring_results.py`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from lxml import etree
 
 from reconciler.sandbox.ispring.context import Context
@@ -32,8 +34,15 @@ STATUS_V1 = {"active": "1", "blocked": "3", "inactive": "3", "employment_ended":
 STATUS_V2 = {"active": "1", "blocked": "3", "inactive": "3", "employment_ended": "5"}
 
 
-def get_users(ctx: Context, version: int) -> bytes:
-    """GetUsers: profiles, optionally of one group or department; department admins see their scope only."""
+USERS_PER_CHUNK = 1000  # users read from the store and written out at a time while streaming GetUsers
+
+
+def get_users(ctx: Context, version: int) -> Iterator[bytes]:
+    """GetUsers: profiles, optionally of one group or department; department admins see their scope only.
+
+    The vendor does not page GetUsers, so the answer is streamed: the store is read a thousand users at a
+    time (by key) and each batch is written out before the next is read; memory does not grow with users.
+    """
     group, department = text(ctx.call, "groupId"), text(ctx.call, "departmentId")
     if department is not None and not ctx.in_scope(department):
         raise SoapFault(PERMISSION_DENIED, f"department {department} is outside the caller's scope")
@@ -42,38 +51,49 @@ def get_users(ctx: Context, version: int) -> bytes:
         department_uuids=frozenset({department}) if department else ctx.scope,
         group_uuids=frozenset({group}) if group else None,
     )
-    users = [u for u in ctx.store.users(query) if ctx.in_scope(u.department_uuid)]
-    root, payload = result(ctx.call.envelope_ns, ctx.call.ns, "GetUsersResult")
-    statuses = STATUS_V2 if version == 2 else STATUS_V1
-    for user in users:
-        _user_profile(payload, user, statuses[user.status])
-    ctx.notes.append(f"{len(users)} users (v{version})")
-    return serialize(root)
+    ctx.notes.append(f"users streamed (v{version})")
+    return _profiles(ctx, query, STATUS_V2 if version == 2 else STATUS_V1)
 
 
-def _user_profile(parent: etree._Element, user: UserRow, status: str) -> None:
-    node = element(parent, "userProfile")
-    element(node, "userId", user.uuid)
-    element(node, "role", user.role)
+def _profiles(ctx: Context, query: UserQuery, statuses: dict[str, str]) -> Iterator[bytes]:
+    head, tail = document(ctx.call.envelope_ns, ctx.call.ns, "GetUsersResult", "\0").split(b"\0")
+    yield head
+    offset = 0
+    while True:
+        users = ctx.store.users(query, offset=offset, limit=USERS_PER_CHUNK)
+        profiles = (_user_profile(u, statuses[u.status]) for u in users if ctx.in_scope(u.department_uuid))
+        yield "".join(profiles).encode()
+        if len(users) < USERS_PER_CHUNK:
+            break
+        offset += len(users)
+    yield tail
+
+
+def _ids(name: str, ids: Iterable[str]) -> str:
+    return f"<{name}>" + "".join(tagged("id", i) for i in ids) + f"</{name}>"
+
+
+def _user_profile(user: UserRow, status: str) -> str:
+    """One `<userProfile>` as in the vendor sample (text, like the paged lists: lxml trees cost more)."""
+    parts = ["<userProfile>", tagged("userId", user.uuid), tagged("role", user.role)]
     if user.department_uuid:
-        element(node, "departmentId", user.department_uuid)
-    element(node, "status", status)
-    fields = element(node, "fields")
+        parts.append(tagged("departmentId", user.department_uuid))
+    parts.append(tagged("status", status))
     pairs = [("LOGIN", user.login), ("EMAIL", user.email), ("FIRST_NAME", user.first_name)]
     pairs += [("LAST_NAME", user.last_name), ("JOB_TITLE", user.job_title)]
-    for name, value in pairs:
-        if value:
-            field = element(fields, "field")
-            element(field, "name", name)
-            element(field, "value", value)
-    id_list(node, "groups", user.group_uuids)
-    id_list(node, "manageableDepartmentIds", user.manageable_department_uuids)
-    role = element(element(node, "userRoles"), "userRole")
-    element(role, "roleId", ispring_uuid("role", user.role))
-    element(role, "roleType", user.role)
-    id_list(role, "manageableDepartmentIds", user.manageable_department_uuids)
+    fields = (
+        f"<field>{tagged('name', name)}{tagged('value', value)}</field>" for name, value in pairs if value
+    )
+    parts.append("<fields>" + "".join(fields) + "</fields>")
+    parts.append(_ids("groups", user.group_uuids))
+    parts.append(_ids("manageableDepartmentIds", user.manageable_department_uuids))
+    role = tagged("roleId", ispring_uuid("role", user.role)) + tagged("roleType", user.role)
+    role += _ids("manageableDepartmentIds", user.manageable_department_uuids)
+    parts.append(f"<userRoles><userRole>{role}</userRole></userRoles>")
     if user.added_date is not None:
-        element(node, "addedDate", day(user.added_date))
+        parts.append(tagged("addedDate", day(user.added_date)))
+    parts.append("</userProfile>")
+    return "".join(parts)
 
 
 def get_departments(ctx: Context) -> bytes:

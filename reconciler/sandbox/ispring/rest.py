@@ -141,7 +141,10 @@ def _result(r: dict[str, Any]) -> JsonObject:
 
 
 LISTINGS: dict[str, Listing] = {
-    "/users": Listing(lambda ctx: reads.get_users(ctx, 2), "userProfile", "userProfiles", _user, False),
+    # GetUsers streams (the SOAP call is unpaged); REST pages what it joins
+    "/users": Listing(
+        lambda ctx: b"".join(reads.get_users(ctx, 2)), "userProfile", "userProfiles", _user, False
+    ),
     "/departments": Listing(reads.get_departments, "department", "departments", _department, False),
     "/groups": Listing(reads.get_groups, "group", "groups", _group, False),
     "/contents": Listing(reads.list_content, "contentItem", "contentItems", _content),

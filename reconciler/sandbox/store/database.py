@@ -20,6 +20,7 @@ from typing import Any
 from reconciler.sandbox.store import sql
 from reconciler.sandbox.store.directory import DirectoryWrites
 from reconciler.sandbox.store.ids import ispring_uuid, result_id
+from reconciler.sandbox.store.paging import Cursors
 from reconciler.sandbox.store.records import (
     DepartmentRow,
     EnrollmentQuery,
@@ -46,6 +47,7 @@ class Store(DirectoryWrites):
         self._db = connection
         self._lock = threading.RLock()
         self._depth = 0
+        self._cursors = Cursors()  # keyset positions of offset-paged lists; cleared by every data write
         with self._lock:
             self._db.executescript(sql.SCHEMA)
             self._db.execute(
@@ -89,6 +91,10 @@ class Store(DirectoryWrites):
         with self._lock:
             return self._db.execute(query, params).fetchall()
 
+    def _page(self, query: str, params: Sequence[Any], key: str, limit: int | None, offset: int) -> list[Any]:
+        with self._lock:
+            return self._cursors.page(self._db, query, params, key=key, limit=limit, offset=offset)
+
     # --- meta ---------------------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
@@ -109,6 +115,7 @@ class Store(DirectoryWrites):
 
     def insert_departments(self, rows: Iterable[DepartmentRow]) -> None:
         """Add departments (parents before or after children: the tree is by uuid)."""
+        self._cursors.clear()
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO departments (uuid, litmos_id, original_id, name, path, parent_uuid, code) "
@@ -118,6 +125,7 @@ class Store(DirectoryWrites):
 
     def insert_groups(self, rows: Iterable[GroupRow]) -> None:
         """Add groups."""
+        self._cursors.clear()
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO groups (uuid, litmos_id, original_id, name) VALUES (?,?,?,?)",
@@ -127,17 +135,12 @@ class Store(DirectoryWrites):
     def insert_users(self, rows: Iterable[UserRow]) -> None:
         """Add users with their group memberships and managed departments."""
         users = list(rows)
+        self._cursors.clear()
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO users (uuid, litmos_id, original_id, login, email, first_name, last_name, "
                 "status, department_uuid, role, job_title, added_date) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    (
-                        *(u.uuid, u.litmos_id, u.original_id, u.login, u.email, u.first_name, u.last_name),
-                        *(u.status, u.department_uuid, u.role, u.job_title, sql.to_db(u.added_date)),
-                    )
-                    for u in users
-                ),
+                (sql.user_values(u) for u in users),
             )
             self._db.executemany(
                 "INSERT OR IGNORE INTO user_groups VALUES (?, ?)",
@@ -151,17 +154,12 @@ class Store(DirectoryWrites):
     def insert_items(self, rows: Iterable[ItemRow]) -> None:
         """Add courses and learning paths (with their course lists)."""
         items = list(rows)
+        self._cursors.clear()
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO items (uuid, litmos_id, original_id, kind, title, code, active, created_date, "
                 "default_due_hours) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    (
-                        *(i.uuid, i.litmos_id, i.original_id, i.kind, i.title, i.code, int(i.active)),
-                        *(sql.to_db(i.created_date), i.default_due_hours),
-                    )
-                    for i in items
-                ),
+                (sql.item_values(i) for i in items),
             )
             self._db.executemany(
                 "INSERT OR IGNORE INTO path_courses VALUES (?, ?, ?)",
@@ -170,6 +168,7 @@ class Store(DirectoryWrites):
 
     def insert_enrollments(self, rows: Iterable[EnrollmentRow]) -> None:
         """Add enrollments as they are (the `key` field is ignored and assigned by the store)."""
+        self._cursors.clear()
         with self.transaction():
             self._db.executemany(sql.ENROLLMENT_INSERT, (sql.enrollment_values(e) for e in rows))
 
@@ -208,11 +207,8 @@ class Store(DirectoryWrites):
     def users(self, query: UserQuery = ALL_USERS, offset: int = 0, limit: int | None = None) -> list[UserRow]:
         """Users matching `query`, in load order, from `offset`, at most `limit` (None = all)."""
         where, params = sql.user_filter(query)
-        rows = self._rows(
-            f"SELECT {sql.USER_COLUMNS} FROM users u WHERE {where} ORDER BY u.key LIMIT ? OFFSET ?",
-            (*params, -1 if limit is None else limit, offset),
-        )
-        return [sql.user(r) for r in rows]
+        select = f"SELECT {sql.USER_COLUMNS} FROM users u WHERE {where}"
+        return [sql.user(r) for r in self._page(select, params, "u.key", limit, offset)]
 
     def count_users(self, query: UserQuery = ALL_USERS) -> int:
         """How many users match `query`."""
@@ -246,12 +242,8 @@ class Store(DirectoryWrites):
     ) -> list[EnrollmentRow]:
         """Enrollments matching `query`, ordered by key (page with `after_key`, or `offset`)."""
         where, params = sql.enrollment_filter(query)
-        rows = self._rows(
-            f"SELECT {sql.ENROLLMENT_COLUMNS} FROM enrollments e {sql.user_join(query)} WHERE {where} "
-            "ORDER BY e.key LIMIT ? OFFSET ?",
-            (*params, -1 if limit is None else limit, offset),
-        )
-        return [sql.enrollment(r) for r in rows]
+        select = f"SELECT {sql.ENROLLMENT_COLUMNS} FROM enrollments e {sql.user_join(query)} WHERE {where}"
+        return [sql.enrollment(r) for r in self._page(select, params, "e.key", limit, offset)]
 
     def count_enrollments(self, query: EnrollmentQuery = ALL_ENROLLMENTS) -> int:
         """How many enrollments match `query` (ignoring `after_key`)."""
@@ -276,6 +268,7 @@ class Store(DirectoryWrites):
         self, user_uuid: str, item_uuid: str, terms: Terms, now: dt.datetime, origin: str = "admin"
     ) -> tuple[EnrollmentRow, bool]:
         """Enroll a user in an item; an existing enrollment is returned unchanged with `False`."""
+        self._cursors.clear()
         with self.transaction():
             existing = self.find_enrollment(user_uuid, item_uuid)
             if existing is not None:
@@ -292,6 +285,7 @@ class Store(DirectoryWrites):
 
     def update_terms(self, uuid: str, terms: Terms) -> EnrollmentRow | None:
         """Replace an enrollment's terms; None if it does not exist."""
+        self._cursors.clear()
         with self.transaction():
             self._db.execute(
                 "UPDATE enrollments SET access_date=?, due_type=?, due_date=?, due_period_hours=?, "
@@ -302,6 +296,7 @@ class Store(DirectoryWrites):
 
     def update_progress(self, uuid: str, progress: Progress) -> EnrollmentRow | None:
         """Replace an enrollment's progress (tests and scenario scripts use this); None if missing."""
+        self._cursors.clear()
         with self.transaction():
             self._db.execute(
                 "UPDATE enrollments SET status=?, progress=?, completion_date=?, score=?, time_spent=?, "
@@ -312,6 +307,7 @@ class Store(DirectoryWrites):
 
     def delete_enrollment(self, uuid: str) -> bool:
         """Remove an enrollment; False if there was none."""
+        self._cursors.clear()
         with self.transaction():
             return self._db.execute("DELETE FROM enrollments WHERE uuid = ?", (uuid,)).rowcount > 0
 

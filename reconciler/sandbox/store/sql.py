@@ -185,6 +185,22 @@ def enrollment(r: tuple[Any, ...]) -> EnrollmentRow:
     return EnrollmentRow(r[1], r[2], r[3], r[4], terms, r[10], progress, from_db(r[17]), r[0])
 
 
+def user_values(u: UserRow) -> tuple[Any, ...]:
+    """The parameters of a `users` insert (the columns after `key`, up to `added_date`)."""
+    return (
+        *(u.uuid, u.litmos_id, u.original_id, u.login, u.email, u.first_name, u.last_name),
+        *(u.status, u.department_uuid, u.role, u.job_title, to_db(u.added_date)),
+    )
+
+
+def item_values(i: ItemRow) -> tuple[Any, ...]:
+    """The parameters of an `items` insert (the columns after `key`)."""
+    return (
+        *(i.uuid, i.litmos_id, i.original_id, i.kind, i.title, i.code, int(i.active)),
+        *(to_db(i.created_date), i.default_due_hours),
+    )
+
+
 def terms_values(t: Terms) -> tuple[Any, ...]:
     """Terms as the values of their enrollment columns."""
     return (
@@ -211,9 +227,15 @@ def enrollment_values(e: EnrollmentRow) -> tuple[Any, ...]:
 
 
 def _in(column: str, values: frozenset[str] | None, clauses: list[str], params: list[Any]) -> None:
-    if values is not None:
-        clauses.append(f"{column} IN (SELECT value FROM json_each(?))")
-        params.append(json_set(values))
+    if values is None:
+        return
+    if len(values) == 1:
+        # `=`, not IN: an index on (column, key) then yields rows in key order, so a page needs no sort
+        clauses.append(f"{column.lstrip('+')} = ?")
+        params.extend(values)
+        return
+    clauses.append(f"{column} IN (SELECT value FROM json_each(?))")
+    params.append(json_set(values))
 
 
 def user_filter(q: UserQuery) -> tuple[str, list[Any]]:
@@ -224,9 +246,11 @@ def user_filter(q: UserQuery) -> tuple[str, list[Any]]:
     _in("u.department_uuid", q.department_uuids, clauses, params)
     _in("u.status", q.statuses, clauses, params)
     if q.group_uuids is not None:
+        # a membership check per user (primary key lookup), so users are walked in key order and a page
+        # stops after its rows, instead of collecting and sorting the whole group for every page
         clauses.append(
-            "u.uuid IN (SELECT user_uuid FROM user_groups "
-            "WHERE group_uuid IN (SELECT value FROM json_each(?)))"
+            "EXISTS (SELECT 1 FROM user_groups g WHERE g.user_uuid = u.uuid "
+            "AND g.group_uuid IN (SELECT value FROM json_each(?)))"
         )
         params.append(json_set(q.group_uuids))
     if q.search:
@@ -248,7 +272,9 @@ def enrollment_filter(q: EnrollmentQuery) -> tuple[str, list[Any]]:
     params: list[Any] = [q.after_key]
     _in("e.uuid", q.uuids, clauses, params)
     _in("e.user_uuid", q.user_uuids, clauses, params)
-    _in("e.item_uuid", q.item_uuids, clauses, params)
+    # several items: walk the primary key (the page is in key order) instead of collecting every enrollment
+    # of those items from their index and sorting them all for each page; one item: its index is in key order
+    _in("+e.item_uuid", q.item_uuids, clauses, params)
     _in("u.department_uuid", q.department_uuids, clauses, params)
     _in("u.status", q.user_statuses, clauses, params)
     _in("e.status", q.completion_statuses, clauses, params)

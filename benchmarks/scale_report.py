@@ -1,0 +1,69 @@
+"""The tables and TARGET lines `scale_bench.py` prints from its figures (one dict per vendor and size)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+
+def report(everything: list[dict[str, Any]]) -> None:
+    results = [r for r in everything if "failed" not in r]
+    print(
+        f"\n{'vendor':<8}{'users':>8}{'plan calls':>11}{'bound':>7}{'ratio':>7}"
+        f"{'apply calls':>12}{'bound':>8}{'ratio':>7}"
+    )
+    for r in results:
+        print(
+            f"{r['vendor']:<8}{r['users']:>8,}{r['plan_calls']:>11,}{r['plan_bound']:>7,}"
+            f"{r['plan_calls'] / r['plan_bound']:>7.2f}{r['apply_calls']:>12,}{r['apply_bound']:>8,}"
+            f"{r['apply_calls'] / max(1, r['apply_bound']):>7.2f}"
+        )
+    print(
+        f"\n{'vendor':<8}{'users':>8}{'adds':>9}{'removes':>9}{'naive':>15}"
+        f"{'cpu s':>8}{'naive':>7}{'rss MB':>8}{'naive':>7}  naive calls"
+    )
+    for r in results:
+        n = r["naive"]
+        same = (
+            "same"
+            if (n["adds"], n["removes"]) == (r["adds"], r["removes"])
+            else f"{n['adds']}/{n['removes']}"
+        )
+        print(
+            f"{r['vendor']:<8}{r['users']:>8,}{r['adds']:>9,}{r['removes']:>9,}{same:>15}{r['plan_cpu']:>8.1f}"
+            f"{r['naive_cpu']:>7.1f}{r['plan_rss']:>8.0f}{r['naive_rss']:>7.0f}  {sum(n['calls'].values()):,}"
+        )
+    print("\nemulator CPU per page of 1,000 rows (ms, over the list calls of the plan and the baseline):")
+    for r in everything:
+        pages = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["page_cpu_ms"].items()))
+        print(f"  {r['vendor']:<8}{r['users']:>8,}  {pages}")
+    for r in results:
+        for line in r["choice"]:
+            print(f"  {r['vendor']} {r['users']:,}: {line.strip()}")
+    print()
+    for r in results:
+        for phase in ("plan", "apply"):
+            if not r[f"{phase}_bound"]:
+                continue
+            ratio = r[f"{phase}_calls"] / r[f"{phase}_bound"]
+            if r["users"] >= 10_000:
+                verdict = "MET" if ratio <= 1.05 else "NOT MET"
+                print(
+                    f"TARGET {r['vendor']} {phase} calls / lower bound <= 1.05 at {r['users']:,} users: "
+                    f"{ratio:.3f}  {verdict}"
+                )
+    by_vendor: defaultdict[str, dict[int, dict[str, float]]] = defaultdict(dict)
+    for r in everything:
+        by_vendor[r["vendor"]][r["users"]] = r["page_cpu_ms"]
+    for vendor, sizes in by_vendor.items():
+        small, large = min(sizes), max(sizes)
+        if small == large:
+            continue
+        for name in sorted(sizes[small]):
+            if name in sizes[large]:
+                ratio = sizes[large][name] / sizes[small][name]
+                verdict = "MET" if ratio <= 1.5 else "NOT MET"
+                print(
+                    f"TARGET {vendor} emulator CPU per {name} page, {large:,} vs {small:,} users <= 1.5: "
+                    f"{ratio:.2f}  {verdict}"
+                )
