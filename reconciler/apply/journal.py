@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ class JournalState:
 
     outcomes: dict[str, OutcomeStatus] = field(default_factory=dict)
     in_flight: frozenset[str] = frozenset()  # started in a batch, no outcome recorded: unknown
+    attempts: dict[str, int] = field(default_factory=dict)  # batches each action was sent in
 
     def settled(self, action_id: str) -> bool:
         """True when an earlier run recorded the action as done (or already so)."""
@@ -41,6 +43,7 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()  # one line at a time, whichever thread writes it
 
     @classmethod
     def for_plan(cls, journal_dir: Path, plan_id: str) -> Journal:
@@ -52,13 +55,14 @@ class Journal:
         if not self.path.exists():
             return JournalState()
         outcomes: dict[str, OutcomeStatus] = {}
-        started: set[str] = set()
+        attempts: dict[str, int] = {}
         for record in _records(self.path):
             if record.get("event") == "batch":
-                started.update(str(a) for a in record.get("actions", []))
+                for action in record.get("actions", []):
+                    attempts[str(action)] = attempts.get(str(action), 0) + 1
             elif record.get("event") == "outcome":
                 outcomes[str(record["action"])] = OutcomeStatus(record["status"])
-        return JournalState(outcomes, frozenset(started - outcomes.keys()))
+        return JournalState(outcomes, frozenset(attempts.keys() - outcomes.keys()), attempts)
 
     def run_started(self, now: dt.datetime, *, provider: str, account: str) -> None:
         """Mark the start of one apply run, for people reading the journal."""
@@ -82,12 +86,13 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
         # O_APPEND + fsync: a line is either wholly on disk or torn at the very end, which `read` skips.
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, text.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, text.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
 
 def _records(path: Path) -> list[dict[str, Any]]:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from reconciler.apply.basis import basis_changed, confirmed, satisfies
 from reconciler.apply.journal import Journal, JournalState
+from reconciler.apply.target import check_actions_complete, check_plan_target
+from reconciler.apply.writing import bisected, write_phase
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Directory, Enrollment, EnrollmentKey
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan, RunOptions
@@ -31,6 +33,14 @@ Advance = Callable[[int, int], None]  # (actions written so far, actions to writ
 WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE)
 STALE_LISTED = 50  # stale actions named in the error; the rest are counted
 USER_FILTER_LIMIT = 10  # read by user filter up to this many of the vendor's user batches
+__all__ = [
+    "ApplyIncomplete",
+    "ApplyResult",
+    "apply_plan",
+    "check_actions_complete",
+    "check_plan_target",
+    "plan_id",
+]
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,7 @@ class _Work:
     resolved: list[ActionOutcome] = field(default_factory=list)  # settled by this run's read-back
     stale: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
+    attempts: Mapping[str, int] = field(default_factory=dict)  # earlier sends per action (journal)
 
 
 def plan_id(plan: Plan) -> str:
@@ -100,53 +111,6 @@ def plan_id(plan: Plan) -> str:
         [[p.provider, p.account, [f"{a.id} {a.terms!r}" for a in p.actions]] for p in plan.providers],
     ]
     return hashlib.sha256(json.dumps(body).encode("utf-8")).hexdigest()[:16]
-
-
-def check_plan_target(
-    plan: Plan, providers: Mapping[str, Provider], manifest_digest: str | None = None
-) -> None:
-    """Refuse a plan made for another provider, account or manifest set (PlanError)."""
-    if manifest_digest is not None and plan.manifest_digest != manifest_digest:
-        raise PlanError(
-            "the plan was made from other manifests than the ones in this repository now",
-            hint="run `enrollctl plan` again on the current manifests",
-        )
-    for part in plan.providers:
-        provider = providers.get(part.provider)
-        if provider is None:
-            raise PlanError(
-                f"the plan is for provider {part.provider!r}, which enrollctl.yaml does not declare"
-            )
-        if provider.kind != part.kind or provider.account != part.account:
-            raise PlanError(
-                f"the plan for provider {part.provider!r} was made for {part.kind.value} account "
-                f"{part.account}, but it is now {provider.kind.value} account {provider.account}",
-                hint="a plan is only ever applied to the account it was made for",
-            )
-
-
-def check_actions_complete(plan: Plan) -> None:
-    """Refuse actions diff never makes: an update or removal without `before`, an add or update without terms.
-
-    Without `before` apply cannot tell whether the LMS still holds what the plan saw, and without terms
-    it cannot say what to write; a plan file with such an action was edited by hand (PlanError).
-    """
-    for part in plan.providers:
-        for action in part.actions:
-            missing = [
-                name
-                for name, absent in (
-                    ("before", action.kind is not ActionKind.ADD and action.before is None),
-                    ("terms", action.kind is not ActionKind.REMOVE and action.terms is None),
-                )
-                if absent
-            ]
-            if missing:
-                raise PlanError(
-                    f"the plan's action {action.id} ({part.provider}) has no `{missing[0]}`, which an "
-                    f"{action.kind.value} always records; nothing was written",
-                    hint="the plan file was edited; run `enrollctl plan` again",
-                )
 
 
 def apply_plan(
@@ -220,7 +184,7 @@ def _prepare(
     directory: Directory | None,
     options: RunOptions,
 ) -> _Work:
-    work = _Work(part, provider, directory, options)
+    work = _Work(part, provider, directory, options, attempts=prior.attempts)
     open_actions: list[Action] = []
     for action in part.actions:
         if prior.settled(action.id):
@@ -322,51 +286,43 @@ def _ticker(total: int, advance: Advance | None) -> Callable[[int], None]:
 def _execute(
     work: _Work, journal: Journal, say: Progress, tick: Callable[[int], None]
 ) -> tuple[list[ActionOutcome], int]:
-    """Write the pending actions in order and batches; confirm by reading back. Returns outcomes, calls."""
+    """Write the pending actions in order and batches; confirm by reading back. Returns outcomes, calls.
+
+    Phases (adds, updates, removals) run one after the other, so each user's changes keep that order; the
+    batches of one phase run `capabilities.concurrency` at a time (`writing.write_phase`).
+    """
     results: dict[str, ActionOutcome] = {}
     calls = 0
     stopped: ProviderError | None = None
+
+    def written(batch: WriteBatch, outcomes: list[Outcome]) -> None:
+        tick(len(batch.actions))
+        by_id = {a.id: a for a in batch.actions}
+        for o in outcomes:
+            results[o.action_id] = _outcome(work, by_id[o.action_id], o.status, o.detail)
+
     for kind in WRITE_ORDER:
         actions = [a for a in work.pending if a.kind is kind]
         if not actions or stopped is not None:
             continue
-        batches = work.provider.batches(actions)
+        batches = bisected(work.provider, work.provider.batches(actions), work.attempts)
         planned_calls = sum(b.calls for b in batches)
         say(f"{work.plan.provider}: {kind.value} {len(actions)} enrollment(s) in {planned_calls} call(s)")
-        for batch in batches:
-            if stopped is not None:
-                break
-            journal.batch_started(kind.value, [a.id for a in batch.actions], batch.calls)
-            outcomes, stopped = _write(work.provider, batch)
-            calls += batch.calls
-            journal.outcomes((o.action_id, o.status, o.detail) for o in outcomes)
-            tick(len(batch.actions))
-            by_id = {a.id: a for a in batch.actions}
-            for o in outcomes:
-                results[o.action_id] = _outcome(work, by_id[o.action_id], o.status, o.detail)
-    written = _confirm(work, results, journal)
+        made, stopped = write_phase(
+            work.provider,
+            batches,
+            journal,
+            written,
+            concurrency=work.provider.capabilities.concurrency,
+        )
+        calls += made
+    written_outcomes = _confirm(work, results, journal)
     not_tried = [
         _outcome(work, a, OutcomeStatus.FAILED, f"not attempted: apply stopped after {stopped}")
         for a in work.pending
-        if a.id not in written
+        if a.id not in written_outcomes
     ]
-    return [*written.values(), *not_tried], calls
-
-
-def _write(provider: Provider, batch: WriteBatch) -> tuple[list[Outcome], ProviderError | None]:
-    """One vendor call; an error leaves every action of the batch unknown (resolved by reading back)."""
-    try:
-        outcomes = provider.write(batch)
-    except ProviderError as error:
-        return [Outcome(a.id, OutcomeStatus.UNKNOWN, str(error)) for a in batch.actions], error
-    reported = {o.action_id for o in outcomes}
-    # a provider that forgets an action leaves its fate unknown, not silently done
-    missing = [
-        Outcome(a.id, OutcomeStatus.UNKNOWN, "no outcome reported")
-        for a in batch.actions
-        if a.id not in reported
-    ]
-    return [*outcomes, *missing], None
+    return [*written_outcomes.values(), *not_tried], calls
 
 
 def _confirm(work: _Work, results: dict[str, ActionOutcome], journal: Journal) -> dict[str, ActionOutcome]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -87,11 +88,25 @@ def make_client(
 
 @dataclass
 class CallStats:
-    """Requests sent per call type (every attempt counts), and how many of them were retries."""
+    """Requests sent per call type (every attempt counts), and how many of them were retries.
+
+    Thread-safe through `count`/`waited` (apply writes from several threads at once).
+    """
 
     calls: Counter[str] = field(default_factory=Counter)
     retries: Counter[str] = field(default_factory=Counter)
     throttled_seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, call: str, *, retry: bool = False) -> None:
+        """One more request of `call` (or one more retry of it)."""
+        with self._lock:
+            (self.retries if retry else self.calls)[call] += 1
+
+    def waited(self, seconds: float) -> None:
+        """Time spent waiting for the rate limiter."""
+        with self._lock:
+            self.throttled_seconds += seconds
 
     @property
     def total(self) -> int:
@@ -163,8 +178,8 @@ class VendorClient:
         """
         body = content if content is not None else (urlencode(data).encode() if data else b"")
         for attempt in range(1, self.retry.attempts + 1):
-            self.stats.throttled_seconds += self.limiter.acquire()
-            self.stats.calls[call] += 1
+            self.stats.waited(self.limiter.acquire())
+            self.stats.count(call)
             self._log_request(method, url, call, attempt, body)
             started = time.perf_counter()
             try:
@@ -194,7 +209,7 @@ class VendorClient:
                 if delay_or_none is None:
                     return response
                 delay = delay_or_none
-            self.stats.retries[call] += 1
+            self.stats.count(call, retry=True)
             self._wait(delay, call, attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
 

@@ -7,6 +7,7 @@ before expiry, and once more when the API answers `Authorization failed` (revoke
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 
@@ -22,7 +23,10 @@ DEFAULT_LIFETIME = 1800.0
 
 
 class TokenSource:
-    """Hands out a valid token, fetching a new one when it is about to expire or was refused."""
+    """Hands out a valid token, fetching a new one when it is about to expire or was refused.
+
+    Thread-safe: concurrent writers share one token, and only one of them fetches a new one.
+    """
 
     def __init__(
         self, http: VendorClient, credentials: Credentials, *, clock: Callable[[], float] = time.monotonic
@@ -32,6 +36,7 @@ class TokenSource:
         self._clock = clock
         self._token: str | None = None
         self._expires_at = float("inf")
+        self._lock = threading.Lock()
         if credentials.client_id and credentials.client_secret:
             self.can_refresh = True
         elif credentials.token:
@@ -45,16 +50,18 @@ class TokenSource:
 
     def token(self) -> str:
         """A token that is valid now (fetched if needed)."""
-        if self._token is None or (self.can_refresh and self._clock() >= self._expires_at):
-            self._fetch()
-        assert self._token is not None
-        return self._token
+        with self._lock:
+            if self._token is None or (self.can_refresh and self._clock() >= self._expires_at):
+                self._fetch()
+            assert self._token is not None
+            return self._token
 
     def invalidate(self) -> bool:
         """Forget the current token after `Authorization failed`; True if a new one can be fetched."""
         if not self.can_refresh:
             return False
-        self._token = None
+        with self._lock:
+            self._token = None
         return True
 
     def _fetch(self) -> None:

@@ -53,6 +53,7 @@ SCOPE_HINT = (
 )
 # ListLearnersResults shows active users only unless asked: 1 active, 3 blocked (the doc's word)
 RESULT_USER_STATUSES = Values(("1", "3"))
+DEFAULT_CONCURRENCY = 8  # write calls in flight: the vendor documents no rate limit
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,12 @@ def _fault_is(fault: Fault, *names: str) -> bool:
 
 def capabilities_for(config: ProviderConfig, options: IspringOptions = IspringOptions()) -> Capabilities:
     """What an iSpring Learn account can do; needs no network, so `validate --offline` can check policies."""
-    return _capabilities(options, config.requests_per_minute)
+    return _capabilities(options, config.requests_per_minute, config.concurrency)
 
 
-def _capabilities(options: IspringOptions, requests_per_minute: int | None) -> Capabilities:
+def _capabilities(
+    options: IspringOptions, requests_per_minute: int | None, concurrency: int | None = None
+) -> Capabilities:
     return Capabilities(
         item_kinds=frozenset({ItemKind.COURSE, ItemKind.LEARNING_PATH}),
         due_dates=True,
@@ -88,6 +91,7 @@ def _capabilities(options: IspringOptions, requests_per_minute: int | None) -> C
         enroll_batch_items=options.max_items_per_call,
         read_batch_users=options.ids_per_filter,
         requests_per_minute=requests_per_minute,
+        concurrency=concurrency or DEFAULT_CONCURRENCY,
     )
 
 
@@ -105,6 +109,7 @@ class IspringProvider:
         requests_per_minute: int | None = None,
         options: IspringOptions = IspringOptions(),
         progress: Progress = no_progress,
+        concurrency: int | None = None,
     ) -> None:
         self.name = name
         self.progress = progress
@@ -112,11 +117,12 @@ class IspringProvider:
         self.tokens = tokens
         self.options = options
         self._requests_per_minute = requests_per_minute
+        self._concurrency = concurrency
         self._users_v1 = False  # the server refused GetUsers version 2
 
     @property
     def capabilities(self) -> Capabilities:
-        return _capabilities(self.options, self._requests_per_minute)
+        return _capabilities(self.options, self._requests_per_minute, self._concurrency)
 
     @property
     def account(self) -> str:
@@ -388,4 +394,5 @@ def create(
         requests_per_minute=config.requests_per_minute,
         options=options,
         progress=progress,
+        concurrency=config.concurrency,
     )
