@@ -26,12 +26,12 @@ class JournalState:
     """What earlier runs of one plan recorded: the last outcome per action, and batches left in flight."""
 
     outcomes: dict[str, OutcomeStatus] = field(default_factory=dict)
-    in_flight: frozenset[str] = frozenset()  # started in a batch, no outcome recorded: unknown
+    in_flight: frozenset[str] = frozenset()  # last event is a batch line, no outcome after it: unknown
     attempts: dict[str, int] = field(default_factory=dict)  # batches each action was sent in
 
     def settled(self, action_id: str) -> bool:
         """True when an earlier run recorded the action as done (or already so)."""
-        return self.outcomes.get(action_id) in SETTLED
+        return action_id not in self.in_flight and self.outcomes.get(action_id) in SETTLED
 
     def unknown(self, action_id: str) -> bool:
         """True when an earlier run may or may not have made the change."""
@@ -56,13 +56,16 @@ class Journal:
             return JournalState()
         outcomes: dict[str, OutcomeStatus] = {}
         attempts: dict[str, int] = {}
+        in_flight: set[str] = set()
         for record in _records(self.path):
             if record.get("event") == "batch":
-                for action in record.get("actions", []):
-                    attempts[str(action)] = attempts.get(str(action), 0) + 1
+                for action in map(str, record.get("actions", [])):
+                    attempts[action] = attempts.get(action, 0) + 1
+                    in_flight.add(action)  # sent again after a failure: unknown until its outcome
             elif record.get("event") == "outcome":
                 outcomes[str(record["action"])] = OutcomeStatus(record["status"])
-        return JournalState(outcomes, frozenset(attempts.keys() - outcomes.keys()), attempts)
+                in_flight.discard(str(record["action"]))
+        return JournalState(outcomes, frozenset(in_flight), attempts)
 
     def run_started(self, now: dt.datetime, *, provider: str, account: str) -> None:
         """Mark the start of one apply run, for people reading the journal."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from reconciler.apply.basis import basis_changed, confirmed, satisfies
 from reconciler.apply.journal import Journal, JournalState
 from reconciler.apply.target import check_actions_complete, check_plan_target
-from reconciler.apply.writing import bisected, write_phase
+from reconciler.apply.writing import Advance, bisected, ticker, write_phase
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Directory, Enrollment, EnrollmentKey
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan, RunOptions
@@ -29,10 +29,10 @@ from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
 from reconciler.providers.base import Outcome, Provider, WriteBatch
 
 Progress = Callable[[str], None]
-Advance = Callable[[int, int], None]  # (actions written so far, actions to write in all), after each batch
 WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE)
 STALE_LISTED = 50  # stale actions named in the error; the rest are counted
 USER_FILTER_LIMIT = 10  # read by user filter up to this many of the vendor's user batches
+WRITE_ROUNDS = 3  # sends of one action in one run at most: later ones only after reading back the last
 __all__ = [
     "ApplyIncomplete",
     "ApplyResult",
@@ -100,7 +100,7 @@ class _Work:
     resolved: list[ActionOutcome] = field(default_factory=list)  # settled by this run's read-back
     stale: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
-    attempts: Mapping[str, int] = field(default_factory=dict)  # earlier sends per action (journal)
+    attempts: dict[str, int] = field(default_factory=dict)  # sends per action, earlier runs included
 
 
 def plan_id(plan: Plan) -> str:
@@ -154,7 +154,7 @@ def apply_plan(
         )
     outcomes: list[ActionOutcome] = []
     calls = 0
-    tick = _ticker(sum(len(w.pending) for w in work), advance)
+    tick = ticker(sum(len(w.pending) for w in work), advance)
     for w in work:
         if w.pending or w.resolved:
             journal.run_started(now, provider=w.plan.provider, account=w.plan.account)
@@ -184,7 +184,7 @@ def _prepare(
     directory: Directory | None,
     options: RunOptions,
 ) -> _Work:
-    work = _Work(part, provider, directory, options, attempts=prior.attempts)
+    work = _Work(part, provider, directory, options, attempts=dict(prior.attempts))
     open_actions: list[Action] = []
     for action in part.actions:
         if prior.settled(action.id):
@@ -270,33 +270,26 @@ def _read_current(work: _Work, actions: Sequence[Action]) -> dict[EnrollmentKey,
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def _ticker(total: int, advance: Advance | None) -> Callable[[int], None]:
-    """A counter of written actions that reports to `advance` after each batch."""
-    written = 0
-
-    def tick(count: int) -> None:
-        nonlocal written
-        written += count
-        if advance is not None:
-            advance(written, total)
-
-    return tick
-
-
 def _execute(
     work: _Work, journal: Journal, say: Progress, tick: Callable[[int], None]
 ) -> tuple[list[ActionOutcome], int]:
     """Write the pending actions in order and batches; confirm by reading back. Returns outcomes, calls.
 
     Phases (adds, updates, removals) run one after the other, so each user's changes keep that order; the
-    batches of one phase run `capabilities.concurrency` at a time (`writing.write_phase`).
+    batches of one phase run `capabilities.concurrency` at a time (`writing.write_phase`). Writes of a phase
+    whose outcome was lost are read back before the next phase; those the LMS does not hold are sent
+    again, bisected, up to WRITE_ROUNDS sends in all.
     """
     results: dict[str, ActionOutcome] = {}
+    absent: set[str] = set()  # lost, and the provider's own read-back found them not made
     calls = 0
     stopped: ProviderError | None = None
 
     def written(batch: WriteBatch, outcomes: list[Outcome]) -> None:
         tick(len(batch.actions))
+        absent.update(o.action_id for o in outcomes if o.absent_after_loss)
+        for a in batch.actions:
+            work.attempts[a.id] = work.attempts.get(a.id, 0) + 1
         by_id = {a.id: a for a in batch.actions}
         for o in outcomes:
             results[o.action_id] = _outcome(work, by_id[o.action_id], o.status, o.detail)
@@ -305,17 +298,25 @@ def _execute(
         actions = [a for a in work.pending if a.kind is kind]
         if not actions or stopped is not None:
             continue
-        batches = bisected(work.provider, work.provider.batches(actions), work.attempts)
-        planned_calls = sum(b.calls for b in batches)
-        say(f"{work.plan.provider}: {kind.value} {len(actions)} enrollment(s) in {planned_calls} call(s)")
-        made, stopped = write_phase(
-            work.provider,
-            batches,
-            journal,
-            written,
-            concurrency=work.provider.capabilities.concurrency,
-        )
-        calls += made
+        for round_ in range(1, WRITE_ROUNDS + 1):
+            batches = bisected(work.provider, work.provider.batches(actions), work.attempts)
+            planned = sum(b.calls for b in batches)
+            again = "" if round_ == 1 else " again, after reading back"
+            what = f"{kind.value} {len(actions)} enrollment(s){again}"
+            say(f"{work.plan.provider}: {what} in {planned} call(s)")
+            concurrency = work.provider.capabilities.concurrency
+            made, stopped = write_phase(work.provider, batches, journal, written, concurrency=concurrency)
+            calls += made
+            if stopped is not None or round_ == WRITE_ROUNDS:
+                break
+            unknown = [a for a in actions if results[a.id].status is OutcomeStatus.UNKNOWN]
+            # never sent again blindly: read back first, and only what the LMS does not hold goes out again
+            _confirm(work, results, journal, unknown)
+            lost = {a.id for a in unknown if results[a.id].status is OutcomeStatus.FAILED} | absent
+            actions = [a for a in actions if a.id in lost]
+            absent.clear()
+            if not actions:
+                break
     written_outcomes = _confirm(work, results, journal)
     not_tried = [
         _outcome(work, a, OutcomeStatus.FAILED, f"not attempted: apply stopped after {stopped}")
@@ -325,9 +326,15 @@ def _execute(
     return [*written_outcomes.values(), *not_tried], calls
 
 
-def _confirm(work: _Work, results: dict[str, ActionOutcome], journal: Journal) -> dict[str, ActionOutcome]:
-    """Re-read what was written: done-but-absent becomes FAILED, unknown becomes DONE or FAILED."""
-    to_check = [r.action for r in results.values() if r.status is not OutcomeStatus.FAILED]
+def _confirm(
+    work: _Work,
+    results: dict[str, ActionOutcome],
+    journal: Journal,
+    only: Sequence[Action] | None = None,
+) -> dict[str, ActionOutcome]:
+    """Re-read what was written (or `only` these): done-but-absent becomes FAILED, unknown DONE or FAILED."""
+    checked = [results[a.id] for a in only] if only is not None else list(results.values())
+    to_check = [r.action for r in checked if r.status is not OutcomeStatus.FAILED]
     if not to_check:
         return results
     current = _read_current(work, to_check)

@@ -24,6 +24,7 @@ from reconciler.core.plan import Action, OutcomeStatus
 from reconciler.errors import ProviderError
 from reconciler.providers.base import Outcome, Provider, WriteBatch
 
+Advance = Callable[[int, int], None]  # (actions written so far, actions to write in all), after each batch
 Written = Callable[[WriteBatch, list[Outcome]], None]  # called on the calling thread after each batch
 MAX_SPLIT_DEPTH = 10  # a batch is cut into at most 2^10 pieces, however often it failed
 
@@ -112,6 +113,19 @@ def write_batch(provider: Provider, batch: WriteBatch) -> tuple[list[Outcome], P
         if a.id not in reported
     ]
     return [*outcomes, *missing], None
+
+
+def ticker(total: int, advance: Advance | None) -> Callable[[int], None]:
+    """A counter of written actions that reports to `advance` after each batch."""
+    written = 0
+
+    def tick(count: int) -> None:
+        nonlocal written
+        written += count
+        if advance is not None:
+            advance(min(written, total), total)  # an action sent again counts once
+
+    return tick
 
 
 # --- bisecting batches that keep failing -------------------------------------------------------------------

@@ -8,15 +8,14 @@ A non-idempotent write whose request may have reached the server is never sent t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -35,6 +34,7 @@ from reconciler.transport.bounds import (
 )
 from reconciler.transport.pacing import RateLimiter, RetryPolicy, Sleep, backoff_delay, parse_retry_after
 from reconciler.transport.redact import Redactor, protect_third_party_logs
+from reconciler.transport.stats import CallStats, log_request, log_response
 from reconciler.transport.terminal import VENDOR_EXCERPT
 
 log = logging.getLogger("enrollctl.http")
@@ -54,9 +54,12 @@ MAYBE_SENT = (
 
 WallClock = Callable[[], dt.datetime]
 Answer = Callable[[httpx.Response], bool]
+T = TypeVar("T")
+MALFORMED_READ_ATTEMPTS = 3  # a read whose answer cannot be parsed is sent at most this often
 
 
 __all__ = [  # the pacing names were defined here before; providers still import them from here
+    "AnswerTooLarge",
     "RateLimiter",
     "RetryPolicy",
     "Sleep",
@@ -73,6 +76,10 @@ class WriteOutcomeUnknown(ProviderError):
     """A write may or may not have been applied (connection lost after sending, 5xx); read back to know."""
 
 
+class AnswerTooLarge(ProtocolError):
+    """An answer over the size cap: not a transient garbling, so `read_parsed` does not send it again."""
+
+
 def make_client(
     base_url: str,
     *,
@@ -84,39 +91,6 @@ def make_client(
     """The one `httpx.Client` of a provider; refuses plain http to a non-loopback host before connecting."""
     check_url(base_url, provider=provider, insecure_http=insecure_http)
     return httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False, **kwargs)
-
-
-@dataclass
-class CallStats:
-    """Requests sent per call type (every attempt counts), and how many of them were retries.
-
-    Thread-safe through `count`/`waited` (apply writes from several threads at once).
-    """
-
-    calls: Counter[str] = field(default_factory=Counter)
-    retries: Counter[str] = field(default_factory=Counter)
-    throttled_seconds: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def count(self, call: str, *, retry: bool = False) -> None:
-        """One more request of `call` (or one more retry of it)."""
-        with self._lock:
-            (self.retries if retry else self.calls)[call] += 1
-
-    def waited(self, seconds: float) -> None:
-        """Time spent waiting for the rate limiter."""
-        with self._lock:
-            self.throttled_seconds += seconds
-
-    @property
-    def total(self) -> int:
-        return sum(self.calls.values())
-
-    def reset(self) -> None:
-        """Start counting from zero (e.g. between the read and the write phase)."""
-        self.calls.clear()
-        self.retries.clear()
-        self.throttled_seconds = 0.0
 
 
 class VendorClient:
@@ -152,6 +126,8 @@ class VendorClient:
         self._sleep = sleep
         self._now = now
         self._rng = rng if rng is not None else random.Random()  # jitter, not crypto
+        self._throttled = False  # the last answer was 429/503: send one call at a time until one passes
+        self._serial = threading.Lock()
 
     @property
     def base_url(self) -> str:
@@ -177,40 +153,80 @@ class VendorClient:
         any response `answer` recognises as the vendor's definitive reply (e.g. a SOAP fault sent with 500).
         """
         body = content if content is not None else (urlencode(data).encode() if data else b"")
+        request = {"params": params, "headers": headers, "content": content, "data": data, "json": json}
         for attempt in range(1, self.retry.attempts + 1):
-            self.stats.waited(self.limiter.acquire())
-            self.stats.count(call)
-            self._log_request(method, url, call, attempt, body)
-            started = time.perf_counter()
+            # once the vendor throttles, calls go one at a time (waits included) until one is accepted, so
+            # concurrent writers back off together instead of using up each other's retries
+            with self._serial if self._throttled else contextlib.nullcontext():
+                outcome = self._attempt(method, url, call, idempotent, attempt, body, answer, request)
+                if isinstance(outcome, httpx.Response):
+                    return outcome
+                self.stats.count(call, retry=True)
+                self._wait(outcome, call, attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        call: str,
+        idempotent: bool,
+        attempt: int,
+        body: bytes,
+        answer: Answer | None,
+        request: Mapping[str, Any],
+    ) -> httpx.Response | float:
+        """Send once: the response to return, or the seconds to wait before the next attempt (or raise)."""
+        self.stats.waited(self.limiter.acquire())
+        self.stats.count(call)
+        log_request(self, method, url, call, attempt, body)
+        started = time.perf_counter()
+        try:
+            response = fetch(
+                self.client,
+                method,
+                url,
+                deadline=earliest(self.deadline),
+                max_bytes=self.max_bytes,
+                timeout=self.timeout,
+                **request,
+            )
+        except (BodyTooLarge, DeadlineExceeded) as exc:
+            raise self._bound_failure(exc, call, idempotent) from None
+        except httpx.HTTPError as exc:
+            failure = self._transport_failure(exc, call, idempotent)
+            if not failure.retryable or attempt == self.retry.attempts:
+                raise failure from None
+            return backoff_delay(attempt, self.retry, self._rng)
+        log_response(self, response, call, time.perf_counter() - started)
+        delay = self._retry_delay(response, call, idempotent, attempt, answer)
+        self._throttled = delay is not None and response.status_code in THROTTLED
+        return response if delay is None else delay
+
+    def read_parsed(self, read: Callable[[], T], *, call: str) -> T:
+        """Run `read` (an idempotent call and the parsing of its answer); an unparsable answer is read again.
+
+        Reads change nothing, so a garbled answer or server errors past the request's own retries are tried
+        again with backoff, MALFORMED_READ_ATTEMPTS rounds at most (never an over-size answer, never a write).
+        """
+        for attempt in range(1, MALFORMED_READ_ATTEMPTS + 1):
             try:
-                response = fetch(
-                    self.client,
-                    method,
-                    url,
-                    deadline=earliest(self.deadline),
-                    max_bytes=self.max_bytes,
-                    timeout=self.timeout,
-                    params=params,
-                    headers=headers,
-                    content=content,
-                    data=data,
-                    json=json,
+                return read()
+            except ProviderError as error:
+                garbled = isinstance(error, ProtocolError) and not isinstance(error, AnswerTooLarge)
+                server_error = (
+                    (error.status or 0) >= 500 and error.retryable and not isinstance(error, RateLimited)
                 )
-            except (BodyTooLarge, DeadlineExceeded) as exc:
-                raise self._bound_failure(exc, call, idempotent) from None
-            except httpx.HTTPError as exc:
-                failure = self._transport_failure(exc, call, idempotent)
-                if not failure.retryable or attempt == self.retry.attempts:
-                    raise failure from None
-                delay = backoff_delay(attempt, self.retry, self._rng)
-            else:
-                self._log_response(response, call, time.perf_counter() - started)
-                delay_or_none = self._retry_delay(response, call, idempotent, attempt, answer)
-                if delay_or_none is None:
-                    return response
-                delay = delay_or_none
+                if not (garbled or server_error) or attempt == MALFORMED_READ_ATTEMPTS:
+                    raise
+                log.info(
+                    "%s %s: %s, reading again",
+                    self.provider,
+                    call,
+                    "unreadable answer" if garbled else "server error",
+                )
             self.stats.count(call, retry=True)
-            self._wait(delay, call, attempt)
+            self._wait(backoff_delay(attempt, self.retry, self._rng), call, attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _wait(self, delay: float, call: str, attempt: int) -> None:
@@ -241,7 +257,7 @@ class VendorClient:
             message = (
                 f"answer larger than the limit of {exc.cap:,} bytes (stopped reading at {exc.size:,}{where})"
             )
-            read_cls: type[ProviderError] = ProtocolError
+            read_cls: type[ProviderError] = AnswerTooLarge
         else:
             message = f"no complete answer within {exc.limit}"
             read_cls = ProviderError
@@ -378,26 +394,6 @@ class VendorClient:
             status=status,
             retryable=status in THROTTLED or status >= 500,
         )
-
-    def _log_request(self, method: str, url: str, call: str, attempt: int, body: bytes) -> None:
-        if not log.isEnabledFor(logging.DEBUG):
-            return
-        log.debug("%s", self.redactor(f"{self.provider} {call} -> {method} {url} (attempt {attempt})"))
-        if self.log_bodies and body:
-            log.debug("%s", f"{self.provider} {call} request body: {self.redactor.bytes(body)}")
-
-    def _log_response(self, response: httpx.Response, call: str, seconds: float) -> None:
-        if not log.isEnabledFor(logging.DEBUG):
-            return
-        size = len(response.content)
-        log.debug(
-            "%s",
-            self.redactor(
-                f"{self.provider} {call} <- {response.status_code} {size} bytes in {seconds * 1000:.0f} ms"
-            ),
-        )
-        if self.log_bodies:
-            log.debug("%s", f"{self.provider} {call} response body: {self.redactor.bytes(response.content)}")
 
     def close(self) -> None:
         """Close the underlying client (the run owns it; call once at the end)."""

@@ -135,7 +135,8 @@ class IspringProvider:
     ) -> etree._Element | Fault:
         """One SOAP call: its result element, or a `Fault` whose string is in `faults`; other faults raise."""
         for attempt in (1, 2):
-            fault_or_result = self._send(method, params, idempotent)
+            send = partial(self._send, method, params, idempotent)
+            fault_or_result = self.http.read_parsed(send, call=method) if idempotent else send()
             if not isinstance(fault_or_result, Fault):
                 return fault_or_result
             fault = fault_or_result
