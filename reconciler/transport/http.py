@@ -55,7 +55,7 @@ MAYBE_SENT = (
 WallClock = Callable[[], dt.datetime]
 Answer = Callable[[httpx.Response], bool]
 T = TypeVar("T")
-MALFORMED_READ_ATTEMPTS = 3  # a read whose answer cannot be parsed is sent at most this often
+MALFORMED_READ_ATTEMPTS = 4  # rounds of a read whose answer cannot be parsed (or kept failing)
 
 
 __all__ = [  # the pacing names were defined here before; providers still import them from here
