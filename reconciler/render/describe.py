@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from reconciler.core.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, format_hours
@@ -272,7 +272,7 @@ def summary_lines(kind: ActionKind, actions: Sequence[Action], *, max_lines: int
     if rest:
         count = sum(n for _, n, _ in rest)
         lines.append(Line(kind, f"{number(count, 'learner')} in {number(len(rest), 'other department')}"))
-    variants = Counter(describe(a) for a in actions).most_common()
+    variants = Counter(_descriptions(actions)).most_common()
     if len(variants) == 1:
         return [*lines, Line(None, f"  all: {variants[0][0]}")]
     for text, n in variants[:3]:
@@ -282,14 +282,29 @@ def summary_lines(kind: ActionKind, actions: Sequence[Action], *, max_lines: int
     return lines
 
 
+def _descriptions(actions: Sequence[Action]) -> Iterator[str]:
+    """`describe` of each action; adds with the same wording inputs are described once (large first runs)."""
+    seen: dict[tuple[object, ...], str] = {}
+    for action in actions:
+        if action.kind is not ActionKind.ADD:
+            yield describe(action)
+            continue
+        # everything `describe` reads of an add: terms, risks, notify and the sources' policies
+        key = (action.terms, action.risks, action.notify, tuple(s.policy for s in action.sources))
+        text = seen.get(key)
+        if text is None:
+            text = seen[key] = describe(action)
+        yield text
+
+
 def department_buckets(departments: Iterable[str]) -> list[tuple[str, int, list[tuple[str, int]]]]:
     """Count users per department at depth 2 (`Acme/Sales`), broken down by the next level (`EMEA`)."""
     buckets: dict[str, Counter[str]] = {}
-    for path in departments:
+    for path, count in Counter(departments).items():  # each distinct path is split and cleaned once
         parts = [p for p in path.split("/") if p] if path else []
         name = "/".join(parts[:2]) if parts else "(no department)"
         sub = parts[2] if len(parts) > 2 else ""
-        buckets.setdefault(clean(name), Counter())[clean(sub)] += 1
+        buckets.setdefault(clean(name), Counter())[clean(sub)] += count
     rows = [
         (name, sum(c.values()), sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
         for name, c in buckets.items()
