@@ -138,8 +138,10 @@ def run(s: Scenario) -> Measured:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny plans, 5 ms latency, no thresholds (CI)")
+    parser.add_argument("--vendor", choices=("ispring", "litmos"), action="append", help="only these")
+    parser.add_argument("--latency", type=float, action="append", help="only these latencies (ms)")
     args = parser.parse_args(argv)
-    latencies = [5.0] if args.quick else [50.0, 150.0, 300.0]
+    latencies = args.latency or ([5.0] if args.quick else [50.0, 150.0, 300.0])
     sizes = {"ispring": 30, "litmos": 20} if args.quick else {"ispring": 1000, "litmos": 200}
     limits = {"ispring": None, "litmos": None if args.quick else 600}
     print(
@@ -147,7 +149,7 @@ def main(argv: list[str]) -> int:
         f"{'wall s':>9}{'bound s':>9}{'ratio':>7}{'sequential s':>14}"
     )
     verdicts: list[tuple[str, bool]] = []
-    for vendor in ("ispring", "litmos"):
+    for vendor in args.vendor or ("ispring", "litmos"):
         for latency in latencies:
             s = Scenario(vendor, sizes[vendor], latency, limits[vendor])
             m = run(s)

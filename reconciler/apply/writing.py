@@ -1,9 +1,10 @@
 """Writing one phase of a plan (all adds, all updates or all removals of one provider) on a bounded pool.
 
 Up to `concurrency` vendor calls are in flight at once; the shared rate limiter still paces them. Every
-batch is journaled by the calling thread *before* it is handed to a worker, and its outcomes by the calling
-thread after the worker returns, so the journal has one writer and is true at every instant: a kill leaves
-at most `concurrency` batches started without an outcome, and the next run reads those back.
+batch is journaled by the calling thread *before* it is handed to a worker, and its outcomes by the worker
+right after the call (the journal appends whole lines under a lock, each fsync'd), so the journal is true
+at every instant: a kill leaves at most `concurrency` batches started without an outcome, and the next run
+reads those back.
 
 Phases run one after the other, so a user's adds land before their updates, and those before their
 removals; within a phase, batches of different users interleave freely.
@@ -48,7 +49,6 @@ def write_phase(
     def finish(batch: WriteBatch, outcomes: list[Outcome], error: ProviderError | None) -> None:
         nonlocal calls, stopped
         calls += batch.calls
-        journal.outcomes((o.action_id, o.status, o.detail) for o in outcomes)
         written(batch, outcomes)
         stopped = stopped or error
 
@@ -57,14 +57,14 @@ def write_phase(
             if stopped is not None:
                 break
             _journal_start(journal, batch)
-            finish(batch, *write_batch(provider, batch))
+            finish(batch, *_write_and_journal(provider, batch, journal))
         return calls, stopped
     queue = iter(batches)
     in_flight: dict[Future[tuple[list[Outcome], ProviderError | None]], tuple[int, WriteBatch]] = {}
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="enrollctl-write") as pool:
         for order, batch in enumerate(_feed(queue, lambda: stopped is None)):
             _journal_start(journal, batch)
-            in_flight[pool.submit(write_batch, provider, batch)] = (order, batch)
+            in_flight[pool.submit(_write_and_journal, provider, batch, journal)] = (order, batch)
             if len(in_flight) >= concurrency:
                 _drain(in_flight, finish, all_of_them=False)
         _drain(in_flight, finish, all_of_them=True)
@@ -97,6 +97,15 @@ def _drain(
 
 def _journal_start(journal: Journal, batch: WriteBatch) -> None:
     journal.batch_started(batch.kind.value, [a.id for a in batch.actions], batch.calls)
+
+
+def _write_and_journal(
+    provider: Provider, batch: WriteBatch, journal: Journal
+) -> tuple[list[Outcome], ProviderError | None]:
+    """On the worker: the call, then its outcomes journaled (the journal serialises whole lines)."""
+    outcomes, error = write_batch(provider, batch)
+    journal.outcomes((o.action_id, o.status, o.detail) for o in outcomes)
+    return outcomes, error
 
 
 def write_batch(provider: Provider, batch: WriteBatch) -> tuple[list[Outcome], ProviderError | None]:

@@ -63,6 +63,9 @@ class _Builder:
     out_of_scope: int = 0
     unsupported_adds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (item title, field)
     unnotifiable: Counter[str] = field(default_factory=Counter)  # policy -> learners e-mailed anyway
+    # per distinct wanted terms (keyed by identity, the object kept): what an add of them sets, the fields
+    # the vendor cannot set, and the add's risk labels; computed once per terms, not once per add
+    add_terms: dict[int, tuple[Terms, Terms, tuple[str, ...], tuple[Risk, ...]]] = field(default_factory=dict)
 
     def login(self, user_id: str) -> str:
         user = self.index.users_by_id.get(user_id)
@@ -132,15 +135,24 @@ def _in_scope(user: User, snapshot: Snapshot) -> bool:
     return scope is None or user.department_id in scope
 
 
+def _add_terms(wanted: Terms, b: _Builder) -> tuple[Terms, tuple[str, ...], tuple[Risk, ...]]:
+    found = b.add_terms.get(id(wanted))
+    if found is None or found[0] is not wanted:  # the stored `wanted` keeps its id from being reused
+        terms = term_compare.supported_terms(wanted, b.caps)
+        missing = tuple(term_compare.unsupported_fields(wanted, b.caps))
+        found = (wanted, terms, missing, term_compare.risks(terms, None, (), b.now))
+        b.add_terms[id(wanted)] = found
+    return found[1:]
+
+
 def _add(wanted: DesiredEnrollment, b: _Builder) -> None:
-    terms = term_compare.supported_terms(wanted.terms, b.caps)
-    for missing in term_compare.unsupported_fields(wanted.terms, b.caps):
+    terms, unsupported, risks = _add_terms(wanted.terms, b)
+    for missing in unsupported:
         b.unsupported_adds[(b.items[wanted.item_id].item.title, missing)] += 1
     notify = wanted.notify or not b.caps.notify_switch
     if notify and not wanted.notify:
         for policy in wanted.policies:
             b.unnotifiable[policy] += 1
-    risks = term_compare.risks(terms, None, (), b.now)
     b.actions.append(
         b.action(
             ActionKind.ADD,
@@ -289,7 +301,7 @@ def diff(
     managed = sum(len(item_users) for item_users in held.values())
     visible = _visible_users(b.index, snapshot)
     chosen = set(options.policies)
-    compare = _TermsCache()
+    compare = term_compare.ChangedFieldsCache()
     for wanted in desired.enrollments.values():
         item_users = held.get(wanted.item_id)
         if item_users is None:
@@ -320,40 +332,6 @@ def _visible_users(index: DirectoryIndex, snapshot: Snapshot) -> Mapping[str, Us
     if snapshot.scope_department_ids is None:
         return index.users_by_id
     return {u.id for u in index.users_by_id.values() if _in_scope(u, snapshot)}
-
-
-class _TermsCache:
-    """`term_compare.changed_fields`, memoised on exactly the enrollment fields it reads.
-
-    A million held enrollments mostly repeat a few (terms, due, lock) combinations, so comparing each
-    once keeps diff close to a bare set difference. Terms are keyed by identity (the desired state
-    interns them and outlives the diff), datetimes with their zone; the cache stops growing at `LIMIT`
-    entries, so enrollments with all-distinct dates cost a plain comparison each and no memory.
-    """
-
-    LIMIT = 4096
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[object, ...], tuple[str, ...]] = {}
-
-    def changed_fields(self, wanted: Terms, before: Enrollment) -> tuple[str, ...]:
-        due, access = before.due, before.access
-        # equal datetimes may name different calendar days (offsets differ): the zone is part of the key
-        key = (
-            id(wanted),
-            due,
-            None if due is None else due.tzinfo,
-            before.due_hours,
-            before.lock_after_due,
-            access,
-            None if access is None else access.tzinfo,
-        )
-        found = self._known.get(key)
-        if found is None:
-            found = term_compare.changed_fields(wanted, before)
-            if len(self._known) < self.LIMIT:
-                self._known[key] = found
-        return found
 
 
 def _freeze(
