@@ -4,7 +4,7 @@ A rate limit of R calls a minute means N calls cannot take less than N / R minut
 (the floor). enrollctl's limiter is a sliding window; to keep the benchmark short the window is scaled from
 60 s to 6 s with R scaled alike (60 calls per 6 s is still 600 calls a minute), and every request is
 delayed by the injected latency before the in-process emulator answers it. Each scenario applies a real
-plan through `apply_plan` (staleness read, writes, journal, confirmation read) and prints calls made,
+plan through `apply.run` (staleness read, writes, journal, confirmation read) and prints calls made,
 wall time, the floor and their ratio.
 
     python benchmarks/apply_bench.py            # 600 calls/min, 50 ms latency, both vendors; then 150 ms
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from reconciler.apply.run import apply_plan
+from reconciler.apply import run as apply
 from reconciler.core.model import Directory, Due, DueKind, ItemKind, ProviderConfig, ProviderKind, Terms
 from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan
 from reconciler.providers.base import Credentials, Provider
@@ -112,7 +112,7 @@ def _ispring(s: Scenario, store: Store) -> Provider:
     config = ProviderConfig("lms", ProviderKind.ISPRING, requests_per_minute=s.per_minute)
     token = SANDBOX_CREDENTIALS["ispring"]["token"]
     provider = ispring.create(config, client, Credentials(token=token))
-    _scaled(provider.http.limiter, s.per_minute)
+    _scaled(provider.api.http.limiter, s.per_minute)
     return provider
 
 
@@ -153,7 +153,7 @@ def _ispring_actions(provider: Provider, directory: Directory) -> list[Action]:
 
 
 def run(s: Scenario) -> Result:
-    """Apply one plan of the scenario; calls counted on the client, wall time of apply_plan alone."""
+    """Apply one plan of the scenario; calls counted on the client, wall time of apply.run alone."""
     store = _store(s.users)
     make: Callable[[Scenario, Store], Provider] = _litmos if s.vendor == "litmos" else _ispring
     provider = make(s, store)
@@ -162,11 +162,11 @@ def run(s: Scenario) -> Result:
     actions = choose(provider, directory)
     part = ProviderPlan("lms", provider.kind, provider.account, actions=tuple(actions))
     plan = Plan(created_at=NOW, manifest_digest="bench", providers=(part,))
-    stats = provider.api.vendor.stats if s.vendor == "litmos" else provider.http.stats  # type: ignore[attr-defined]
+    stats = provider.api.vendor.stats if s.vendor == "litmos" else provider.api.http.stats  # type: ignore[attr-defined]
     with tempfile.TemporaryDirectory() as tmp:
         stats.reset()
         started = time.perf_counter()
-        result = apply_plan(plan, {"lms": provider}, Path(tmp), now=NOW, directories={"lms": directory})
+        result = apply.run(plan, {"lms": provider}, Path(tmp), now=NOW, directories={"lms": directory})
         seconds = time.perf_counter() - started
     store.close()
     assert result.failed == 0, result.outcomes[:3]

@@ -1,7 +1,7 @@
 """Concurrent apply (issue 16): wall time against max(rate floor, calls × latency / concurrency).
 
-Each scenario applies a real plan through `apply_plan` (staleness read, writes on the bounded pool, journal,
-confirmation read) against an in-process emulator behind the sandbox's own latency switch
+Each scenario applies a real plan through `apply.run.run` (staleness read, writes on the bounded pool,
+journal, confirmation read) against an in-process emulator behind the sandbox's own latency switch
 (`Faults.latency_ms`: every request waits that long before the emulator answers it; the wait runs outside
 the emulator's lock, like network time). The bound is max(calls / rate, calls × latency / concurrency);
 the target is wall ≤ 1.2 × bound. Latencies 50, 150 and 300 ms are printed side by side, with the
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from reconciler.apply.run import apply_plan
+from reconciler.apply.run import run as apply_run
 from reconciler.core.model import Directory, Due, DueKind, ItemKind, ProviderConfig, ProviderKind, Terms
 from reconciler.core.plan import Action, ActionKind, Plan, ProviderPlan
 from reconciler.providers.base import Credentials, Provider
@@ -118,7 +118,7 @@ def _actions(s: Scenario, provider: Provider, directory: Directory) -> list[Acti
 
 
 def run(s: Scenario) -> Measured:
-    """Apply one plan; calls counted on the client (every attempt), wall time of apply_plan alone."""
+    """Apply one plan; calls counted on the client (every attempt), wall time of the apply alone."""
     store = _store(s.users)
     provider, vendor = _provider(s, store)
     directory = provider.read_directory()
@@ -128,7 +128,7 @@ def run(s: Scenario) -> Measured:
     with tempfile.TemporaryDirectory() as tmp:
         vendor.stats.reset()
         started = time.perf_counter()
-        result = apply_plan(plan, {"lms": provider}, Path(tmp), now=NOW, directories={"lms": directory})
+        result = apply_run(plan, {"lms": provider}, Path(tmp), now=NOW, directories={"lms": directory})
         seconds = time.perf_counter() - started
     store.close()
     assert result.failed == 0, result.outcomes[:3]

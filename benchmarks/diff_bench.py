@@ -1,4 +1,4 @@
-"""Diff at scale: `diff()` over 10k to 1M enrollments against a bare Python set difference of the same keys.
+"""Diff at scale: `build_plan()` over 10k to 1M enrollments against a bare set difference of the same keys.
 
 The world is synthetic and steady-state, like a nightly run on a big account: every user is wanted in most of
 50 items, the LMS already holds nearly all of it with matching terms, and about 1 % differs (adds, removals
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.core.desired import DesiredEnrollment, DesiredState, ManagedItem
-from reconciler.core.diff import diff
+from reconciler.core.diff import build_plan
 from reconciler.core.model import (
     Capabilities,
     Completion,
@@ -143,7 +143,9 @@ def build_world(enrollments: int) -> World:
 
 
 def run_diff(world: World) -> ProviderPlan:
-    return diff(world.desired, world.snapshot, Settings(), RunOptions(), now=NOW, capabilities=Capabilities())
+    return build_plan(
+        world.desired, world.snapshot, Settings(), RunOptions(), now=NOW, capabilities=Capabilities()
+    )
 
 
 def set_difference(world: World) -> tuple[int, int]:

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.apply.run import apply_plan
+from reconciler.apply import run as apply
 from reconciler.core.plan import ActionKind, Plan, RunOptions
 from reconciler.engine.build import sandbox_db_path
 from reconciler.engine.workspace import make_plan
-from reconciler.planfile.codec import render_json
+from reconciler.render.json import render_json
 from reconciler.render.text import render_text
 from reconciler.sandbox.org.generate import generate_org
 from reconciler.sandbox.org.spec import OrgSpec, department_paths
@@ -169,7 +169,7 @@ def run(users: int, *, targets: bool = False) -> None:
         items = len(next(iter(workspace.directories.values())).items)
         read_calls = calls_by_action(root)
         apply_started = time.perf_counter()
-        result = apply_plan(
+        result = apply.run(
             plan,
             workspace.providers,
             root / ".enrollctl" / "journal",

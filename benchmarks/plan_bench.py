@@ -28,7 +28,7 @@ import yaml
 from reconciler.core.plan import RunOptions
 from reconciler.engine.build import sandbox_db_path
 from reconciler.engine.workspace import make_plan
-from reconciler.planfile.codec import render_json
+from reconciler.render.json import render_json
 from reconciler.render.text import render_text
 from reconciler.sandbox.org.generate import generate_org
 from reconciler.sandbox.org.spec import EnrollmentSpec, department_paths

@@ -106,7 +106,7 @@ def measure(root: Path, mode: str, profile: bool) -> dict[str, float]:
     from reconciler.core.model import UserStatus
     from reconciler.core.plan import RunOptions
     from reconciler.engine.workspace import load_workspace, make_plan
-    from reconciler.planfile.codec import render_json
+    from reconciler.render.json import render_json
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import render_text
     from reconciler.sandbox.serve import SANDBOX_CREDENTIALS

@@ -67,7 +67,7 @@ def measure(users: int) -> tuple[int, RawPages, float, float]:
             directory = provider.read_directory()
             items = frozenset(i.id for i in directory.items)
             pages = RawPages()
-            provider.http.client.event_hooks["response"].append(pages.arrived)  # type: ignore[attr-defined]
+            provider.api.http.client.event_hooks["response"].append(pages.arrived)  # type: ignore[attr-defined]
             gc.collect()
             tracemalloc.start()
             base = tracemalloc.get_traced_memory()[0]

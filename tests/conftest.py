@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
-from golden import assert_golden
 from hypothesis import HealthCheck, settings
+
+from reconciler.sandbox.store.database import Store
+from tests.support.e2e import copy_example, open_store
+from tests.support.golden import assert_golden
 
 # Property tests must not fail because a loaded 2-core CI machine is slow: no per-example deadline, no
 # "too slow" health check. In CI (CI=true) the examples are also derandomised, so a red run is reproducible.
@@ -43,3 +47,18 @@ def golden(update_golden: bool) -> Callable[[str, str], None]:
         assert_golden(name, text, update_golden)
 
     return check
+
+
+@pytest.fixture
+def quickstart(tmp_path: Path) -> Path:
+    return copy_example("quickstart", tmp_path / "quickstart")
+
+
+@pytest.fixture
+def sandbox_store(quickstart: Path) -> Iterator[Store]:
+    """The quickstart's sandbox state; opening it first seeds it, as the CLI would."""
+    store = open_store(quickstart)
+    try:
+        yield store
+    finally:
+        store.close()

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 import reconciler
 from reconciler.cli.app import main
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = ROOT
 VERSION: str = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 
 

@@ -2,16 +2,21 @@
 
 Pure functions over model data: `basis_changed` (is an action stale?), `satisfies` (does an enrollment
 already have the wanted terms?), `confirmed` (did a write land?). Terms are compared exactly as the diff
-compares them (`term_compare`), so "already so" here means "no change" in the next plan.
+compares them (`core.terms`), so "already so" here means "no change" in the next plan. And the checks of a
+whole plan before anything runs: `check_plan_target` (this provider, account and manifest set) and
+`check_actions_complete` (no hand-edited action without its basis).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from reconciler.core.model import Capabilities, Enrollment, Terms
-from reconciler.core.plan import Action, ActionKind
+from reconciler.core.plan import Action, ActionKind, Plan
 from reconciler.core.terms import changed_fields, unsupported_fields
+from reconciler.errors import PlanError
+from reconciler.providers.base import Provider
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -59,3 +64,50 @@ def confirmed(action: Action, held: Enrollment | None, caps: Capabilities) -> bo
     if action.kind is ActionKind.UPDATE and action.before is not None:
         return _terms_basis(action.before) != _terms_basis(held)
     return action.kind is ActionKind.ADD
+
+
+def check_plan_target(
+    plan: Plan, providers: Mapping[str, Provider], manifest_digest: str | None = None
+) -> None:
+    """Refuse a plan made for another provider, account or manifest set (PlanError)."""
+    if manifest_digest is not None and plan.manifest_digest != manifest_digest:
+        raise PlanError(
+            "the plan was made from other manifests than the ones in this repository now",
+            hint="run `enrollctl plan` again on the current manifests",
+        )
+    for part in plan.providers:
+        provider = providers.get(part.provider)
+        if provider is None:
+            raise PlanError(
+                f"the plan is for provider {part.provider!r}, which enrollctl.yaml does not declare"
+            )
+        if provider.kind != part.kind or provider.account != part.account:
+            raise PlanError(
+                f"the plan for provider {part.provider!r} was made for {part.kind.value} account "
+                f"{part.account}, but it is now {provider.kind.value} account {provider.account}",
+                hint="a plan is only ever applied to the account it was made for",
+            )
+
+
+def check_actions_complete(plan: Plan) -> None:
+    """Refuse actions diff never makes: an update or removal without `before`, an add or update without terms.
+
+    Without `before` apply cannot tell whether the LMS still holds what the plan saw, and without terms
+    it cannot say what to write; a plan file with such an action was edited by hand (PlanError).
+    """
+    for part in plan.providers:
+        for action in part.actions:
+            missing = [
+                name
+                for name, absent in (
+                    ("before", action.kind is not ActionKind.ADD and action.before is None),
+                    ("terms", action.kind is not ActionKind.REMOVE and action.terms is None),
+                )
+                if absent
+            ]
+            if missing:
+                raise PlanError(
+                    f"the plan's action {action.id} ({part.provider}) has no `{missing[0]}`, which an "
+                    f"{action.kind.value} always records; nothing was written",
+                    hint="the plan file was edited; run `enrollctl plan` again",
+                )

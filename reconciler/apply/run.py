@@ -17,9 +17,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.apply.basis import basis_changed, confirmed, satisfies
+from reconciler.apply.basis import (
+    basis_changed,
+    check_actions_complete,
+    check_plan_target,
+    confirmed,
+    satisfies,
+)
 from reconciler.apply.journal import Journal, JournalState
-from reconciler.apply.target import check_actions_complete, check_plan_target
 from reconciler.apply.writing import Advance, bisected, ticker, write_phase
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Directory, Enrollment, EnrollmentKey
@@ -33,14 +38,6 @@ WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE)
 STALE_LISTED = 50  # stale actions named in the error; the rest are counted
 USER_FILTER_LIMIT = 10  # read by user filter up to this many of the vendor's user batches
 WRITE_ROUNDS = 3  # sends of one action in one run at most: later ones only after reading back the last
-__all__ = [
-    "ApplyIncomplete",
-    "ApplyResult",
-    "apply_plan",
-    "check_actions_complete",
-    "check_plan_target",
-    "plan_id",
-]
 
 
 @dataclass(frozen=True)
@@ -113,7 +110,7 @@ def plan_id(plan: Plan) -> str:
     return hashlib.sha256(json.dumps(body).encode("utf-8")).hexdigest()[:16]
 
 
-def apply_plan(
+def run(
     plan: Plan,
     providers: Mapping[str, Provider],
     journal_dir: Path,

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reconciler.apply import run as apply
+from reconciler.apply.basis import check_plan_target
 from reconciler.apply.lock import repository_lock
-from reconciler.apply.run import ApplyIncomplete, ApplyResult, apply_plan, check_plan_target
+from reconciler.apply.run import ApplyIncomplete, ApplyResult
+from reconciler.core import safety
 from reconciler.core.plan import OutcomeStatus, Plan, RunOptions
-from reconciler.core.safety import enforce_guards
 from reconciler.engine.build import sandbox_db_path, state_dir
 from reconciler.engine.workspace import Workspace, load_workspace, make_plan
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
@@ -59,7 +61,7 @@ def use_color(no_color: bool, app: AppContext | None = None) -> bool:
 def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False) -> str:
     """The plan in one of FORMATS."""
     if fmt == "json":
-        from reconciler.planfile.codec import render_json
+        from reconciler.render.json import render_json
 
         return render_json(plan)
     if fmt == "markdown":
@@ -218,7 +220,7 @@ def _apply(
         # a saved plan passed the removal guards when it was made; check again, the file may have been edited
         check_plan_target(plan, workspace.providers, workspace.digest)
         for part in plan.providers:
-            enforce_guards(part, workspace.config.settings, allow_unknown=plan.options.allow_unknown)
+            safety.check(part, workspace.config.settings, allow_unknown=plan.options.allow_unknown)
     if fresh:
         _echo(render(plan, "text", color=color, full=full))
         if not plan.has_changes:
@@ -227,7 +229,7 @@ def _apply(
             click.echo("Apply cancelled: nothing was written.", err=True)
             return EXIT_ERROR
     try:
-        result = apply_plan(
+        result = apply.run(
             plan,
             workspace.providers,
             workspace.state_dir / "journal",

@@ -1,8 +1,8 @@
 """Plan: the difference between the desired state and a snapshot, as actions, kept records and a summary.
 
 Contract (pure, no I/O, no clock):
-    diff(desired, snapshot, settings, options, *, now, capabilities, identity=IdentityReport(), index=None)
-        -> ProviderPlan
+    build_plan(desired, snapshot, settings, options, *, now, capabilities,
+               identity=IdentityReport(), index=None) -> ProviderPlan
 - `desired` comes from `desired.expand` over ALL policies; `options.policies` (--policy) limits the plan to
   the items those policies assign, to adds/updates one of them asks for, and to their prunes.
 - Managed items are the items any (selected) policy assigns; enrollments elsewhere are never touched.
@@ -273,7 +273,7 @@ def _action_order(a: Action) -> tuple[int, str, str, str, str]:
     return (_KIND_ORDER[a.kind], a.item_title, a.user_login, a.user_id, a.item_id)
 
 
-def diff(
+def build_plan(
     desired: DesiredState,
     snapshot: Snapshot,
     settings: Settings,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from reconciler.core.desired import DesiredEnrollment, DesiredState, ExpandResult, expand
-from reconciler.core.diff import diff
+from reconciler.core.diff import build_plan
 from reconciler.core.directory import DirectoryIndex, closest
 from reconciler.core.model import (
     Capabilities,
@@ -161,7 +161,7 @@ def explain_user(
     mine = {k: v for k, v in expanded.desired.enrollments.items() if k[0] == user.id}
     desired = DesiredState(mine, expanded.desired.items)
     held = [e for e in snapshot.enrollments if e.user_id == user.id]
-    plan = diff(
+    plan = build_plan(
         desired,
         replace(snapshot, enrollments=tuple(held)),
         settings,

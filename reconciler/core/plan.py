@@ -1,7 +1,7 @@
 """The plan: what would change in the LMS and why, as frozen data.
 
 A plan is data; rendering (`reconciler.render`) and applying (`reconciler.apply.run`) are separate steps.
-`diff()` (in `core.diff`) builds one `ProviderPlan` per provider from a desired state and a snapshot.
+`build_plan()` (in `core.diff`) builds one `ProviderPlan` per provider from a desired state and a snapshot.
 Each action carries the enrollment it was computed from (`before`), so apply can refuse stale actions.
 """
 

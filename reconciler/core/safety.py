@@ -1,7 +1,7 @@
 """Safety: protection of training records and the removal guards.
 
 Pure. `diff` asks `removal_protection` before planning any removal; the CLI (or apply) calls
-`enforce_guards(plan, settings)` on every `ProviderPlan` before showing it as applicable, and records
+`check(plan, settings)` on every `ProviderPlan` before showing it as applicable, and records
 `check_guards(...)` in `Plan.guard` for display. A guard compares the plan's removals with
 `settings.max_removals` (a count) and `settings.max_removal_share` (removals / enrollments in managed items);
 exceeding either (strictly greater) refuses the plan. The `unknown_state` guard (listed only when the plan
@@ -107,7 +107,7 @@ def top_contributors(plan: ProviderPlan, limit: int = 3) -> list[tuple[str, str,
     return [(policies, title, n) for (policies, title), n in ranked[:limit]]
 
 
-def enforce_guards(plan: ProviderPlan, settings: Settings, *, allow_unknown: bool = False) -> None:
+def check(plan: ProviderPlan, settings: Settings, *, allow_unknown: bool = False) -> None:
     """Raise `GuardTripped` when the plan removes more than the settings allow, or prunes items holding
     enrollments whose state could not be read; say what to do."""
     if plan.summary.unknown and not allow_unknown:

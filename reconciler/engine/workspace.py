@@ -15,14 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from reconciler.core import safety
 from reconciler.core.capabilities import check_capabilities
 from reconciler.core.desired import expand
-from reconciler.core.diff import diff
+from reconciler.core.diff import build_plan
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.due import due_warnings
 from reconciler.core.model import Config, Directory, Policy, Snapshot
 from reconciler.core.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
-from reconciler.core.safety import check_guards, enforce_guards
+from reconciler.core.safety import check_guards
 from reconciler.engine.build import Closer, ProviderBuilder, build_provider, offline_capabilities, state_dir
 from reconciler.errors import Diagnostic, ManifestError, ResolutionError, UsageError
 from reconciler.manifest.load import load_repository
@@ -176,7 +177,7 @@ def plan_workspace(
         ).items():
             guard[check if len(parts) == 1 else f"{part.provider}.{check}"] = state
     for part in parts:
-        enforce_guards(part, workspace.config.settings, allow_unknown=options.allow_unknown)
+        safety.check(part, workspace.config.settings, allow_unknown=options.allow_unknown)
     return Plan(
         created_at=now,
         manifest_digest=workspace.digest,
@@ -253,7 +254,7 @@ def _plan_provider(
             provider, now=now, directory=directory, item_ids=expanded.desired.managed_item_ids
         ).snapshot
     with _timed(timings, "diff"):
-        part = diff(
+        part = build_plan(
             expanded.desired,
             snapshot,
             settings,

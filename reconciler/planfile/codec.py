@@ -58,8 +58,8 @@ SUMMARY_FIELDS = (
 )
 
 
-def render_json(plan: Plan) -> str:
-    """Render a plan as indented JSON with a stable key order and a trailing newline."""
+def plan_to_json(plan: Plan) -> str:
+    """A plan as indented JSON with a stable key order and a trailing newline."""
     # the same text as json.dumps(..., indent=2, ensure_ascii=False, allow_nan=False), several times faster;
     # actions are written straight from the plan, without a dictionary each (imported here: it uses ours)
     from reconciler.planfile.json_actions import ActionsJson

@@ -21,7 +21,7 @@ from typing import Any
 from reconciler.core.plan import FORMAT_VERSION, Plan
 from reconciler.errors import PlanError
 from reconciler.planfile.check import Failure, compile_schema
-from reconciler.planfile.codec import plan_from_dict, render_json
+from reconciler.planfile.codec import plan_from_dict, plan_to_json
 
 SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (FORMAT_VERSION,)
 # A plan for 100,000 users adding several items each stays well below this; anything larger is not a plan.
@@ -33,7 +33,7 @@ StrPath = str | os.PathLike[str]
 def save_plan(plan: Plan, path: StrPath) -> None:
     """Write a plan as JSON atomically: readers see the old file or the whole new one, never a part."""
     target = Path(path)
-    text = render_json(plan)
+    text = plan_to_json(plan)
     try:
         # mkstemp creates the file readable by its owner only; we keep that, since plans name learners.
         fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

@@ -20,8 +20,7 @@ from reconciler.core.model import (
 )
 from reconciler.core.plan import IdentityProblem, Source
 from reconciler.errors import ResolutionError
-
-from .builders import (
+from tests.support.builders import (
     DEFAULT,
     UNLIMITED,
     Org,

@@ -7,8 +7,7 @@ import datetime as dt
 
 from reconciler.core.model import Capabilities, Completion, Origin, ProviderKind, Settings, Terms, UserStatus
 from reconciler.core.plan import ActionKind, KeptReason, Risk, RunOptions
-
-from .builders import (
+from tests.support.builders import (
     LITMOS_CAPS,
     NOW,
     Org,
@@ -107,7 +106,7 @@ def test_due_moved_later_or_removed_is_loosened() -> None:
     before = enrollment(user(org, "ann"), item(org, "Security"), due=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
     later = policy("sec", users=["ann"], assign=[course("Security", due=date_due(2027, 1, 1))])
     assert plan_for([later], snapshot(org, [before])).actions[0].risks == (Risk.LOOSENED,)
-    from .builders import UNLIMITED
+    from tests.support.builders import UNLIMITED
 
     none = policy("sec", users=["ann"], assign=[course("Security", due=UNLIMITED)])
     assert plan_for([none], snapshot(org, [before])).actions[0].risks == (Risk.LOOSENED,)

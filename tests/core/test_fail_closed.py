@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.core import safety
 from reconciler.core.model import Completion, Enrollment, Settings
 from reconciler.core.plan import ActionKind, KeptReason, Plan, ProviderPlan, RunOptions
-from reconciler.core.safety import check_guards, enforce_guards, removal_protection
+from reconciler.core.safety import check_guards, removal_protection
 from reconciler.errors import GuardTripped
 from reconciler.planfile.codec import plan_from_dict, plan_to_dict
-
-from .builders import NOW, Org, course, enrollment, plan_for, policy, snapshot
+from tests.support.builders import NOW, Org, course, enrollment, plan_for, policy, snapshot
 
 RAW = "PercentageComplete '40,00' is not a number"
 EVERY_OVERRIDE = RunOptions(allow_remove_started=True, allow_remove_completed=True, allow_unknown=True)
@@ -56,7 +56,7 @@ def test_unknown_enrollment_is_kept_with_its_raw_value_whatever_the_flags(option
 def test_pruning_plan_with_unknowns_is_refused_and_names_them() -> None:
     plan = _pruning_plan()
     with pytest.raises(GuardTripped) as caught:
-        enforce_guards(plan, Settings())
+        safety.check(plan, Settings())
     assert "1 enrollment in pruned items could not be read" in caught.value.message
     assert "helen@acme.example in 'Security Awareness'" in caught.value.message
     assert RAW in caught.value.message
@@ -67,7 +67,7 @@ def test_pruning_plan_with_unknowns_is_refused_and_names_them() -> None:
 def test_allow_unknown_lets_the_rest_of_the_prune_through() -> None:
     plan = _pruning_plan(RunOptions(allow_unknown=True))
     settings = Settings(max_removal_share=1.0)
-    enforce_guards(plan, settings, allow_unknown=True)
+    safety.check(plan, settings, allow_unknown=True)
     state = check_guards(plan, settings, allow_unknown=True)["unknown_state"]
     assert state.startswith("ok: 1 enrollment") and "--allow-unknown" in state
 
@@ -78,7 +78,7 @@ def test_unknowns_outside_pruned_items_do_not_trip_the_guard() -> None:
     plan = plan_for([pol], snapshot(org, held))
     assert plan.summary.unknown == 0
     assert "unknown_state" not in check_guards(plan, Settings())
-    enforce_guards(plan, Settings())
+    safety.check(plan, Settings())
     assert not [a for a in plan.actions if a.kind is ActionKind.REMOVE]
 
 

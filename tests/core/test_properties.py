@@ -26,8 +26,7 @@ from reconciler.core.model import (
 )
 from reconciler.core.plan import ActionKind, RunOptions
 from reconciler.core.safety import is_completed
-
-from .builders import (
+from tests.support.builders import (
     DEFAULT,
     ISPRING_CAPS,
     LITMOS_CAPS,

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler.core import safety
 from reconciler.core.model import Completion, Settings
 from reconciler.core.plan import KeptReason, ProviderPlan, RunOptions
-from reconciler.core.safety import (
-    check_guards,
-    enforce_guards,
-    is_protected,
-    removal_protection,
-    top_contributors,
-)
+from reconciler.core.safety import check_guards, is_protected, removal_protection, top_contributors
 from reconciler.errors import EXIT_ERROR, GuardTripped
-
-from .builders import Org, course, enrollment, plan_for, policy, snapshot
+from tests.support.builders import Org, course, enrollment, plan_for, policy, snapshot
 
 
 def plan_removing(removals: int, *, kept_enrollments: int = 0, extra_item_removals: int = 0) -> ProviderPlan:
@@ -38,7 +32,7 @@ def plan_removing(removals: int, *, kept_enrollments: int = 0, extra_item_remova
 
 def test_plan_within_limits_passes_and_reports_numbers() -> None:
     plan = plan_removing(2, kept_enrollments=48)
-    enforce_guards(plan, Settings())
+    safety.check(plan, Settings())
     status = check_guards(plan, Settings())
     assert status["max_removals"].startswith("ok: 2 removals, limit 25")
     assert status["max_removal_share"].startswith("ok: 2 of 50 managed enrollments (4.0%)")
@@ -47,7 +41,7 @@ def test_plan_within_limits_passes_and_reports_numbers() -> None:
 def test_too_many_removals_trips_the_count_guard_with_numbers_and_hint() -> None:
     plan = plan_removing(26, kept_enrollments=1000)
     with pytest.raises(GuardTripped) as caught:
-        enforce_guards(plan, Settings())
+        safety.check(plan, Settings())
     error = caught.value
     assert error.exit_code == EXIT_ERROR
     assert "26 removals exceed settings.max_removals (25)" in error.message
@@ -57,31 +51,31 @@ def test_too_many_removals_trips_the_count_guard_with_numbers_and_hint() -> None
 
 
 def test_removal_count_at_the_limit_is_allowed() -> None:
-    enforce_guards(plan_removing(25, kept_enrollments=1000), Settings())
+    safety.check(plan_removing(25, kept_enrollments=1000), Settings())
 
 
 def test_too_large_a_share_trips_the_share_guard() -> None:
     plan = plan_removing(3, kept_enrollments=7)
     with pytest.raises(GuardTripped) as caught:
-        enforce_guards(plan, Settings())
+        safety.check(plan, Settings())
     assert (
         "3 of 10 managed enrollments (30.0%) exceed settings.max_removal_share (10.0%)"
         in caught.value.message
     )
     assert "max_removal_share: 0.30" in caught.value.hint
-    enforce_guards(plan, Settings(max_removal_share=0.5))
+    safety.check(plan, Settings(max_removal_share=0.5))
 
 
 def test_message_names_the_biggest_contributors_first() -> None:
     plan = plan_removing(30, kept_enrollments=1000, extra_item_removals=5)
     assert top_contributors(plan) == [("legacy", "Legacy", 30), ("old", "Old", 5)]
     with pytest.raises(GuardTripped, match=r"'Legacy' 30 \(policy legacy\); 'Old' 5 \(policy old\)"):
-        enforce_guards(plan, Settings())
+        safety.check(plan, Settings())
 
 
 def test_plan_without_removals_never_trips() -> None:
     plan = plan_removing(0)
-    enforce_guards(plan, Settings(max_removals=0, max_removal_share=0.0))
+    safety.check(plan, Settings(max_removals=0, max_removal_share=0.0))
 
 
 def test_protection_rules() -> None:

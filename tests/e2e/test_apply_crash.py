@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.apply import run as apply
 from reconciler.apply.journal import Journal
-from reconciler.apply.run import apply_plan
 from reconciler.core.plan import RunOptions
 from reconciler.engine.workspace import load_workspace, make_plan
 from reconciler.planfile.file import load_plan, save_plan
-
-from .helpers import WRITE_ACTIONS, open_store
+from tests.support.e2e import WRITE_ACTIONS, open_store
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
@@ -25,7 +24,7 @@ CRASHING_APPLY = """
 import datetime as dt, os, signal, sys
 from pathlib import Path
 from reconciler.engine import workspace
-from reconciler.apply.run import apply_plan
+from reconciler.apply import run as apply
 from reconciler.planfile.file import load_plan
 
 root, plan_file, survive = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
@@ -45,7 +44,7 @@ def build_then_crash(*args, **kwargs):
 
 workspace.build_provider = build_then_crash
 opened = workspace.load_workspace(root, {})
-apply_plan(load_plan(plan_file), opened.providers, root / ".enrollctl" / "journal",
+apply.run(load_plan(plan_file), opened.providers, root / ".enrollctl" / "journal",
            now=dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC), manifest_digest=opened.digest)
 """
 
@@ -76,7 +75,7 @@ def test_apply_killed_mid_write_resumes_without_repeating_a_write(quickstart: Pa
     assert Journal(journals[0]).read().in_flight, "the last batch was sent but has no outcome"
     resumed = load_workspace(quickstart, {})
     try:
-        result = apply_plan(
+        result = apply.run(
             load_plan(plan_file),
             resumed.providers,
             quickstart / ".enrollctl" / "journal",

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply.run import ApplyIncomplete, apply_plan
+from reconciler.apply import run as apply
+from reconciler.apply.run import ApplyIncomplete
 from reconciler.core.plan import Plan, RunOptions
 from reconciler.engine.build import build_provider, provider_builder
 from reconciler.engine.workspace import load_workspace, make_plan
-
-from .helpers import WRITE_ACTIONS, open_store
+from tests.support.e2e import WRITE_ACTIONS, open_store
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
@@ -22,7 +22,7 @@ def _apply(root: Path, plan: Plan, faults: dict[str, Any] | None = None) -> None
     build = provider_builder(sandbox_faults=faults) if faults else build_provider
     workspace = load_workspace(root, {}, build=build)
     try:
-        apply_plan(
+        apply.run(
             plan,
             workspace.providers,
             root / ".enrollctl" / "journal",

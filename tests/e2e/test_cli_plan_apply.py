@@ -17,8 +17,7 @@ from reconciler.planfile.file import plan_schema
 from reconciler.providers.base import Outcome, Provider, WriteBatch
 from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.records import Terms as StoredTerms
-
-from .helpers import FIXED_NOW, enrollctl, write_calls
+from tests.support.e2e import FIXED_NOW, enrollctl, write_calls
 
 
 def test_plan_shows_the_quickstart_changes_and_writes_nothing(quickstart: Path, sandbox_store: Store) -> None:

@@ -11,8 +11,7 @@ import json
 from pathlib import Path
 
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS
-
-from .helpers import copy_example, enrollctl, open_store
+from tests.support.e2e import copy_example, enrollctl, open_store
 
 POLICY = """\
 apiVersion: enrollctl/v1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import copy_example, enrollctl
+from tests.support.e2e import copy_example, enrollctl
 
 OVERDUE = (
     "Litmos reports 1 overdue enrollment in managed items (amira@acme.example); Litmos has no "

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from reconciler.apply.run import apply_plan
+from reconciler.apply import run as apply
 from reconciler.core.plan import ActionKind, Plan, RunOptions
 from reconciler.engine.build import sandbox_db_path
 from reconciler.engine.workspace import make_plan
@@ -161,7 +161,7 @@ def test_plan_apply_plan_converges_and_prunes_only_pruned_items(
         try:
             before = _held(root)
             pruned = {a.item_id for a in plan.actions if a.kind is ActionKind.REMOVE}
-            apply_plan(
+            apply.run(
                 plan,
                 workspace.providers,
                 root / ".enrollctl" / "journal",

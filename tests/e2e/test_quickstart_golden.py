@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import enrollctl
+from tests.support.e2e import enrollctl
 
 
 @pytest.mark.parametrize(

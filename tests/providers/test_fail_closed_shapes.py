@@ -13,9 +13,6 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from litmos_support import BASE_URL, KEY, ORG, Recorder
-from rewrite_support import BodyRewriter, Rewrite, first_object, rename_element, rename_key
-from test_ispring_provider import ACME, provider
 
 from reconciler.core.model import ItemKind, ProviderConfig, ProviderKind
 from reconciler.errors import ProtocolError
@@ -28,6 +25,9 @@ from reconciler.sandbox.litmos.limits import RateLimit
 from reconciler.sandbox.org.load import parse_org, seed_store
 from reconciler.sandbox.serve import build_app
 from reconciler.sandbox.store.database import Store
+from tests.providers.test_ispring_provider import ACME, provider
+from tests.support.litmos_provider import BASE_URL, KEY, ORG, Recorder
+from tests.support.rewrite import BodyRewriter, Rewrite, first_object, rename_element, rename_key
 
 # --- Litmos --------------------------------------------------------------------------------------------
 

@@ -81,20 +81,42 @@ def test_calls_cover_exactly_the_wanted_pairs_with_their_terms(
     assert sorted(a.id for r in rects for a in r.actions) == sorted(a.id for a in adds)
 
 
-def test_updates_and_removals_are_one_call_each_after_the_adds() -> None:
-    update = Action(
+def update(user: str, item: str) -> Action:
+    return Action(
         ActionKind.UPDATE,
-        "u1",
-        "u1",
-        "c1",
+        user,
+        user,
+        item,
         ItemKind.COURSE,
-        "c1",
+        item,
         terms=IN_30_DAYS,
-        before=existing("u1", "c1"),
+        before=existing(user, item),
     )
-    remove = Action(ActionKind.REMOVE, "u2", "u2", "c1", ItemKind.COURSE, "c1", before=existing("u2", "c1"))
-    batches = plan_batches([remove, update, add("u3", "c1")], max_learners=10, max_items=10)
-    assert [b.kind for b in batches] == [ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE]
+
+
+def remove(user: str, item: str) -> Action:
+    return Action(ActionKind.REMOVE, user, user, item, ItemKind.COURSE, item, before=existing(user, item))
+
+
+def test_updates_and_removals_are_one_call_each_after_the_adds() -> None:
+    actions = [
+        remove("u2", "c1"),
+        update("u1", "c2"),
+        remove("u1", "c1"),
+        update("u1", "c1"),
+        add("u3", "c1"),
+    ]
+    batches = plan_batches(actions, max_learners=10, max_items=10)
+    assert [b.kind for b in batches] == [ActionKind.ADD] + [ActionKind.UPDATE] * 2 + [ActionKind.REMOVE] * 2
+    changes = batches[1:]
+    # one call each: a batch per action, costing one vendor call, in (item, user) order
+    assert [len(b.actions) for b in changes] == [1, 1, 1, 1] and [b.calls for b in changes] == [1, 1, 1, 1]
+    assert [(b.actions[0].item_id, b.actions[0].user_id) for b in changes] == [
+        ("c1", "u1"),
+        ("c2", "u1"),
+        ("c1", "u1"),
+        ("c1", "u2"),
+    ]
 
 
 def test_terms_map_to_due_date_types() -> None:

@@ -164,7 +164,7 @@ def test_paging_follows_next_page_token_to_the_same_result() -> None:
     directory = whole.read_directory()
     items = frozenset(i.id for i in directory.items)
     assert paged.read_enrollments(directory, items) == whole.read_enrollments(directory, items)
-    assert paged.http.stats.calls["ListEnrollments"] > 3 * whole.http.stats.calls["ListEnrollments"]
+    assert paged.api.http.stats.calls["ListEnrollments"] > 3 * whole.api.http.stats.calls["ListEnrollments"]
 
 
 def test_reads_only_the_managed_items_and_users_asked_for() -> None:
@@ -191,7 +191,7 @@ def test_enroll_update_and_unenroll_round_trip() -> None:
     forklift, bribery = item_id(p, "Forklift Safety"), item_id(p, "Anti-Bribery")
     adds = [add(user(u), c) for u in ("helen@acme.example", "olga@acme.example") for c in (forklift, bribery)]
     assert set(write_all(p, adds).values()) == {OutcomeStatus.DONE}
-    assert p.http.stats.calls["EnrollLearnersInCourses"] == 1
+    assert p.api.http.stats.calls["EnrollLearnersInCourses"] == 1
     helen = enrollments(p)[(user("helen@acme.example"), forklift)]
     assert helen.due is not None and helen.access is not None
 
@@ -278,7 +278,7 @@ def test_an_expired_token_is_fetched_again_once_mid_run() -> None:
     p.read_directory()
     clock.now += dt.timedelta(hours=1)  # the emulator expired our token; our own clock did not notice
     assert p.read_directory().users
-    assert p.http.stats.calls["token"] == 2
+    assert p.api.http.stats.calls["token"] == 2
 
 
 def test_a_refused_static_token_is_an_auth_error_that_does_not_echo_it(
@@ -306,7 +306,7 @@ def test_secrets_and_tokens_never_reach_the_debug_log(caplog: pytest.LogCaptureF
     _, client = sandbox()
     p = provider(client, log_bodies=True)
     p.read_directory()
-    token = p.tokens.token()
+    token = p.api.tokens.token()
     messages = [r.getMessage() for r in caplog.records]
     assert any("GetUsers" in m for m in messages)
     assert all(CREDS["client_secret"] not in m and token not in m for m in messages)
@@ -316,7 +316,7 @@ def test_throttled_calls_are_retried_after_retry_after() -> None:
     _, client = sandbox(faults=Faults(burst=Burst(every=3, length=1, status=429, retry_after=2)))
     p = provider(client)
     assert p.read_directory().users
-    assert sum(p.http.stats.retries.values()) >= 1
+    assert sum(p.api.http.stats.retries.values()) >= 1
 
 
 def test_a_server_error_on_enroll_is_not_resent_and_reported_unknown() -> None:
@@ -325,7 +325,7 @@ def test_a_server_error_on_enroll_is_not_resent_and_reported_unknown() -> None:
     action = add(by_login(p)("helen@acme.example"), item_id(p, "Forklift Safety"))
     (outcome,) = p.write(p.batches([action])[0])
     assert outcome.status is OutcomeStatus.UNKNOWN
-    assert p.http.stats.calls["EnrollLearnersInCourses"] == 1
+    assert p.api.http.stats.calls["EnrollLearnersInCourses"] == 1
 
 
 class MonotonicClock:
@@ -350,7 +350,7 @@ def test_a_token_about_to_expire_is_replaced_before_it_is_refused() -> None:
     p.read_directory()
     clock.now += 1790  # within a minute of the 30-minute lifetime
     p.read_directory()
-    assert p.http.stats.calls["token"] == 2 and not p.http.stats.retries
+    assert p.api.http.stats.calls["token"] == 2 and not p.api.http.stats.retries
 
 
 def test_requests_per_minute_from_the_config_paces_the_calls() -> None:
@@ -385,7 +385,7 @@ def test_permission_denied_names_the_department_admin_scope() -> None:
     ops = next(d.id for d in admin.read_directory().departments if d.name == "Ops")
     scoped = provider(client, DEPARTMENT_ADMIN)
     with pytest.raises(PermissionDenied) as caught:
-        scoped.call("GetUsers", [("departmentId", ops)], idempotent=True)
+        scoped.api.call("GetUsers", [("departmentId", ops)], idempotent=True)
     assert "department administrator" in str(caught.value) and caught.value.call == "GetUsers"
 
 
@@ -393,8 +393,8 @@ def test_wrong_parameters_is_a_provider_error_and_is_not_resent() -> None:
     _, client = sandbox()
     p = provider(client)
     with pytest.raises(ProviderError, match="Wrong parameters") as caught:
-        p.call("EnrollLearnersInCourses", [], idempotent=False)
-    assert not caught.value.retryable and p.http.stats.calls["EnrollLearnersInCourses"] == 1
+        p.api.call("EnrollLearnersInCourses", [], idempotent=False)
+    assert not caught.value.retryable and p.api.http.stats.calls["EnrollLearnersInCourses"] == 1
 
 
 def test_declares_no_due_information_no_scope_and_counts_its_calls() -> None:

@@ -5,19 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from ispring_samples import (
-    ENROLL_REQUEST,
-    ENROLL_RESPONSE,
-    GET_USERS_REQUEST,
-    GET_USERS_RESPONSE,
-    LIST_LEARNERS_RESULTS_REQUEST,
-    LIST_LEARNERS_RESULTS_RESPONSE,
-)
 from lxml import etree
 
 from reconciler.core.model import Completion, ItemKind, Origin, UserStatus
 from reconciler.errors import ProtocolError
-from reconciler.providers.ispring.provider import records
+from reconciler.providers.ispring import records
 from reconciler.providers.ispring.soap import (
     SOAP_NS,
     Fault,
@@ -30,6 +22,14 @@ from reconciler.providers.ispring.soap import (
     success,
 )
 from reconciler.transport.safexml import local_name
+from tests.support.ispring_samples import (
+    ENROLL_REQUEST,
+    ENROLL_RESPONSE,
+    GET_USERS_REQUEST,
+    GET_USERS_RESPONSE,
+    LIST_LEARNERS_RESULTS_REQUEST,
+    LIST_LEARNERS_RESULTS_RESPONSE,
+)
 
 TOKEN = "p-1sJDjmULL5DdpXPJTcbm4jVIaWVHvNmrjAxATRbNE"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from litmos_support import FakeClock, sandbox
 
 from reconciler.core.due import DueInformation, due_warnings
 from reconciler.providers.litmos.parse import parse_bulk_dues, parse_due
 from reconciler.providers.litmos.read import ReadStrategy
+from tests.support.litmos_provider import FakeClock, sandbox
 
 # FakeClock.wall starts the emulator's clock here: Litmos computes `Overdue` against it
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)

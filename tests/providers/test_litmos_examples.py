@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli.app import main
+from tests.support.paths import ROOT
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = ROOT / "examples"
 
 
 def enrollctl(repo: Path, *args: str) -> Result:

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from litmos_support import BASE_URL, KEY, ORG, generated_org, sandbox
 
 from reconciler.core.model import ItemKind, ProviderConfig, ProviderKind, UserStatus
 from reconciler.errors import AuthError, ConfigError
@@ -22,6 +21,7 @@ from reconciler.providers.litmos.read import ReadStrategy, plan_read
 from reconciler.sandbox.litmos.app import make_litmos_app
 from reconciler.sandbox.org.load import parse_org, seed_store
 from reconciler.sandbox.store.database import Store
+from tests.support.litmos_provider import BASE_URL, KEY, ORG, generated_org, sandbox
 
 # --- directory -----------------------------------------------------------------------------------------
 

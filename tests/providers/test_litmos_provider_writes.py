@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import itertools
 
-from litmos_support import (
+from reconciler.core.model import ItemKind
+from reconciler.core.plan import Action, ActionKind, OutcomeStatus
+from reconciler.providers.litmos.read import ReadStrategy
+from reconciler.sandbox.faults import Burst, Faults
+from tests.support.litmos_provider import (
     FakeClock,
     Sandbox,
     add,
@@ -14,11 +18,6 @@ from litmos_support import (
     remove,
     sandbox,
 )
-
-from reconciler.core.model import ItemKind
-from reconciler.core.plan import Action, ActionKind, OutcomeStatus
-from reconciler.providers.litmos.read import ReadStrategy
-from reconciler.sandbox.faults import Burst, Faults
 
 # --- writes --------------------------------------------------------------------------------------------
 

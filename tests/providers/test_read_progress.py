@@ -3,9 +3,8 @@ callback turns it into the CLI's progress line)."""
 
 from __future__ import annotations
 
-from test_ispring_provider import provider, sandbox
-
 from reconciler.providers.ispring.provider import IspringOptions
+from tests.providers.test_ispring_provider import provider, sandbox
 
 
 def test_an_ispring_enrollment_read_reports_each_batch() -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import plan as cli_plan
-
-from .bad_support import assert_clean_failure, copy_example, enrollctl, sandbox_writes
+from tests.support.bad import assert_clean_failure, copy_example, enrollctl, sandbox_writes
 
 Args = Callable[[Path], list[str]]
 

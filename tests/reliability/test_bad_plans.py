@@ -16,8 +16,7 @@ import pytest
 from reconciler.engine.workspace import load_workspace
 from reconciler.planfile import file as planfile
 from reconciler.planfile.codec import _enrollment_to_dict
-
-from .bad_support import assert_clean_failure, copy_example, enrollctl, sandbox_writes
+from tests.support.bad import assert_clean_failure, copy_example, enrollctl, sandbox_writes
 
 Plan = dict[str, Any]
 Edit = Callable[..., Plan]

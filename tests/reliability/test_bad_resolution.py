@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .bad_support import assert_clean_failure, copy_example, enrollctl, sandbox_writes
+from tests.support.bad import assert_clean_failure, copy_example, enrollctl, sandbox_writes
 
 HEADER = "apiVersion: enrollctl/v1\nkind: Policy\nmetadata:\n  name: bad-reference\nspec:\n"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .bad_support import (
+from tests.support.bad import (
     CANARY,
     EXAMPLE_OF,
     EXAMPLES,
@@ -25,8 +25,9 @@ from .bad_support import (
     served_sandbox,
     url_repository,
 )
+from tests.support.paths import TESTS
 
-BODIES = Path(__file__).resolve().parents[1] / "data" / "bad_responses"
+BODIES = TESTS / "data" / "bad_responses"
 XML = "text/xml; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"

@@ -34,8 +34,9 @@ from reconciler.engine.build import sandbox_db_path
 from reconciler.engine.workspace import load_workspace
 from reconciler.planfile.file import load_plan
 from reconciler.sandbox.serve import open_sandbox
+from tests.support.paths import ROOT
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = ROOT / "examples"
 LITMOS_WRITE = re.compile(r"^(POST /users/[^/]+/(courses|learningpaths)|DELETE /users/.+)$")
 FIXED_NOW = "2026-11-25T12:00:00+00:00"
 SEED = 20261125

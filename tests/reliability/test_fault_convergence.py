@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from reconciler.apply.basis import confirmed
-
-from .harness import journal_lies, new_lab, repeated_writes, wrong_changes
+from tests.support.harness import journal_lies, new_lab, repeated_writes, wrong_changes
 
 MAX_RUNS = 8
 PROFILES: dict[str, dict[str, Any]] = {

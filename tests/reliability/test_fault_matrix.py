@@ -23,8 +23,7 @@ import pytest
 
 from reconciler.apply.basis import confirmed
 from reconciler.errors import ApplyFailed, ProviderError
-
-from .harness import journal_lies, new_lab, repeated_writes, write_counts, wrong_changes
+from tests.support.harness import journal_lies, new_lab, repeated_writes, write_counts, wrong_changes
 
 ISPRING_WRITES = {"EnrollLearnersInCourses": 0.5, "ChangeEnrollment": 0.5, "Unenroll": 0.5}
 ISPRING_READS = {"Get*": 0.3, "List*": 0.3}
@@ -91,7 +90,11 @@ def _cases() -> list[Case]:
             Case("drops-on-any-call", vendor, {"seed": 7, "drop_rate": 0.15}, "dropped before the app"),
             Case("truncated-bodies", vendor, {"seed": 8, "truncate_rate": 0.2}, "truncated body"),
             Case(  # reads are idempotent: a garbled answer is read again (at most 4 sends)
-                "malformed-read-answers", vendor, {"seed": 9, "malformed_rates": reads}, "malformed body", True
+                "malformed-read-answers",
+                vendor,
+                {"seed": 9, "malformed_rates": reads},
+                "malformed body",
+                True,
             ),
             Case(
                 "malformed-write-answers",

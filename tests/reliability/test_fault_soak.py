@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ApplyFailed, ProviderError
-
-from .harness import journal_lies, new_lab, repeated_writes, wrong_changes
+from tests.support.harness import journal_lies, new_lab, repeated_writes, wrong_changes
 
 WRITES = {
     "ispring": ["EnrollLearnersInCourses", "ChangeEnrollment", "Unenroll"],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,8 +12,9 @@ from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import Burst, FaultInjector, Faults, faults_from_dict
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox
 from reconciler.sandbox.store.database import Store
+from tests.support.paths import ROOT
 
-ORG = Path(__file__).resolve().parents[2] / "examples" / "litmos" / "sandbox.yaml"
+ORG = ROOT / "examples" / "litmos" / "sandbox.yaml"
 CREDS = SANDBOX_CREDENTIALS["litmos"]
 ASSIGN = "POST /users/*/courses"
 

@@ -13,9 +13,8 @@ import pytest
 
 from reconciler.render.describe import clean
 from reconciler.transport.terminal import safe_text
-
-from .bad_support import enrollctl, url_repository
-from .hostile import hostile_server, send
+from tests.support.bad import enrollctl, url_repository
+from tests.support.hostile import hostile_server, send
 
 CLIENT_ID = "canary-client-id"
 SECRET = "Cn/ry&k+y é漢😀 x9Q"  # `/`, `&`, `+`, a space and non-ASCII, so every encoding differs

@@ -21,12 +21,13 @@ import pytest
 
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import load_manifest_repository, load_repository
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="FIFOs, sockets, POSIX permissions and symlinks without privileges"
 )
 
-QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
+QUICKSTART = ROOT / "examples" / "quickstart"
 QUICKSTART_FILES = (
     "policies/anti-bribery.yaml",
     "policies/onboarding.yaml",

@@ -27,8 +27,7 @@ from reconciler.providers.ispring import provider as ispring_provider
 from reconciler.providers.litmos.api import LitmosApi
 from reconciler.transport.http import VendorClient
 from reconciler.transport.redact import Redactor
-
-from .bad_support import (
+from tests.support.bad import (
     CANARY,
     EXAMPLE_OF,
     EXAMPLES,

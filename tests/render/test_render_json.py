@@ -9,14 +9,15 @@ import typing
 
 import jsonschema
 import pytest
-import render_builders as b
 from hypothesis import given, settings
-from plan_strategies import plans
 
 from reconciler.core import plan as plan_module
 from reconciler.errors import PlanError
-from reconciler.planfile.codec import plan_from_dict, plan_to_dict, render_json
+from reconciler.planfile.codec import plan_from_dict, plan_to_dict
 from reconciler.planfile.file import plan_schema
+from reconciler.render.json import render_json
+from tests.support import render_builders as b
+from tests.support.plan_strategies import plans
 
 SAMPLES = {
     "small_mixed": b.small_mixed_plan,

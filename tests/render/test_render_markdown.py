@@ -7,13 +7,13 @@ import typing
 import unicodedata
 
 import pytest
-import render_builders as b
 from hypothesis import given, settings
-from plan_strategies import plans
 
 from reconciler.core.model import ItemKind
 from reconciler.core.plan import IdentityProblem, IdentityReport, Plan, Warning
 from reconciler.render.markdown import COMMENT_LIMIT, code_block, md_text, render_markdown
+from tests.support import render_builders as b
+from tests.support.plan_strategies import plans
 
 Golden = typing.Callable[[str, str], None]
 SAMPLES: dict[str, typing.Callable[[], Plan]] = {

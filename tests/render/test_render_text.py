@@ -7,12 +7,12 @@ import typing
 import unicodedata
 
 import pytest
-import render_builders as b
 from hypothesis import given, settings
-from plan_strategies import plans
 
 from reconciler.core.plan import KeptReason, Plan
 from reconciler.render.text import FULL_HINT, NO_CHANGES, render_text
+from tests.support import render_builders as b
+from tests.support.plan_strategies import plans
 
 Golden = typing.Callable[[str, str], None]
 SAMPLES: dict[str, typing.Callable[[], Plan]] = {

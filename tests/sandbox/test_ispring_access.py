@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ispring_support import CREDS, ENV_STD, NS, ids, make_sandbox
-
 from reconciler.sandbox.ispring.app import HANDLERS
 from reconciler.sandbox.org.load import department_uuid, item_uuid, user_uuid
+from tests.support.ispring_sandbox import CREDS, ENV_STD, NS, ids, make_sandbox
 
 FORKLIFT = item_uuid("Forklift Safety")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from ispring_support import CREDS, make_sandbox
 from lxml import etree
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import Burst, Faults, faults_from_dict, load_faults
+from tests.support.ispring_sandbox import CREDS, make_sandbox
 
 
 def test_faults_load_from_yaml(tmp_path):

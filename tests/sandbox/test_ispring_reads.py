@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ispring_support import NS, ids, local_names, make_sandbox
 from lxml import etree
 
 from reconciler.sandbox.org.load import department_uuid, item_uuid
+from tests.support.ispring_sandbox import NS, ids, local_names, make_sandbox
 
 
 def test_departments_form_a_tree_through_parent_department_id():

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ispring_support import Sandbox, ids, make_sandbox
 
 from reconciler.sandbox.org.load import department_uuid, item_uuid, seed_store, user_uuid
 from reconciler.sandbox.org.spec import CourseSpec, DepartmentSpec, EnrollmentSpec, OrgSpec, UserSpec
 from reconciler.sandbox.store.database import Store
+from tests.support.ispring_sandbox import Sandbox, ids, make_sandbox
 
 UTC = dt.UTC
 STATUSES = ("not_started", "in_progress", "complete", "failed", "passed")

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ispring_support import (
+from lxml import etree
+
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.ids import litmos_id
+from reconciler.sandbox.store.records import DepartmentRow, EnrollmentRow, ItemRow, Progress, Terms, UserRow
+from tests.support.ispring_sandbox import (
     ENV_DOCS,
     NS,
     SAMPLE_TOKEN,
@@ -14,18 +19,6 @@ from ispring_support import (
     vendor_sample_request,
     vendor_sample_response,
 )
-from lxml import etree
-
-from reconciler.sandbox.store.database import (
-    DepartmentRow,
-    EnrollmentRow,
-    ItemRow,
-    Progress,
-    Store,
-    Terms,
-    UserRow,
-)
-from reconciler.sandbox.store.ids import litmos_id
 
 DOCUMENTED_FAULTS = {
     "Authorization failed",

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ispring_support import NOW, Sandbox, ids, make_sandbox
-
 from reconciler.sandbox.org.load import item_uuid, user_uuid
-from reconciler.sandbox.store.database import EnrollmentRow
+from reconciler.sandbox.store.records import EnrollmentRow
+from tests.support.ispring_sandbox import NOW, Sandbox, ids, make_sandbox
 
 UTC = dt.UTC
 KEVIN, HELEN, PAUL = (

@@ -8,12 +8,12 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litmos_org import KEY, FakeClock, acme, client, params, xml
 
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.litmos.app import make_litmos_app
 from reconciler.sandbox.litmos.limits import RateLimit
 from reconciler.sandbox.store.database import Store
+from tests.support.litmos_org import KEY, FakeClock, acme, client, params, xml
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from litmos_org import client, paged, params
 
 from reconciler.sandbox.org.load import parse_org, seed_store
 from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.ids import litmos_id
+from tests.support.litmos_org import client, paged, params
 
 # The sample organisation of MANIFEST.md ("Sandbox organisation file"), with a small `generate:` block.
 ORG = """

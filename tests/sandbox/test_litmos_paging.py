@@ -8,9 +8,9 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from litmos_org import Org, client, department, enrollment, item, paged, params, user
 
 from reconciler.sandbox.store.ids import litmos_id
+from tests.support.litmos_org import Org, client, department, enrollment, item, paged, params, user
 
 USERS = 2500
 

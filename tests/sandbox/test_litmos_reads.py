@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from litmos_org import NIL, XSI, acme, client, json_to_text, params, xml, xml_to_data
 
 from reconciler.sandbox.store.ids import litmos_id
+from tests.support.litmos_org import NIL, XSI, acme, client, json_to_text, params, xml, xml_to_data
 
 HELEN = litmos_id("user", "helen@acme.example")
 KEVIN = litmos_id("user", "kevin@acme.example")

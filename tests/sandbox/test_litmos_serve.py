@@ -7,12 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from litmos_org import FakeClock, acme, params
 from lxml import etree
 
 from reconciler.sandbox.faults import Burst, Faults
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve
 from reconciler.sandbox.store.database import Store
+from tests.support.litmos_org import FakeClock, acme, params
 
 CREDS = SANDBOX_CREDENTIALS["litmos"]
 BASE = "http://sandbox.test/v1.svc"

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from litmos_org import json_to_text, xml_to_data
 from lxml import etree
 
 from reconciler.sandbox.litmos.http import (
@@ -31,6 +30,7 @@ from reconciler.sandbox.litmos.wire import (
     to_xml,
     xml_date,
 )
+from tests.support.litmos_org import json_to_text, xml_to_data
 
 UTC = dt.UTC
 

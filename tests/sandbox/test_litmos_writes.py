@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from litmos_org import acme, client, params, xml
 
-from reconciler.sandbox.store.database import Progress, Store
+from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.ids import ispring_uuid, litmos_id
+from reconciler.sandbox.store.records import Progress
+from tests.support.litmos_org import acme, client, params, xml
 
 KEVIN = litmos_id("user", "kevin@acme.example")
 HELEN = litmos_id("user", "helen@acme.example")

@@ -6,11 +6,11 @@ import time
 
 import httpx
 import pytest
-from ispring_support import CREDS, NS, SMALL_ORG
 
 from reconciler.errors import ConfigError
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve
+from tests.support.ispring_sandbox import CREDS, NS, SMALL_ORG
 
 GET_GROUPS = (
     '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns="{ns}">'

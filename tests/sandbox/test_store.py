@@ -7,7 +7,9 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.sandbox.store.database import (
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.ids import ispring_uuid, litmos_id, original_id
+from reconciler.sandbox.store.records import (
     DepartmentRow,
     EnrollmentQuery,
     EnrollmentRow,
@@ -16,13 +18,11 @@ from reconciler.sandbox.store.database import (
     NotificationRow,
     Progress,
     RequestLogEntry,
-    Store,
     Terms,
     TokenRow,
     UserQuery,
     UserRow,
 )
-from reconciler.sandbox.store.ids import ispring_uuid, litmos_id, original_id
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 

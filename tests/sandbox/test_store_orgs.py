@@ -24,7 +24,8 @@ from reconciler.sandbox.org.load import (
     user_uuid,
 )
 from reconciler.sandbox.org.spec import ORG_EPOCH
-from reconciler.sandbox.store.database import EnrollmentQuery, Store, UserQuery
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.records import EnrollmentQuery, UserQuery
 
 MANIFEST_EXAMPLE = """
 departments:                  # a tree; Litmos emulation presents it as teams with sub-teams

@@ -15,7 +15,8 @@ from reconciler.sandbox.ispring.soap import (
     parse_int,
     text,
 )
-from reconciler.sandbox.store.database import Store, UserQuery
+from reconciler.sandbox.store.database import Store
+from reconciler.sandbox.store.records import UserQuery
 
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 1000  # inferred: the vendor documents only the default; larger requests are capped

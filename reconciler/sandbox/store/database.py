@@ -34,22 +34,6 @@ from reconciler.sandbox.store.records import (
     UserRow,
 )
 
-__all__ = [
-    "DepartmentRow",
-    "EnrollmentQuery",
-    "EnrollmentRow",
-    "GroupRow",
-    "ItemRow",
-    "NotificationRow",
-    "Progress",
-    "RequestLogEntry",
-    "Store",
-    "Terms",
-    "TokenRow",
-    "UserQuery",
-    "UserRow",
-]
-
 ALL_USERS = UserQuery()
 ALL_ENROLLMENTS = EnrollmentQuery()
 

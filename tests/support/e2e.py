@@ -1,0 +1,43 @@
+"""Helpers for end-to-end tests: a copy of an example repository, the CLI, and the sandbox's request log."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from reconciler.cli.app import main
+from reconciler.engine.build import sandbox_db_path
+from reconciler.sandbox.serve import open_sandbox
+from reconciler.sandbox.store.database import Store
+from tests.support.paths import ROOT
+
+EXAMPLES = ROOT / "examples"
+FIXED_NOW = "2026-11-25T12:00:00+00:00"
+WRITE_ACTIONS = frozenset({"EnrollLearnersInCourses", "ChangeEnrollment", "Unenroll"})
+
+
+def copy_example(name: str, target: Path) -> Path:
+    """A fresh copy of examples/<name> without any sandbox state."""
+    shutil.copytree(EXAMPLES / name, target, ignore=shutil.ignore_patterns(".enrollctl"))
+    return target
+
+
+def enrollctl(root: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    """Run the CLI on the repository at `root` with the clock pinned."""
+    runner = CliRunner()
+    return runner.invoke(
+        main, ["-C", str(root), *args], env={"ENROLLCTL_NOW": FIXED_NOW, **(env or {})}, input=input
+    )
+
+
+def open_store(root: Path, provider: str = "lms", org: str = "sandbox.yaml") -> Store:
+    """The sandbox state of a repository, as the CLI leaves it (seeded on first open)."""
+    return open_sandbox(str(root / org), str(sandbox_db_path(root, provider)))
+
+
+def write_calls(store: Store, actions: Sequence[str] = tuple(WRITE_ACTIONS)) -> list[str]:
+    """The write calls the emulator answered, oldest first."""
+    return [e.action for e in store.request_log() if e.action in actions]
