@@ -72,9 +72,14 @@ def open_sandbox(org_file: str, db_path: str | None = None) -> Store:
 
 
 def build_app(
-    vendor: str, store: Store, faults: Faults | None = None, clock: Clock | None = None
+    vendor: str,
+    store: Store,
+    faults: Faults | None = None,
+    clock: Clock | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> WSGIApplication:
-    """The WSGI emulator of `vendor` ("ispring" or "litmos") over `store`, wrapped in `faults` if given."""
+    """The WSGI emulator of `vendor` ("ispring" or "litmos") over `store`, wrapped in `faults` if given;
+    `sleep` is how the fault middleware waits (latency, slow answers), for tests."""
     if vendor == "ispring":
         app = _ispring_app(store, faults, clock)
     elif vendor == "litmos":
@@ -87,7 +92,7 @@ def build_app(
         faults = dataclasses.replace(faults, rate_limit_per_minute=None)
     key_of = _ispring_key(store) if vendor == "ispring" else _litmos_key
     action_of = _ispring_action if vendor == "ispring" else _litmos_action
-    return FaultInjector(app, faults, store, vendor, key_of, action_of)
+    return FaultInjector(app, faults, store, vendor, key_of, action_of, sleep=sleep)
 
 
 def _needs_middleware(faults: Faults, vendor: str) -> bool:

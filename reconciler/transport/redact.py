@@ -124,11 +124,6 @@ class Redactor:
         """A logging filter that redacts records; attach it to handlers or to third-party loggers."""
         return RedactingFilter(self)
 
-    def install(self, *logger_names: str) -> None:
-        """Attach the filter to these loggers (e.g. "httpx", "httpcore") so their records are redacted too."""
-        for name in logger_names:
-            logging.getLogger(name).addFilter(self.filter())
-
 
 class RedactingFilter(logging.Filter):
     """Rewrites a record's message with its arguments merged in and every secret masked."""

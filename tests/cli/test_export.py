@@ -46,6 +46,7 @@ def test_export_after_applying_the_quickstart_plans_no_changes(tmp_path: Path) -
     assert "Acme/Sales" in security, "whole departments are exported as departments, not as logins"
 
 
+@pytest.mark.slow
 def test_export_of_a_generated_5000_user_organisation_plans_no_changes(tmp_path: Path) -> None:
     # 5,000 users and few items: the round trip runs the real CLI, sandbox and loader in a few seconds
     repo = tmp_path / "big"

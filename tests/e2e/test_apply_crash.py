@@ -18,6 +18,8 @@ from reconciler.engine.workspace import load_workspace, make_plan
 from reconciler.planfile.file import load_plan, save_plan
 from tests.support.e2e import WRITE_ACTIONS, open_store
 
+pytestmark = pytest.mark.slow  # crash, soak or benchmark-shaped: -m 'not slow' skips it
+
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
 CRASHING_APPLY = """
@@ -26,6 +28,7 @@ from pathlib import Path
 from reconciler.engine import workspace
 from reconciler.apply import run as apply
 from reconciler.planfile.file import load_plan
+
 
 root, plan_file, survive = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 real_build = workspace.build_provider

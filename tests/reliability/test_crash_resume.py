@@ -36,6 +36,8 @@ from reconciler.planfile.file import load_plan
 from reconciler.sandbox.serve import open_sandbox
 from tests.support.paths import ROOT
 
+pytestmark = pytest.mark.slow  # crash, soak or benchmark-shaped: -m 'not slow' skips it
+
 EXAMPLES = ROOT / "examples"
 LITMOS_WRITE = re.compile(r"^(POST /users/[^/]+/(courses|learningpaths)|DELETE /users/.+)$")
 FIXED_NOW = "2026-11-25T12:00:00+00:00"

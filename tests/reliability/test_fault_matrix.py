@@ -25,6 +25,9 @@ from reconciler.apply.basis import confirmed
 from reconciler.errors import ApplyFailed, ProviderError
 from tests.support.harness import journal_lies, new_lab, repeated_writes, write_counts, wrong_changes
 
+pytestmark = pytest.mark.slow  # crash, soak or benchmark-shaped: -m 'not slow' skips it
+
+
 ISPRING_WRITES = {"EnrollLearnersInCourses": 0.5, "ChangeEnrollment": 0.5, "Unenroll": 0.5}
 ISPRING_READS = {"Get*": 0.3, "List*": 0.3}
 LITMOS_WRITES = {"POST /users/*/courses": 0.5, "POST /users/*/learningpaths": 0.5, "DELETE /users/*": 0.5}

@@ -16,6 +16,8 @@ import pytest
 from reconciler.errors import ApplyFailed, ProviderError
 from tests.support.harness import journal_lies, new_lab, repeated_writes, wrong_changes
 
+pytestmark = pytest.mark.slow  # crash, soak or benchmark-shaped: -m 'not slow' skips it
+
 WRITES = {
     "ispring": ["EnrollLearnersInCourses", "ChangeEnrollment", "Unenroll"],
     "litmos": ["POST /users/*/courses", "POST /users/*/learningpaths", "DELETE /users/*"],

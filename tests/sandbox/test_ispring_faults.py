@@ -83,10 +83,9 @@ def test_truncated_body_is_not_well_formed():
         etree.fromstring(reply.response.content)
 
 
-def test_latency_and_jitter_sleep_before_answering(monkeypatch):
+def test_latency_and_jitter_sleep_before_answering():
     slept: list[float] = []
-    monkeypatch.setattr("reconciler.sandbox.faults.time.sleep", slept.append)
-    sandbox = make_sandbox(faults=Faults(latency_ms=200, jitter_ms=100))
+    sandbox = make_sandbox(faults=Faults(latency_ms=200, jitter_ms=100), sleep=slept.append)
     sandbox.call("GetGroups", token="t")
     assert len(slept) == 1 and 0.2 <= slept[0] <= 0.3
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,13 +140,18 @@ class Reply:
         return values[0] if values else None
 
 
-def make_sandbox(org: str = SMALL_ORG, faults: Faults | None = None, store: Store | None = None) -> Sandbox:
+def make_sandbox(
+    org: str = SMALL_ORG,
+    faults: Faults | None = None,
+    store: Store | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> Sandbox:
     """A seeded in-memory sandbox with a fake clock, served in-process."""
     if store is None:
         store = Store.open(":memory:")
         seed_store(store, parse_org(org))
     clock = FakeClock()
-    app = build_app("ispring", store, faults, clock=clock)
+    app = build_app("ispring", store, faults, clock=clock, sleep=sleep)
     http = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://sandbox.test")
     return Sandbox(store, http, clock)
 

@@ -18,15 +18,15 @@ from reconciler.transport.bounds import MAX_RESPONSE_BYTES, set_run_timeout
 from reconciler.transport.http import VendorClient, WriteOutcomeUnknown, make_client
 from tests.support.bad import enrollctl, url_repository
 from tests.support.hostile import hostile_server, send
-from tests.support.paths import TESTS
+from tests.support.paths import ROOT
 
 MB = 1024 * 1024
 
 # runs in a fresh interpreter so its memory high-water mark is its own
 _MEASURE = r"""
 import gzip, json, sys, threading, time, zlib
-sys.path.insert(0, "TESTS")
-from reliability.hostile import hostile_server
+sys.path.insert(0, "ROOT")
+from tests.support.hostile import hostile_server
 import httpx
 from reconciler.errors import ProviderError
 from reconciler.transport.http import VendorClient
@@ -79,8 +79,7 @@ with hostile_server(answer) as url:
 
 
 def _measure(kind: str) -> dict[str, object]:
-    tests = TESTS
-    script = _MEASURE.replace("TESTS", str(tests))
+    script = _MEASURE.replace("ROOT", str(ROOT))
     done = subprocess.run(
         [sys.executable, "-c", script, kind], capture_output=True, text=True, timeout=120, check=False
     )
@@ -90,6 +89,7 @@ def _measure(kind: str) -> dict[str, object]:
     return result
 
 
+@pytest.mark.slow  # benchmark-shaped: measures memory in subprocesses
 @pytest.mark.parametrize("kind", ["endless", "gzip-bomb", "large-json"])
 def test_oversize_answer_fails_at_the_cap_with_bounded_memory(kind: str) -> None:
     result = _measure(kind)
