@@ -17,6 +17,8 @@ import pytest
 from reconciler.apply.basis import confirmed
 from tests.support.harness import journal_lies, new_lab, repeated_writes, wrong_changes
 
+pytestmark = pytest.mark.slow  # crash, soak or benchmark-shaped: -m 'not slow' skips it
+
 MAX_RUNS = 8
 PROFILES: dict[str, dict[str, Any]] = {
     "malformed-30": {"seed": 21, "malformed_rates": {"*": 0.3}},
