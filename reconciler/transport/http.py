@@ -8,7 +8,6 @@ A non-idempotent write whose request may have reached the server is never sent t
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import random
@@ -32,6 +31,12 @@ from reconciler.transport.bounds import (
     fetch,
     run_deadline,
 )
+from reconciler.transport.failures import (
+    AnswerTooLarge,
+    WriteOutcomeUnknown,
+    bound_failure,
+    transport_failure,
+)
 from reconciler.transport.pacing import RateLimiter, RetryPolicy, Sleep, backoff_delay, parse_retry_after
 from reconciler.transport.redact import Redactor, protect_third_party_logs
 from reconciler.transport.stats import CallStats, log_request, log_response
@@ -41,17 +46,6 @@ log = logging.getLogger("enrollctl.http")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 THROTTLED = frozenset({429, 503})
-# the request never left this machine: always safe to send again
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
-# the request may have reached the server: only idempotent calls may be sent again
-MAYBE_SENT = (
-    httpx.ReadTimeout,
-    httpx.WriteTimeout,
-    httpx.ReadError,
-    httpx.WriteError,
-    httpx.RemoteProtocolError,
-)
-
 WallClock = Callable[[], dt.datetime]
 Answer = Callable[[httpx.Response], bool]
 T = TypeVar("T")
@@ -70,14 +64,6 @@ __all__ = [  # the pacing names were defined here before; providers still import
     "parse_retry_after",
 ]
 DEFAULT_RETRY = RetryPolicy()
-
-
-class WriteOutcomeUnknown(ProviderError):
-    """A write may or may not have been applied (connection lost after sending, 5xx); read back to know."""
-
-
-class AnswerTooLarge(ProtocolError):
-    """An answer over the size cap: not a transient garbling, so `read_parsed` does not send it again."""
 
 
 def make_client(
@@ -154,15 +140,26 @@ class VendorClient:
         """
         body = content if content is not None else (urlencode(data).encode() if data else b"")
         request = {"params": params, "headers": headers, "content": content, "data": data, "json": json}
-        for attempt in range(1, self.retry.attempts + 1):
-            # once the vendor throttles, calls go one at a time (waits included) until one is accepted, so
-            # concurrent writers back off together instead of using up each other's retries
-            with self._serial if self._throttled else contextlib.nullcontext():
+        # once the vendor throttles, calls go one at a time: a throttled call holds `_serial` through its
+        # waits and retries until it passes, so concurrent writers back off together
+        held = False
+        try:
+            for attempt in range(1, self.retry.attempts + 1):
+                if not held and self._throttled:
+                    held = self._serial.acquire()
                 outcome = self._attempt(method, url, call, idempotent, attempt, body, answer, request)
                 if isinstance(outcome, httpx.Response):
+                    self._throttled = self._throttled and not held
                     return outcome
+                delay, throttled = outcome
+                if throttled:
+                    self._throttled = True
+                    held = held or self._serial.acquire()
                 self.stats.count(call, retry=True)
-                self._wait(outcome, call, attempt)
+                self._wait(delay, call, attempt)
+        finally:
+            if held:
+                self._serial.release()
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _attempt(
@@ -175,8 +172,8 @@ class VendorClient:
         body: bytes,
         answer: Answer | None,
         request: Mapping[str, Any],
-    ) -> httpx.Response | float:
-        """Send once: the response to return, or the seconds to wait before the next attempt (or raise)."""
+    ) -> httpx.Response | tuple[float, bool]:
+        """Send once: the response to return, or (seconds to wait, throttled?) before the next attempt."""
         self.stats.waited(self.limiter.acquire())
         self.stats.count(call)
         log_request(self, method, url, call, attempt, body)
@@ -192,16 +189,15 @@ class VendorClient:
                 **request,
             )
         except (BodyTooLarge, DeadlineExceeded) as exc:
-            raise self._bound_failure(exc, call, idempotent) from None
+            raise bound_failure(self, exc, call, idempotent) from None
         except httpx.HTTPError as exc:
-            failure = self._transport_failure(exc, call, idempotent)
+            failure = transport_failure(self, exc, call, idempotent)
             if not failure.retryable or attempt == self.retry.attempts:
                 raise failure from None
-            return backoff_delay(attempt, self.retry, self._rng)
+            return backoff_delay(attempt, self.retry, self._rng), False
         log_response(self, response, call, time.perf_counter() - started)
         delay = self._retry_delay(response, call, idempotent, attempt, answer)
-        self._throttled = delay is not None and response.status_code in THROTTLED
-        return response if delay is None else delay
+        return response if delay is None else (delay, response.status_code in THROTTLED)
 
     def read_parsed(self, read: Callable[[], T], *, call: str) -> T:
         """Run `read` (an idempotent call and the parsing of its answer); an unparsable answer is read again.
@@ -247,30 +243,6 @@ class VendorClient:
         else:
             log.info("%s %s: retrying in %.1fs (attempt %d)", self.provider, call, delay, attempt + 1)
         self._sleep(delay)
-
-    def _bound_failure(
-        self, exc: BodyTooLarge | DeadlineExceeded, call: str, idempotent: bool
-    ) -> ProviderError:
-        """The error for an answer over the size cap or a request past its deadline."""
-        if isinstance(exc, BodyTooLarge):
-            where = " on the wire" if exc.wire else ""
-            message = (
-                f"answer larger than the limit of {exc.cap:,} bytes (stopped reading at {exc.size:,}{where})"
-            )
-            read_cls: type[ProviderError] = AnswerTooLarge
-        else:
-            message = f"no complete answer within {exc.limit}"
-            read_cls = ProviderError
-            if not exc.sent:
-                return self.error(ProviderError, f"{message} (nothing was sent)", call=call)
-        if not idempotent:
-            return self.error(
-                WriteOutcomeUnknown,
-                message,
-                call=call,
-                hint="the change may or may not have been made; read back",
-            )
-        return self.error(read_cls, message, call=call)
 
     def _retry_delay(
         self, response: httpx.Response, call: str, idempotent: bool, attempt: int, answer: Answer | None
@@ -331,28 +303,6 @@ class VendorClient:
                 ProviderError, f"server error: {excerpt}", call=call, status=status, retryable=True
             )
         return backoff_delay(attempt, self.retry, self._rng)
-
-    def _transport_failure(self, exc: httpx.HTTPError, call: str, idempotent: bool) -> ProviderError:
-        """Map a transport exception to a ProviderError that says whether sending again is safe."""
-        what = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, NOT_SENT):
-            return self.error(
-                ProviderError,
-                f"cannot connect ({what})",
-                call=call,
-                retryable=True,
-                hint=f"check the provider URL {self.base_url}",
-            )
-        if isinstance(exc, MAYBE_SENT):
-            if idempotent:
-                return self.error(ProviderError, f"connection lost ({what})", call=call, retryable=True)
-            return self.error(
-                WriteOutcomeUnknown,
-                f"connection lost after sending a write ({what})",
-                call=call,
-                hint="the change may or may not have been made; read back",
-            )
-        return self.error(ProviderError, f"HTTP failure ({what})", call=call)
 
     def error(
         self,
