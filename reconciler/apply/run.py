@@ -97,7 +97,7 @@ class _Work:
     resolved: list[ActionOutcome] = field(default_factory=list)  # settled by this run's read-back
     stale: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
-    attempts: dict[str, int] = field(default_factory=dict)  # sends per action, earlier runs included
+    attempts: Mapping[str, int] = field(default_factory=dict)  # sends per action in earlier runs (journal)
 
 
 def plan_id(plan: Plan) -> str:
@@ -181,7 +181,7 @@ def _prepare(
     directory: Directory | None,
     options: RunOptions,
 ) -> _Work:
-    work = _Work(part, provider, directory, options, attempts=dict(prior.attempts))
+    work = _Work(part, provider, directory, options, attempts=prior.attempts)
     open_actions: list[Action] = []
     for action in part.actions:
         if prior.settled(action.id):
@@ -275,7 +275,7 @@ def _execute(
     Phases (adds, updates, removals) run one after the other, so each user's changes keep that order; the
     batches of one phase run `capabilities.concurrency` at a time (`writing.write_phase`). Writes of a phase
     whose outcome was lost are read back before the next phase; those the LMS does not hold are sent
-    again, bisected, up to WRITE_ROUNDS sends in all.
+    again (bisected only by earlier runs' failures), up to WRITE_ROUNDS sends in all.
     """
     results: dict[str, ActionOutcome] = {}
     absent: set[str] = set()  # lost, and the provider's own read-back found them not made
@@ -285,8 +285,6 @@ def _execute(
     def written(batch: WriteBatch, outcomes: list[Outcome]) -> None:
         tick(len(batch.actions))
         absent.update(o.action_id for o in outcomes if o.absent_after_loss)
-        for a in batch.actions:
-            work.attempts[a.id] = work.attempts.get(a.id, 0) + 1
         by_id = {a.id: a for a in batch.actions}
         for o in outcomes:
             results[o.action_id] = _outcome(work, by_id[o.action_id], o.status, o.detail)

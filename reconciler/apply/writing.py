@@ -9,10 +9,11 @@ reads those back.
 Phases run one after the other, so a user's adds land before their updates, and those before their
 removals; within a phase, batches of different users interleave freely.
 
-A batch that failed in earlier runs is bisected before it is sent again (issue 17): after k failed attempts
-its actions go out in 2^k pieces, split by learner (or by item for a single learner), so the healthy part of
-an all-or-nothing vendor call lands even when one part keeps failing. Pieces are re-grouped by the
-provider, so each is still exactly the calls the vendor's API needs.
+A batch that keeps failing across runs is bisected before it is sent again (issue 17): after k > 1 sends
+in earlier runs its actions go out in 2^(k-1) pieces, split by learner (or by item for a single learner), so
+the healthy part of an all-or-nothing vendor call lands even when one part keeps failing. One failure (a
+crash, a dropped connection) does not split anything, so a resumed run makes the calls a whole run makes.
+Pieces are re-grouped by the provider, so each is still exactly the calls the vendor's API needs.
 """
 
 from __future__ import annotations
@@ -143,11 +144,12 @@ def ticker(total: int, advance: Advance | None) -> Callable[[int], None]:
 def bisected(
     provider: Provider, batches: Sequence[WriteBatch], attempts: Mapping[str, int]
 ) -> list[WriteBatch]:
-    """`batches`, each cut into 2^k pieces where k is how often its actions were sent before and failed."""
+    """`batches`, each cut into 2^(k-1) pieces where k is how often earlier runs sent its actions."""
     result: list[WriteBatch] = []
     for batch in batches:
-        depth = min(MAX_SPLIT_DEPTH, max((attempts.get(a.id, 0) for a in batch.actions), default=0))
-        if depth == 0 or len(batch.actions) < 2:
+        sent = max((attempts.get(a.id, 0) for a in batch.actions), default=0)
+        depth = min(MAX_SPLIT_DEPTH, sent - 1)
+        if depth <= 0 or len(batch.actions) < 2:
             result.append(batch)
             continue
         for piece in _split(list(batch.actions), depth):
