@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +11,10 @@ import pytest
 from reconciler.apply import run as apply
 from reconciler.apply.journal import Journal
 from reconciler.apply.run import ApplyIncomplete
-from reconciler.core.plan import ActionKind, Plan, RunOptions
+from reconciler.core.plan import Plan, RunOptions
 from reconciler.engine.build import build_provider, provider_builder
 from reconciler.engine.workspace import load_workspace, make_plan
-from tests.support.e2e import WRITE_ACTIONS, open_store
+from tests.support.e2e import WRITE_ACTIONS, assert_no_write_twice, open_store
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
@@ -34,32 +32,6 @@ def _apply(root: Path, plan: Plan, faults: dict[str, Any] | None = None) -> None
         )
     finally:
         workspace.close()
-
-
-_CREATED = re.compile(r"created (\d+), already enrolled (\d+)")
-_CHANGED = re.compile(r"changed (\S+):")
-_REMOVED = re.compile(r"removed (\S+) ")
-
-
-def _no_write_twice(root: Path, plan: Plan) -> None:
-    """From the sandbox log: every add created once and none re-sent, each change and removal made once."""
-    store = open_store(root)
-    try:
-        created = already = 0
-        changed: Counter[str] = Counter()
-        removed: Counter[str] = Counter()
-        for entry in store.request_log():
-            if entry.status == 200 and (m := _CREATED.search(entry.detail)):
-                created, already = created + int(m.group(1)), already + int(m.group(2))
-            if entry.status == 200:
-                changed.update(_CHANGED.findall(entry.detail))
-                removed.update(_REMOVED.findall(entry.detail))
-    finally:
-        store.close()
-    kinds = Counter(a.kind for a in plan.actions)
-    assert (created, already) == (kinds[ActionKind.ADD], 0)
-    assert sorted(changed.values()) == [1] * kinds[ActionKind.UPDATE]
-    assert sorted(removed.values()) == [1] * kinds[ActionKind.REMOVE]
 
 
 def _successful_writes(root: Path) -> int:
@@ -93,7 +65,7 @@ def test_apply_under_faults_then_resume_converges_without_repeating_writes(
     journal = next((quickstart / ".enrollctl" / "journal").glob("*.jsonl"))
     sent_again = max(Journal(journal).read().attempts.values()) > 1
     _apply(quickstart, plan)
-    _no_write_twice(quickstart, plan)
+    assert_no_write_twice(quickstart, plan)
     if not sent_again:  # otherwise a batch that failed twice may go out in pieces: more calls, none twice
         assert _successful_writes(quickstart) == estimated
     again, workspace = make_plan(quickstart, now=NOW, options=RunOptions(), env={})
