@@ -27,7 +27,7 @@ from reconciler.apply.basis import (
 from reconciler.apply.journal import Journal, JournalState
 from reconciler.apply.writing import Advance, bisected, ticker, write_phase
 from reconciler.core.directory import DirectoryIndex
-from reconciler.core.model import Directory, Enrollment, EnrollmentKey
+from reconciler.core.model import Directory, Enrollment, EnrollmentKey, counted
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import removal_protection
 from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
@@ -136,7 +136,7 @@ def run(
     if protected:
         # diff never plans these; a plan file that holds them was edited by hand
         raise PlanError(
-            f"the plan removes {len(protected)} enrollment{'s' if len(protected) != 1 else ''} with training "
+            f"the plan removes {counted(len(protected), 'enrollment')} with training "
             "records that its own options do not allow removing; nothing was written\n"
             + "\n".join(f"  {line}" for line in _listing(protected)),
             hint="run `enrollctl plan` again; removing such records needs --allow-remove-started/-completed",
@@ -144,8 +144,7 @@ def run(
     stale = [line for w in work for line in w.stale]
     if stale:
         raise StalePlan(
-            f"{len(stale)} action{'s' if len(stale) != 1 else ''} of the plan no longer match the LMS; "
-            "nothing was written",
+            f"{counted(len(stale), 'action')} of the plan no longer match the LMS; nothing was written",
             stale=_listing(stale),
             hint="run `enrollctl plan` again",
         )

@@ -18,6 +18,7 @@ import click
 
 from reconciler import __version__
 from reconciler.cli.output import Output, configure, silent
+from reconciler.core.model import counted
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
 from reconciler.transport.bounds import parse_duration, set_run_timeout
 from reconciler.transport.redact import redact_known
@@ -179,13 +180,9 @@ def summary_line(repository: ManifestRepository) -> str:
     policies = len(repository.policies)
     providers = len(repository.config.providers)
     return (
-        f"OK: {_count(policies, 'policy', 'policies')} in {_count(len(repository.policy_files), 'file')}, "
-        f"{_count(providers, 'provider')}"
+        f"OK: {counted(policies, 'policy', 'policies')} in {counted(len(repository.policy_files), 'file')}, "
+        f"{counted(providers, 'provider')}"
     )
-
-
-def _count(n: int, singular: str, plural: str = "") -> str:
-    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
 @main.command()

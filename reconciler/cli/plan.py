@@ -19,11 +19,12 @@ from reconciler.apply import run as apply
 from reconciler.apply.basis import check_plan_target
 from reconciler.apply.lock import repository_lock
 from reconciler.apply.run import ApplyIncomplete, ApplyResult
-from reconciler.core import safety
+from reconciler.core.model import counted
 from reconciler.core.plan import OutcomeStatus, Plan, RunOptions
-from reconciler.engine.build import sandbox_db_path, state_dir
-from reconciler.engine.workspace import Workspace, load_workspace, make_plan
-from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageError
+from reconciler.engine.build import state_dir
+from reconciler.engine.workspace import Workspace, load_workspace, make_plan, refusal
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GuardTripped, PlanError, UsageError
+from reconciler.planfile.codec import APPROVAL_DIGITS, approval_digest
 from reconciler.planfile.file import load_plan, save_plan
 
 if TYPE_CHECKING:
@@ -150,14 +151,69 @@ def plan_command(
     if out is not None:
         save_plan(plan, out)
     _echo(render(plan, fmt, color=use_color(no_color, app), full=full))
+    tripped = refusal(plan, workspace.config.settings)
+    if tripped is not None:
+        # the plan is shown (and saved) whole; only applying it needs an approval bound to it
+        raise _needs_approval(tripped, plan, out)
     if out is not None:
         app.output.info(f"Saved the plan to {out}. Apply exactly this plan with: enrollctl apply {out}")
     return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
 
 
+def _needs_approval(tripped: GuardTripped, plan: Plan, saved: Path | None) -> GuardTripped:
+    """`tripped`, with the way through a review: the approval bound to exactly this plan."""
+    digest = approval_digest(plan)
+    if saved is not None:
+        way = f"enrollctl apply {saved} --approve {digest}"
+    else:
+        way = f"enrollctl plan --out plan.json, then enrollctl apply plan.json --approve {digest}"
+    return GuardTripped(
+        tripped.message,
+        hint=f"the full plan is shown above. If it is intended, apply exactly this plan after review: {way} "
+        "(the approval matches no other plan); or change the settings the guard names",
+    )
+
+
+def _check_approval(approve: str | None, plan: Plan, workspace: Workspace) -> None:
+    """Refuse an approval for another plan, and a refused plan without its approval."""
+    digest = approval_digest(plan)
+    if approve is not None and approve.lower() != digest:
+        raise PlanError(
+            f"--approve {approve} does not match this plan: the approval was given for another plan "
+            "(its actions, or the LMS state they were computed from, differ); nothing was written",
+            hint="run `enrollctl plan --out FILE` again and have the new plan reviewed",
+        )
+    tripped = refusal(plan, workspace.config.settings)
+    if tripped is not None and approve is None:
+        raise _needs_approval(tripped, plan, None)
+
+
+def _approval(value: str | None) -> str | None:
+    if value is not None and (
+        len(value) != APPROVAL_DIGITS or any(c not in "0123456789abcdef" for c in value.lower())
+    ):
+        raise UsageError(
+            f"--approve {value!r}: expected the {APPROVAL_DIGITS}-digit hex digest "
+            "that `enrollctl plan` prints"
+        )
+    return value
+
+
 @click.command("apply", epilog=CLOCK_EPILOG)
 @click.argument("plan_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply a fresh plan without asking for `yes`.")
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for another apply of this repository to finish (default: refuse at once).",
+)
+@click.option(
+    "--approve",
+    metavar="DIGEST",
+    help="Apply a plan its guards refused: the digest `plan` printed for exactly that plan.",
+)
 @policy_option
 @started_option
 @completed_option
@@ -169,6 +225,8 @@ def apply_command(
     app: AppContext,
     plan_file: Path | None,
     auto_approve: bool,
+    lock_timeout: float,
+    approve: str | None,
     policies: tuple[str, ...],
     allow_remove_started: bool,
     allow_remove_completed: bool,
@@ -177,12 +235,24 @@ def apply_command(
     no_color: bool,
 ) -> int:
     """Make the LMS match the manifests: from a saved plan FILE, or from a fresh plan after confirmation."""
-    if plan_file is not None and (
-        policies or allow_remove_started or allow_remove_completed or allow_unknown
-    ):
-        raise UsageError("--policy and --allow-* shape a new plan; a saved plan already records them")
+    shaping = [
+        name
+        for name, given in (
+            ("--policy", bool(policies)),
+            ("--allow-remove-started", allow_remove_started),
+            ("--allow-remove-completed", allow_remove_completed),
+            ("--allow-unknown", allow_unknown),
+        )
+        if given
+    ]
+    if plan_file is not None and shaping:
+        raise UsageError(
+            f"{', '.join(shaping)} shape{'s' if len(shaping) == 1 else ''} a new plan; "
+            "a saved plan already records its options"
+        )
+    approve = _approval(approve)
     now = current_time()
-    with repository_lock(state_dir(app.root) / "apply.lock"):
+    with repository_lock(state_dir(app.root) / "apply.lock", timeout=lock_timeout):
         if plan_file is not None:
             plan = load_plan(plan_file)
             workspace = load_workspace(app.root, os.environ)
@@ -196,6 +266,7 @@ def apply_command(
                 workspace,
                 fresh=plan_file is None,
                 auto_approve=auto_approve,
+                approve=approve,
                 now=now,
                 full=full,
                 color=use_color(no_color, app),
@@ -211,21 +282,23 @@ def _apply(
     *,
     fresh: bool,
     auto_approve: bool,
+    approve: str | None,
     now: dt.datetime,
     full: bool,
     color: bool,
     output: Output,
 ) -> int:
     if not fresh:
-        # a saved plan passed the removal guards when it was made; check again, the file may have been edited
+        # the guards are checked again on the file itself, under today's settings: it may have been edited
         check_plan_target(plan, workspace.providers, workspace.digest)
-        for part in plan.providers:
-            safety.check(part, workspace.config.settings, allow_unknown=plan.options.allow_unknown)
+        _check_approval(approve, plan, workspace)
     if fresh:
         _echo(render(plan, "text", color=color, full=full))
+        _check_approval(approve, plan, workspace)
         if not plan.has_changes:
             return EXIT_OK
-        if not auto_approve and not _confirmed():
+        # a matching --approve is a reviewed, exact confirmation
+        if not auto_approve and approve is None and not _confirmed():
             click.echo("Apply cancelled: nothing was written.", err=True)
             return EXIT_ERROR
     try:
@@ -269,7 +342,7 @@ def result_summary(result: ApplyResult) -> str:
     """What one apply did: counts, write calls, failures with reasons, the journal's path."""
     lines = [
         f"Apply finished: {result.done} done, {result.already} already so, {result.failed} failed "
-        f"({result.calls} write call{'s' if result.calls != 1 else ''}).",
+        f"({counted(result.calls, 'write call')}).",
     ]
     for o in result.outcomes:
         if o.status in (OutcomeStatus.FAILED, OutcomeStatus.UNKNOWN):
@@ -293,37 +366,8 @@ def show_command(app: AppContext, plan_file: Path, fmt: str, full: bool, no_colo
     _echo(render(load_plan(plan_file), fmt, color=use_color(no_color, app), full=full))
 
 
-@click.command("reset")
-@click.pass_obj
-def sandbox_reset_command(app: AppContext) -> None:
-    """Start the built-in sandboxes over from their organisation files (deletes their state)."""
-    from reconciler.manifest.load import load_repository
-
-    config, _ = load_repository(str(app.root))
-    sandboxes = [p for p in config.providers.values() if p.sandbox]
-    if not sandboxes:
-        raise UsageError("no provider in enrollctl.yaml uses `sandbox:`; there is nothing to reset")
-    with repository_lock(state_dir(app.root) / "apply.lock"):
-        for provider in sandboxes:
-            db = sandbox_db_path(app.root, provider.name)
-            for path in (db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))):
-                path.unlink(missing_ok=True)
-            click.echo(
-                f"Reset the sandbox of provider {provider.name!r}: it reseeds from {provider.sandbox}."
-            )
-        if len(sandboxes) == len(config.providers):
-            # journals describe writes to the state just thrown away; keeping them would make re-applies lie
-            for journal in (state_dir(app.root) / "journal").glob("*.jsonl"):
-                journal.unlink()
-
-
 def register(main: click.Group) -> None:
-    """Add the engine's commands to the `enrollctl` group (and `reset` to its `sandbox` group)."""
+    """Add the engine's commands to the `enrollctl` group."""
     main.add_command(plan_command)
     main.add_command(apply_command)
     main.add_command(show_command)
-    sandbox = main.commands.get("sandbox")
-    if not isinstance(sandbox, click.Group):
-        sandbox = click.Group("sandbox", help="Run and manage the built-in iSpring / Litmos emulators.")
-        main.add_command(sandbox)
-    sandbox.add_command(sandbox_reset_command)

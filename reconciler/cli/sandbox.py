@@ -5,14 +5,20 @@ from __future__ import annotations
 import signal
 import threading
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.errors import ConfigError
+from reconciler.apply.lock import repository_lock
+from reconciler.engine.build import sandbox_db_path, state_dir
+from reconciler.errors import ConfigError, UsageError
 from reconciler.sandbox.faults import Faults, load_faults
 from reconciler.sandbox.org.load import GenerateSpec, OrgSpec, dump_org_json, dump_org_yaml, generate_org
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, VENDORS, build_app, open_sandbox, serve
 from reconciler.sandbox.store.database import Store
+
+if TYPE_CHECKING:
+    from reconciler.cli.app import AppContext
 
 
 @click.group("sandbox")
@@ -136,3 +142,27 @@ def summary_lines(rows: list[tuple[str, str, int, int]]) -> list[str]:
     total = sum(calls for *_, calls in rows)
     lines.append(f"{'total':<8} {'':<{width}} {total:>7}")
     return lines
+
+
+@sandbox.command("reset")
+@click.pass_obj
+def sandbox_reset_command(app: AppContext) -> None:
+    """Start the built-in sandboxes over from their organisation files (deletes their state)."""
+    from reconciler.manifest.load import load_repository
+
+    config, _ = load_repository(str(app.root))
+    sandboxes = [p for p in config.providers.values() if p.sandbox]
+    if not sandboxes:
+        raise UsageError("no provider in enrollctl.yaml uses `sandbox:`; there is nothing to reset")
+    with repository_lock(state_dir(app.root) / "apply.lock"):
+        for provider in sandboxes:
+            db = sandbox_db_path(app.root, provider.name)
+            for path in (db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))):
+                path.unlink(missing_ok=True)
+            click.echo(
+                f"Reset the sandbox of provider {provider.name!r}: it reseeds from {provider.sandbox}."
+            )
+        if len(sandboxes) == len(config.providers):
+            # journals describe writes to the state just thrown away; keeping them would make re-applies lie
+            for journal in (state_dir(app.root) / "journal").glob("*.jsonl"):
+                journal.unlink()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from reconciler.core.model import Directory
+from reconciler.core.model import Directory, counted
 from reconciler.core.plan import Warning
 
 
@@ -68,7 +68,8 @@ def due_warnings(info: DueInformation, directory: Directory, now: dt.datetime) -
         )
         found.append(
             Warning(
-                f"{info.vendor} reports {_count(len(overdue), 'overdue enrollment')} in managed items "
+                f"{info.vendor} reports {counted(len(overdue), 'overdue enrollment', grouped=True)} "
+                "in managed items "
                 f"({shown}); {info.vendor} has no per-assignment due dates, "
                 "so enrollctl shows these for information only"
             )
@@ -77,16 +78,13 @@ def due_warnings(info: DueInformation, directory: Directory, now: dt.datetime) -
     if dates:
         found.append(
             Warning(
-                f"{info.vendor} due dates (from {info.source}): {_count(len(dates), 'enrollment')} in "
+                f"{info.vendor} due dates (from {info.source}): "
+                f"{counted(len(dates), 'enrollment', grouped=True)} in "
                 f"managed items, earliest {_day(dates[0])}, latest {_day(dates[-1])}; "
                 "set in the item's settings, not by policies"
             )
         )
     return tuple(found)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _day(moment: dt.datetime) -> str:

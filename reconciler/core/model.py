@@ -192,6 +192,12 @@ class Due:
         return self.kind.value
 
 
+def counted(n: int, singular: str, plural: str = "", *, grouped: bool = False) -> str:
+    """`1 enrollment`, `3 enrollments` (`1,234` with `grouped`); `plural` where adding "s" is wrong."""
+    number = f"{n:,}" if grouped else str(n)
+    return f"{number} {singular if n == 1 else (plural or singular + 's')}"
+
+
 def format_hours(hours: int) -> str:
     """Render a period the way manifests write it: 2w, 30d, 36h."""
     if hours % (24 * 7) == 0:

@@ -181,6 +181,7 @@ class Plan:
     options: RunOptions = field(default_factory=RunOptions)
     format_version: int = FORMAT_VERSION
     guard: Mapping[str, str] = field(default_factory=dict)  # guard name -> "ok 3/25" etc., for display
+    policy_files: tuple[str, ...] = ()  # every policy file the plan was made from, relative to the root
 
     @property
     def has_changes(self) -> bool:
@@ -189,3 +190,8 @@ class Plan:
     @property
     def actions(self) -> tuple[Action, ...]:
         return tuple(a for p in self.providers for a in p.actions)
+
+    @property
+    def refused_by(self) -> tuple[str, ...]:
+        """The guards this plan tripped (a refused plan is still a whole plan; `apply --approve` takes it)."""
+        return tuple(name for name in sorted(self.guard) if self.guard[name].startswith("tripped"))

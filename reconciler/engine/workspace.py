@@ -21,12 +21,12 @@ from reconciler.core.desired import expand
 from reconciler.core.diff import build_plan
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.due import due_warnings
-from reconciler.core.model import Config, Directory, Policy, Snapshot
+from reconciler.core.model import Config, Directory, Policy, Settings, Snapshot
 from reconciler.core.plan import IdentityIssue, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import check_guards
 from reconciler.engine.build import Closer, ProviderBuilder, build_provider, offline_capabilities, state_dir
-from reconciler.errors import Diagnostic, ManifestError, ResolutionError, UsageError
-from reconciler.manifest.load import load_repository
+from reconciler.errors import Diagnostic, GuardTripped, ManifestError, ResolutionError, UsageError
+from reconciler.manifest.load import load_manifest_repository
 from reconciler.manifest.scope import check_online
 from reconciler.planfile.file import manifest_digest
 from reconciler.providers.base import Provider
@@ -46,6 +46,7 @@ class Workspace:
     providers: dict[str, Provider] = field(default_factory=dict)
     directories: dict[str, Directory] = field(default_factory=dict)
     closers: list[Closer] = field(default_factory=list)
+    policy_files: tuple[str, ...] = ()  # every policy file read, relative to the root (recorded in plans)
 
     @property
     def state_dir(self) -> Path:
@@ -104,8 +105,9 @@ def connected(config: Config, name: str, root: Path, env: Mapping[str, str]) -> 
 
 def load_workspace(root: Path, env: Mapping[str, str], *, build: ProviderBuilder | None = None) -> Workspace:
     """Load manifests and connect the providers that policies use."""
-    config, policies = load_repository(str(root))
-    workspace = Workspace(root, config, tuple(policies), repository_digest(root, config, policies))
+    repository = load_manifest_repository(str(root))
+    config, policies, files = repository.config, repository.policies, repository.policy_files
+    workspace = Workspace(root, config, policies, repository_digest(root, files), policy_files=files)
     try:
         for name in used_providers(config, workspace.policies):
             provider, closer = (build or build_provider)(config.providers[name], root, env)
@@ -124,11 +126,11 @@ def used_providers(config: Config, policies: tuple[Policy, ...]) -> list[str]:
     return [name for name in config.providers if name in wanted]
 
 
-def repository_digest(root: Path, config: Config, policies: tuple[Policy, ...] | list[Policy]) -> str:
-    """The manifest digest of enrollctl.yaml and every policy file, by path relative to the root."""
+def repository_digest(root: Path, policy_files: Sequence[str]) -> str:
+    """The manifest digest of enrollctl.yaml and every policy file (even one without a policy in it)."""
     files: dict[str, bytes] = {CONFIG_FILE: (root / CONFIG_FILE).read_bytes()}
-    for policy in policies:
-        path = Path(policy.position.file)
+    for name in policy_files:
+        path = Path(name)
         path = path if path.is_absolute() else root / path
         files[_relative(path, root)] = path.read_bytes()
     return manifest_digest(files)
@@ -162,7 +164,11 @@ def make_plan(
 def plan_workspace(
     workspace: Workspace, *, now: dt.datetime, options: RunOptions, timings: Timings | None = None
 ) -> Plan:
-    """Read, expand, diff and guard each provider of an open workspace; GuardTripped refuses the plan."""
+    """Read, expand, diff and guard each provider of an open workspace.
+
+    A tripped guard does not raise: the plan is whole, with the verdict in `Plan.guard` (`Plan.refused_by`),
+    so it can be shown and saved; `refusal` says why, and the CLI refuses to apply it without an approval.
+    """
     _check_policy_filter(workspace.policies, options)
     check_vendor_limits(workspace)
     clock = timings if timings is not None else {}
@@ -176,15 +182,24 @@ def plan_workspace(
             part, workspace.config.settings, allow_unknown=options.allow_unknown
         ).items():
             guard[check if len(parts) == 1 else f"{part.provider}.{check}"] = state
-    for part in parts:
-        safety.check(part, workspace.config.settings, allow_unknown=options.allow_unknown)
     return Plan(
         created_at=now,
         manifest_digest=workspace.digest,
+        policy_files=workspace.policy_files,
         providers=tuple(parts),
         options=options,
         guard=guard,
     )
+
+
+def refusal(plan: Plan, settings: Settings) -> GuardTripped | None:
+    """Why the guards refuse `plan` under `settings` (the first tripped provider's reasons), or None."""
+    for part in plan.providers:
+        try:
+            safety.check(part, settings, allow_unknown=plan.options.allow_unknown)
+        except GuardTripped as tripped:
+            return tripped
+    return None
 
 
 def check_vendor_limits(workspace: Workspace) -> None:

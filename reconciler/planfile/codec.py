@@ -1,7 +1,8 @@
 """The JSON form of a plan: what `plan --format json` prints and what saved plan files hold.
 
-`plan_to_dict` and `plan_from_dict` are a lossless round trip of every `Plan` field: enums as their values,
-dates and datetimes as ISO-8601, positions as `{file, line, col}`, each action's `before` enrollment in full.
+`plan_to_dict` and `decode.plan_from_dict` are a lossless round trip of every `Plan` field: enums as
+their values, dates and datetimes as ISO-8601, positions as `{file, line, col}`, each action's `before`
+enrollment in full.
 Keys come in a fixed order (`format_version` first) so the same plan always renders to the same bytes.
 `schemas/plan.schema.json` describes this shape; `reconciler.planfile.file` validates files against it.
 A plan holds no secrets, and nothing here may add one (a test checks every key and value).
@@ -10,39 +11,31 @@ A plan holds no secrets, and nothing here may add one (a test checks every key a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from reconciler.core.model import (
-    Completion,
-    Due,
-    DueKind,
     Enrollment,
-    ItemKind,
-    Origin,
-    ProviderKind,
     Terms,
 )
 from reconciler.core.plan import (
     Action,
-    ActionKind,
     IdentityIssue,
-    IdentityProblem,
-    IdentityReport,
     Kept,
-    KeptReason,
     Plan,
     ProviderPlan,
-    Risk,
-    RunOptions,
     Source,
-    Summary,
-    Warning,
 )
-from reconciler.errors import PlanError, Position
+from reconciler.errors import Position
 from reconciler.planfile.json_text import dumps_indented
 
 JsonDict = dict[str, Any]
+
+APPROVAL_DIGITS = (
+    16  # hex digits of sha256 in an approval: 64 bits, short enough to type, long enough to bind
+)
 
 SUMMARY_FIELDS = (
     "add",
@@ -58,6 +51,24 @@ SUMMARY_FIELDS = (
 )
 
 
+def approval_digest(plan: Plan) -> str:
+    """What `apply --approve` must name: a digest of the plan's actions with the state each was computed
+    from, per provider and account, with the manifests and the options; not of when it was made.
+
+    A re-plan of the same state gives the same digest; any change to an action or its basis gives another.
+    """
+    data = plan_to_dict(plan, verdict=False)
+    bound = {
+        "manifest_digest": data["manifest_digest"],
+        "options": data["options"],
+        "providers": [
+            {key: p[key] for key in ("provider", "kind", "account", "actions")} for p in data["providers"]
+        ],
+    }
+    text = json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:APPROVAL_DIGITS]
+
+
 def plan_to_json(plan: Plan) -> str:
     """A plan as indented JSON with a stable key order and a trailing newline."""
     # the same text as json.dumps(..., indent=2, ensure_ascii=False, allow_nan=False), several times faster;
@@ -70,14 +81,17 @@ def plan_to_json(plan: Plan) -> str:
 # --- to dict -------------------------------------------------------------------------------------------
 
 
-def plan_to_dict(plan: Plan, *, actions: Callable[[Sequence[Action]], Any] | None = None) -> JsonDict:
+def plan_to_dict(
+    plan: Plan, *, verdict: bool = True, actions: Callable[[Sequence[Action]], Any] | None = None
+) -> JsonDict:
     """Convert a plan to plain JSON data; `plan_from_dict` inverts it exactly.
 
-    `actions` may stand in for the list of action dictionaries (render_json's text fragment)."""
-    return {
+    `actions` may stand in for the list of action dictionaries (plan_to_json's text fragment)."""
+    data = {
         "format_version": plan.format_version,
         "created_at": plan.created_at.isoformat(),
         "manifest_digest": plan.manifest_digest,
+        "policy_files": list(plan.policy_files),
         "options": {
             "allow_remove_started": plan.options.allow_remove_started,
             "allow_remove_completed": plan.options.allow_remove_completed,
@@ -87,6 +101,10 @@ def plan_to_dict(plan: Plan, *, actions: Callable[[Sequence[Action]], Any] | Non
         "guard": {name: plan.guard[name] for name in sorted(plan.guard)},
         "providers": [_provider_to_dict(p, actions) for p in plan.providers],
     }
+    if verdict:
+        # derived, written for consumers (CI scripts, the PR comment); never trusted on load
+        data["verdict"] = {"refused_by": list(plan.refused_by), "approval_digest": approval_digest(plan)}
+    return data
 
 
 def _provider_to_dict(p: ProviderPlan, actions: Callable[[Sequence[Action]], Any] | None) -> JsonDict:
@@ -118,16 +136,17 @@ def _action_to_dict(a: Action) -> JsonDict:
         "item_id": a.item_id,
         "item_kind": a.item_kind.value,
         "item_title": a.item_title,
-        "terms": None if a.terms is None else _terms_to_dict(a.terms),
+        "terms": None if a.terms is None else terms_to_dict(a.terms),
         "changes": list(a.changes),
         "risks": [r.value for r in a.risks],
         "notify": a.notify,
         "sources": [_source_to_dict(s) for s in a.sources],
-        "before": None if a.before is None else _enrollment_to_dict(a.before),
+        "before": None if a.before is None else enrollment_to_dict(a.before),
     }
 
 
-def _terms_to_dict(t: Terms) -> JsonDict:
+def terms_to_dict(t: Terms) -> JsonDict:
+    """Terms as the plan file writes them; `render.explain` shows them the same way."""
     return {
         "due": {
             "kind": t.due.kind.value,
@@ -139,7 +158,8 @@ def _terms_to_dict(t: Terms) -> JsonDict:
     }
 
 
-def _enrollment_to_dict(e: Enrollment) -> JsonDict:
+def enrollment_to_dict(e: Enrollment) -> JsonDict:
+    """An enrollment as the plan file writes it (`before`); `render.explain` shows a part of it."""
     return {
         "user_id": e.user_id,
         "item_id": e.item_id,
@@ -198,183 +218,3 @@ def _date_or_none(d: dt.date | None) -> str | None:
 
 def _datetime_or_none(d: dt.datetime | None) -> str | None:
     return None if d is None else d.isoformat()
-
-
-# --- from dict -----------------------------------------------------------------------------------------
-
-
-def plan_from_dict(d: Mapping[str, Any]) -> Plan:
-    """Rebuild a plan from `plan_to_dict` output; malformed data raises `PlanError` naming the field."""
-    try:
-        return _plan_from_dict(d)
-    except PlanError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise PlanError(f"plan data is malformed: {_describe(error)}") from error
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, KeyError):
-        return f"missing field {error.args[0]!r}"
-    return str(error)
-
-
-def _plan_from_dict(d: Mapping[str, Any]) -> Plan:
-    options = d["options"]
-    return Plan(
-        created_at=_required_datetime(d["created_at"]),
-        manifest_digest=d["manifest_digest"],
-        providers=tuple(_provider_from_dict(p, i) for i, p in enumerate(d["providers"])),
-        options=RunOptions(
-            allow_remove_started=bool(options["allow_remove_started"]),
-            allow_remove_completed=bool(options["allow_remove_completed"]),
-            allow_unknown=bool(options["allow_unknown"]),
-            policies=tuple(options["policies"]),
-        ),
-        format_version=int(d["format_version"]),
-        guard={str(k): str(v) for k, v in d["guard"].items()},
-    )
-
-
-def _provider_from_dict(d: Mapping[str, Any], index: int) -> ProviderPlan:
-    identity = d["identity"]
-    summary = d["summary"]
-    return ProviderPlan(
-        provider=d["provider"],
-        kind=ProviderKind(d["kind"]),
-        account=d["account"],
-        actions=tuple(
-            _action_from_dict(a, f"providers[{index}].actions[{n}]") for n, a in enumerate(d["actions"])
-        ),
-        kept=tuple(_kept_from_dict(k) for k in d["kept"]),
-        identity=IdentityReport(
-            issues=tuple(_issue_from_dict(i) for i in identity["issues"]),
-            excluded=int(identity["excluded"]),
-            not_enrollable=int(identity["not_enrollable"]),
-        ),
-        warnings=tuple(
-            Warning(message=w["message"], position=_position_from_optional(w["position"]))
-            for w in d["warnings"]
-        ),
-        summary=Summary(**{name: int(summary[name]) for name in SUMMARY_FIELDS}),
-        managed_item_ids=tuple(d["managed_item_ids"]),
-    )
-
-
-def _action_from_dict(d: Mapping[str, Any], where: str) -> Action:
-    action = Action(
-        kind=ActionKind(d["kind"]),
-        user_id=d["user_id"],
-        user_login=d["user_login"],
-        item_id=d["item_id"],
-        item_kind=ItemKind(d["item_kind"]),
-        item_title=d["item_title"],
-        terms=None if d["terms"] is None else _terms_from_dict(d["terms"]),
-        before=None if d["before"] is None else _enrollment_from_dict(d["before"]),
-        sources=_sources_from_list(d["sources"]),
-        changes=tuple(d["changes"]),
-        risks=tuple(Risk(r) for r in d["risks"]),
-        notify=bool(d["notify"]),
-        department=d["department"],
-    )
-    if "id" in d and d["id"] != action.id:
-        # The id is derived; a mismatch means someone edited the file by hand.
-        raise PlanError(
-            f"{where}.id: {d['id']!r} does not match its kind, user_id and item_id ({action.id!r})"
-        )
-    return action
-
-
-def _terms_from_dict(d: Mapping[str, Any]) -> Terms:
-    due = d["due"]
-    return Terms(
-        due=Due(
-            kind=DueKind(due["kind"]), date=_date_from_optional(due["date"]), hours=_int_or_none(due["hours"])
-        ),
-        lock_after_due=bool(d["lock_after_due"]),
-        access=_date_from_optional(d["access"]),
-    )
-
-
-def _enrollment_from_dict(d: Mapping[str, Any]) -> Enrollment:
-    return Enrollment(
-        user_id=d["user_id"],
-        item_id=d["item_id"],
-        item_kind=ItemKind(d["item_kind"]),
-        id=d["id"],
-        access=_datetime_from_optional(d["access"]),
-        due=_datetime_from_optional(d["due"]),
-        due_hours=_int_or_none(d["due_hours"]),
-        due_is_default=bool(d["due_is_default"]),
-        lock_after_due=bool(d["lock_after_due"]),
-        origin=Origin(d["origin"]),
-        completion=Completion(d["completion"]),
-        progress=float(d["progress"]),
-        completed_at=_datetime_from_optional(d["completed_at"]),
-        unknown=str(d["unknown"]),
-    )
-
-
-def _kept_from_dict(d: Mapping[str, Any]) -> Kept:
-    return Kept(
-        reason=KeptReason(d["reason"]),
-        user_id=d["user_id"],
-        user_login=d["user_login"],
-        item_id=d["item_id"],
-        item_title=d["item_title"],
-        detail=d["detail"],
-        sources=_sources_from_list(d["sources"]),
-    )
-
-
-def _issue_from_dict(d: Mapping[str, Any]) -> IdentityIssue:
-    return IdentityIssue(
-        policy=d["policy"],
-        reference=d["reference"],
-        problem=IdentityProblem(d["problem"]),
-        position=_position_from_dict(d["position"]),
-        status=d["status"],
-    )
-
-
-def _sources_from_list(items: Sequence[Mapping[str, Any]]) -> tuple[Source, ...]:
-    return tuple(
-        Source(policy=s["policy"], position=_position_from_dict(s["position"]), rule=s["rule"]) for s in items
-    )
-
-
-def _position_from_dict(d: Mapping[str, Any]) -> Position:
-    return Position(file=d["file"], line=int(d["line"]), col=int(d["col"]))
-
-
-def _position_from_optional(d: Mapping[str, Any] | None) -> Position | None:
-    return None if d is None else _position_from_dict(d)
-
-
-def _date_from_optional(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a valid date") from None
-
-
-def _datetime_from_optional(value: str | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a valid date and time") from None
-
-
-def _required_datetime(value: str) -> dt.datetime:
-    parsed = _datetime_from_optional(value)
-    if parsed is None:
-        raise ValueError("created_at is missing")
-    return parsed
-
-
-def _int_or_none(value: int | None) -> int | None:
-    return None if value is None else int(value)

@@ -21,7 +21,8 @@ from typing import Any
 from reconciler.core.plan import FORMAT_VERSION, Plan
 from reconciler.errors import PlanError
 from reconciler.planfile.check import Failure, compile_schema
-from reconciler.planfile.codec import plan_from_dict, plan_to_json
+from reconciler.planfile.codec import plan_to_json
+from reconciler.planfile.decode import plan_from_dict
 
 SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (FORMAT_VERSION,)
 # A plan for 100,000 users adding several items each stays well below this; anything larger is not a plan.
@@ -110,10 +111,11 @@ def _parse(text: str, path: StrPath) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        # A file that opens an object but never closes it was cut short (interrupted copy, full disk).
+        # A file that opens an object and ends before it is complete was cut short (interrupted copy, full
+        # disk): the parser stopped at the end of the text, wherever in the nesting that was.
         body = text.strip()
         truncated = body.startswith("{") and (
-            error.msg.startswith("Unterminated string") or not body.endswith("}")
+            error.msg.startswith("Unterminated string") or error.pos >= len(text.rstrip())
         )
         what = "it is truncated" if truncated else f"not valid JSON ({error.msg})"
         where = f"line {error.lineno} column {error.colno}"

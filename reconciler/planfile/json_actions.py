@@ -45,13 +45,13 @@ def _action(a: Action, newline: str, shared: _Shared) -> str:
     terms_text = (
         "null"
         if terms is None
-        else _once(shared, terms, lambda: encode_value(codec._terms_to_dict(terms), inner))
+        else _once(shared, terms, lambda: encode_value(codec.terms_to_dict(terms), inner))
     )
     sources = a.sources
     sources_text = _once(
         shared, sources, lambda: encode_value([codec._source_to_dict(x) for x in sources], inner)
     )
-    before = "null" if a.before is None else encode_value(codec._enrollment_to_dict(a.before), inner)
+    before = "null" if a.before is None else encode_value(codec.enrollment_to_dict(a.before), inner)
     fields = (
         f'"id": {s(a.id)}',
         f'"kind": {s(a.kind.value)}',

@@ -29,6 +29,7 @@ from reconciler.core.plan import (
     Risk,
     Summary,
 )
+from reconciler.planfile.codec import approval_digest
 
 NO_POLICY = "(no policy)"
 MAX_FIELD = 200  # longer user-provided strings are cut; the JSON plan keeps them whole
@@ -380,3 +381,23 @@ def guard_states(plan: Plan) -> list[tuple[str, str, bool]]:
 def provider_heading(p: ProviderPlan) -> str:
     """`lms (ispring, account acme.ispringlearn.com)`."""
     return f"{clean(p.provider)} ({p.kind.value}, account {clean(p.account)})"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The guard verdict of a refused plan, and the one command that applies it anyway."""
+
+    verdict: str
+    command: str
+
+
+def refusal(plan: Plan) -> Refusal | None:
+    """Why the plan is refused and how to approve exactly it; None when its guards passed."""
+    if not plan.refused_by:
+        return None
+    names = ", ".join(clean(name) for name in plan.refused_by)
+    return Refusal(
+        verdict=f"Refused by guard{'s' if len(plan.refused_by) > 1 else ''} {names}: nothing is applied "
+        "without an approval bound to exactly this plan.",
+        command=f"enrollctl apply PLAN_FILE --approve {approval_digest(plan)}",
+    )

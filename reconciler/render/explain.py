@@ -10,6 +10,7 @@ from typing import Any
 from reconciler.core.explain import Exclusion, Explanation, ItemExplanation, Verdict
 from reconciler.core.model import Enrollment, Terms
 from reconciler.errors import Position
+from reconciler.planfile.codec import enrollment_to_dict, terms_to_dict
 from reconciler.render.describe import before_due, due_value
 
 EXPLAIN_FORMAT_VERSION = 1
@@ -165,9 +166,10 @@ def _item(i: ItemExplanation) -> dict[str, Any]:
             for s, r in zip(i.sources, i.rule_positions, strict=True)
         ],
         "asked": [
-            {"policy": a.policy, "position": _position(a.position), "terms": _terms(a.terms)} for a in i.asked
+            {"policy": a.policy, "position": _position(a.position), "terms": terms_to_dict(a.terms)}
+            for a in i.asked
         ],
-        "terms": _terms(i.terms) if i.terms is not None else None,
+        "terms": terms_to_dict(i.terms) if i.terms is not None else None,
         "terms_set_by": {f: list(ps) for f, ps in i.set_by},
         "lms": _enrollment(i.holds) if i.holds is not None else None,
         "verdict": i.verdict,
@@ -177,26 +179,23 @@ def _item(i: ItemExplanation) -> dict[str, Any]:
     }
 
 
-def _terms(t: Terms) -> dict[str, Any]:
-    return {
-        "due": {"kind": t.due.kind.value, "date": _iso(t.due.date), "hours": t.due.hours},
-        "lock_after_due": t.lock_after_due,
-        "access": _iso(t.access),
-    }
+HELD_FIELDS = (
+    "access",
+    "due",
+    "due_hours",
+    "due_is_default",
+    "lock_after_due",
+    "origin",
+    "completion",
+    "progress",
+    "completed_at",
+)
 
 
 def _enrollment(e: Enrollment) -> dict[str, Any]:
-    return {
-        "access": _iso(e.access),
-        "due": _iso(e.due),
-        "due_hours": e.due_hours,
-        "due_is_default": e.due_is_default,
-        "lock_after_due": e.lock_after_due,
-        "origin": e.origin.value,
-        "completion": e.completion.value,
-        "progress": float(e.progress),
-        "completed_at": _iso(e.completed_at),
-    }
+    """What the LMS holds, as the plan file writes an enrollment, without the ids and `unknown`."""
+    full = enrollment_to_dict(e)
+    return {key: full[key] for key in HELD_FIELDS}
 
 
 def _position(p: Position) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from reconciler.render.describe import (
     number,
     options_phrase,
     policy_of,
+    refusal,
     scope_sentence,
     total,
 )
@@ -136,6 +137,12 @@ def _title(plan: Plan) -> str:
 
 def _callouts(plan: Plan) -> list[str]:
     out = []
+    refused = refusal(plan)
+    if refused is not None:
+        out.append(
+            f"⛔ **{md_text(refused.verdict)}** The full plan is below; after review, apply exactly it with "
+            f"`{refused.command}`."
+        )
     options = options_phrase(plan)
     if options:
         out.append(f"**Options:** {md_text(clean(options, limit=1_000))}")

@@ -25,6 +25,7 @@ from reconciler.render.describe import (
     number,
     options_phrase,
     provider_heading,
+    refusal,
     scope_sentence,
     total,
 )
@@ -179,10 +180,14 @@ def _footer(plan: Plan, paint: _Painter, *, summarised: bool) -> list[str]:
     if out:
         out.append("")
     summary = total(plan)
+    refused_plan = refusal(plan)
+    refused = (
+        [paint(RED, refused_plan.verdict), f"After review: {refused_plan.command}"] if refused_plan else []
+    )
     if not plan.has_changes:
         out.append(NO_CHANGES)
-        return out
+        return out + refused
     out.append(paint(BOLD, f"Plan: {counts_phrase(summary)}."))
     out.append(effort_sentence(summary))
     out.append(scope_sentence(summary))
-    return out
+    return out + refused

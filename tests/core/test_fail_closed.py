@@ -10,7 +10,8 @@ from reconciler.core.model import Completion, Enrollment, Settings
 from reconciler.core.plan import ActionKind, KeptReason, Plan, ProviderPlan, RunOptions
 from reconciler.core.safety import check_guards, removal_protection
 from reconciler.errors import GuardTripped
-from reconciler.planfile.codec import plan_from_dict, plan_to_dict
+from reconciler.planfile.codec import plan_to_dict
+from reconciler.planfile.decode import plan_from_dict
 from tests.support.builders import NOW, Org, course, enrollment, plan_for, policy, snapshot
 
 RAW = "PercentageComplete '40,00' is not a number"

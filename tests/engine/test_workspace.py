@@ -10,7 +10,7 @@ from reconciler.core.model import Config, Policy, ProviderConfig, ProviderKind, 
 from reconciler.engine.build import build_provider, credentials_from_env, state_dir
 from reconciler.engine.workspace import repository_digest, used_providers
 from reconciler.errors import ConfigError
-from reconciler.manifest.load import load_repository
+from reconciler.manifest.load import load_manifest_repository
 from tests.support.paths import ROOT
 
 ISPRING = ProviderConfig(
@@ -76,12 +76,12 @@ def test_a_lone_provider_owns_policies_that_do_not_name_one() -> None:
 
 def test_the_manifest_digest_changes_with_any_policy_file(tmp_path: Path) -> None:
     root = _quickstart_copy(tmp_path)
-    config, policies = load_repository(str(root))
-    first = repository_digest(root, config, policies)
-    assert first == repository_digest(root, config, policies)
-    policy_file = root / policies[0].position.file
+    files = load_manifest_repository(str(root)).policy_files
+    first = repository_digest(root, files)
+    assert first == repository_digest(root, files)
+    policy_file = root / files[0]
     policy_file.write_text(policy_file.read_text() + "\n# reviewed\n")
-    assert repository_digest(root, config, policies) != first
+    assert repository_digest(root, files) != first
 
 
 def _quickstart_copy(tmp_path: Path) -> Path:

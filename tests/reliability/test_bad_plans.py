@@ -15,7 +15,7 @@ import pytest
 
 from reconciler.engine.workspace import load_workspace
 from reconciler.planfile import file as planfile
-from reconciler.planfile.codec import _enrollment_to_dict
+from reconciler.planfile.codec import enrollment_to_dict
 from tests.support.bad import assert_clean_failure, copy_example, enrollctl, sandbox_writes
 
 Plan = dict[str, Any]
@@ -90,7 +90,7 @@ def _current_enrollment(root: Path, user_id: str, item_id: str) -> dict[str, Any
         held = provider.read_enrollments(provider.read_directory(), (item_id,))
     finally:
         workspace.close()
-    return next(_enrollment_to_dict(e) for e in held if e.user_id == user_id)
+    return next(enrollment_to_dict(e) for e in held if e.user_id == user_id)
 
 
 def _mass_removal(plan: Plan) -> Plan:

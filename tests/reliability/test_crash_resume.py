@@ -297,19 +297,20 @@ def test_second_concurrent_apply_is_refused_and_never_interleaves(template: Temp
 def test_lock_left_by_a_killed_apply_is_taken_over(template: Template, tmp_path: Path) -> None:
     root = _copy(template.root, tmp_path / "repo")
     assert _kill_after(root, template.faults, 3) == -signal.SIGKILL
-    lock = root / ".enrollctl" / "apply.lock"
-    assert lock.read_text().strip().isdigit(), "the killed apply's pid is still in the lock file"
+    holder = json.loads((root / ".enrollctl" / "apply.lock.holder").read_text())
+    assert isinstance(holder["pid"], int), "the killed apply's holder note is left behind"
     resumed = _enrollctl(root, "apply", str(root / "plan.json"))
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert_converged_once(root, template.plan)
 
 
-def test_lock_file_naming_a_dead_pid_does_not_block(template: Template, tmp_path: Path) -> None:
+def test_a_holder_note_left_behind_does_not_block(template: Template, tmp_path: Path) -> None:
+    # Whatever pid the note names (dead, or reused by an unrelated live process such as this test), only the
+    # OS lock counts: a note without a lock holder never blocks.
     root = _copy(template.root, tmp_path / "repo")
-    gone = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
-    )
-    (root / ".enrollctl" / "apply.lock").write_text(gone.stdout, encoding="utf-8")
+    note = {"pid": os.getpid(), "host": "elsewhere", "started": "2026-01-01T00:00:00+00:00"}
+    (root / ".enrollctl" / "apply.lock.holder").write_text(json.dumps(note), encoding="utf-8")
+    (root / ".enrollctl" / "apply.lock").write_text(f"{os.getpid()}\n", encoding="utf-8")
     applied = _enrollctl(root, "apply", str(root / "plan.json"))
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert_converged_once(root, template.plan)

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 
 from reconciler.core import plan as plan_module
 from reconciler.errors import PlanError
-from reconciler.planfile.codec import plan_from_dict, plan_to_dict
+from reconciler.planfile.codec import plan_to_dict
+from reconciler.planfile.decode import plan_from_dict
 from reconciler.planfile.file import plan_schema
 from reconciler.render.json import render_json
 from tests.support import render_builders as b

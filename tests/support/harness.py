@@ -33,7 +33,7 @@ from reconciler.core.model import Capabilities, ProviderKind
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, RunOptions
 from reconciler.engine.workspace import Workspace, plan_workspace, repository_digest
 from reconciler.errors import ApplyFailed, ProviderError
-from reconciler.manifest.load import load_repository
+from reconciler.manifest.load import load_manifest_repository
 from reconciler.providers.base import Credentials, Provider
 from reconciler.sandbox.faults import FaultInjector, faults_from_dict
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve
@@ -199,8 +199,13 @@ class Lab:
     runs: list[RunRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        config, policies = load_repository(str(self.root))
-        self.config, self.policies = config, tuple(policies)
+        repository = load_manifest_repository(str(self.root))
+        config, self.policies, self.policy_files = (
+            repository.config,
+            repository.policies,
+            repository.policy_files,
+        )
+        self.config = config
         self.name = next(iter(config.providers))
         self.store = open_sandbox(str(self.root / "sandbox.yaml"), str(self.root / "lms.sqlite"))
         seed = int(self.faults.get("seed", 0))
@@ -258,7 +263,7 @@ class Lab:
             provider.close()
 
     def workspace(self) -> Workspace:
-        digest = repository_digest(self.root, self.config, self.policies)
+        digest = repository_digest(self.root, self.policy_files)
         provider = self.provider()
         return Workspace(
             self.root, self.config, self.policies, digest, {self.name: provider}, closers=[provider.close]
