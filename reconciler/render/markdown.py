@@ -22,7 +22,6 @@ from reconciler.render.describe import (
     KEPT_EXPLAINED,
     Line,
     PolicyGroup,
-    action_lines,
     clean,
     counts_phrase,
     effort_sentence,
@@ -36,6 +35,7 @@ from reconciler.render.describe import (
     scope_sentence,
     total,
 )
+from reconciler.render.summary import action_lines
 
 COMMENT_LIMIT = 65_536
 # Headroom below the limit for what a workflow wraps around the comment (sticky marker, header, footer).

@@ -15,7 +15,6 @@ from reconciler.core.plan import ActionKind, IdentityProblem, Kept, KeptReason, 
 from reconciler.render.describe import (
     KEPT_EXPLAINED,
     Line,
-    action_lines,
     clean,
     counts_phrase,
     effort_sentence,
@@ -29,6 +28,7 @@ from reconciler.render.describe import (
     scope_sentence,
     total,
 )
+from reconciler.render.summary import action_lines
 
 DEFAULT_MAX_LINES = 50
 NO_CHANGES = "No changes. The LMS matches the manifests."
