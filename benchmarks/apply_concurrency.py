@@ -90,7 +90,7 @@ def _provider(s: Scenario, store: Store) -> tuple[Provider, VendorClient]:
         client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://ispring.bench")
         config = ProviderConfig("lms", ProviderKind.ISPRING, requests_per_minute=s.per_minute)
         ip = ispring.create(config, client, Credentials(token=SANDBOX_CREDENTIALS["ispring"]["token"]))
-        vendor = ip.http
+        vendor = ip.api.http
         provider = ip
     if s.per_minute:
         vendor.limiter.WINDOW = WINDOW  # type: ignore[misc]
