@@ -114,6 +114,8 @@ class VendorClient:
         self._rng = rng if rng is not None else random.Random()  # jitter, not crypto
         self._throttled = False  # the last answer was 429/503: send one call at a time until one passes
         self._serial = threading.Lock()
+        self._calls = threading.Condition()  # guards _in_flight, the requests on the wire right now
+        self._in_flight = 0
 
     @property
     def base_url(self) -> str:
@@ -147,7 +149,17 @@ class VendorClient:
             for attempt in range(1, self.retry.attempts + 1):
                 if not held and self._throttled:
                     held = self._serial.acquire()
-                outcome = self._attempt(method, url, call, idempotent, attempt, body, answer, request)
+                if held:  # calls sent before the throttling finish first; then this one goes alone
+                    with self._calls:
+                        self._calls.wait_for(lambda: self._in_flight == 0)
+                with self._calls:
+                    self._in_flight += 1
+                try:
+                    outcome = self._attempt(method, url, call, idempotent, attempt, body, answer, request)
+                finally:
+                    with self._calls:
+                        self._in_flight -= 1
+                        self._calls.notify_all()
                 if isinstance(outcome, httpx.Response):
                     self._throttled = self._throttled and not held
                     return outcome
