@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +26,12 @@ class JournalState:
     """What earlier runs of one plan recorded: the last outcome per action, and batches left in flight."""
 
     outcomes: dict[str, OutcomeStatus] = field(default_factory=dict)
-    in_flight: frozenset[str] = frozenset()  # started in a batch, no outcome recorded: unknown
+    in_flight: frozenset[str] = frozenset()  # last event is a batch line, no outcome after it: unknown
+    attempts: dict[str, int] = field(default_factory=dict)  # batches each action was sent in
 
     def settled(self, action_id: str) -> bool:
         """True when an earlier run recorded the action as done (or already so)."""
-        return self.outcomes.get(action_id) in SETTLED
+        return action_id not in self.in_flight and self.outcomes.get(action_id) in SETTLED
 
     def unknown(self, action_id: str) -> bool:
         """True when an earlier run may or may not have made the change."""
@@ -41,6 +43,7 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()  # one line at a time, whichever thread writes it
 
     @classmethod
     def for_plan(cls, journal_dir: Path, plan_id: str) -> Journal:
@@ -52,13 +55,17 @@ class Journal:
         if not self.path.exists():
             return JournalState()
         outcomes: dict[str, OutcomeStatus] = {}
-        started: set[str] = set()
+        attempts: dict[str, int] = {}
+        in_flight: set[str] = set()
         for record in _records(self.path):
             if record.get("event") == "batch":
-                started.update(str(a) for a in record.get("actions", []))
+                for action in map(str, record.get("actions", [])):
+                    attempts[action] = attempts.get(action, 0) + 1
+                    in_flight.add(action)  # sent again after a failure: unknown until its outcome
             elif record.get("event") == "outcome":
                 outcomes[str(record["action"])] = OutcomeStatus(record["status"])
-        return JournalState(outcomes, frozenset(started - outcomes.keys()))
+                in_flight.discard(str(record["action"]))
+        return JournalState(outcomes, frozenset(in_flight), attempts)
 
     def run_started(self, now: dt.datetime, *, provider: str, account: str) -> None:
         """Mark the start of one apply run, for people reading the journal."""
@@ -82,12 +89,13 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
         # O_APPEND + fsync: a line is either wholly on disk or torn at the very end, which `read` skips.
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, text.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, text.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
 
 def _records(path: Path) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from reconciler.apply.basis import (
     started_over,
 )
 from reconciler.apply.journal import Journal, JournalState
+from reconciler.apply.writing import Advance, bisected, ticker, write_phase
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import Directory, Enrollment, EnrollmentKey
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, ProviderPlan, RunOptions
@@ -35,10 +36,10 @@ from reconciler.errors import ApplyFailed, PlanError, ProviderError, StalePlan
 from reconciler.providers.base import Outcome, Provider, WriteBatch
 
 Progress = Callable[[str], None]
-Advance = Callable[[int, int], None]  # (actions written so far, actions to write in all), after each batch
 WRITE_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REENROLL, ActionKind.REMOVE)
 STALE_LISTED = 50  # stale actions named in the error; the rest are counted
 USER_FILTER_LIMIT = 10  # read by user filter up to this many of the vendor's user batches
+WRITE_ROUNDS = 3  # sends of one action in one run at most: later ones only after reading back the last
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class _Work:
     resolved: list[ActionOutcome] = field(default_factory=list)  # settled by this run's read-back
     stale: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
+    attempts: Mapping[str, int] = field(default_factory=dict)  # sends per action in earlier runs (journal)
 
 
 def plan_id(plan: Plan) -> str:
@@ -151,7 +153,7 @@ def run(
         )
     outcomes: list[ActionOutcome] = []
     calls = 0
-    tick = _ticker(sum(len(w.pending) for w in work), advance)
+    tick = ticker(sum(len(w.pending) for w in work), advance)
     for w in work:
         if w.pending or w.resolved:
             journal.run_started(now, provider=w.plan.provider, account=w.plan.account)
@@ -181,7 +183,7 @@ def _prepare(
     directory: Directory | None,
     options: RunOptions,
 ) -> _Work:
-    work = _Work(part, provider, directory, options)
+    work = _Work(part, provider, directory, options, attempts=prior.attempts)
     open_actions: list[Action] = []
     for action in part.actions:
         if prior.settled(action.id):
@@ -274,73 +276,69 @@ def _read_current(work: _Work, actions: Sequence[Action]) -> dict[EnrollmentKey,
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def _ticker(total: int, advance: Advance | None) -> Callable[[int], None]:
-    """A counter of written actions that reports to `advance` after each batch."""
-    written = 0
-
-    def tick(count: int) -> None:
-        nonlocal written
-        written += count
-        if advance is not None:
-            advance(written, total)
-
-    return tick
-
-
 def _execute(
     work: _Work, journal: Journal, say: Progress, tick: Callable[[int], None]
 ) -> tuple[list[ActionOutcome], int]:
-    """Write the pending actions in order and batches; confirm by reading back. Returns outcomes, calls."""
+    """Write the pending actions in order and batches; confirm by reading back. Returns outcomes, calls.
+
+    Phases (adds, updates, removals) run one after the other, so each user's changes keep that order; the
+    batches of one phase run `capabilities.concurrency` at a time (`writing.write_phase`). Writes of a phase
+    whose outcome was lost are read back before the next phase; those the LMS does not hold are sent
+    again (bisected only by earlier runs' failures), up to WRITE_ROUNDS sends in all.
+    """
     results: dict[str, ActionOutcome] = {}
+    absent: set[str] = set()  # lost, and the provider's own read-back found them not made
     calls = 0
     stopped: ProviderError | None = None
+
+    def written(batch: WriteBatch, outcomes: list[Outcome]) -> None:
+        tick(len(batch.actions))
+        absent.update(o.action_id for o in outcomes if o.absent_after_loss)
+        by_id = {a.id: a for a in batch.actions}
+        for o in outcomes:
+            results[o.action_id] = _outcome(work, by_id[o.action_id], o.status, o.detail)
+
     for kind in WRITE_ORDER:
         actions = [a for a in work.pending if a.kind is kind]
         if not actions or stopped is not None:
             continue
-        batches = work.provider.batches(actions)
-        planned_calls = sum(b.calls for b in batches)
-        work_done = f"{number(len(actions), 'enrollment')} in {number(planned_calls, 'call')}"
-        say(f"{work.plan.provider}: {kind.value} {work_done}")
-        for batch in batches:
-            if stopped is not None:
+        for round_ in range(1, WRITE_ROUNDS + 1):
+            batches = bisected(work.provider, work.provider.batches(actions), work.attempts)
+            planned = sum(b.calls for b in batches)
+            again = "" if round_ == 1 else " again, after reading back"
+            what = f"{kind.value} {number(len(actions), 'enrollment')}{again}"
+            say(f"{work.plan.provider}: {what} in {number(planned, 'call')}")
+            concurrency = work.provider.capabilities.concurrency
+            made, stopped = write_phase(work.provider, batches, journal, written, concurrency=concurrency)
+            calls += made
+            if stopped is not None or round_ == WRITE_ROUNDS:
                 break
-            journal.batch_started(kind.value, [a.id for a in batch.actions], batch.calls)
-            outcomes, stopped = _write(work.provider, batch)
-            calls += batch.calls
-            journal.outcomes((o.action_id, o.status, o.detail) for o in outcomes)
-            tick(len(batch.actions))
-            by_id = {a.id: a for a in batch.actions}
-            for o in outcomes:
-                results[o.action_id] = _outcome(work, by_id[o.action_id], o.status, o.detail)
-    written = _confirm(work, results, journal)
+            unknown = [a for a in actions if results[a.id].status is OutcomeStatus.UNKNOWN]
+            # never sent again blindly: read back first, and only what the LMS does not hold goes out again
+            _confirm(work, results, journal, unknown)
+            lost = {a.id for a in unknown if results[a.id].status is OutcomeStatus.FAILED} | absent
+            actions = [a for a in actions if a.id in lost]
+            absent.clear()
+            if not actions:
+                break
+    written_outcomes = _confirm(work, results, journal)
     not_tried = [
         _outcome(work, a, OutcomeStatus.FAILED, f"not attempted: apply stopped after {stopped}")
         for a in work.pending
-        if a.id not in written
+        if a.id not in written_outcomes
     ]
-    return [*written.values(), *not_tried], calls
+    return [*written_outcomes.values(), *not_tried], calls
 
 
-def _write(provider: Provider, batch: WriteBatch) -> tuple[list[Outcome], ProviderError | None]:
-    """One vendor call; an error leaves every action of the batch unknown (resolved by reading back)."""
-    try:
-        outcomes = provider.write(batch)
-    except ProviderError as error:
-        return [Outcome(a.id, OutcomeStatus.UNKNOWN, str(error)) for a in batch.actions], error
-    reported = {o.action_id for o in outcomes}
-    # a provider that forgets an action leaves its fate unknown, not silently done
-    missing = [
-        Outcome(a.id, OutcomeStatus.UNKNOWN, "no outcome reported")
-        for a in batch.actions
-        if a.id not in reported
-    ]
-    return [*outcomes, *missing], None
-
-
-def _confirm(work: _Work, results: dict[str, ActionOutcome], journal: Journal) -> dict[str, ActionOutcome]:
-    """Re-read what was written: done-but-absent becomes FAILED, unknown becomes DONE or FAILED."""
-    to_check = [r.action for r in results.values() if r.status is not OutcomeStatus.FAILED]
+def _confirm(
+    work: _Work,
+    results: dict[str, ActionOutcome],
+    journal: Journal,
+    only: Sequence[Action] | None = None,
+) -> dict[str, ActionOutcome]:
+    """Re-read what was written (or `only` these): done-but-absent becomes FAILED, unknown DONE or FAILED."""
+    checked = [results[a.id] for a in only] if only is not None else list(results.values())
+    to_check = [r.action for r in checked if r.status is not OutcomeStatus.FAILED]
     if not to_check:
         return results
     current = _read_current(work, to_check)

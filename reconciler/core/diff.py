@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from reconciler.core import terms as term_compare
-from reconciler.core.compare import EffectiveTerms, TermsCache
+from reconciler.core.compare import EffectiveTerms
 from reconciler.core.desired import DesiredEnrollment, DesiredState, ManagedItem
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import (
@@ -76,6 +76,9 @@ class _Builder:
     unsupported_adds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (item title, field)
     unnotifiable: Counter[str] = field(default_factory=Counter)  # policy -> learners e-mailed anyway
     update_completed: bool = False  # --update-completed: change the terms of completed enrollments too
+    # per distinct wanted terms (keyed by identity, the object kept): what an add of them sets, the fields
+    # the vendor cannot set, and the add's risk labels; computed once per terms, not once per add
+    add_terms: dict[int, tuple[Terms, Terms, tuple[str, ...], tuple[Risk, ...]]] = field(default_factory=dict)
 
     def login(self, user_id: str) -> str:
         user = self.index.users_by_id.get(user_id)
@@ -145,15 +148,24 @@ def _in_scope(user: User, snapshot: Snapshot) -> bool:
     return scope is None or user.department_id in scope
 
 
+def _add_terms(wanted: Terms, b: _Builder) -> tuple[Terms, tuple[str, ...], tuple[Risk, ...]]:
+    found = b.add_terms.get(id(wanted))
+    if found is None or found[0] is not wanted:  # the stored `wanted` keeps its id from being reused
+        terms = term_compare.supported_terms(wanted, b.caps)
+        missing = tuple(term_compare.unsupported_fields(wanted, b.caps))
+        found = (wanted, terms, missing, term_compare.risks(terms, None, (), b.now))
+        b.add_terms[id(wanted)] = found
+    return found[1:]
+
+
 def _add(wanted: DesiredEnrollment, b: _Builder) -> None:
-    terms = term_compare.supported_terms(wanted.terms, b.caps)
-    for missing in term_compare.unsupported_fields(wanted.terms, b.caps):
+    terms, unsupported, risks = _add_terms(wanted.terms, b)
+    for missing in unsupported:
         b.unsupported_adds[(b.items[wanted.item_id].item.title, missing)] += 1
     notify = wanted.notify or not b.caps.notify_switch
     if notify and not wanted.notify:
         for policy in wanted.policies:
             b.unnotifiable[policy] += 1
-    risks = term_compare.risks(terms, None, (), b.now)
     b.actions.append(
         b.action(
             ActionKind.ADD,
@@ -316,7 +328,7 @@ def build_plan(
     managed = sum(len(item_users) for item_users in held.values())
     visible = _visible_users(b.index, snapshot)
     chosen = set(options.policies)
-    compare = TermsCache()
+    compare = term_compare.ChangedFieldsCache()
     resolve = EffectiveTerms(now)
     for wanted in desired.enrollments.values():
         item_users = held.get(wanted.item_id)

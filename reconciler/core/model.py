@@ -74,6 +74,7 @@ class ProviderConfig:
     api_key_env: str | None = None
     source: str = "enrollctl"
     requests_per_minute: int | None = None
+    concurrency: int | None = None  # write calls in flight at once; None: the vendor's default
     sandbox: str | None = None  # path of a sandbox organisation file, relative to the repository root
     insecure_http: bool = False  # allow plain http:// to a non-loopback host (credentials in clear text)
     api: str = "rest"  # iSpring: "rest" (REST v3) or "soap" (SOAP API 2.0)
@@ -369,6 +370,7 @@ class Capabilities:
     enroll_batch_items: int = 1  # items per enroll call
     read_batch_users: int = 0  # users per bulk enrollment read (0 = no bulk read)
     requests_per_minute: int | None = None
+    concurrency: int = 1  # write calls apply may have in flight at once (enrollctl.yaml or vendor default)
 
 
 @dataclass(frozen=True)

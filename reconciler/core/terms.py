@@ -174,3 +174,37 @@ def risks(
     if new_due is not None and new_due < utc_date(now) and (before is None or DUE in changes):
         found.add(Risk.PAST_DUE)
     return tuple(r for r in _RISK_ORDER if r in found) if found else ()
+
+
+class ChangedFieldsCache:
+    """`term_compare.changed_fields`, memoised on exactly the enrollment fields it reads.
+
+    A million held enrollments mostly repeat a few (terms, due, lock) combinations, so comparing each
+    once keeps diff close to a bare set difference. Terms are keyed by identity (the desired state
+    interns them and outlives the diff), datetimes with their zone; the cache stops growing at `LIMIT`
+    entries, so enrollments with all-distinct dates cost a plain comparison each and no memory.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+    def changed_fields(self, wanted: Terms, before: Enrollment) -> tuple[str, ...]:
+        due, access = before.due, before.access
+        # equal datetimes may name different calendar days (offsets differ): the zone is part of the key
+        key = (
+            id(wanted),
+            due,
+            None if due is None else due.tzinfo,
+            before.due_hours,
+            before.lock_after_due,
+            access,
+            None if access is None else access.tzinfo,
+        )
+        found = self._known.get(key)
+        if found is None:
+            found = changed_fields(wanted, before)
+            if len(self._known) < self.LIMIT:
+                self._known[key] = found
+        return found

@@ -78,6 +78,7 @@ def _scope(raw: Mapping[str, Any], position: Position) -> Scope:
 
 def _provider(name: str, raw: Mapping[str, Any], position: Position) -> ProviderConfig:
     rpm = raw.get("requests_per_minute")
+    concurrency = raw.get("concurrency")
     return ProviderConfig(
         name=name,
         kind=ProviderKind(raw["kind"]),
@@ -88,6 +89,7 @@ def _provider(name: str, raw: Mapping[str, Any], position: Position) -> Provider
         api_key_env=raw.get("api_key_env"),
         source=raw.get("source", "enrollctl"),
         requests_per_minute=int(rpm) if rpm is not None else None,
+        concurrency=int(concurrency) if concurrency is not None else None,
         sandbox=raw.get("sandbox"),
         insecure_http=bool(raw.get("insecure_http", False)),
         api=str(raw.get("api", "rest")),

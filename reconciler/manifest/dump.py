@@ -139,6 +139,7 @@ def _provider(provider: ProviderConfig) -> dict[str, Any]:
     if provider.source != "enrollctl":
         data["source"] = provider.source
     _put(data, "requests_per_minute", provider.requests_per_minute)
+    _put(data, "concurrency", provider.concurrency)
     _put(data, "sandbox", provider.sandbox)
     if provider.api != "rest":
         data["api"] = provider.api

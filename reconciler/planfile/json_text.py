@@ -15,6 +15,21 @@ from typing import Any
 
 _encode_string = json.encoder.encode_basestring  # the C function when available, as json.dumps uses
 _INDENT = "  "
+INDENT = _INDENT
+encode_string = _encode_string
+
+
+class Fragment:
+    """A value that writes its own JSON text at the depth it is found (see `json_actions`)."""
+
+    def json(self, newline: str) -> str:
+        """The value's text; `newline` is the newline and indentation of the line it starts on."""
+        raise NotImplementedError
+
+
+def encode_value(value: Any, newline: str) -> str:
+    """`value`'s text as `dumps_indented` writes it where the enclosing line ends in `newline`."""
+    return _encode(value, newline)
 
 
 def dumps_indented(data: Any) -> str:
@@ -50,6 +65,8 @@ def _encode(value: Any, newline: str) -> str:
         if not value:
             return "[]"
         return "[" + deeper + ("," + deeper).join([_encode(item, deeper) for item in value]) + newline + "]"
+    if isinstance(value, Fragment):
+        return value.json(newline)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 

@@ -46,6 +46,8 @@ class Outcome:
     action_id: str
     status: OutcomeStatus
     detail: str = ""
+    # FAILED because the write was lost and reading back showed it absent: apply may send it again
+    absent_after_loss: bool = False
 
 
 @dataclass(frozen=True)

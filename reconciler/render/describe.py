@@ -13,8 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reconciler.core.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, Terms, format_hours
@@ -263,75 +262,6 @@ def _datetime_text(value: dt.datetime | None) -> str:
     if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
         return value.date().isoformat()
     return value.strftime("%Y-%m-%d %H:%M")
-
-
-# --- many actions at once ------------------------------------------------------------------------------
-
-
-def action_lines(item: ItemGroup, *, max_lines: int, full: bool) -> tuple[list[Line], bool]:
-    """Lines for one item: one per action, or per-department summaries for a kind with > max_lines.
-
-    Returns the lines and whether anything was summarised.
-    """
-    lines: list[Line] = []
-    summarised = False
-    width = min(40, max((len(clean(a.user_login)) for a in item.actions), default=0))
-    for kind in (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REENROLL, ActionKind.REMOVE):
-        chosen = [a for a in item.actions if a.kind is kind]
-        if full or len(chosen) <= max_lines:
-            lines.extend(
-                Line(kind, f"{clean(a.user_login):<{width}}  {describe(a)}".rstrip()) for a in chosen
-            )
-        else:
-            summarised = True
-            lines.extend(summary_lines(kind, chosen, max_lines=max_lines))
-    return lines, summarised
-
-
-def summary_lines(kind: ActionKind, actions: Sequence[Action], *, max_lines: int) -> list[Line]:
-    """`340 learners in Acme/Sales (EMEA 200, Americas 140)` per department, then the common wording."""
-    buckets = department_buckets(a.department for a in actions)
-    shown = max(1, max_lines)
-    lines = [
-        Line(kind, f"{number(n, 'learner')} in {name}{_breakdown(subs)}") for name, n, subs in buckets[:shown]
-    ]
-    rest = buckets[shown:]
-    if rest:
-        count = sum(n for _, n, _ in rest)
-        lines.append(Line(kind, f"{number(count, 'learner')} in {number(len(rest), 'other department')}"))
-    variants = Counter(describe(a) for a in actions).most_common()
-    if len(variants) == 1:
-        return [*lines, Line(None, f"  all: {variants[0][0]}")]
-    for text, n in variants[:3]:
-        lines.append(Line(None, f"  {n:,}× {text}"))
-    if len(variants) > 3:
-        lines.append(Line(None, f"  and {number(len(variants) - 3, 'other variant')}"))
-    return lines
-
-
-def department_buckets(departments: Iterable[str]) -> list[tuple[str, int, list[tuple[str, int]]]]:
-    """Count users per department at depth 2 (`Acme/Sales`), broken down by the next level (`EMEA`)."""
-    buckets: dict[str, Counter[str]] = {}
-    for path in departments:
-        parts = [p for p in path.split("/") if p] if path else []
-        name = "/".join(parts[:2]) if parts else "(no department)"
-        sub = parts[2] if len(parts) > 2 else ""
-        buckets.setdefault(clean(name), Counter())[clean(sub)] += 1
-    rows = [
-        (name, sum(c.values()), sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
-        for name, c in buckets.items()
-    ]
-    rows.sort(key=lambda row: (-row[1], row[0]))
-    return rows
-
-
-def _breakdown(subs: list[tuple[str, int]]) -> str:
-    if len(subs) == 1 and subs[0][0] == "":
-        return ""
-    parts = [f"{name} {n:,}" if name else f"{n:,} directly" for name, n in subs[:5]]
-    if len(subs) > 5:
-        parts.append(f"{len(subs) - 5} more")
-    return f" ({', '.join(parts)})"
 
 
 # --- totals --------------------------------------------------------------------------------------------

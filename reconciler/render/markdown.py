@@ -23,7 +23,6 @@ from reconciler.render.describe import (
     KEPT_EXPLAINED,
     Line,
     PolicyGroup,
-    action_lines,
     clean,
     counts_phrase,
     effort_sentence,
@@ -33,6 +32,7 @@ from reconciler.render.describe import (
     scope_sentence,
     total,
 )
+from reconciler.render.summary import action_lines
 from reconciler.render.verdict import guard_states, legend, options_phrase, refusal
 
 COMMENT_LIMIT = 65_536

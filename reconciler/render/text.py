@@ -16,7 +16,6 @@ from reconciler.core.words import number
 from reconciler.render.describe import (
     KEPT_EXPLAINED,
     Line,
-    action_lines,
     clean,
     counts_phrase,
     effort_sentence,
@@ -26,6 +25,7 @@ from reconciler.render.describe import (
     scope_sentence,
     total,
 )
+from reconciler.render.summary import action_lines
 from reconciler.render.verdict import guard_states, legend, options_phrase, refusal
 
 DEFAULT_MAX_LINES = 50

@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -32,30 +31,29 @@ from reconciler.transport.bounds import (
     fetch,
     run_deadline,
 )
+from reconciler.transport.failures import (
+    AnswerTooLarge,
+    WriteOutcomeUnknown,
+    bound_failure,
+    transport_failure,
+)
 from reconciler.transport.pacing import RateLimiter, RetryPolicy, Sleep, backoff_delay, parse_retry_after
 from reconciler.transport.redact import Redactor, protect_third_party_logs
+from reconciler.transport.stats import CallStats, log_request, log_response
 from reconciler.transport.terminal import VENDOR_EXCERPT
 
 log = logging.getLogger("enrollctl.http")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 THROTTLED = frozenset({429, 503})
-# the request never left this machine: always safe to send again
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
-# the request may have reached the server: only idempotent calls may be sent again
-MAYBE_SENT = (
-    httpx.ReadTimeout,
-    httpx.WriteTimeout,
-    httpx.ReadError,
-    httpx.WriteError,
-    httpx.RemoteProtocolError,
-)
-
 WallClock = Callable[[], dt.datetime]
 Answer = Callable[[httpx.Response], bool]
+T = TypeVar("T")
+MALFORMED_READ_ATTEMPTS = 4  # rounds of a read whose answer cannot be parsed (or kept failing)
 
 
 __all__ = [  # the pacing names were defined here before; providers still import them from here
+    "AnswerTooLarge",
     "RateLimiter",
     "RetryPolicy",
     "Sleep",
@@ -66,10 +64,6 @@ __all__ = [  # the pacing names were defined here before; providers still import
     "parse_retry_after",
 ]
 DEFAULT_RETRY = RetryPolicy()
-
-
-class WriteOutcomeUnknown(ProviderError):
-    """A write may or may not have been applied (connection lost after sending, 5xx); read back to know."""
 
 
 def make_client(
@@ -83,25 +77,6 @@ def make_client(
     """The one `httpx.Client` of a provider; refuses plain http to a non-loopback host before connecting."""
     check_url(base_url, provider=provider, insecure_http=insecure_http)
     return httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False, **kwargs)
-
-
-@dataclass
-class CallStats:
-    """Requests sent per call type (every attempt counts), and how many of them were retries."""
-
-    calls: Counter[str] = field(default_factory=Counter)
-    retries: Counter[str] = field(default_factory=Counter)
-    throttled_seconds: float = 0.0
-
-    @property
-    def total(self) -> int:
-        return sum(self.calls.values())
-
-    def reset(self) -> None:
-        """Start counting from zero (e.g. between the read and the write phase)."""
-        self.calls.clear()
-        self.retries.clear()
-        self.throttled_seconds = 0.0
 
 
 class VendorClient:
@@ -137,6 +112,10 @@ class VendorClient:
         self._sleep = sleep
         self._now = now
         self._rng = rng if rng is not None else random.Random()  # jitter, not crypto
+        self._throttled = False  # the last answer was 429/503: send one call at a time until one passes
+        self._serial = threading.Lock()
+        self._calls = threading.Condition()  # guards _in_flight, the requests on the wire right now
+        self._in_flight = 0
 
     @property
     def base_url(self) -> str:
@@ -162,40 +141,100 @@ class VendorClient:
         any response `answer` recognises as the vendor's definitive reply (e.g. a SOAP fault sent with 500).
         """
         body = content if content is not None else (urlencode(data).encode() if data else b"")
-        for attempt in range(1, self.retry.attempts + 1):
-            self.stats.throttled_seconds += self.limiter.acquire()
-            self.stats.calls[call] += 1
-            self._log_request(method, url, call, attempt, body)
-            started = time.perf_counter()
+        request = {"params": params, "headers": headers, "content": content, "data": data, "json": json}
+        # once the vendor throttles, calls go one at a time: a throttled call holds `_serial` through its
+        # waits and retries until it passes, so concurrent writers back off together
+        held = False
+        try:
+            for attempt in range(1, self.retry.attempts + 1):
+                if not held and self._throttled:
+                    held = self._serial.acquire()
+                if held:  # calls sent before the throttling finish first; then this one goes alone
+                    with self._calls:
+                        self._calls.wait_for(lambda: self._in_flight == 0)
+                with self._calls:
+                    self._in_flight += 1
+                try:
+                    outcome = self._attempt(method, url, call, idempotent, attempt, body, answer, request)
+                finally:
+                    with self._calls:
+                        self._in_flight -= 1
+                        self._calls.notify_all()
+                if isinstance(outcome, httpx.Response):
+                    self._throttled = self._throttled and not held
+                    return outcome
+                delay, throttled = outcome
+                if throttled:
+                    self._throttled = True
+                    held = held or self._serial.acquire()
+                self.stats.count(call, retry=True)
+                self._wait(delay, call, attempt)
+        finally:
+            if held:
+                self._serial.release()
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        call: str,
+        idempotent: bool,
+        attempt: int,
+        body: bytes,
+        answer: Answer | None,
+        request: Mapping[str, Any],
+    ) -> httpx.Response | tuple[float, bool]:
+        """Send once: the response to return, or (seconds to wait, throttled?) before the next attempt."""
+        self.stats.waited(self.limiter.acquire())
+        self.stats.count(call)
+        log_request(self, method, url, call, attempt, body)
+        started = time.perf_counter()
+        try:
+            response = fetch(
+                self.client,
+                method,
+                url,
+                deadline=earliest(self.deadline),
+                max_bytes=self.max_bytes,
+                timeout=self.timeout,
+                **request,
+            )
+        except (BodyTooLarge, DeadlineExceeded) as exc:
+            raise bound_failure(self, exc, call, idempotent) from None
+        except httpx.HTTPError as exc:
+            failure = transport_failure(self, exc, call, idempotent)
+            if not failure.retryable or attempt == self.retry.attempts:
+                raise failure from None
+            return backoff_delay(attempt, self.retry, self._rng), False
+        log_response(self, response, call, time.perf_counter() - started)
+        delay = self._retry_delay(response, call, idempotent, attempt, answer)
+        return response if delay is None else (delay, response.status_code in THROTTLED)
+
+    def read_parsed(self, read: Callable[[], T], *, call: str) -> T:
+        """Run `read` (an idempotent call and the parsing of its answer); an unparsable answer is read again.
+
+        Reads change nothing, so a garbled answer or server errors past the request's own retries are tried
+        again with backoff, MALFORMED_READ_ATTEMPTS rounds at most (never an over-size answer, never a write).
+        """
+        for attempt in range(1, MALFORMED_READ_ATTEMPTS + 1):
             try:
-                response = fetch(
-                    self.client,
-                    method,
-                    url,
-                    deadline=earliest(self.deadline),
-                    max_bytes=self.max_bytes,
-                    timeout=self.timeout,
-                    params=params,
-                    headers=headers,
-                    content=content,
-                    data=data,
-                    json=json,
+                return read()
+            except ProviderError as error:
+                garbled = isinstance(error, ProtocolError) and not isinstance(error, AnswerTooLarge)
+                server_error = (
+                    (error.status or 0) >= 500 and error.retryable and not isinstance(error, RateLimited)
                 )
-            except (BodyTooLarge, DeadlineExceeded) as exc:
-                raise self._bound_failure(exc, call, idempotent) from None
-            except httpx.HTTPError as exc:
-                failure = self._transport_failure(exc, call, idempotent)
-                if not failure.retryable or attempt == self.retry.attempts:
-                    raise failure from None
-                delay = backoff_delay(attempt, self.retry, self._rng)
-            else:
-                self._log_response(response, call, time.perf_counter() - started)
-                delay_or_none = self._retry_delay(response, call, idempotent, attempt, answer)
-                if delay_or_none is None:
-                    return response
-                delay = delay_or_none
-            self.stats.retries[call] += 1
-            self._wait(delay, call, attempt)
+                if not (garbled or server_error) or attempt == MALFORMED_READ_ATTEMPTS:
+                    raise
+                log.info(
+                    "%s %s: %s, reading again",
+                    self.provider,
+                    call,
+                    "unreadable answer" if garbled else "server error",
+                )
+            self.stats.count(call, retry=True)
+            self._wait(backoff_delay(attempt, self.retry, self._rng), call, attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _wait(self, delay: float, call: str, attempt: int) -> None:
@@ -216,30 +255,6 @@ class VendorClient:
         else:
             log.info("%s %s: retrying in %.1fs (attempt %d)", self.provider, call, delay, attempt + 1)
         self._sleep(delay)
-
-    def _bound_failure(
-        self, exc: BodyTooLarge | DeadlineExceeded, call: str, idempotent: bool
-    ) -> ProviderError:
-        """The error for an answer over the size cap or a request past its deadline."""
-        if isinstance(exc, BodyTooLarge):
-            where = " on the wire" if exc.wire else ""
-            message = (
-                f"answer larger than the limit of {exc.cap:,} bytes (stopped reading at {exc.size:,}{where})"
-            )
-            read_cls: type[ProviderError] = ProtocolError
-        else:
-            message = f"no complete answer within {exc.limit}"
-            read_cls = ProviderError
-            if not exc.sent:
-                return self.error(ProviderError, f"{message} (nothing was sent)", call=call)
-        if not idempotent:
-            return self.error(
-                WriteOutcomeUnknown,
-                message,
-                call=call,
-                hint="the change may or may not have been made; read back",
-            )
-        return self.error(read_cls, message, call=call)
 
     def _retry_delay(
         self, response: httpx.Response, call: str, idempotent: bool, attempt: int, answer: Answer | None
@@ -301,28 +316,6 @@ class VendorClient:
             )
         return backoff_delay(attempt, self.retry, self._rng)
 
-    def _transport_failure(self, exc: httpx.HTTPError, call: str, idempotent: bool) -> ProviderError:
-        """Map a transport exception to a ProviderError that says whether sending again is safe."""
-        what = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, NOT_SENT):
-            return self.error(
-                ProviderError,
-                f"cannot connect ({what})",
-                call=call,
-                retryable=True,
-                hint=f"check the provider URL {self.base_url}",
-            )
-        if isinstance(exc, MAYBE_SENT):
-            if idempotent:
-                return self.error(ProviderError, f"connection lost ({what})", call=call, retryable=True)
-            return self.error(
-                WriteOutcomeUnknown,
-                f"connection lost after sending a write ({what})",
-                call=call,
-                hint="the change may or may not have been made; read back",
-            )
-        return self.error(ProviderError, f"HTTP failure ({what})", call=call)
-
     def error(
         self,
         cls: type[ProviderError],
@@ -363,26 +356,6 @@ class VendorClient:
             status=status,
             retryable=status in THROTTLED or status >= 500,
         )
-
-    def _log_request(self, method: str, url: str, call: str, attempt: int, body: bytes) -> None:
-        if not log.isEnabledFor(logging.DEBUG):
-            return
-        log.debug("%s", self.redactor(f"{self.provider} {call} -> {method} {url} (attempt {attempt})"))
-        if self.log_bodies and body:
-            log.debug("%s", f"{self.provider} {call} request body: {self.redactor.bytes(body)}")
-
-    def _log_response(self, response: httpx.Response, call: str, seconds: float) -> None:
-        if not log.isEnabledFor(logging.DEBUG):
-            return
-        size = len(response.content)
-        log.debug(
-            "%s",
-            self.redactor(
-                f"{self.provider} {call} <- {response.status_code} {size} bytes in {seconds * 1000:.0f} ms"
-            ),
-        )
-        if self.log_bodies:
-            log.debug("%s", f"{self.provider} {call} response body: {self.redactor.bytes(response.content)}")
 
     def close(self) -> None:
         """Close the underlying client (the run owns it; call once at the end)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import random
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -51,7 +52,11 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
 
 
 class RateLimiter:
-    """At most `requests_per_minute` requests in any 60-second window (sliding window over send times)."""
+    """At most `requests_per_minute` requests in any 60-second window (sliding window over send times).
+
+    Thread-safe: concurrent writers share one limiter. A thread waiting for a slot holds the lock while it
+    sleeps, so slots are handed out one at a time in the order threads asked for them.
+    """
 
     WINDOW = 60.0
 
@@ -64,15 +69,20 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
 
     def acquire(self) -> float:
         """Wait until one more request fits the window, record it, and return the seconds waited."""
         if self.requests_per_minute is None:
             return 0.0
+        with self._lock:
+            return self._acquire(self.requests_per_minute)
+
+    def _acquire(self, requests_per_minute: int) -> float:
         now = self._clock()
         while self._sent and self._sent[0] + self.WINDOW <= now:
             self._sent.popleft()
-        if len(self._sent) < self.requests_per_minute:
+        if len(self._sent) < requests_per_minute:
             self._sent.append(now)
             return 0.0
         oldest = self._sent.popleft()

@@ -16,7 +16,7 @@ from reconciler.apply.journal import Journal
 from reconciler.core.plan import RunOptions
 from reconciler.engine.workspace import load_workspace, make_plan
 from reconciler.planfile.file import load_plan, save_plan
-from tests.support.e2e import WRITE_ACTIONS, open_store
+from tests.support.e2e import WRITE_ACTIONS, assert_no_write_twice, open_store
 
 pytestmark = pytest.mark.slow  # crash, soak or benchmark-shaped: -m 'not slow' skips it
 
@@ -88,7 +88,9 @@ def test_apply_killed_mid_write_resumes_without_repeating_a_write(quickstart: Pa
     finally:
         resumed.close()
     assert result.failed == 0
-    assert _successful_writes(quickstart) == plan.providers[0].summary.estimated_calls
+    # with several writes in flight at the kill, the resume may group what is left into fewer calls
+    assert _successful_writes(quickstart) <= plan.providers[0].summary.estimated_calls
+    assert_no_write_twice(quickstart, plan)
     again, opened = make_plan(quickstart, now=NOW, options=RunOptions(), env={})
     opened.close()
     assert not again.has_changes

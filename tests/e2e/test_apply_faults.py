@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from reconciler.apply import run as apply
+from reconciler.apply.journal import Journal
 from reconciler.apply.run import ApplyIncomplete
 from reconciler.core.plan import Plan, RunOptions
 from reconciler.engine.build import build_provider, provider_builder
 from reconciler.engine.workspace import load_workspace, make_plan
-from tests.support.e2e import WRITE_ACTIONS, open_store
+from tests.support.e2e import WRITE_ACTIONS, assert_no_write_twice, open_store
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
@@ -55,11 +56,18 @@ def test_apply_under_faults_then_resume_converges_without_repeating_writes(
     plan, workspace = make_plan(quickstart, now=NOW, options=RunOptions(), env={})
     workspace.close()
     estimated = plan.providers[0].summary.estimated_calls
-    with pytest.raises(ApplyIncomplete) as failed:
+    try:  # a lost write is read back and sent again within the run (3 sends at most), so it may converge
         _apply(quickstart, plan, switches)
-    assert failed.value.result.failed > 0
+    except ApplyIncomplete as failed:
+        assert failed.result.failed > 0
+    else:
+        assert "drop_rate" in switches, "every update refused with HTTP 500 cannot succeed"
+    journal = next((quickstart / ".enrollctl" / "journal").glob("*.jsonl"))
+    sent_again = max(Journal(journal).read().attempts.values()) > 1
     _apply(quickstart, plan)
-    assert _successful_writes(quickstart) == estimated
+    assert_no_write_twice(quickstart, plan)
+    if not sent_again:  # otherwise a batch that failed twice may go out in pieces: more calls, none twice
+        assert _successful_writes(quickstart) == estimated
     again, workspace = make_plan(quickstart, now=NOW, options=RunOptions(), env={})
     workspace.close()
     assert not again.has_changes, [a.id for a in again.actions]

@@ -275,7 +275,9 @@ def test_apply_killed_again_and_again_still_converges(template: Template, tmp_pa
 def test_second_concurrent_apply_is_refused_and_never_interleaves(template: Template, tmp_path: Path) -> None:
     root = _copy(template.root, tmp_path / "repo")
     slow = tmp_path / "slow.yaml"
-    slow.write_text("latency_ms: 100\n", encoding="utf-8")  # the first apply outlasts the second's start-up
+    # the first apply outlasts the second's start-up: with 8 writes in flight, ~6 call rounds remain after
+    # its first journal line, so each call waits a second
+    slow.write_text("latency_ms: 1000\n", encoding="utf-8")
     first = _start_apply(root, slow)
     try:
         assert _wait_for(lambda: _journal_lines(root) >= 1, first), "the first apply ended too early"

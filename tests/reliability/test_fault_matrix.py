@@ -92,7 +92,13 @@ def _cases() -> list[Case]:
             ),
             Case("drops-on-any-call", vendor, {"seed": 7, "drop_rate": 0.15}, "dropped before the app"),
             Case("truncated-bodies", vendor, {"seed": 8, "truncate_rate": 0.2}, "truncated body"),
-            Case("malformed-read-answers", vendor, {"seed": 9, "malformed_rates": reads}, "malformed body"),
+            Case(  # reads are idempotent: a garbled answer is read again (at most 4 sends)
+                "malformed-read-answers",
+                vendor,
+                {"seed": 9, "malformed_rates": reads},
+                "malformed body",
+                True,
+            ),
             Case(
                 "malformed-write-answers",
                 vendor,

@@ -116,3 +116,20 @@ def _all_keys(value: object) -> set[str]:
     if isinstance(value, list):
         return {k for v in value for k in _all_keys(v)}
     return set()
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans)
+def test_render_json_is_byte_for_byte_the_standard_encoding_of_plan_to_dict(plan: plan_module.Plan) -> None:
+    # render_json writes actions straight from the plan (json_actions); it must not differ by one byte
+    expected = json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    assert render_json(plan) == expected
+
+
+def test_actions_sharing_terms_and_sources_render_like_the_standard_encoder() -> None:
+    plan = b.small_mixed_plan()
+    part = plan.providers[0]
+    shared = [dataclasses.replace(a, terms=part.actions[0].terms) for a in part.actions if a.terms]
+    twice = dataclasses.replace(plan, providers=(dataclasses.replace(part, actions=(*shared, *shared)),))
+    expected = json.dumps(plan_to_dict(twice), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    assert render_json(twice) == expected

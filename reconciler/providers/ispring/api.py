@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from functools import partial
 
 from lxml import etree
 
@@ -51,7 +52,9 @@ class IspringApi:
     ) -> etree._Element | Fault:
         """One SOAP call: its result element, or a `Fault` whose string is in `faults`; other faults raise."""
         for attempt in (1, 2):
-            fault_or_result = self._send(method, params, idempotent)
+            send = partial(self._send, method, params, idempotent)
+            # a garbled answer to a read is read again (bounded); a write's is unknown, read back by apply
+            fault_or_result = self.http.read_parsed(send, call=method) if idempotent else send()
             if not isinstance(fault_or_result, Fault):
                 return fault_or_result
             fault = fault_or_result

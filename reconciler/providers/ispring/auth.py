@@ -7,6 +7,7 @@ before expiry, and once more when the API answers `Authorization failed` (revoke
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 
@@ -22,7 +23,10 @@ DEFAULT_LIFETIME = 1800.0
 
 
 class TokenSource:
-    """Hands out a valid token, fetching a new one when it is about to expire or was refused."""
+    """Hands out a valid token, fetching a new one when it is about to expire or was refused.
+
+    Thread-safe: concurrent writers share one token, and only one of them fetches a new one.
+    """
 
     def __init__(
         self, http: VendorClient, credentials: Credentials, *, clock: Callable[[], float] = time.monotonic
@@ -32,6 +36,7 @@ class TokenSource:
         self._clock = clock
         self._token: str | None = None
         self._expires_at = float("inf")
+        self._lock = threading.Lock()
         if credentials.client_id and credentials.client_secret:
             self.can_refresh = True
         elif credentials.token:
@@ -45,19 +50,28 @@ class TokenSource:
 
     def token(self) -> str:
         """A token that is valid now (fetched if needed)."""
-        if self._token is None or (self.can_refresh and self._clock() >= self._expires_at):
-            self._fetch()
-        assert self._token is not None
-        return self._token
+        with self._lock:
+            if self._token is None or (self.can_refresh and self._clock() >= self._expires_at):
+                self._fetch()
+            assert self._token is not None
+            return self._token
 
     def invalidate(self) -> bool:
         """Forget the current token after `Authorization failed`; True if a new one can be fetched."""
         if not self.can_refresh:
             return False
-        self._token = None
+        with self._lock:
+            self._token = None
         return True
 
     def _fetch(self) -> None:
+        # a token request changes nothing on the server: a garbled answer is asked for again, like any read
+        token, lifetime = self._http.read_parsed(self._request_token, call="token")
+        self._http.redactor.add(token)
+        self._token = token
+        self._expires_at = self._clock() + max(0.0, lifetime - EXPIRY_MARGIN)
+
+    def _request_token(self) -> tuple[str, float]:
         form = {
             "client_id": self._credentials.client_id or "",
             "client_secret": self._credentials.client_secret or "",
@@ -81,10 +95,7 @@ class TokenSource:
                 hint="check the client id and secret of the iSpring API key",
             )
         self._http.raise_for_status(response, call="token")
-        token, lifetime = self._parse(response.content, response.headers.get("content-type", ""))
-        self._http.redactor.add(token)
-        self._token = token
-        self._expires_at = self._clock() + max(0.0, lifetime - EXPIRY_MARGIN)
+        return self._parse(response.content, response.headers.get("content-type", ""))
 
     def _parse(self, body: bytes, content_type: str) -> tuple[str, float]:
         token: str | None

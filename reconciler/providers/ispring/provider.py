@@ -29,6 +29,7 @@ from reconciler.transport.http import RateLimiter, VendorClient
 from reconciler.transport.redact import Redactor
 
 APIS = ("rest", "soap")
+DEFAULT_CONCURRENCY = 8  # write calls in flight: the vendor documents no rate limit
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,12 @@ class IspringOptions:
 
 def capabilities_for(config: ProviderConfig, options: IspringOptions = IspringOptions()) -> Capabilities:
     """What an iSpring Learn account can do; needs no network, so `validate --offline` can check policies."""
-    return _capabilities(options, config.requests_per_minute, config.api)
+    return _capabilities(options, config.requests_per_minute, config.api, config.concurrency)
 
 
-def _capabilities(options: IspringOptions, requests_per_minute: int | None, api: str) -> Capabilities:
+def _capabilities(
+    options: IspringOptions, requests_per_minute: int | None, api: str, concurrency: int | None = None
+) -> Capabilities:
     return Capabilities(
         item_kinds=frozenset({ItemKind.COURSE, ItemKind.LEARNING_PATH}),
         due_dates=True,
@@ -65,6 +68,7 @@ def _capabilities(options: IspringOptions, requests_per_minute: int | None, api:
         enroll_batch_items=options.max_items_per_call,
         read_batch_users=options.rest_ids_per_filter if api == "rest" else options.ids_per_filter,
         requests_per_minute=requests_per_minute,
+        concurrency=concurrency or DEFAULT_CONCURRENCY,
     )
 
 
@@ -81,6 +85,7 @@ class IspringProvider:
         requests_per_minute: int | None = None,
         options: IspringOptions = IspringOptions(),
         progress: Progress = no_progress,
+        concurrency: int | None = None,
     ) -> None:
         self.name = name
         self.api = api
@@ -88,10 +93,11 @@ class IspringProvider:
         self.options = options
         self.progress = progress
         self._requests_per_minute = requests_per_minute
+        self._concurrency = concurrency
 
     @property
     def capabilities(self) -> Capabilities:
-        return _capabilities(self.options, self._requests_per_minute, self.api.name)
+        return _capabilities(self.options, self._requests_per_minute, self.api.name, self._concurrency)
 
     @property
     def account(self) -> str:
@@ -192,4 +198,5 @@ def create(
         requests_per_minute=config.requests_per_minute,
         options=options,
         progress=progress,
+        concurrency=config.concurrency,
     )

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import httpx
@@ -114,13 +115,12 @@ class RestWire:
         seen: set[str] = set()
         token: str | None = None
         while True:
-            paging = [("pageSize", self.page_size)] + ([("pageToken", token)] if token else [])
-            response = self.send("GET", path, call=call, idempotent=True, params=[*params, *paging])
-            if response.status_code == 400 and token is not None and not last_try:
+            # a page read changes nothing: a garbled page is asked for again (transport.http.read_parsed)
+            read = partial(self._read_page, path, call, key, params, token, restartable=not last_try)
+            page = self.http.read_parsed(read, call=call)
+            if page is None:
                 return None
-            if response.status_code >= 400:
-                raise self.refusal(response, call)
-            records_, token = self._page(response, call, key)
+            records_, token = page
             found.extend(records_)
             if token is None:
                 return found
@@ -129,6 +129,25 @@ class RestWire:
                     ProviderError, "the vendor returned the same page token twice", call=call
                 )
             seen.add(token)
+
+    def _read_page(
+        self,
+        path: str,
+        call: str,
+        key: str,
+        params: Sequence[tuple[str, Any]],
+        token: str | None,
+        *,
+        restartable: bool,
+    ) -> tuple[list[JsonRecord], str | None] | None:
+        """One page and the next page's token; None when the vendor refused `token` (start over)."""
+        paging = [("pageSize", self.page_size)] + ([("pageToken", token)] if token else [])
+        response = self.send("GET", path, call=call, idempotent=True, params=[*params, *paging])
+        if response.status_code == 400 and token is not None and restartable:
+            return None
+        if response.status_code >= 400:
+            raise self.refusal(response, call)
+        return self._page(response, call, key)
 
     def _page(self, response: httpx.Response, call: str, key: str) -> tuple[list[JsonRecord], str | None]:
         try:

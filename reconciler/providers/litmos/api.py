@@ -113,15 +113,20 @@ class LitmosApi:
     ) -> list[Record]:
         """A read call answering a list of `shape` (default: `shape_for` the path); other answers raise."""
         expected = shape or shape_for(method, path)
-        response = self.send(method, path, call=call, params=params, body=body)
-        self.vendor.raise_for_status(response, call=call)
-        try:
-            return records_from_body(response.content, response.headers.get("Content-Type", ""), expected)
-        except ProtocolError as error:
-            # the parser knows what is wrong with the body; say which provider and call sent it
-            raise self.vendor.error(
-                ProtocolError, error.message, call=call, status=response.status_code
-            ) from None
+
+        def read() -> list[Record]:
+            response = self.send(method, path, call=call, params=params, body=body)
+            self.vendor.raise_for_status(response, call=call)
+            try:
+                return records_from_body(response.content, response.headers.get("Content-Type", ""), expected)
+            except ProtocolError as error:
+                # the parser knows what is wrong with the body; say which provider and call sent it
+                raise self.vendor.error(
+                    ProtocolError, error.message, call=call, status=response.status_code
+                ) from None
+
+        # every call here is a read: a garbled answer is read again (bounded), then fails closed
+        return self.vendor.read_parsed(read, call=call)
 
     def pages(
         self,

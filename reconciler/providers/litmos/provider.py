@@ -30,6 +30,7 @@ from reconciler.transport.redact import Redactor
 __all__ = ["LitmosProvider", "ReadPlan", "ReadStrategy", "capabilities_for", "create"]
 
 DEFAULT_REQUESTS_PER_MINUTE = 100  # the vendor's limit per key
+DEFAULT_CONCURRENCY = 4  # write calls in flight; the per-key limit bounds the rate anyway
 MAX_SOURCE_LENGTH = 50  # Litmos: "source=<app ≤50 chars>" is required on every request
 
 
@@ -49,6 +50,7 @@ def capabilities_for(config: ProviderConfig) -> Capabilities:
         enroll_batch_items=MAX_ITEMS_PER_ASSIGN,
         read_batch_users=BULK_READ_USERS,
         requests_per_minute=config.requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE,
+        concurrency=config.concurrency or DEFAULT_CONCURRENCY,
     )
 
 

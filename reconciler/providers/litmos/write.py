@@ -127,7 +127,8 @@ def _settled(action: Action, present: bool, lost: str) -> Outcome:
     if present:
         return Outcome(action.id, OutcomeStatus.DONE, "confirmed by reading back" if lost else "")
     if lost:
-        return Outcome(action.id, OutcomeStatus.FAILED, f"{lost}; reading back shows it was not made")
+        detail = f"{lost}; reading back shows it was not made"
+        return Outcome(action.id, OutcomeStatus.FAILED, detail, absent_after_loss=True)
     detail = (
         f"Litmos accepted the call but {action.user_login} does not have {action.item_title!r} "
         f"afterwards (unknown or inactive {action.item_kind.value} id?)"
