@@ -13,7 +13,7 @@ import pytest
 
 from reconciler.render.describe import clean
 from reconciler.transport.terminal import safe_text
-from tests.support.bad import enrollctl, url_repository
+from tests.support.bad import enrollctl, no_retry_sleep, url_repository
 from tests.support.hostile import hostile_server, send
 
 CLIENT_ID = "canary-client-id"
@@ -69,6 +69,12 @@ def _leaks(output: str) -> list[str]:
     found = [form for form in _encodings(SECRET) if form in output]
     found += [c for c in ("\x1b", "\x07", "\x9b", "\x9d", "\x9c") if c in output]
     return found
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every hostile answer is a server error that is retried with real backoff; what is said is the point
+    no_retry_sleep(monkeypatch)
 
 
 @pytest.mark.parametrize("flags", [["--debug"], ["-vv"], ["--debug", "-vv"]])
