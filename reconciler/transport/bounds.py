@@ -30,6 +30,16 @@ MAX_RESPONSE_BYTES = (
 REQUEST_DEADLINE = 120.0  # seconds for one request: connect, send, and the whole answer
 MAX_RETRY_AFTER = 60.0  # a server asking for a longer pause fails the call instead
 ANNOUNCE_WAIT = 10.0  # waits longer than this are printed before they start
+# pages of one list: at the vendors' page sizes (100-1,000) that is 1-10 million rows, beyond any real
+# account; a list that keeps going (fresh page tokens, new rows on every page) is a broken or hostile server
+MAX_LIST_PAGES = 10_000
+
+
+def too_many_pages(pages: int) -> str:
+    """The message for a list that did not end within MAX_LIST_PAGES pages."""
+    return f"the list did not end after {pages:,} pages (limit {MAX_LIST_PAGES:,}): the server keeps paging"
+
+
 Clock = Callable[[], float]
 
 

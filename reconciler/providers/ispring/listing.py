@@ -15,6 +15,7 @@ from lxml import etree
 
 from reconciler.errors import ProtocolError, ProviderError
 from reconciler.providers.ispring.soap import Fault, Params, next_page_token, records
+from reconciler.transport import bounds
 from reconciler.transport.http import VendorClient
 
 log = logging.getLogger("enrollctl.ispring")
@@ -85,6 +86,8 @@ def _listing(
             return found
         if token in seen:
             raise http.error(ProviderError, "the vendor returned the same page token twice", call=method)
+        if len(seen) + 1 >= bounds.MAX_LIST_PAGES:
+            raise http.error(ProtocolError, bounds.too_many_pages(len(seen) + 1), call=method)
         seen.add(token)
         expired = () if last_try else ("Wrong parameters",)
         paging: Params = [("pageToken", token), ("pageSize", page_size)]

@@ -27,6 +27,7 @@ from reconciler.providers.ispring.api import SCOPE_HINT
 from reconciler.providers.ispring.auth import TokenSource
 from reconciler.providers.ispring.batch import DUE_DATE_TYPES, Rectangle
 from reconciler.providers.ispring.soap_wire import RESULT_USER_STATUSES
+from reconciler.transport import bounds
 from reconciler.transport.http import VendorClient
 from reconciler.transport.terminal import VENDOR_EXCERPT
 
@@ -128,6 +129,8 @@ class RestWire:
                 raise self.http.error(
                     ProviderError, "the vendor returned the same page token twice", call=call
                 )
+            if len(seen) + 1 >= bounds.MAX_LIST_PAGES:
+                raise self.http.error(ProtocolError, bounds.too_many_pages(len(seen) + 1), call=call)
             seen.add(token)
 
     def _read_page(

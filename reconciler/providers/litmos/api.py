@@ -20,6 +20,7 @@ from reconciler.providers.base import Progress as ProgressCallback
 from reconciler.providers.base import no_progress
 from reconciler.providers.litmos.body import Record, Shape, records_from_body, shape_for
 from reconciler.providers.litmos.parse import as_text
+from reconciler.transport import bounds
 from reconciler.transport.http import VendorClient
 
 log = logging.getLogger("enrollctl.litmos")
@@ -162,7 +163,7 @@ class LitmosApi:
     ) -> Generator[tuple[list[Record], bool]]:
         """`pages` one call at a time: (the page's new rows, whether another page follows)."""
         seen: set[str] = set()
-        start = 0
+        start = pages = 0
         while True:
             paging = {**(params or {}), "limit": PAGE_LIMIT, "start": start}
             page = self.records("GET", path, call=call, shape=shape, params=paging)
@@ -176,6 +177,9 @@ class LitmosApi:
             short = len(page) < PAGE_LIMIT and len(page) < self.longest_page
             self.longest_page = max(self.longest_page, len(page))
             more = bool(page) and bool(fresh) and not short
+            pages += 1
+            if more and pages >= bounds.MAX_LIST_PAGES:
+                raise self.vendor.error(ProtocolError, bounds.too_many_pages(pages), call=call)
             yield fresh, more
             if not more:
                 return
