@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.core.desired import combine_terms, effective_due
-from reconciler.core.model import Due, DueKind, Settings, Terms
+from reconciler.core.model import Due, DueKind, Policy, Settings, Terms
 from reconciler.core.plan import ActionKind, Risk
 from tests.support.builders import (
     DEFAULT,
@@ -79,7 +79,7 @@ def test_the_winner_is_never_later_than_any_source(candidates: list[Due], access
         assert chosen.kind is (DueKind.DEFAULT if DEFAULT in candidates else DueKind.UNLIMITED)
 
 
-def _exported_and_period_policies(period_weeks: int) -> list[object]:
+def _exported_and_period_policies(period_weeks: int) -> list[Policy]:
     # what `export` writes (a fixed date) next to the policy that keeps the rule (a period)
     exported = policy("exported", users=["helen"], assign=[course("Security", due=date_due(2026, 12, 28))])
     rule = policy("security", users=["helen"], assign=[course("Security", due=within(period_weeks * WEEK))])
@@ -91,9 +91,9 @@ def test_tightening_a_period_after_export_plans_the_change() -> None:
     item, helen = org.course("Security"), org.user("helen", dept="Acme")
     # assigned 2026-11-02 with 8w: due 2026-12-28, the date export wrote
     held = enrollment(helen, item, access=ACCESS, due=dt.datetime(2026, 12, 28, tzinfo=dt.UTC))
-    same = plan_for(_exported_and_period_policies(8), snapshot(org, [held]))  # type: ignore[arg-type]
+    same = plan_for(_exported_and_period_policies(8), snapshot(org, [held]))
     assert same.actions == ()
-    tightened = plan_for(_exported_and_period_policies(6), snapshot(org, [held]))  # type: ignore[arg-type]
+    tightened = plan_for(_exported_and_period_policies(6), snapshot(org, [held]))
     [update] = tightened.actions
     assert update.kind is ActionKind.UPDATE and update.terms is not None
     assert update.terms.due == within(6 * WEEK)
@@ -105,7 +105,7 @@ def test_a_new_enrollment_counts_the_period_from_today() -> None:
     org.course("Security")
     org.user("helen", dept="Acme")
     # NOW is 2026-11-25: within 6w is 2027-01-06, later than the exported 2026-12-28: the date wins
-    plan = plan_for(_exported_and_period_policies(6), snapshot(org, []), settings=Settings())  # type: ignore[arg-type]
+    plan = plan_for(_exported_and_period_policies(6), snapshot(org, []), settings=Settings())
     [add] = plan.actions
     assert add.terms is not None and add.terms.due == date_due(2026, 12, 28)
     assert NOW.date() == dt.date(2026, 11, 25)
