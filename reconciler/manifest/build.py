@@ -236,7 +236,7 @@ def parse_period(text: str) -> int:
 
 def policy_name(document: YamlDocument) -> str | None:
     """metadata.name if it is text, even when the rest of the document is broken."""
-    name = _mapping(_mapping(document.data).get("metadata")).get("name")
+    name = as_mapping(as_mapping(document.data).get("metadata")).get("name")
     return name if isinstance(name, str) else None
 
 
@@ -263,7 +263,7 @@ def resolve_provider(
     document: YamlDocument, providers: Mapping[str, Any], sink: DiagnosticSink
 ) -> str | None:
     """The provider a policy uses: its spec.provider, or the only one; reports unknown or missing names."""
-    spec = _mapping(_mapping(document.data).get("spec"))
+    spec = as_mapping(as_mapping(document.data).get("spec"))
     named = spec.get("provider")
     known = ", ".join(sorted(providers)) or "none"
     if isinstance(named, str):
@@ -289,9 +289,11 @@ def resolve_provider(
     return None
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """`value` if it is a mapping, else an empty one (the schema reports the wrong type)."""
     return value if isinstance(value, dict) else {}
 
 
-def _list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """`value` if it is a list, else an empty one (the schema reports the wrong type)."""
     return value if isinstance(value, list) else []

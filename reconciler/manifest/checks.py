@@ -9,15 +9,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import DiagnosticSink
-from reconciler.manifest.build import _list, _mapping
+from reconciler.manifest.build import as_list, as_mapping
 from reconciler.manifest.yamlpos import KeyPath, YamlDocument, format_key_path
 
 
 def check_policy(document: YamlDocument, sink: DiagnosticSink) -> None:
     """Rules inside one Policy document that the schema cannot express: real calendar dates, prune_catalog."""
-    spec = _mapping(_mapping(document.data).get("spec"))
-    for index, raw in enumerate(_list(spec.get("assign"))):
-        entry = _mapping(raw)
+    spec = as_mapping(as_mapping(document.data).get("spec"))
+    for index, raw in enumerate(as_list(spec.get("assign"))):
+        entry = as_mapping(raw)
         dates: dict[str, dt.date | None] = {}
         for key in ("due", "access"):
             value = entry.get(key)
@@ -47,9 +47,9 @@ def check_policy(document: YamlDocument, sink: DiagnosticSink) -> None:
 def _check_narrowing(document: YamlDocument, spec: Mapping[str, Any], sink: DiagnosticSink) -> None:
     """`matches` must be a regular expression; `joined_within` and `prune` together would remove
     enrollments of everyone who ages out of the window, so they are refused."""
-    targets = _mapping(spec.get("targets"))
-    for index, raw in enumerate(_list(targets.get("where"))):
-        pattern = _mapping(raw).get("matches")
+    targets = as_mapping(spec.get("targets"))
+    for index, raw in enumerate(as_list(targets.get("where"))):
+        pattern = as_mapping(raw).get("matches")
         if isinstance(pattern, str):
             try:
                 re.compile(pattern)
@@ -81,8 +81,8 @@ def _item_key(entry: Mapping[str, Any]) -> tuple[str, str] | None:
 def _check_duplicate_items(document: YamlDocument, spec: Mapping[str, Any], sink: DiagnosticSink) -> None:
     """The same item twice in one policy: which entry's terms hold would be a guess, so it is an error."""
     first: dict[tuple[str, str], int] = {}
-    for index, raw in enumerate(_list(spec.get("assign"))):
-        key = _item_key(_mapping(raw))
+    for index, raw in enumerate(as_list(spec.get("assign"))):
+        key = _item_key(as_mapping(raw))
         if key is None:
             continue
         if key in first:
@@ -101,8 +101,8 @@ def _check_duplicate_items(document: YamlDocument, spec: Mapping[str, Any], sink
 
 def _check_targets_not_empty(document: YamlDocument, spec: Mapping[str, Any], sink: DiagnosticSink) -> None:
     """A policy that targets no one cannot mean anything: say so offline, before any LMS is read."""
-    targets = _mapping(spec.get("targets"))
-    named = any(_list(targets.get(key)) for key in ("departments", "groups", "users")) or any(
+    targets = as_mapping(spec.get("targets"))
+    named = any(as_list(targets.get(key)) for key in ("departments", "groups", "users")) or any(
         key in targets
         for key in ("where", "joined_within")  # these alone select from everyone
     )
