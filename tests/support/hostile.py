@@ -17,6 +17,9 @@ def hostile_server(answer: Handler) -> Iterator[str]:
 
     class _Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out as separate writes: with Nagle on, a keep-alive client's delayed ACK
+        # holds every answer back ~40 ms (loopback latency that has nothing to do with what is tested)
+        disable_nagle_algorithm = True
 
         def _any(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
