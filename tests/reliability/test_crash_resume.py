@@ -7,6 +7,10 @@ resume: the exit code is 0, a new plan is empty, the journal records every actio
 agrees), and the request log shows no write sent twice for one enrollment. Two applies of one repository
 never interleave: the second is refused with LockHeld naming the first's pid; a dead holder's lock is taken
 over.
+
+Only what must be a separate process is one: the apply that is killed, and the second of two concurrent
+applies. Planning the template, resuming and re-planning run the same CLI in-process (`CliRunner`), which
+spares an interpreter start-up each and reads and writes the same repository.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from reconciler.apply.basis import confirmed
 from reconciler.apply.journal import Journal, JournalState
+from reconciler.cli.app import main
 from reconciler.core.plan import ActionKind, Plan
 from reconciler.engine.build import sandbox_db_path
 from reconciler.engine.workspace import load_workspace
@@ -54,10 +60,17 @@ def _env(faults: Path | None = None) -> dict[str, str]:
     return env
 
 
-def _enrollctl(root: Path, *args: str, faults: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _enrollctl(root: Path, *args: str, faults: Path | None = None) -> Result:
+    """The CLI in this process, with the environment a separate process would get."""
+    env = {"ENROLLCTL_NOW": FIXED_NOW, "NO_COLOR": "1", "ENROLLCTL_SANDBOX_FAULTS": faults and str(faults)}
+    return CliRunner().invoke(main, ["-C", str(root), *args], env=env)
+
+
+def _enrollctl_process(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a separate process (a second apply must not share this process's locks)."""
     return subprocess.run(
         [sys.executable, "-m", "reconciler", "-C", str(root), *args],
-        env=_env(faults),
+        env=_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -109,10 +122,10 @@ def _template(base: Path, example: str) -> Template:
     root = base / "template"
     shutil.copytree(EXAMPLES / example, root, ignore=shutil.ignore_patterns(".enrollctl"))
     planned = _enrollctl(root, "plan", "--out", str(root / "plan.json"))
-    assert planned.returncode == 0, planned.stderr
+    assert planned.exit_code == 0, planned.output
     measure = _copy(root, base / "measure")
     whole = _enrollctl(measure, "apply", str(measure / "plan.json"), faults=faults)
-    assert whole.returncode == 0, whole.stderr
+    assert whole.exit_code == 0, whole.output
     plan = load_plan(root / "plan.json")
     return Template(root, plan, _journal_lines(measure), len(_write_calls(measure)), faults)
 
@@ -141,12 +154,14 @@ def _kill_points() -> list[tuple[float, float]]:
 
 
 def _kill_after(root: Path, faults: Path, lines: int, delay: float = 0.0) -> int:
-    """Start `apply plan.json`, SIGKILL it `delay` seconds after the journal has `lines` lines."""
+    """Start `apply plan.json`, SIGKILL it `delay` seconds after the journal has `lines` lines (0: after it
+    took the lock, so it is reading the LMS)."""
+    holder = root / ".enrollctl" / "apply.lock.holder"
+    holder.unlink(missing_ok=True)  # a note an earlier killed run left behind
     process = _start_apply(root, faults)
     try:
-        if lines:
-            reached = _wait_for(lambda: _journal_lines(root) >= lines, process)
-            assert reached, f"the apply ended before {lines} journal lines: {process.communicate()}"
+        reached = _wait_for(lambda: _journal_lines(root) >= lines if lines else holder.exists(), process)
+        assert reached, f"the apply ended before {lines} journal lines: {process.communicate()}"
         time.sleep(delay)  # lands the kill anywhere in the call that follows
         os.kill(process.pid, signal.SIGKILL)
     finally:
@@ -200,7 +215,7 @@ def write_census(root: Path) -> tuple[int, int, Counter[str], Counter[str]]:
 def assert_converged_once(root: Path, plan: Plan, template: Template | None = None) -> None:
     """A new plan is empty, the journal is truthful and complete, and no write happened twice."""
     again = _enrollctl(root, "plan", "--detailed-exitcode")
-    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.exit_code == 0, again.output
     _assert_journal_truthful(root, plan)
     if _provider(root) == "academy":
         # Litmos batches per user and kind, so a resumed run makes exactly the calls a whole run makes
@@ -237,19 +252,8 @@ def _assert_journal_truthful(root: Path, plan: Plan) -> None:
 # --- the tests ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "point", [None, *_kill_points()], ids=lambda p: "during-reads" if p is None else f"at-{p[0]:.0%}-of-run"
-)
-def test_apply_killed_mid_run_resumes_without_duplicates(
-    template: Template, tmp_path: Path, point: tuple[float, float] | None
-) -> None:
-    root = _copy(template.root, tmp_path / "repo")
-    if point is None:  # before the first journal line: the process is still reading
-        status = _kill_after(root, template.faults, 0, delay=0.4)
-    else:
-        share, delay = point
-        status = _kill_after(root, template.faults, max(1, int(share * template.journal_lines)), delay)
-    assert status == -signal.SIGKILL, "the apply ended before it was killed"
+def _assert_resumes_once(root: Path, template: Template) -> None:
+    """The killed run left the repository mid-plan; applying the same plan again converges, nothing twice."""
     left = _journal_state(root)
     print(
         f"CRASH ispring killed after {_journal_lines(root):2} of {template.journal_lines} journal lines: "
@@ -257,8 +261,30 @@ def test_apply_killed_mid_run_resumes_without_duplicates(
         f"{sum(map(left.unknown, _ids(template))):2} in flight (outcome unknown)"
     )
     resumed = _enrollctl(root, "apply", str(root / "plan.json"))
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert resumed.exit_code == 0, resumed.output
     assert_converged_once(root, template.plan)
+
+
+def test_apply_killed_while_still_reading_resumes_without_duplicates(
+    template: Template, tmp_path: Path
+) -> None:
+    root = _copy(template.root, tmp_path / "repo")
+    # the lock is taken before the plan's reads, which at LATENCY_MS a call outlast the delay by far
+    status = _kill_after(root, template.faults, 0, delay=0.05)
+    assert status == -signal.SIGKILL, "the apply ended before it was killed"
+    assert _journal_lines(root) == 0, "the kill was meant to land before the first journal line"
+    _assert_resumes_once(root, template)
+
+
+@pytest.mark.parametrize("point", _kill_points(), ids=lambda p: f"at-{p[0]:.0%}-of-run")
+def test_apply_killed_mid_run_resumes_without_duplicates(
+    template: Template, tmp_path: Path, point: tuple[float, float]
+) -> None:
+    root = _copy(template.root, tmp_path / "repo")
+    share, delay = point
+    status = _kill_after(root, template.faults, max(1, int(share * template.journal_lines)), delay)
+    assert status == -signal.SIGKILL, "the apply ended before it was killed"
+    _assert_resumes_once(root, template)
 
 
 def test_apply_killed_again_and_again_still_converges(template: Template, tmp_path: Path) -> None:
@@ -268,27 +294,31 @@ def test_apply_killed_again_and_again_still_converges(template: Template, tmp_pa
         point = _journal_lines(root) + rng.randint(2, 8)
         assert _kill_after(root, template.faults, point) == -signal.SIGKILL
     resumed = _enrollctl(root, "apply", str(root / "plan.json"))
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert resumed.exit_code == 0, resumed.output
     assert_converged_once(root, template.plan)
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="pausing a process (SIGSTOP) is POSIX")
 def test_second_concurrent_apply_is_refused_and_never_interleaves(template: Template, tmp_path: Path) -> None:
     root = _copy(template.root, tmp_path / "repo")
-    slow = tmp_path / "slow.yaml"
-    # the first apply outlasts the second's start-up: with 8 writes in flight, ~6 call rounds remain after
-    # its first journal line, so each call waits a second
-    slow.write_text("latency_ms: 1000\n", encoding="utf-8")
-    first = _start_apply(root, slow)
+    first = _start_apply(root, template.faults)
     try:
         assert _wait_for(lambda: _journal_lines(root) >= 1, first), "the first apply ended too early"
-        second = _enrollctl(root, "apply", str(root / "plan.json"))
+        # paused mid-run, holding the lock, for as long as the second takes to start (however slow the
+        # machine): no latency has to be long enough to outlast it
+        os.kill(first.pid, signal.SIGSTOP)
+        assert os.WIFSTOPPED(os.waitpid(first.pid, os.WUNTRACED)[1])
+        lines_when_paused = _journal_lines(root)
+        second = _enrollctl_process(root, "apply", str(root / "plan.json"))
         lines_when_refused = _journal_lines(root)
     finally:
+        os.kill(first.pid, signal.SIGCONT)
         out, err = first.communicate(timeout=60)
     assert first.returncode == 0, out + err
     assert second.returncode == 1
     assert "another apply" in second.stderr and f"pid {first.pid}" in second.stderr, second.stderr
-    assert lines_when_refused >= 1
+    assert 1 <= lines_when_paused < template.journal_lines, "the first apply was not mid-run"
+    assert lines_when_refused == lines_when_paused, "the refused apply wrote to the journal"
     runs = [json.loads(x) for x in _journal_text(root).splitlines() if '"event": "run"' in x]
     assert len(runs) == 1, "only the first apply ever wrote to the journal"
     assert_converged_once(root, template.plan)
@@ -300,19 +330,20 @@ def test_lock_left_by_a_killed_apply_is_taken_over(template: Template, tmp_path:
     holder = json.loads((root / ".enrollctl" / "apply.lock.holder").read_text())
     assert isinstance(holder["pid"], int), "the killed apply's holder note is left behind"
     resumed = _enrollctl(root, "apply", str(root / "plan.json"))
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert resumed.exit_code == 0, resumed.output
     assert_converged_once(root, template.plan)
 
 
 def test_a_holder_note_left_behind_does_not_block(template: Template, tmp_path: Path) -> None:
-    # Whatever pid the note names (dead, or reused by an unrelated live process such as this test), only the
-    # OS lock counts: a note without a lock holder never blocks.
+    # Whatever pid the note names (dead, or reused by an unrelated live process such as this test's parent),
+    # only the OS lock counts: a note without a lock holder never blocks.
     root = _copy(template.root, tmp_path / "repo")
-    note = {"pid": os.getpid(), "host": "elsewhere", "started": "2026-01-01T00:00:00+00:00"}
+    live = os.getppid()  # alive for the whole test, and not the process that applies
+    note = {"pid": live, "host": "elsewhere", "started": "2026-01-01T00:00:00+00:00"}
     (root / ".enrollctl" / "apply.lock.holder").write_text(json.dumps(note), encoding="utf-8")
-    (root / ".enrollctl" / "apply.lock").write_text(f"{os.getpid()}\n", encoding="utf-8")
+    (root / ".enrollctl" / "apply.lock").write_text(f"{live}\n", encoding="utf-8")
     applied = _enrollctl(root, "apply", str(root / "plan.json"))
-    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert applied.exit_code == 0, applied.output
     assert_converged_once(root, template.plan)
 
 
@@ -347,5 +378,5 @@ def test_litmos_apply_killed_mid_run_resumes_without_duplicates(
         f"{sum(map(left.unknown, _ids(litmos_template))):2} in flight (outcome unknown)"
     )
     resumed = _enrollctl(root, "apply", str(root / "plan.json"))
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert resumed.exit_code == 0, resumed.output
     assert_converged_once(root, litmos_template.plan, litmos_template)
