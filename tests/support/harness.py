@@ -9,10 +9,8 @@ rate-limit windows cost no wall time), and a recorder in front of the vendor app
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import json
-import random
 import re
 import shutil
 import threading
@@ -37,45 +35,14 @@ from reconciler.manifest.load import load_manifest_repository
 from reconciler.providers.base import Credentials, Provider
 from reconciler.sandbox.faults import FaultInjector, faults_from_dict
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve
+from tests.support.clocks import BASE, Body, ClockJumps, FakeTime, JumpRule, ServerClock
 from tests.support.paths import ROOT
 
 EXAMPLES = ROOT / "examples"
-BASE = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 EXAMPLE_OF = {"ispring": "quickstart", "litmos": "litmos"}
 Key = tuple[str, str]  # (user id, item id)
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-
-class FakeTime:
-    """The client's clock: sleeping advances it at once, so waits cost nothing but are still counted."""
-
-    def __init__(self) -> None:
-        self.now_seconds = 0.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now_seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now_seconds += max(0.0, seconds)
-
-
-class ServerClock:
-    """The LMS's wall clock: follows the client's fake time, plus seeded jumps (a slow day on its side)."""
-
-    def __init__(self, time: FakeTime, *, jump_seconds: float = 0.0, jump_rate: float = 0.0, seed: int = 0):
-        self.time, self.jump_seconds, self.jump_rate = time, jump_seconds, jump_rate
-        self.skew = 0.0
-        self._rng = random.Random(seed)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> dt.datetime:
-        with self._lock:
-            if self.jump_rate and self._rng.random() < self.jump_rate:
-                self.skew += self.jump_seconds
-            return BASE + dt.timedelta(seconds=self.time.now_seconds + self.skew)
 
 
 class Switch:
@@ -99,7 +66,7 @@ class WriteRecorder:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = _Body(body)
+        environ["wsgi.input"] = Body(body)
         touched = self._touched(environ, body)  # read before the app runs: a removal deletes the row
         status: list[str] = []
 
@@ -116,17 +83,10 @@ class WriteRecorder:
     def _touched(self, environ: dict[str, Any], body: bytes) -> list[tuple[str, Key]]:
         if self.vendor == "litmos":
             return _litmos_writes(str(environ.get("REQUEST_METHOD")), str(environ.get("PATH_INFO")), body)
+        path = str(environ.get("PATH_INFO", ""))
+        if environ.get("REQUEST_METHOD") == "POST" and path.startswith("/enrollment"):
+            return _ispring_rest_writes(path, body, self.enrollment_keys)
         return _ispring_writes(body, self.enrollment_keys)
-
-
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self._data, self._at = data, 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._data) if size is None or size < 0 else self._at + size
-        chunk, self._at = self._data[self._at : end], min(end, len(self._data))
-        return chunk
 
 
 _LITMOS_WRITE = re.compile(r"^(?:/v1\.svc)?/users/([^/]+)/(courses|learningpaths)(?:/([^/]+))?$")
@@ -144,6 +104,26 @@ def _litmos_writes(method: str, path: str, body: bytes) -> list[tuple[str, Key]]
     except ValueError:
         return []
     return [("add", (user, str(r.get("Id")))) for r in rows if isinstance(r, dict)]
+
+
+def _ispring_rest_writes(
+    path: str, body: bytes, enrollment_keys: Callable[[str], Key | None]
+) -> list[tuple[str, Key]]:
+    """REST v3: `POST /enrollment` (learners × courses), `/enrollment/{id}` (change), `/enrollment/delete`."""
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return []
+    if not isinstance(payload, dict):
+        return []
+    if path == "/enrollment":
+        users, items = payload.get("learnerIds") or [], payload.get("courseIds") or []
+        return [("add", (str(u), str(c))) for u in users for c in items]
+    if path == "/enrollment/delete":
+        keys = (enrollment_keys(str(e)) for e in payload.get("enrollmentIds") or [])
+        return [("remove", key) for key in keys if key]
+    key = enrollment_keys(path.rsplit("/", 1)[-1])
+    return [("update", key)] if key else []
 
 
 def _ispring_writes(body: bytes, enrollment_keys: Callable[[str], Key | None]) -> list[tuple[str, Key]]:
@@ -195,6 +175,7 @@ class Lab:
     page_size: int | None = None
     clock_jump_seconds: float = 0.0
     clock_jump_rate: float = 0.0
+    clock_jump_on: JumpRule | None = None  # jumps where this rule says (faulty runs only), not at random
     time: FakeTime = field(default_factory=FakeTime)
     runs: list[RunRecord] = field(default_factory=list)
 
@@ -216,12 +197,13 @@ class Lab:
             build_app(self.vendor, self.store, None, self.server_clock), self.vendor, self._key_of_enrollment
         )
         self.faulty = build_app(self.vendor, self.store, faults_from_dict(self.faults), self.server_clock)
+        self.jumps: ClockJumps | None = None
         if isinstance(self.faulty, FaultInjector):
             # the faults sit in front of the recorder, so the recorder sees only what reached the LMS
-            self.faulty.app = self._recorded(self.faulty.app)
+            self.faulty.app = self._jumping(self._recorded(self.faulty.app))
             self.faulty.monotonic = self.time.monotonic
         else:
-            self.faulty = self._recorded(self.faulty)
+            self.faulty = self._jumping(self._recorded(self.faulty))
         self.switch = Switch(self.faulty)
         self.server, self.url = serve(self.switch)
         self.initial = self.enrollment_keys()
@@ -230,6 +212,12 @@ class Lab:
         recorder = WriteRecorder(app, self.vendor, self._key_of_enrollment)
         recorder.writes = self.recorder.writes  # one record across faulty and clean runs
         return recorder
+
+    def _jumping(self, app: WSGIApp) -> WSGIApp:
+        if self.clock_jump_on is None:
+            return app
+        self.jumps = ClockJumps(app, self.server_clock, self.clock_jump_on)
+        return self.jumps
 
     def heal(self) -> None:
         """The bad day is over: the same server answers without faults from now on."""
