@@ -24,8 +24,8 @@ def _digest(text: str) -> str:
     return found.group(1)
 
 
-@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
-def test_a_refused_plan_is_shown_whole_in_every_format_and_exits_1(
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_refused_plan_is_shown_whole_as_text_and_markdown_and_exits_1(
     quickstart: Path, sandbox_store: Store, fmt: str
 ) -> None:
     _trip_the_count_guard(quickstart)
@@ -33,13 +33,20 @@ def test_a_refused_plan_is_shown_whole_in_every_format_and_exits_1(
     assert result.exit_code == 1
     assert "Security Awareness 2026" in result.stdout  # the plan itself, not just an error
     assert "max_removals" in result.stderr and "--approve" in result.stderr
-    if fmt == "json":
-        verdict = json.loads(result.stdout)["verdict"]
-        assert verdict["refused_by"] == ["max_removals"]
-        assert verdict["approval_digest"] == _digest(result.stderr)
-    else:
-        assert re.search(r"Refused by guard max\\?_removals", result.stdout)
-        assert _digest(result.stdout) == _digest(result.stderr)
+    assert re.search(r"Refused by guard max\\?_removals", result.stdout)
+    assert _digest(result.stdout) == _digest(result.stderr)
+    assert write_calls(sandbox_store) == []
+
+
+def test_a_refused_plan_is_shown_whole_as_json_and_exits_1(quickstart: Path, sandbox_store: Store) -> None:
+    _trip_the_count_guard(quickstart)
+    result = enrollctl(quickstart, "plan", "--format", "json")
+    assert result.exit_code == 1
+    assert "Security Awareness 2026" in result.stdout  # the plan itself, not just an error
+    assert "max_removals" in result.stderr and "--approve" in result.stderr
+    verdict = json.loads(result.stdout)["verdict"]
+    assert verdict["refused_by"] == ["max_removals"]
+    assert verdict["approval_digest"] == _digest(result.stderr)
     assert write_calls(sandbox_store) == []
 
 

@@ -293,14 +293,26 @@ def test_quickstart_uses_every_due_form() -> None:
     assert kinds == set(DueKind)
 
 
-@pytest.mark.parametrize(
-    "path", sorted(str(p) for p in EXAMPLES.glob("*/**/*.yaml") if "sandbox" not in p.name)
+def _schema_comment(path: Path) -> str:
+    return path.read_text().splitlines()[0]
+
+
+SCHEMA_COMMENTED = sorted(
+    str(p)
+    for p in EXAMPLES.glob("*/**/*.yaml")
+    if "sandbox" not in p.name and "$schema=" in _schema_comment(p)
 )
+
+
+def test_the_examples_carry_schema_comments() -> None:
+    assert len(SCHEMA_COMMENTED) >= len(list(EXAMPLES.glob("*/enrollctl.yaml")))
+
+
+@pytest.mark.parametrize("path", SCHEMA_COMMENTED)
 def test_example_schema_comments_point_at_the_schemas(path: str) -> None:
-    first = Path(path).read_text().splitlines()[0]
-    if "$schema=" in first:
-        target = Path(path).parent / first.split("$schema=", 1)[1].strip()
-        assert target.resolve().is_file(), first
+    first = _schema_comment(Path(path))
+    target = Path(path).parent / first.split("$schema=", 1)[1].strip()
+    assert target.resolve().is_file(), first
 
 
 def test_ispring_api_is_rest_unless_soap_is_asked_for(tmp_path: Path) -> None:
