@@ -55,7 +55,7 @@ def pin_action(files: dict[str, str], action: str) -> dict[str, str]:
     if match is None:
         raise UsageError(
             f"--action {action!r} is not OWNER/NAME@REF",
-            hint="name the enrollctl repository (or fork) and a ref: acme/enrollctl@main, or a commit SHA",
+            hint="give the enrollctl repository or fork and a ref, e.g. acme/enrollctl@main or a commit SHA",
         )
     repo, ref = match["repo"], match["ref"]
     placeholder_repo = PLACEHOLDER_ACTION.split("@", 1)[0]
