@@ -65,18 +65,34 @@ dues = st.one_of(
 )
 
 
-@given(
-    st.lists(dues, min_size=1, max_size=6),
-    st.datetimes(dt.datetime(2026, 1, 1), dt.datetime(2027, 12, 31), timezones=st.just(dt.UTC)),
-)
-def test_the_winner_is_never_later_than_any_source(candidates: list[Due], access: dt.datetime) -> None:
+accesses = st.datetimes(dt.datetime(2026, 1, 1), dt.datetime(2027, 12, 31), timezones=st.just(dt.UTC))
+DATED = (DueKind.DATE, DueKind.WITHIN)
+
+
+@given(st.lists(dues, min_size=1, max_size=6).filter(lambda ds: any(d.kind in DATED for d in ds)), accesses)
+def test_the_winner_is_never_later_than_any_dated_source(candidates: list[Due], access: dt.datetime) -> None:
     chosen = combine_terms([Terms(due=d) for d in candidates], access=access).due
-    effective = [effective_due(d, access) for d in candidates]
-    dated = [e for e in effective if e is not None]
-    if dated:
-        assert effective_due(chosen, access) == min(dated)
-    else:
-        assert chosen.kind is (DueKind.DEFAULT if DEFAULT in candidates else DueKind.UNLIMITED)
+    dated = [effective_due(d, access) for d in candidates if d.kind in DATED]
+    assert effective_due(chosen, access) == min(dated)
+
+
+undated_with_a_default = st.lists(st.sampled_from([DEFAULT, UNLIMITED]), max_size=5).flatmap(
+    lambda others: st.permutations([*others, DEFAULT])
+)
+
+
+@given(undated_with_a_default, accesses)
+def test_without_a_dated_source_the_vendor_default_wins_over_unlimited(
+    candidates: list[Due], access: dt.datetime
+) -> None:
+    chosen = combine_terms([Terms(due=d) for d in candidates], access=access).due
+    assert chosen.kind is DueKind.DEFAULT
+
+
+@given(st.integers(1, 6), accesses)
+def test_only_unlimited_sources_stay_unlimited(count: int, access: dt.datetime) -> None:
+    chosen = combine_terms([Terms(due=UNLIMITED)] * count, access=access).due
+    assert chosen.kind is DueKind.UNLIMITED
 
 
 def _exported_and_period_policies(period_weeks: int) -> list[Policy]:

@@ -8,11 +8,11 @@ import json
 from collections.abc import Callable
 
 import jsonschema
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler.core.due import DueFact, DueInformation
-from reconciler.core.model import Completion, Enrollment, Policy, ProviderKind, Settings, Terms
+from reconciler.core.model import Completion, Enrollment, Policy, ProviderKind, Settings, Snapshot, Terms
 from reconciler.core.period import RecurFrom, Recurrence, parse_every
 from reconciler.core.plan import ActionKind, Plan, ProviderPlan, RunOptions
 from reconciler.core.recurrence import add_reenrollments
@@ -122,27 +122,41 @@ def test_periods_parse_and_months_are_calendar_months() -> None:
     assert Recurrence(months=1).after(jan31) == dt.datetime(2026, 2, 28, tzinfo=dt.UTC)
 
 
-@settings(max_examples=80, deadline=None)
-@given(
-    age_days=st.integers(min_value=0, max_value=1500),
-    months=st.integers(min_value=1, max_value=36),
-)
-def test_inside_the_period_never_outside_always_and_once(age_days: int, months: int) -> None:
+PERIODS = {
+    "age_days": st.integers(min_value=0, max_value=1500),
+    "months": st.integers(min_value=1, max_value=36),
+}
+
+
+def _completed_once(age_days: int, months: int) -> tuple[Policy, Snapshot, Recurrence, dt.datetime]:
     org = _org("ann")
     completed = NOW - dt.timedelta(days=age_days)
     recur = Recurrence(months=months)
-    pol = _recurring(recur, everyone=True)
     snap = snapshot(org, [_completed(org, "ann", completed)], kind=ProviderKind.LITMOS)
-    part = _plan(pol, snap)
-    due = recur.after(completed) <= NOW
-    assert [a.kind for a in part.actions] == ([ActionKind.REENROLL] if due else [])
-    if due:  # the vendor starts it over: the next plan (same moment or later, not completed) is empty
-        reset = dataclasses.replace(
-            snap.enrollments[0], completion=Completion.NOT_STARTED, progress=0.0, completed_at=None
-        )
-        again = dataclasses.replace(snap, enrollments=(reset,))
-        assert _plan(pol, again).actions == ()
-        assert _plan(pol, again, now=NOW + dt.timedelta(days=400)).actions == ()
+    return _recurring(recur, everyone=True), snap, recur, completed
+
+
+@settings(max_examples=40, deadline=None)
+@given(**PERIODS)
+def test_inside_the_period_nothing_is_planned(age_days: int, months: int) -> None:
+    pol, snap, recur, completed = _completed_once(age_days, months)
+    assume(recur.after(completed) > NOW)
+    assert _plan(pol, snap).actions == ()
+
+
+@settings(max_examples=40, deadline=None)
+@given(**PERIODS)
+def test_outside_the_period_one_reenroll_and_once_started_over_nothing(age_days: int, months: int) -> None:
+    pol, snap, recur, completed = _completed_once(age_days, months)
+    assume(recur.after(completed) <= NOW)
+    assert [a.kind for a in _plan(pol, snap).actions] == [ActionKind.REENROLL]
+    # the vendor starts it over: the next plan (same moment or later, not completed) is empty
+    reset = dataclasses.replace(
+        snap.enrollments[0], completion=Completion.NOT_STARTED, progress=0.0, completed_at=None
+    )
+    again = dataclasses.replace(snap, enrollments=(reset,))
+    assert _plan(pol, again).actions == ()
+    assert _plan(pol, again, now=NOW + dt.timedelta(days=400)).actions == ()
 
 
 def _golden_plan() -> Plan:
