@@ -38,21 +38,36 @@ def parent_of(data: Any, path: tuple[Any, ...]) -> Any:
     return data
 
 
+def _replace(parent: Any, key: Any, data: st.DataObject) -> None:
+    parent[key] = data.draw(st.sampled_from(ODD_VALUES))
+
+
+def _delete(parent: dict[str, Any], key: str, data: st.DataObject) -> None:
+    del parent[key]
+
+
+def _extra(parent: dict[str, Any], key: str, data: st.DataObject) -> None:
+    parent["unexpected"] = 1
+
+
+# each mutation with the paths it applies to: any value can be replaced; keys are deleted or added to objects
+MUTATIONS = {"replace": (_replace, False), "delete": (_delete, True), "extra": (_extra, True)}
+
+
 @settings(max_examples=300, deadline=None)
-@given(plans, st.data())
-def test_checker_agrees_with_jsonschema_on_tampered_plans(plan: Plan, data: st.DataObject) -> None:
+@given(plans, st.sampled_from(sorted(MUTATIONS)), st.data())
+def test_checker_agrees_with_jsonschema_on_tampered_plans(
+    plan: Plan, mutation: str, data: st.DataObject
+) -> None:
     document = json.loads(json.dumps(plan_to_dict(plan)))
     assert CHECK(document) is None
-    path = data.draw(st.sampled_from(paths(document)[1:]))
-    parent = parent_of(document, path)
-    mutation = data.draw(st.sampled_from(["replace", "delete", "extra"]))
-    if mutation == "replace":
-        parent[path[-1]] = data.draw(st.sampled_from(ODD_VALUES))
-    elif mutation == "delete" and isinstance(parent, dict):
-        del parent[path[-1]]
-    elif isinstance(parent, dict):
-        parent["unexpected"] = 1
-    assert (CHECK(document) is None) == JSONSCHEMA.is_valid(document)
+    mutate, in_objects_only = MUTATIONS[mutation]
+    candidates = [
+        p for p in paths(document)[1:] if isinstance(parent_of(document, p), dict) or not in_objects_only
+    ]
+    path = data.draw(st.sampled_from(candidates))
+    mutate(parent_of(document, path), path[-1], data)
+    assert (CHECK(document) is None) == JSONSCHEMA.is_valid(document), (mutation, path)
 
 
 def test_failure_names_the_path_and_the_problem() -> None:
