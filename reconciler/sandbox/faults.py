@@ -2,10 +2,11 @@
 
 A `Faults` value (from YAML or a dict) configures a WSGI middleware that wraps either vendor app: latency
 (fixed + jitter), HTTP 500 at a rate per method, bursts of 429/503 with `Retry-After`, dropped connections
-(before the app sees the call, or after it committed its answer), slow answers, truncated or malformed bodies
-and a per-minute rate limit per client key. Random choices come from a generator seeded by
-`seed`, so a test that sends the same requests in the same order sees the same faults. Page-token expiry is
-applied by the iSpring app itself (it owns the tokens).
+(before the app sees the call, or after it committed its answer), slow answers, truncated or malformed bodies,
+a per-minute rate limit per client key, 500s served as an HTML error page (as a proxy or web front sends
+them), and element or key names renamed in an answer (a vendor changing its layout). Random choices come from
+a generator seeded by `seed`, so a test that sends the same requests in the same order sees the same faults.
+Page-token expiry is applied by the iSpring app itself (it owns the tokens).
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class Faults:
     slow_rates: Mapping[str, float] = field(default_factory=dict)  # answer held back `slow_ms` after the app
     slow_ms: float = 0.0
     malformed_rates: Mapping[str, float] = field(default_factory=dict)  # answer neither valid XML nor JSON
+    html_errors: bool = False  # injected 500s come as a `text/html` error page instead of plain text
+    # action glob → {name: new name}: XML elements (`<department>`) and JSON keys (`"departments":`) renamed
+    renames: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def page_token_ttl(self) -> dt.timedelta | None:
@@ -98,6 +102,7 @@ def faults_from_dict(data: Mapping[str, Any]) -> Faults:
             values["burst"] = Burst(**values["burst"])
         for name in _RATE_MAPS:
             values[name] = {str(k): float(v) for k, v in (values.get(name) or {}).items()}
+        values["renames"] = _renames(values.get("renames") or {})
         faults = Faults(**values)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"invalid fault switches: {error}") from error
@@ -108,6 +113,29 @@ def faults_from_dict(data: Mapping[str, Any]) -> Faults:
     if faults.rate_limit_status not in (429, 503):
         raise ConfigError("rate_limit_status must be 429 or 503")
     return faults
+
+
+def _renames(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    if not isinstance(data, Mapping) or not all(isinstance(v, Mapping) for v in data.values()):
+        raise ValueError("renames: expected a mapping of action glob to {name: new name}")
+    return {str(glob): {str(k): str(v) for k, v in names.items()} for glob, names in data.items()}
+
+
+def rename(body: bytes, names: Mapping[str, str]) -> bytes:
+    """`body` with each element (`<x>`, `<x ...>`, `</x>`, `<x/>`) and JSON key (`"x":`) renamed."""
+    for old, new in names.items():
+        a, b = old.encode(), new.encode()
+        for before, after in ((b"<" + a + b">", b"<" + b + b">"), (b"<" + a + b" ", b"<" + b + b" ")):
+            body = body.replace(before, after)
+        body = body.replace(b"</" + a + b">", b"</" + b + b">").replace(b"<" + a + b"/>", b"<" + b + b"/>")
+        body = body.replace(b'"' + a + b'":', b'"' + b + b'":')
+    return body
+
+
+ERROR_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>"
+    b"<body><h1>Internal Server Error</h1><p>The server encountered an internal error.</p></body></html>\n"
+)
 
 
 def load_faults(path: str) -> Faults:
@@ -198,9 +226,16 @@ class FaultInjector:
             raise DroppedConnection("Server disconnected without sending a response.")
         if refusal is not None:
             self._log(environ, action, refusal.status, f"fault: {refusal.reason}")
+            if refusal.status == 500 and self.faults.html_errors:
+                start_response(_status_line(500), [("Content-Type", "text/html; charset=utf-8")])
+                return [ERROR_PAGE]
             start_response(_status_line(refusal.status), [("Content-Type", "text/plain"), *refusal.headers])
             return [refusal.reason.encode()]
-        chunks = b"".join(self.app(environ, start_response))
+        names = _renames_for(self.faults.renames, action)
+        if names:
+            chunks = self._renamed(environ, start_response, names)
+        else:
+            chunks = b"".join(self.app(environ, start_response))
         if after.slow > 0:
             self.sleep(after.slow)  # the app has answered (and committed); only the answer is late
         if after.drop:
@@ -211,6 +246,26 @@ class FaultInjector:
             middle = len(chunks) // 2
             return [chunks[:middle] + b"<&{\x00"[: len(chunks) - middle] + chunks[middle + 4 :]]
         return [chunks[: len(chunks) // 2]] if after.truncate else [chunks]
+
+    def _renamed(
+        self, environ: dict[str, Any], start_response: StartResponse, names: Mapping[str, str]
+    ) -> bytes:
+        """The app's answer with `names` renamed, sent with its length corrected."""
+        answered: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def hold(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
+            answered.append((status, headers))
+            return lambda data: None
+
+        body = rename(b"".join(self.app(environ, hold)), names)
+        status, headers = answered[0]
+        fixed = [(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers]
+        start_response(status, fixed)
+        with self._lock:
+            self.injected["renamed elements"] += 1
+        return body
 
     def _decide(
         self, environ: Mapping[str, Any], body: bytes, action: str
@@ -286,6 +341,15 @@ class FaultInjector:
             detail=detail,
         )
         self.store.log_request(entry)
+
+
+def _renames_for(renames: Mapping[str, Mapping[str, str]], action: str) -> Mapping[str, str]:
+    """The renames of the first glob matching `action` (exact names before wildcards)."""
+    lowered = action.lower()
+    for pattern in sorted(renames, key=lambda p: ("*" in p or "?" in p, p)):
+        if fnmatch.fnmatchcase(lowered, pattern.lower()):
+            return renames[pattern]
+    return {}
 
 
 def _rate_for(rates: Mapping[str, float], action: str) -> float:
