@@ -27,6 +27,7 @@ import httpx
 import yaml
 
 from reconciler.errors import ConfigError
+from reconciler.sandbox.fault_answers import ERROR_PAGE, permission_denied, rename, renames_for
 from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.records import RequestLogEntry
 from reconciler.sandbox.wsgi import read_body
@@ -78,6 +79,9 @@ class Faults:
     html_errors: bool = False  # injected 500s come as a `text/html` error page instead of plain text
     # action glob → {name: new name}: XML elements (`<department>`) and JSON keys (`"departments":`) renamed
     renames: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # action globs refused with the vendor's `Permission denied` unless the call names a department, as a
+    # server might answer a department administrator's account-wide read
+    forbid_unscoped: tuple[str, ...] = ()
 
     @property
     def page_token_ttl(self) -> dt.timedelta | None:
@@ -103,6 +107,7 @@ def faults_from_dict(data: Mapping[str, Any]) -> Faults:
         for name in _RATE_MAPS:
             values[name] = {str(k): float(v) for k, v in (values.get(name) or {}).items()}
         values["renames"] = _renames(values.get("renames") or {})
+        values["forbid_unscoped"] = tuple(str(g) for g in values.get("forbid_unscoped") or ())
         faults = Faults(**values)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"invalid fault switches: {error}") from error
@@ -119,23 +124,6 @@ def _renames(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     if not isinstance(data, Mapping) or not all(isinstance(v, Mapping) for v in data.values()):
         raise ValueError("renames: expected a mapping of action glob to {name: new name}")
     return {str(glob): {str(k): str(v) for k, v in names.items()} for glob, names in data.items()}
-
-
-def rename(body: bytes, names: Mapping[str, str]) -> bytes:
-    """`body` with each element (`<x>`, `<x ...>`, `</x>`, `<x/>`) and JSON key (`"x":`) renamed."""
-    for old, new in names.items():
-        a, b = old.encode(), new.encode()
-        for before, after in ((b"<" + a + b">", b"<" + b + b">"), (b"<" + a + b" ", b"<" + b + b" ")):
-            body = body.replace(before, after)
-        body = body.replace(b"</" + a + b">", b"</" + b + b">").replace(b"<" + a + b"/>", b"<" + b + b"/>")
-        body = body.replace(b'"' + a + b'":', b'"' + b + b'":')
-    return body
-
-
-ERROR_PAGE = (
-    b"<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>"
-    b"<body><h1>Internal Server Error</h1><p>The server encountered an internal error.</p></body></html>\n"
-)
 
 
 def load_faults(path: str) -> Faults:
@@ -224,14 +212,21 @@ class FaultInjector:
         if drop:
             self._log(environ, action, 0, "fault: dropped connection")
             raise DroppedConnection("Server disconnected without sending a response.")
+        if refusal is None and self._forbidden(environ, body, action):
+            refusal = _Refusal(403, "Permission denied")
+            self._count_injected(refusal, False, _After())
         if refusal is not None:
             self._log(environ, action, refusal.status, f"fault: {refusal.reason}")
+            if refusal.status == 403:
+                status, headers, answer = permission_denied(self.vendor, body)
+                start_response(status, headers)
+                return [answer]
             if refusal.status == 500 and self.faults.html_errors:
                 start_response(_status_line(500), [("Content-Type", "text/html; charset=utf-8")])
                 return [ERROR_PAGE]
             start_response(_status_line(refusal.status), [("Content-Type", "text/plain"), *refusal.headers])
             return [refusal.reason.encode()]
-        names = _renames_for(self.faults.renames, action)
+        names = renames_for(self.faults.renames, action)
         if names:
             chunks = self._renamed(environ, start_response, names)
         else:
@@ -246,6 +241,13 @@ class FaultInjector:
             middle = len(chunks) // 2
             return [chunks[:middle] + b"<&{\x00"[: len(chunks) - middle] + chunks[middle + 4 :]]
         return [chunks[: len(chunks) // 2]] if after.truncate else [chunks]
+
+    def _forbidden(self, environ: Mapping[str, Any], body: bytes, action: str) -> bool:
+        """Whether `forbid_unscoped` refuses this call: its method is listed and it names no department."""
+        if not any(fnmatch.fnmatchcase(action.lower(), g.lower()) for g in self.faults.forbid_unscoped):
+            return False
+        query = str(environ.get("QUERY_STRING", "")).lower()
+        return "department" not in query and b"<departmentId" not in body
 
     def _renamed(
         self, environ: dict[str, Any], start_response: StartResponse, names: Mapping[str, str]
@@ -341,15 +343,6 @@ class FaultInjector:
             detail=detail,
         )
         self.store.log_request(entry)
-
-
-def _renames_for(renames: Mapping[str, Mapping[str, str]], action: str) -> Mapping[str, str]:
-    """The renames of the first glob matching `action` (exact names before wildcards)."""
-    lowered = action.lower()
-    for pattern in sorted(renames, key=lambda p: ("*" in p or "?" in p, p)):
-        if fnmatch.fnmatchcase(lowered, pattern.lower()):
-            return renames[pattern]
-    return {}
 
 
 def _rate_for(rates: Mapping[str, float], action: str) -> float:

@@ -189,6 +189,27 @@ def test_a_department_administrators_key_is_diagnosed_as_a_department_scope(
     assert report.ready  # plan and apply work, inside the scope
 
 
+@pytest.mark.parametrize(
+    ("variant", "call", "action"), [("rest", "GET /users", "ListUsers"), ("soap", "GetUsers", "GetUsers")]
+)
+def test_an_account_wide_read_refused_while_one_departments_works_is_a_department_scope(
+    tmp_path: Path, variant: str, call: str, action: str
+) -> None:
+    root = repository(tmp_path, variant)
+    report = doctor(root, faults={"forbid_unscoped": [action]})
+    diagnosis = only(report)
+    users = check(diagnosis, call)
+    assert users.verdict is Verdict.REFUSED and users.detail == "Permission denied"
+    assert "department administrator" in users.meaning
+    assert diagnosis.scope.limited and diagnosis.scope.departments == ("Acme",)
+    assert diagnosis.scope.detail.startswith(
+        f"department administrator: the account-wide {call} is refused ("
+    )
+    assert diagnosis.scope.detail.endswith("the same call for department 'Acme' works")
+    assert "plan cannot run with this key" in diagnosis.scope.meaning
+    assert not report.ready
+
+
 def test_the_provider_declares_the_scope_its_department_list_shows(tmp_path: Path) -> None:
     root = repository(tmp_path, "rest")
     with_credentials(root)

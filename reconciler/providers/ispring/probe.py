@@ -6,28 +6,26 @@ filters them). SOAP: the same reads by their method names; GetDepartments, GetGr
 paging in the vendor's pages, so they answer whole (GetUsers as plan sends it, version 2). Writes are never
 sent: the vendor documents no harmless form of EnrollLearnersInCourses, ChangeEnrollment or Unenroll.
 
-The department scope comes from the department list, as the vendor shows it: a department administrator's
-token lists only the departments they manage and their sub-departments (vendor-apis.md 1.2; GetUsers and
-ListLearnersResults pages). A listed department whose parent is not listed marks such a scope; doctor then
-asks ListLearnersResults for that parent, which the vendor documents as `Permission denied` for a
-department administrator, to confirm it.
+The department scope is read as `probe_scope` says: from the department list (confirmed by asking
+results of a department outside it), or from an account-wide user list refused while one department's works.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 from lxml import etree
 
-from reconciler.core.doctor import WHOLE_ACCOUNT, Check, Need, ProviderDiagnosis, ScopeFinding, Verdict
+from reconciler.core.doctor import Check, Need, ProviderDiagnosis, ScopeFinding, Verdict
 from reconciler.core.model import Capabilities, Department
 from reconciler.core.words import counted
 from reconciler.errors import ProtocolError, ProviderError
 from reconciler.providers.base import Diagnosis, Exchange
 from reconciler.providers.ispring import records
+from reconciler.providers.ispring.probe_scope import listed_scope, refused_account_wide
 from reconciler.providers.ispring.rest_wire import RestWire, flat
 from reconciler.providers.ispring.soap import (
     ENDPOINT,
@@ -71,23 +69,6 @@ SOAP_WRITES = (
     ("ChangeEnrollment", "updates"),
     ("Unenroll", "removals"),
 )
-SCOPE_MEANING = (
-    "plans see only these departments and their users: a target outside them is invisible (an unknown "
-    "department, or users missing from a target), and prune cannot see enrollments outside them, so "
-    "`prune: true` is unsafe for any item also assigned elsewhere; use an account administrator's key to "
-    "manage the whole account"
-)
-
-
-def department_scope(departments: Sequence[Department]) -> frozenset[str] | None:
-    """The departments a listing is limited to, or None when it holds its whole tree.
-
-    A department administrator sees the departments they manage with their sub-departments, so some listed
-    department has a parent that is not listed; an account's full list has none such (one root)."""
-    listed = {d.id for d in departments}
-    if any(d.parent_id is not None and d.parent_id not in listed for d in departments):
-        return frozenset(listed)
-    return None
 
 
 def explain(exchange: Exchange) -> tuple[str, str]:
@@ -126,6 +107,7 @@ class _Run:
         self.departments: list[Department] | None = None
         self.scope_error = ""  # why the whole department list could not be read
         self.item: str | None = None  # the first content item: enrollments and results are asked for it
+        self.first_department: Department | None = None  # for a user list asked of one department
 
     # --- the token ----------------------------------------------------------------------------------
 
@@ -175,6 +157,7 @@ class _Run:
             lambda r: records.department_from(flat(r), call="ListDepartments"),
         )
         if departments:
+            self.first_department = records.department_from(flat(departments[0]), call="ListDepartments")
             try:  # the scope needs the whole list: read as plan reads it
                 self.departments = self.rest_wire.departments()
             except ProviderError as error:
@@ -208,17 +191,6 @@ class _Run:
             lambda r: records.result_from(flat(r), call="ListLearnerResults"),
             [("courseIds", self.item), *statuses],
         )
-
-    def rest_outside(self, department: str) -> tuple[int | None, str]:
-        """Ask results of a department outside the listing: (status, vendor message)."""
-        params = [("departmentIds", department), ("pageSize", 1)]
-        try:
-            response = self.rest_wire.send(
-                "GET", "/learners/results", call="scope", idempotent=True, params=params
-            )
-        except ProviderError as error:
-            return error.status, error.message
-        return response.status_code, explain(self.prober.exchanges[-1])[0]
 
     # --- SOAP ---------------------------------------------------------------------------------------
 
@@ -254,6 +226,7 @@ class _Run:
     def probe_soap(self) -> None:
         departments = self.soap_list("GetDepartments", "department", records.parse_department)
         self.departments = [d for d in departments if isinstance(d, Department)]
+        self.first_department = next(iter(self.departments), None)
         self.soap_list("GetGroups", "group", records.parse_group)
         self.soap_list("GetUsers", "userProfile", records.parse_user, [("version", 2)])
         items = self.soap_list("ListContent", "contentItem", _content_id, [("pageSize", 1)])
@@ -268,14 +241,6 @@ class _Run:
             "ListLearnersResults", "learnerResult", records.parse_result, [course, statuses, ("pageSize", 1)]
         )
 
-    def soap_outside(self, department: str) -> tuple[int | None, str]:
-        params: Params = [("departmentIds", Ids((department,))), ("pageSize", 1)]
-        try:
-            response = self.soap_send("ListLearnersResults", params)
-        except ProviderError as error:
-            return error.status, error.message
-        return response.status_code, explain(self.prober.exchanges[-1])[0]
-
     # --- shared -------------------------------------------------------------------------------------
 
     def _no_item(self, *calls: str) -> None:
@@ -284,28 +249,38 @@ class _Run:
                 skipped(call, PLAN, "no content item to ask about (the catalog list is empty or failed)")
             )
 
+    def ask(self, rest: tuple[str, Params], soap: tuple[str, Params]) -> tuple[int | None, str]:
+        """One extra question for the scope, over the wire's API: (status, the vendor's message)."""
+        try:
+            if self.wire.name == "rest":
+                self.rest_wire.send("GET", rest[0], call="scope", idempotent=True, params=rest[1])
+            else:
+                self.soap_send(*soap)
+        except ProviderError as error:
+            if error.status is None:
+                return None, error.message
+        last = self.prober.exchanges[-1]
+        return last.status, explain(last)[0] if (last.status or 0) >= 300 else ""
+
+    def results_of(self, department: str) -> tuple[int | None, str]:
+        rest: Params = [("departmentIds", department), ("pageSize", 1)]
+        soap: Params = [("departmentIds", Ids((department,))), ("pageSize", 1)]
+        return self.ask(("/learners/results", rest), ("ListLearnersResults", soap))
+
+    def users_of(self, department: str) -> tuple[int | None, str]:
+        rest: Params = [("departments[]", department), ("pageSize", 1)]
+        return self.ask(("/users", rest), ("GetUsers", [("departmentId", department), ("version", 2)]))
+
     def scope(self) -> ScopeFinding:
-        """The credentials' scope as the department list shows it, confirmed by the vendor where it can be."""
+        """The credentials' department scope, as far as the vendor shows it (`probe_scope`)."""
+        users = next((c for c in self.prober.checks if c.call in ("GET /users", "GetUsers")), None)
+        refused = refused_account_wide(users, self.first_department, self.users_of)
+        if refused is not None:
+            return refused
         if self.departments is None:
             why = self.scope_error or "the department list could not be read"
             return ScopeFinding(None, f"not determined: {why}")
-        scope = department_scope(self.departments)
-        if scope is None:
-            return WHOLE_ACCOUNT
-        tops = sorted(d.name for d in self.departments if d.parent_id not in scope)
-        parent = next(d.parent_id for d in self.departments if d.parent_id and d.parent_id not in scope)
-        outside = self.rest_outside(parent) if self.wire.name == "rest" else self.soap_outside(parent)
-        status, message = outside
-        shown = f"{len(scope)} departments under {', '.join(tops)}, not their parent department"
-        if "permission denied" in message.lower() or status == 403:
-            confirmed = f"; the vendor refuses results of the parent department ({status} {message!r})"
-            return ScopeFinding(
-                scope, f"department administrator: {shown}{confirmed}", SCOPE_MEANING, tuple(tops)
-            )
-        unconfirmed = (
-            f"; results of the parent department were not refused ({status}), so the list may be cut"
-        )
-        return ScopeFinding(scope, f"limited list: {shown}{unconfirmed}", SCOPE_MEANING, tuple(tops))
+        return listed_scope(self.departments, self.results_of)
 
 
 def diagnose(wire: Wire, *, name: str, account: str, capabilities: Capabilities) -> Diagnosis:

@@ -22,6 +22,7 @@ from reconciler.providers.base import Credentials, Diagnosis, Outcome, Progress,
 from reconciler.providers.ispring import probe, read, write
 from reconciler.providers.ispring.api import IspringApi
 from reconciler.providers.ispring.auth import TokenSource
+from reconciler.providers.ispring.probe_scope import department_scope
 from reconciler.providers.ispring.rest_wire import RestWire
 from reconciler.providers.ispring.soap_wire import SoapWire
 from reconciler.providers.ispring.wire import Wire
@@ -107,7 +108,7 @@ class IspringProvider:
     def read_directory(self) -> Directory:
         """Departments, groups, users and the catalog's courses and learning tracks."""
         directory = read.read_directory(self.api)
-        self._scope = probe.department_scope(directory.departments)
+        self._scope = department_scope(directory.departments)
         return directory
 
     def read_user_profiles(self, directory: Directory) -> Directory:
