@@ -52,6 +52,7 @@ SECRET_PARAMS = frozenset(
     {"apikey", "api_key", "token", "access_token", "refresh_token", "client_id", "client_secret", "password"}
 )
 MIN_PERSONAL = 2  # a one-character value would be replaced inside ordinary words
+_WORD = re.compile(r"[\w.@+%\\-]+")  # a value's run of characters in a body, URL or header
 
 
 def _key(name: str) -> str:
@@ -64,6 +65,8 @@ class Pseudonyms:
     def __init__(self) -> None:
         self.placeholders: dict[str, str] = {}
         self._count = 0
+        self._forms: dict[str, str] = {}
+        self._compiled: tuple[int, dict[str, str], re.Pattern[str] | None] | None = None
 
     def add(self, kind: str, value: object) -> None:
         text = str(value).strip() if isinstance(value, str | int) else ""
@@ -138,13 +141,24 @@ class Pseudonyms:
         """`text` with every known personal value replaced, raw or JSON-, XML- or URL-encoded."""
         if not self.placeholders:
             return text
-        forms: dict[str, str] = {}
-        for value, placeholder in self.placeholders.items():
-            for form in _encodings(value):
-                forms.setdefault(form, placeholder)
-        ordered = sorted(forms, key=len, reverse=True)
-        pattern = re.compile("|".join(rf"(?<![\w.@+-]){re.escape(f)}(?![\w@-])" for f in ordered))
-        return pattern.sub(lambda m: forms[m.group(0)], text)
+        words, phrases = self._matchers()
+        if phrases is not None:  # values with spaces or punctuation ("Mary Ann", "O'Brien"): few
+            text = phrases.sub(lambda m: self._forms[m.group(0)], text)
+        # one-word forms are looked up word by word: a big account has tens of thousands of them
+        return _WORD.sub(lambda m: words.get(m.group(0), m.group(0)), text)
+
+    def _matchers(self) -> tuple[dict[str, str], re.Pattern[str] | None]:
+        if self._compiled is None or self._compiled[0] != len(self.placeholders):
+            forms: dict[str, str] = {}
+            for value, placeholder in self.placeholders.items():
+                for form in _encodings(value):
+                    forms.setdefault(form, placeholder)
+            words = {f: p for f, p in forms.items() if _WORD.fullmatch(f)}
+            others = sorted((f for f in forms if f not in words), key=len, reverse=True)
+            pattern = "|".join(rf"(?<![\w.@+-]){re.escape(f)}(?![\w@-])" for f in others)
+            self._forms = forms
+            self._compiled = (len(self.placeholders), words, re.compile(pattern) if others else None)
+        return self._compiled[1], self._compiled[2]
 
 
 def _encodings(value: str) -> Iterator[str]:

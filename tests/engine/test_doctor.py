@@ -356,9 +356,18 @@ def test_the_recording_holds_no_secret_and_no_personal_value(tmp_path: Path, var
 def test_placeholders_are_stable_and_catch_escaped_forms() -> None:
     people = Pseudonyms()
     body = b'{"userProfiles": [{"fields": {"login": "jos\\u00e9@acme.example", "first_name": "Jos\\u00e9"}}]}'
+    litmos = b'[{"Id": "u", "UserName": "mary", "FullName": "Mary Ann O\'Brien", "PhoneWork": "+44 20 7946"}]'
     people.collect(
         Exchange("GET", "http://x/users?logins[]=jos%C3%A9%40acme.example", (), b"", 200, (), body)
     )
-    text = people.replace(body.decode() + " http://x/users?logins[]=jos%C3%A9%40acme.example")
-    assert "acme.example" not in text and "Jos" not in text and "jos" not in text
+    people.collect(Exchange("GET", "http://x/users", (), b"", 200, (), litmos))
+    query = " http://x/users?logins[]=jos%C3%A9%40acme.example"
+    text = people.replace(body.decode() + query + " " + litmos.decode() + " Josephine maryland")
+    assert (
+        "acme.example" not in text
+        and "Jos\\u00e9" not in text
+        and "O'Brien" not in text
+        and "7946" not in text
+    )
     assert text.count("person1@example.invalid") == 2  # the body and the query: one placeholder for one value
+    assert text.endswith(" Josephine maryland")  # whole values only, never inside other words
