@@ -43,6 +43,7 @@ STATUS_MEANINGS = {
 }
 THROTTLE_MEANING = "throttled by the vendor's rate limit: try later, or lower `requests_per_minute`"
 SERVER_MEANING = "an error on the vendor's side; if it persists, contact the vendor"
+UNEXPECTED = "the answer is not in the layout the provider reads: plan would stop here"
 HTML_MEANING = (
     "an HTML error page, not the API's answer: a proxy, firewall or the vendor's web front answered; "
     "check `url:` and any proxy between here and the vendor"
@@ -186,6 +187,10 @@ class Prober:
                 return self.add(
                     Check(call, Verdict.UNREACHABLE, needs, error.message, meaning, None, seconds)
                 )
+            if isinstance(error, ProtocolError):  # answered, but the provider could not read it
+                status = answered[-1].status
+                check = Check(call, Verdict.UNEXPECTED, needs, error.message, UNEXPECTED, status, seconds)
+                return self.add(check)
             return self.add(self._refusal(call, needs, answered[-1], seconds))
         seconds = time.perf_counter() - started
         limits = _limits(response)
@@ -199,10 +204,9 @@ class Prober:
             )
             return self.add(check)
         except ProtocolError as error:
-            meaning = "the answer is not in the layout the provider reads: plan would stop here"
             status = response.status_code
             return self.add(
-                Check(call, Verdict.UNEXPECTED, needs, error.message, meaning, status, seconds, limits)
+                Check(call, Verdict.UNEXPECTED, needs, error.message, UNEXPECTED, status, seconds, limits)
             )
         return self.add(Check(call, Verdict.OK, needs, detail, "", response.status_code, seconds, limits))
 

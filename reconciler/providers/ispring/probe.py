@@ -229,6 +229,10 @@ class _Run:
         self.first_department = next(iter(self.departments), None)
         self.soap_list("GetGroups", "group", records.parse_group)
         self.soap_list("GetUsers", "userProfile", records.parse_user, [("version", 2)])
+        if self.prober.checks[-1].detail.strip().rstrip(".").lower() == "wrong parameters":
+            # as the SOAP wire does: a server that refuses version 2 is read with v1 statuses
+            self.prober.checks.pop()
+            self.soap_list("GetUsers", "userProfile", records.parse_user)
         items = self.soap_list("ListContent", "contentItem", _content_id, [("pageSize", 1)])
         self.item = str(items[0]) if items else None
         if self.item is None:
