@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -169,6 +169,11 @@ class Prober:
         return RateLimitSeen(self.throttled, tuple(sorted(self.limit_headers.items())))
 
     def add(self, check: Check) -> Check:
+        """Keep a check; what the vendor said is redacted and cut short first (servers echo requests)."""
+        redact = self.http.redactor
+        check = replace(
+            check, detail=redact.excerpt(check.detail, VENDOR_EXCERPT), meaning=redact(check.meaning)
+        )
         self.checks.append(check)
         return check
 
@@ -233,11 +238,6 @@ class Prober:
                 )
             )
         self._sent.clear()
-
-
-def excerpt(http: VendorClient, body: bytes) -> str:
-    """A short redacted excerpt of a body for a message."""
-    return http.redactor.bytes(body, limit=VENDOR_EXCERPT).strip()
 
 
 def _limits(response: httpx.Response) -> tuple[tuple[str, str], ...]:
