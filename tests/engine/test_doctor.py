@@ -7,6 +7,8 @@ are injected with the sandbox's fault switches (`sandbox/faults.py`) or by the c
 from __future__ import annotations
 
 import datetime as dt
+import http.server
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,10 @@ from reconciler.engine.workspace import read_snapshot
 from reconciler.manifest.load import load_config
 from reconciler.providers.base import Exchange
 from reconciler.providers.probing import HTML_MEANING
+from reconciler.render.doctor import render_doctor_json, render_doctor_text
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS
 from tests.support.e2e import copy_example, open_store
+from tests.support.hostile import hostile_server
 
 ISPRING = SANDBOX_CREDENTIALS["ispring"]
 DEPARTMENT_ADMIN = {
@@ -313,6 +317,37 @@ def test_an_address_where_nothing_listens_is_unreachable(tmp_path: Path) -> None
     assert token.verdict is Verdict.UNREACHABLE and token.status is None
     assert "cannot connect" in token.detail and "nothing listens" in token.meaning
     assert not report.ready
+
+
+def test_a_server_echoing_the_key_never_gets_it_into_the_report_or_the_recording(tmp_path: Path) -> None:
+    key = "litmos-key-echoed-back-1234"
+
+    def echo(handler: http.server.BaseHTTPRequestHandler) -> None:
+        body = json.dumps({"Detail": f"the apikey {handler.headers.get('apikey')} is not valid"}).encode()
+        handler.send_response(403)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    root = repository(tmp_path, "litmos")
+    config = root / "enrollctl.yaml"
+    with hostile_server(echo) as url:
+        config.write_text(
+            config.read_text().replace(
+                "    sandbox: sandbox.yaml", f"    url: {url}/v1.svc\n    api_key_env: LK"
+            )
+        )
+        report = run_doctor(root, {"LK": key}, record_to=tmp_path / "recorded")
+    users = check(only(report), "GET /users")
+    assert users.verdict is Verdict.REFUSED and users.detail == "the apikey *** is not valid"
+    recorded = "".join(f.read_text(encoding="utf-8") for f in (tmp_path / "recorded").rglob("*.json"))
+    assert "the apikey *** is not valid" in recorded
+    assert (
+        key not in recorded
+        and key not in render_doctor_json(report)
+        and key not in render_doctor_text(report)
+    )
 
 
 # --- the recording --------------------------------------------------------------------------------------
