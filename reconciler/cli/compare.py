@@ -7,11 +7,11 @@ from reconciler.planfile.compare import compare_plans
 from reconciler.render.compare import render_compare_json, render_compare_markdown, render_compare_text
 
 
-def render_comparison(old: Plan, new: Plan, fmt: str, *, full: bool = False, heading: str = "") -> str:
+def render_comparison(old: Plan, new: Plan, fmt: str, *, full: bool = False) -> str:
     """What changed from `old` to `new`, in `fmt` (text, markdown or json)."""
     comparison = compare_plans(old, new)
     if fmt == "json":
         return render_compare_json(comparison)
     if fmt == "markdown":
-        return render_compare_markdown(comparison, full=full, heading=heading)
+        return render_compare_markdown(comparison, full=full)
     return render_compare_text(comparison, full=full)

@@ -97,7 +97,9 @@ def render_compare_text(c: Comparison, *, full: bool = False) -> str:
 # --- Markdown ------------------------------------------------------------------------------------------
 
 
-def render_compare_markdown(c: Comparison, *, full: bool = False, heading: str = "") -> str:
+def render_compare_markdown(
+    c: Comparison, *, full: bool = False, heading: str = "", limit: int = LIMIT
+) -> str:
     """The comparison as a Markdown section (for `show --compare` and the PR comment)."""
     title = heading or f"Compared with plan `{c.old_digest}`"
     lines = [
@@ -108,7 +110,7 @@ def render_compare_markdown(c: Comparison, *, full: bool = False, heading: str =
     ]
     if c.plan:
         lines += ["", *(f"- {md_text(field_text(f))}" for f in c.plan)]
-    body = action_lines(c, limit=None if full else LIMIT)
+    body = action_lines(c, limit=None if full else limit)
     if body:
         lines += ["", code_block(_diff_signs(body), "diff")]
     return "\n".join(lines) + "\n"
