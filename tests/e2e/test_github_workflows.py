@@ -262,7 +262,7 @@ def _readme_section(title: str) -> str:
 def test_the_readme_github_commands_name_real_commands_and_options() -> None:
     section = _readme_section("GitOps setup in five minutes")
     lines = [line.replace("|", " ") for line in section.splitlines() if line.startswith("enrollctl github")]
-    assert len(lines) == 3
+    assert len(lines) == 5
     for words in (shlex.split(re.sub(r"\[|\]|\.\.\.", " ", line))[1:] for line in lines):
         command, rest = _command(words)
         known = {o for p in command.params for o in p.opts}
