@@ -70,6 +70,8 @@ def compare_plans(old: Plan, new: Plan) -> Comparison:
     dropped = tuple((k[0], before[k]) for k in sorted(before.keys() - after.keys(), key=_order(before)))
     changed = []
     for key in sorted(before.keys() & after.keys(), key=_order(after)):
+        if before[key] == after[key] and old.created_at == new.created_at:
+            continue  # the common case, decided without formatting a value
         fields = action_changes(before[key], after[key], old.created_at, new.created_at)
         if fields:
             changed.append(ActionChange(key[0], before[key], after[key], fields))
