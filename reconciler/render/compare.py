@@ -71,7 +71,8 @@ def action_lines(c: Comparison, *, limit: int | None = LIMIT) -> list[str]:
         shown = body if limit is None else body[:limit]
         lines.extend(shown)
         if len(shown) < len(body):
-            lines.append(f"  …and {len(body) - len(shown):,} more (--full lists them)")
+            rest = len(body) - len(shown)
+            lines.append(f"  …and {rest:,} more (`show NEW --compare OLD --full` lists them)")
     return lines
 
 
