@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.app import AppContext
 from reconciler.errors import UsageError
 from reconciler.github.approval import find_approval
 from reconciler.github.client import GitHub, repository
@@ -33,9 +34,9 @@ from reconciler.planfile.codec import approval_digest
 from reconciler.planfile.file import load_plan
 
 
-def open_github(env: Mapping[str, str]) -> GitHub:
-    """The client the commands use (tests replace this to replay recorded interactions)."""
-    return GitHub.from_env(env)
+def open_github(env: Mapping[str, str], app: AppContext) -> GitHub:
+    """The client the commands use, waiting with the run's sleep (tests replace this to replay recordings)."""
+    return GitHub.from_env(env, sleep=app.sleep)
 
 
 def _read_body(path: Path) -> str:
@@ -97,7 +98,9 @@ marker_option = click.option(
     type=plan_file,
     help="The plan the previous comment showed: adds what changed since (needs --plan).",
 )
+@click.pass_obj
 def comment_command(
+    app: AppContext,
     repo: str,
     number: int,
     body_file: Path,
@@ -112,7 +115,7 @@ def comment_command(
         body = _plan_body(body, plan_path, run_id, since_path)
     elif since_path is not None or run_id is not None:
         raise UsageError("--since and --run-id describe the plan of --plan; give --plan too")
-    github = open_github(os.environ)
+    github = open_github(os.environ, app)
     try:
         written = upsert_comment(github, repository(repo), number, body, marker=marker)
     finally:
@@ -139,9 +142,10 @@ def _plan_body(body: str, plan_path: Path, run_id: int | None, since_path: Path 
 @repo_option
 @click.option("--pr", "number", required=True, type=click.IntRange(min=1), help="Pull request number.")
 @marker_option
-def last_plan_command(repo: str, number: int, marker: str) -> None:
+@click.pass_obj
+def last_plan_command(app: AppContext, repo: str, number: int, marker: str) -> None:
     """Print `run-id=N` and `digest=D`: the plan the sticky comment shows now (empty when none)."""
-    github = open_github(os.environ)
+    github = open_github(os.environ, app)
     try:
         found = our_comment(github, repository(repo), number, marker=marker)
     finally:
@@ -155,11 +159,12 @@ def last_plan_command(repo: str, number: int, marker: str) -> None:
 @repo_option
 @click.option("--pr", "number", required=True, type=click.IntRange(min=1), help="Pull request number.")
 @click.option("--plan", "plan_path", required=True, type=plan_file, help="The plan about to be applied.")
-def approval_command(repo: str, number: int, plan_path: Path) -> None:
+@click.pass_obj
+def approval_command(app: AppContext, repo: str, number: int, plan_path: Path) -> None:
     """Print `approve=DIGEST` and `approved-by=LOGIN` when a maintainer approved exactly this plan in the
     pull request (a comment line `/enrollctl approve DIGEST`); both empty otherwise."""
     digest = approval_digest(load_plan(plan_path))
-    github = open_github(os.environ)
+    github = open_github(os.environ, app)
     try:
         approval, ignored = find_approval(github, repository(repo), number, digest)
     finally:
@@ -187,9 +192,12 @@ def approval_command(repo: str, number: int, plan_path: Path) -> None:
 @click.option(
     "--title", default="enrollctl: the LMS differs from the manifests", show_default=True, help="Issue title."
 )
-def drift_issue_command(repo: str, body_file: Path, state: str, label: str, marker: str, title: str) -> None:
+@click.pass_obj
+def drift_issue_command(
+    app: AppContext, repo: str, body_file: Path, state: str, label: str, marker: str, title: str
+) -> None:
     """Keep ONE open issue while the LMS has drifted from the manifests; close it when the drift is gone."""
-    github = open_github(os.environ)
+    github = open_github(os.environ, app)
     try:
         written = drift_issue(
             github,
@@ -214,13 +222,14 @@ def drift_issue_command(repo: str, body_file: Path, state: str, label: str, mark
     show_default=True,
     help="File name of the workflow that planned the pull request.",
 )
-def reviewed_plan_command(repo: str, sha: str, workflow: str) -> None:
+@click.pass_obj
+def reviewed_plan_command(app: AppContext, repo: str, sha: str, workflow: str) -> None:
     """Print `pr=N` and `run-id=M`: the merged PR of SHA and the run that planned it (empty if none)."""
     if not re.fullmatch(r"[0-9a-fA-F]{7,40}", sha):
         raise UsageError(f"--sha {sha!r} is not a commit id")
     if not re.fullmatch(r"[\w.-]+", workflow):
         raise UsageError(f"--workflow {workflow!r} is not a workflow file name or id")
-    github = open_github(os.environ)
+    github = open_github(os.environ, app)
     try:
         number, run_id = github.reviewed_plan_run(repository(repo), sha, workflow)
     finally:
