@@ -62,8 +62,8 @@ def _capabilities(
         update_terms=True,
         remove=True,
         notify_switch=False,  # inferred: no parameter to suppress learner e-mails is documented
-        # REST documents POST /enrollment/{id}/reenroll but enrollctl does not send it yet; SOAP has none
-        reenroll=frozenset(),
+        # REST: POST /enrollment/{id}/reenroll on any enrollment (inferred: learning tracks too); SOAP: none
+        reenroll=frozenset({ItemKind.COURSE, ItemKind.LEARNING_PATH}) if api == "rest" else frozenset(),
         enroll_batch_users=options.max_learners_per_call,
         enroll_batch_items=options.max_items_per_call,
         read_batch_users=options.rest_ids_per_filter if api == "rest" else options.ids_per_filter,
