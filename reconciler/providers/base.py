@@ -13,6 +13,7 @@ from typing import Protocol
 from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ProviderKind
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus
+from reconciler.core.profiles import ProfileNeed
 
 Progress = Callable[[str, int, int, float], None]
 """How far a long read has come: (label, done, total, seconds elapsed). The engine passes one to each
@@ -77,9 +78,10 @@ class Provider(Protocol):
         """Users, departments, groups and catalog items visible to the credentials."""
         ...
 
-    def read_user_profiles(self, directory: Directory) -> Directory:
+    def read_user_profiles(self, directory: Directory, need: ProfileNeed) -> Directory:
         """`directory` with users' profile fields and join dates (`targets.where`, `joined_within`) and the
-        vendor's field names; may cost a call per user (Litmos), so asked only when a policy needs them."""
+        vendor's field names; may cost a call per user (Litmos), so asked only when a policy needs them, and
+        told which fields and whose (`need`): what is not needed may be left unread."""
         ...
 
     def read_enrollments(

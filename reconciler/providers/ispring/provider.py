@@ -17,6 +17,7 @@ import httpx
 from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action
+from reconciler.core.profiles import ProfileNeed
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Outcome, Progress, WriteBatch, no_progress
 from reconciler.providers.ispring import read, write
@@ -107,7 +108,7 @@ class IspringProvider:
         """Departments, groups, users and the catalog's courses and learning tracks."""
         return read.read_directory(self.api)
 
-    def read_user_profiles(self, directory: Directory) -> Directory:
+    def read_user_profiles(self, directory: Directory, need: ProfileNeed) -> Directory:
         """GetUsers already carries every profile field and `addedDate`: nothing more to read."""
         return directory
 
