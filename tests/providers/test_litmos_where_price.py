@@ -15,7 +15,7 @@ from reconciler.core.profiles import NOTHING, ProfileNeed, profile_need
 from reconciler.engine.directory import read_directory
 from reconciler.providers.litmos.profiles import LISTED_FIELDS, USER_FIELDS
 from tests.support.builders import course, dept_ref, policy
-from tests.support.litmos_provider import ORG, Sandbox, sandbox
+from tests.support.litmos_provider import ORG, FakeClock, Sandbox, sandbox
 
 WHERE_ORG = ORG.replace(
     "  - {login: ann@acme.example, department: Acme}",
@@ -120,3 +120,14 @@ def test_the_need_names_fields_join_dates_and_the_users_cheaper_targets_select()
     elsewhere = dataclasses.replace(alone, provider="lms")
     assert profile_need([elsewhere], directory, provider="academy") == NOTHING
     assert set(LISTED_FIELDS) < set(USER_FIELDS)
+
+
+def test_profile_calls_are_paced_by_the_providers_rate_limit() -> None:
+    clock = FakeClock()
+    box = sandbox(WHERE_ORG, clock=clock, client_limit=2)  # two calls in any minute
+    directory = box.directory()
+    started = clock.now
+    box.provider.read_user_profiles(directory, ProfileNeed(frozenset({"jobtitle"}), False, None))
+    assert len(directory.users) == 6 and _profile_calls(box) == 6
+    # six calls, at most two in any minute: the 1st, 3rd and 5th are a minute apart at least
+    assert clock.now - started >= 120
