@@ -19,7 +19,7 @@ import pytest
 
 from reconciler.sandbox.serve import serve
 from tests.e2e.test_github_workflows import EXAMPLES, run_step, step
-from tests.support.e2e import copy_example
+from tests.support.e2e import copy_example, enrollctl
 
 DRIFT = EXAMPLES / "drift-check.yml"
 PLAN, STATUS = (
@@ -168,3 +168,9 @@ def _request_log(repo: Path) -> list[str]:
         return [f"{e.method} {e.action}" for e in store.request_log()]
     finally:
         store.close()
+
+
+def test_html_out_into_a_missing_directory_is_a_usage_error_naming_the_option(repo: Path) -> None:
+    result = enrollctl(repo, "status", "--html-out", str(repo / "missing" / "status.html"))
+    assert result.exit_code == 1
+    assert "--html-out" in result.output and "does not exist" in result.output
