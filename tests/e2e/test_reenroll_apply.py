@@ -89,3 +89,19 @@ def test_a_reenroll_the_server_never_saw_is_sent_again_only_after_reading_back(
     assert _reenroll_outcome(resumed) is OutcomeStatus.DONE
     assert _reenroll_calls(compliance_repo)[::2] == (1, 1)
     assert not _plan(compliance_repo).has_changes
+
+
+def test_a_reenrollment_starts_on_the_runs_date_when_the_run_is_pinned(compliance_repo: Path) -> None:
+    """ENROLLCTL_NOW pins the run (a rehearsal of scripted sandbox events): the new attempt's access date
+    is that day, not the machine's, so a `within:` due counts from the day the plan was made for."""
+    plan = _plan(compliance_repo)
+    (lms,) = [part for part in plan.providers if part.provider == "lms"]
+    (action,) = [a for a in lms.actions if a.kind is ActionKind.REENROLL]
+    assert action.before is not None
+    _apply(compliance_repo, plan)
+    store = open_store(compliance_repo, "lms")
+    try:
+        (row,) = [e for e in store.enrollments() if e.uuid == action.before.id]
+        assert row.terms.access_date.date() == NOW.date() != dt.datetime.now(dt.UTC).date()
+    finally:
+        store.close()

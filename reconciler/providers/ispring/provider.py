@@ -8,6 +8,7 @@ or `soap_wire` (SOAP API 2.0, whose calls, token refresh, fault mapping and pagi
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from reconciler.providers.ispring import probe, read, write
 from reconciler.providers.ispring.api import IspringApi
 from reconciler.providers.ispring.auth import TokenSource
 from reconciler.providers.ispring.probe_scope import department_scope
-from reconciler.providers.ispring.rest_wire import RestWire
+from reconciler.providers.ispring.rest_wire import RestWire, utc_today
 from reconciler.providers.ispring.soap_wire import SoapWire
 from reconciler.providers.ispring.wire import Wire
 from reconciler.transport.http import RateLimiter, VendorClient
@@ -174,11 +175,18 @@ def normalise_url(url: str) -> str:
 
 
 def wire_for(
-    config: ProviderConfig, http: VendorClient, tokens: TokenSource, options: IspringOptions
+    config: ProviderConfig,
+    http: VendorClient,
+    tokens: TokenSource,
+    options: IspringOptions,
+    *,
+    today: Callable[[], dt.date] = utc_today,
 ) -> Wire:
     """The wire `api:` names: REST v3 (the default) or SOAP."""
     if config.api == "rest":
-        return RestWire(http, tokens, page_size=options.page_size, ids_per_filter=options.rest_ids_per_filter)
+        return RestWire(
+            http, tokens, page_size=options.page_size, ids_per_filter=options.rest_ids_per_filter, today=today
+        )
     if config.api == "soap":
         api = IspringApi(http, tokens, page_size=options.page_size)
         return SoapWire(api, ids_per_filter=options.ids_per_filter)
@@ -193,6 +201,7 @@ def create(
     options: IspringOptions = IspringOptions(),
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    today: Callable[[], dt.date] = utc_today,
     log_bodies: bool = False,
     progress: Progress = no_progress,
 ) -> IspringProvider:
@@ -204,7 +213,7 @@ def create(
     )
     return IspringProvider(
         config.name,
-        wire_for(config, http, TokenSource(http, credentials, clock=clock), options),
+        wire_for(config, http, TokenSource(http, credentials, clock=clock), options, today=today),
         requests_per_minute=config.requests_per_minute,
         options=options,
         progress=progress,

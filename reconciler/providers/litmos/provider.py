@@ -8,6 +8,7 @@ writes in `litmos_write`.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 
@@ -166,8 +167,10 @@ def create(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     progress: Progress = no_progress,
+    today: Callable[[], dt.date] | None = None,
 ) -> LitmosProvider:
-    """The provider for one `kind: litmos` entry; `client` has the base URL (vendor or sandbox) set."""
+    """The provider for one `kind: litmos` entry; `client` has the base URL (vendor or sandbox) set.
+    `today` is unused: no Litmos write carries a date of the run's (a reset starts the attempt there)."""
     if not credentials.api_key:
         raise ConfigError(
             f"provider {config.name!r} (litmos) has no API key",
