@@ -74,6 +74,11 @@ class Faults:
     slow_rates: Mapping[str, float] = field(default_factory=dict)  # answer held back `slow_ms` after the app
     slow_ms: float = 0.0
     malformed_rates: Mapping[str, float] = field(default_factory=dict)  # answer neither valid XML nor JSON
+    # --- Litmos as recorded (vendor-docs/litmos-recorded); applied by the Litmos app itself (sandbox/litmos)
+    litmos_html_error_rates: Mapping[str, float] = field(default_factory=dict)  # 500 as a text/html page
+    litmos_team_parents: bool = (
+        False  # JSON team rows carry `ParentTeamId` (the XML shape the pages document)
+    )
 
     @property
     def page_token_ttl(self) -> dt.timedelta | None:
@@ -83,7 +88,10 @@ class Faults:
 
 
 _PROBABILITIES = ("drop_rate", "truncate_rate")
-_RATE_MAPS = ("error_rates", "drop_rates", "drop_after_commit_rates", "slow_rates", "malformed_rates")
+_RATE_MAPS = (
+    *("error_rates", "drop_rates", "drop_after_commit_rates", "slow_rates", "malformed_rates"),
+    "litmos_html_error_rates",
+)
 
 
 def faults_from_dict(data: Mapping[str, Any]) -> Faults:

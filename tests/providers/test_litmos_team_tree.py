@@ -13,12 +13,12 @@ import yaml
 from reconciler.core.model import ProviderConfig, ProviderKind
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos.provider import LitmosProvider, create
+from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.litmos.app import make_litmos_app
 from reconciler.sandbox.litmos.limits import RateLimit
 from reconciler.sandbox.org.load import parse_org, seed_store
 from reconciler.sandbox.store.database import Store
 from tests.support.litmos_provider import BASE_URL, KEY, ORG
-from tests.support.rewrite import BodyRewriter
 
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "vendor" / "litmos-recorded"
 
@@ -29,28 +29,22 @@ def _provider(transport: httpx.BaseTransport) -> LitmosProvider:
     return create(config, client, Credentials(api_key=KEY), sleep=lambda _: None)
 
 
-def _emulator(strip_parents: bool) -> tuple[LitmosProvider, BodyRewriter]:
+def _emulator(parents_in_json: bool) -> LitmosProvider:
     store = Store.open(":memory:")
     seed_store(store, parse_org(ORG))
-    app = BodyRewriter(make_litmos_app(store, rate_limit=RateLimit(requests_per_minute=100_000)))
-    if strip_parents:
-
-        def strip(body: bytes) -> bytes:
-            rows = json.loads(body)
-            return json.dumps([{k: v for k, v in r.items() if k != "ParentTeamId"} for r in rows]).encode()
-
-        app.rules.append(("GET /teams", strip))
-    return _provider(httpx.WSGITransport(app=app)), app
+    faults = Faults(litmos_team_parents=parents_in_json)
+    app = make_litmos_app(store, faults, rate_limit=RateLimit(requests_per_minute=100_000))
+    return _provider(httpx.WSGITransport(app=app))
 
 
 def test_without_parent_team_ids_the_tree_is_read_from_sub_team_lists() -> None:
-    with_parents, _ = _emulator(strip_parents=False)
-    without, rewriter = _emulator(strip_parents=True)
+    with_parents = _emulator(parents_in_json=True)  # the sandbox switch: the documented XML shape in JSON
+    without = _emulator(parents_in_json=False)  # the default, as recorded
     expected = with_parents.read_directory()
     found = without.read_directory()
-    assert rewriter.rewritten, "the /teams rows really lost their ParentTeamId"
     assert any(d.parent_id for d in expected.departments), "the org has a tree to rebuild"
     assert found.departments == expected.departments and found.users == expected.users
+    assert with_parents.api.vendor.stats.calls["GET /teams/{id}/teams"] == 0
     assert without.api.vendor.stats.calls["GET /teams/{id}/teams"] == len(expected.departments)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.litmos import reads, writes
 from reconciler.sandbox.litmos.http import (
+    BASE_PATH,
     LitmosError,
     LitmosRequest,
     Rendered,
@@ -29,6 +30,7 @@ from reconciler.sandbox.litmos.http import (
     route,
 )
 from reconciler.sandbox.litmos.limits import RateLimit, SlidingWindowLimiter
+from reconciler.sandbox.litmos.pages import HtmlErrors, html_error_page
 from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.records import RequestLogEntry
 
@@ -59,6 +61,7 @@ ROUTES: tuple[tuple[str, str, ContextHandler], ...] = (
     ("GET", "teams/{team}/users", reads.list_team_users),
     ("GET", "courses", reads.list_courses),
     ("GET", "courses/{course}", reads.get_course),
+    ("GET", "courses/{course}/modules", reads.list_course_modules),
     ("GET", "courses/{course}/users", reads.list_course_users),
     ("GET", "learningpaths", reads.list_learning_paths),
     ("GET", "learningpaths/{path}", reads.get_learning_path),
@@ -80,11 +83,15 @@ class LitmosApp:
         clock: Clock,
         api_keys: Collection[str],
         rate_limit: RateLimit,
+        faults: Faults | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.api_keys = frozenset(api_keys)
         self.limiter = SlidingWindowLimiter(rate_limit)
+        settings = faults or Faults()
+        self.team_parents_in_json = settings.litmos_team_parents
+        self.html_errors = HtmlErrors(settings.litmos_html_error_rates, settings.seed)
 
     def _routes(self, ctx: reads.Context) -> tuple[Route, ...]:
         return tuple(route(m, p, functools.partial(handler, ctx)) for m, p, handler in ROUTES)
@@ -100,7 +107,8 @@ class LitmosApp:
         now = self.clock()
         resolved: tuple[Route, dict[str, str]] | LitmosError
         try:
-            resolved = resolve(self._routes(reads.Context(self.store, now)), request)
+            ctx = reads.Context(self.store, now, self.team_parents_in_json)
+            resolved = resolve(self._routes(ctx), request)
         except LitmosError as unresolved:
             resolved = unresolved
         action = resolved[0].name if isinstance(resolved, tuple) else f"{request.method} {request.path}"
@@ -108,6 +116,8 @@ class LitmosApp:
             # Credentials and the rate limit come first: an unknown path with a bad key is still a 403.
             check_credentials(request, self.api_keys)
             self._throttle(request, now)
+            if self.html_errors.strikes(f"{request.method} {request.path.removeprefix(BASE_PATH)}"):
+                return action, html_error_page()  # before the call is processed: nothing changes
             if isinstance(resolved, LitmosError):
                 raise resolved
             matched, params = resolved
@@ -161,11 +171,12 @@ def make_litmos_app(
     """The Litmos `/v1.svc` emulator as a WSGI app over `store`.
 
     The per-key rate limit is the app's own (`rate_limit`, else the switches in `faults`, else 100 per
-    minute with 503); the other fault switches are applied around the app by `serve.build_app`.
+    minute with 503), and so are the `litmos_*` switches (HTML error pages, `ParentTeamId` in JSON); the
+    other fault switches are applied around the app by `serve.build_app`.
     """
     if rate_limit is None:
         rate_limit = _rate_limit_from(faults)
-    return LitmosApp(store, clock or _utc_now, api_keys, rate_limit)
+    return LitmosApp(store, clock or _utc_now, api_keys, rate_limit, faults)
 
 
 def _rate_limit_from(faults: Faults | None) -> RateLimit:
