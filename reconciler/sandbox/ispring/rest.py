@@ -190,11 +190,14 @@ def answer(
     if method != allowed(path):
         return RestAnswer(405, _error(405, "Method Not Allowed"), action)
     try:
-        # the token before the parameters: without a valid one the answer is 401, whatever they are
-        context(_call({}))
-        if method == "GET":
-            return _listing(LISTINGS[path], _query(query), context, action)
-        return _write(path, _request_body(body), context, action)
+        try:
+            if method == "GET":
+                return _listing(LISTINGS[path], _query(query), context, action)
+            return _write(path, _request_body(body), context, action)
+        except SoapFault as fault:
+            if fault.faultstring not in (AUTHORIZATION_FAILED, PERMISSION_DENIED):
+                context(_call({}))  # the token before the parameters: without a valid one, 401 whatever
+            raise
     except SoapFault as fault:
         status = {AUTHORIZATION_FAILED: 401, PERMISSION_DENIED: 403}.get(fault.faultstring, 400)
         detail = f"fault {fault.faultstring}" + (f": {fault.detail}" if fault.detail else "")
