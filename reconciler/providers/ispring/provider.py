@@ -18,10 +18,11 @@ from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action
 from reconciler.errors import ConfigError
-from reconciler.providers.base import Credentials, Outcome, Progress, WriteBatch, no_progress
-from reconciler.providers.ispring import read, write
+from reconciler.providers.base import Credentials, Diagnosis, Outcome, Progress, WriteBatch, no_progress
+from reconciler.providers.ispring import probe, read, write
 from reconciler.providers.ispring.api import IspringApi
 from reconciler.providers.ispring.auth import TokenSource
+from reconciler.providers.ispring.probe_scope import department_scope
 from reconciler.providers.ispring.rest_wire import RestWire
 from reconciler.providers.ispring.soap_wire import SoapWire
 from reconciler.providers.ispring.wire import Wire
@@ -94,6 +95,7 @@ class IspringProvider:
         self.progress = progress
         self._requests_per_minute = requests_per_minute
         self._concurrency = concurrency
+        self._scope: frozenset[str] | None = None
 
     @property
     def capabilities(self) -> Capabilities:
@@ -105,7 +107,9 @@ class IspringProvider:
 
     def read_directory(self) -> Directory:
         """Departments, groups, users and the catalog's courses and learning tracks."""
-        return read.read_directory(self.api)
+        directory = read.read_directory(self.api)
+        self._scope = department_scope(directory.departments)
+        return directory
 
     def read_user_profiles(self, directory: Directory) -> Directory:
         """GetUsers already carries every profile field and `addedDate`: nothing more to read."""
@@ -143,8 +147,13 @@ class IspringProvider:
 
     @property
     def scope_department_ids(self) -> frozenset[str] | None:
-        """None: the provider does not know a department administrator's scope; it reads what it is shown."""
-        return None
+        """The departments the last directory read showed, when they are a department administrator's part of
+        the tree (a listed department's parent is not listed); None for the whole account."""
+        return self._scope
+
+    def diagnose(self) -> Diagnosis:
+        """`enrollctl doctor`: every read probed once over the configured API, writes listed unprobed."""
+        return probe.diagnose(self.api, name=self.name, account=self.account, capabilities=self.capabilities)
 
     def call_count(self) -> int:
         """Vendor calls sent so far."""

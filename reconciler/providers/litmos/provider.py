@@ -17,7 +17,8 @@ from reconciler.core.due import DueFact, DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action
 from reconciler.errors import ConfigError
-from reconciler.providers.base import Credentials, Outcome, Progress, WriteBatch, no_progress
+from reconciler.providers.base import Credentials, Diagnosis, Outcome, Progress, WriteBatch, no_progress
+from reconciler.providers.litmos import probe
 from reconciler.providers.litmos.api import LitmosApi
 from reconciler.providers.litmos.profiles import read_profiles
 from reconciler.providers.litmos.read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
@@ -146,6 +147,10 @@ class LitmosProvider:
     def call_count(self) -> int:
         """Vendor calls sent so far."""
         return self.api.vendor.stats.total
+
+    def diagnose(self) -> Diagnosis:
+        """`enrollctl doctor`: every read probed once with `limit=1`, writes listed unprobed."""
+        return probe.diagnose(self.api, name=self.name, account=self.account, capabilities=self.capabilities)
 
     def close(self) -> None:
         """Nothing to release: the run owns the HTTP client."""

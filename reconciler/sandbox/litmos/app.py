@@ -16,7 +16,6 @@ from typing import Any
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.litmos import reads, writes
 from reconciler.sandbox.litmos.http import (
-    BASE_PATH,
     LitmosError,
     LitmosRequest,
     Rendered,
@@ -30,7 +29,6 @@ from reconciler.sandbox.litmos.http import (
     route,
 )
 from reconciler.sandbox.litmos.limits import RateLimit, SlidingWindowLimiter
-from reconciler.sandbox.litmos.pages import HtmlErrors, html_error_page
 from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.records import RequestLogEntry
 
@@ -91,7 +89,6 @@ class LitmosApp:
         self.limiter = SlidingWindowLimiter(rate_limit)
         settings = faults or Faults()
         self.team_parents_in_json = settings.litmos_team_parents
-        self.html_errors = HtmlErrors(settings.litmos_html_error_rates, settings.seed)
 
     def _routes(self, ctx: reads.Context) -> tuple[Route, ...]:
         return tuple(route(m, p, functools.partial(handler, ctx)) for m, p, handler in ROUTES)
@@ -116,8 +113,6 @@ class LitmosApp:
             # Credentials and the rate limit come first: an unknown path with a bad key is still a 403.
             check_credentials(request, self.api_keys)
             self._throttle(request, now)
-            if self.html_errors.strikes(f"{request.method} {request.path.removeprefix(BASE_PATH)}"):
-                return action, html_error_page()  # before the call is processed: nothing changes
             if isinstance(resolved, LitmosError):
                 raise resolved
             matched, params = resolved
@@ -171,8 +166,8 @@ def make_litmos_app(
     """The Litmos `/v1.svc` emulator as a WSGI app over `store`.
 
     The per-key rate limit is the app's own (`rate_limit`, else the switches in `faults`, else 100 per
-    minute with 503), and so are the `litmos_*` switches (HTML error pages, `ParentTeamId` in JSON); the
-    other fault switches are applied around the app by `serve.build_app`.
+    minute with 503), and so is `litmos_team_parents` (`ParentTeamId` in JSON rows); the other fault
+    switches are applied around the app by `serve.build_app`.
     """
     if rate_limit is None:
         rate_limit = _rate_limit_from(faults)
