@@ -17,6 +17,7 @@ import httpx
 from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action
+from reconciler.core.profiles import ProfileNeed
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Diagnosis, Outcome, Progress, WriteBatch, no_progress
 from reconciler.providers.ispring import probe, read, write
@@ -63,8 +64,8 @@ def _capabilities(
         update_terms=True,
         remove=True,
         notify_switch=False,  # inferred: no parameter to suppress learner e-mails is documented
-        # REST documents POST /enrollment/{id}/reenroll but enrollctl does not send it yet; SOAP has none
-        reenroll=frozenset(),
+        # REST: POST /enrollment/{id}/reenroll on any enrollment (inferred: learning tracks too); SOAP: none
+        reenroll=frozenset({ItemKind.COURSE, ItemKind.LEARNING_PATH}) if api == "rest" else frozenset(),
         enroll_batch_users=options.max_learners_per_call,
         enroll_batch_items=options.max_items_per_call,
         read_batch_users=options.rest_ids_per_filter if api == "rest" else options.ids_per_filter,
@@ -111,7 +112,7 @@ class IspringProvider:
         self._scope = department_scope(directory.departments)
         return directory
 
-    def read_user_profiles(self, directory: Directory) -> Directory:
+    def read_user_profiles(self, directory: Directory, need: ProfileNeed) -> Directory:
         """GetUsers already carries every profile field and `addedDate`: nothing more to read."""
         return directory
 

@@ -16,6 +16,7 @@ import httpx
 from reconciler.core.due import DueFact, DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action
+from reconciler.core.profiles import ProfileNeed
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Diagnosis, Outcome, Progress, WriteBatch, no_progress
 from reconciler.providers.litmos import probe
@@ -97,9 +98,10 @@ class LitmosProvider:
         """Users, teams (as departments and as groups), courses and learning paths."""
         return _read_directory(self.api)
 
-    def read_user_profiles(self, directory: Directory) -> Directory:
-        """Profile fields and `CreatedDate` of every user: one `GET /users/{id}` each."""
-        return read_profiles(self.api, directory)
+    def read_user_profiles(self, directory: Directory, need: ProfileNeed) -> Directory:
+        """Profile fields and `CreatedDate`: one `GET /users/{id}` per user `need` names, and none when the
+        fields needed are all in the `/users` listing already."""
+        return read_profiles(self.api, directory, need)
 
     def read_enrollments(
         self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None
