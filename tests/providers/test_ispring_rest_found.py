@@ -65,10 +65,12 @@ def test_a_removal_id_that_is_no_uuid_is_a_400(
     assert response.status_code == 400 and set(response.json()) == {"code", "message"}
 
 
+@pytest.mark.parametrize("path", ["/enrollment/0", "/enrollment/0/reenroll"])
 def test_a_malformed_enrollment_id_in_the_path_is_a_documented_400(
-    client: httpx.Client, auth: dict[str, str]
+    client: httpx.Client, auth: dict[str, str], path: str
 ) -> None:
-    response = client.post("/enrollment/0", json={"dueDateType": "unlimited"}, headers=auth)
+    body = {"dueDateType": "unlimited", "accessDate": "2026-01-01"}
+    response = client.post(path, json=body, headers=auth)
     assert conforming(response).status_code == 400
 
 

@@ -37,6 +37,7 @@ OPERATIONS = (
     "ListLearnerResults",
     "EnrollLearnersInCourses",
     "ChangeEnrollment",
+    "Reenroll",
     "Unenroll",
 )
 EXAMPLES = 12  # per operation: about 13 s in all on two cores
