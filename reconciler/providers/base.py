@@ -14,6 +14,7 @@ from reconciler.core.doctor import ProviderDiagnosis
 from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ProviderKind
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus
+from reconciler.core.profiles import ProfileNeed
 from reconciler.transport.redact import Redactor
 
 Progress = Callable[[str, int, int, float], None]
@@ -104,9 +105,10 @@ class Provider(Protocol):
         """Users, departments, groups and catalog items visible to the credentials."""
         ...
 
-    def read_user_profiles(self, directory: Directory) -> Directory:
+    def read_user_profiles(self, directory: Directory, need: ProfileNeed) -> Directory:
         """`directory` with users' profile fields and join dates (`targets.where`, `joined_within`) and the
-        vendor's field names; may cost a call per user (Litmos), so asked only when a policy needs them."""
+        vendor's field names; may cost a call per user (Litmos), so asked only when a policy needs them, and
+        told which fields and whose (`need`): what is not needed may be left unread."""
         ...
 
     def read_enrollments(
