@@ -20,6 +20,10 @@ from reconciler.engine.workspace import make_plan
 from reconciler.sandbox.serve import open_sandbox
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+# the sandbox's clock is the plan's: a `within:` counts from the day the LMS gives the new enrollment, so an
+# apply days after its plan may turn a `within:` that won by a day into a fixed date that wins the re-plan
+# (the effective-date rule, docs/MANIFEST.md); this property is about one day's plan and apply
+ENV = {"ENROLLCTL_NOW": NOW.isoformat()}
 PATHS = ["Co", "Co/A", "Co/A/A1", "Co/B"]
 GROUPS = ["G1", "G2"]
 COURSES = ["C1", "C2", "C3"]
@@ -157,7 +161,7 @@ def test_plan_apply_plan_converges_and_prunes_only_pruned_items(
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         _write_repository(root, _org(users, enrollments), [_policy(i, p) for i, p in enumerate(policies)])
-        plan, workspace = make_plan(root, now=NOW, options=RunOptions(), env={})
+        plan, workspace = make_plan(root, now=NOW, options=RunOptions(), env=ENV)
         try:
             before = _held(root)
             pruned = {a.item_id for a in plan.actions if a.kind is ActionKind.REMOVE}
@@ -184,6 +188,6 @@ def test_plan_apply_plan_converges_and_prunes_only_pruned_items(
         assert removal_titles <= pruned_titles
         removed = before - _held(root)
         assert {item for _, item in removed} <= pruned
-        again, second = make_plan(root, now=NOW, options=RunOptions(), env={})
+        again, second = make_plan(root, now=NOW, options=RunOptions(), env=ENV)
         second.close()
         assert not again.has_changes, [a.id for a in again.actions]
