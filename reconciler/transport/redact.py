@@ -11,6 +11,7 @@ mixed character by character, as a server that escapes only some characters prod
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 import threading
@@ -71,6 +72,14 @@ def _base64_forms(secret: str) -> set[str]:
     return forms
 
 
+@functools.lru_cache(maxsize=64)
+def _secrets_pattern(forms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex for all `forms`, each character in any encoding; built once per set of secrets (building
+    it is slow, and every provider of a run, and every token fetch, asks for the same one again)."""
+    alternatives = ("".join(_char_pattern(c) for c in form) for form in forms)
+    return re.compile("|".join(alternatives), re.IGNORECASE) if forms else None
+
+
 class Redactor:
     """Replaces every known secret value in a text, in any encoding, by `***`."""
 
@@ -88,10 +97,10 @@ class Redactor:
             if secret and len(secret) >= MIN_SECRET_LENGTH:
                 forms.add(secret)
                 forms.update(_base64_forms(secret))
+        if forms == self._forms:
+            return  # nothing new (a token fetched again): the pattern stands
         # longest first, so a secret containing another one is masked whole
-        ordered = sorted(forms, key=len, reverse=True)
-        alternatives = ("".join(_char_pattern(c) for c in form) for form in ordered)
-        pattern = re.compile("|".join(alternatives), re.IGNORECASE) if ordered else None
+        pattern = _secrets_pattern(tuple(sorted(forms, key=lambda f: (-len(f), f))))
         with self._lock:
             self._forms, self._pattern = forms, pattern
             self._margin = _WIDEST_CHAR * max((len(f) for f in forms), default=0) + 256
