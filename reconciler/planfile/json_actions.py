@@ -13,7 +13,9 @@ from reconciler.core.plan import Action
 from reconciler.planfile import codec
 from reconciler.planfile.json_text import INDENT, Fragment, encode_string, encode_value
 
-_Shared = dict[int, tuple[object, str]]  # id → (the object, kept so its id stays unique; its JSON text)
+# terms and sources by value (frozen, hashable; their fields are strings, numbers, dates and enums, so
+# equal values write equal text): a first run's 100,000 actions share a handful of each
+_Shared = dict[object, str]
 
 
 class ActionsJson(Fragment):
@@ -32,10 +34,10 @@ class ActionsJson(Fragment):
 
 
 def _once(shared: _Shared, value: object, text: Callable[[], str]) -> str:
-    found = shared.get(id(value))
-    if found is None or found[0] is not value:
-        found = shared[id(value)] = (value, text())
-    return found[1]
+    found = shared.get(value)
+    if found is None:
+        found = shared[value] = text()
+    return found
 
 
 def _action(a: Action, newline: str, shared: _Shared) -> str:
@@ -49,7 +51,7 @@ def _action(a: Action, newline: str, shared: _Shared) -> str:
     )
     sources = a.sources
     sources_text = _once(
-        shared, sources, lambda: encode_value([codec._source_to_dict(x) for x in sources], inner)
+        shared, sources, lambda: encode_value([codec.source_to_dict(x) for x in sources], inner)
     )
     before = "null" if a.before is None else encode_value(codec.enrollment_to_dict(a.before), inner)
     fields = (
