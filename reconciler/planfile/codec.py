@@ -11,10 +11,12 @@ A plan holds no secrets, and nothing here may add one (a test checks every key a
 from __future__ import annotations
 
 import datetime as dt
+import math
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from reconciler.core.collector import collector_paused
 from reconciler.core.model import (
     Enrollment,
     Terms,
@@ -74,7 +76,8 @@ def plan_to_json(plan: Plan) -> str:
 
     remembered = _remembered(plan)
     if remembered.json is None:
-        remembered.json = dumps_indented(plan_to_dict(plan, actions=ActionsJson)) + "\n"
+        with collector_paused():  # a plan's text allocates 100,000s of containers and frees them itself
+            remembered.json = dumps_indented(plan_to_dict(plan, actions=ActionsJson)) + "\n"
     return remembered.json
 
 
@@ -219,6 +222,49 @@ def enrollment_to_dict(e: Enrollment) -> JsonDict:
         "completed_at": _datetime_or_none(e.completed_at),
         "unknown": e.unknown,
     }
+
+
+# the keys of enrollment_to_dict, in its order (a test holds them equal)
+ENROLLMENT_KEYS = (
+    "user_id",
+    "item_id",
+    "item_kind",
+    "id",
+    "access",
+    "due",
+    "due_hours",
+    "due_is_default",
+    "lock_after_due",
+    "origin",
+    "completion",
+    "progress",
+    "completed_at",
+    "unknown",
+)
+
+
+def enrollment_values(e: Enrollment, string: Callable[[str], str]) -> tuple[str, ...]:
+    """The JSON text of each value `enrollment_to_dict` holds, in ENROLLMENT_KEYS order, strings written
+    by `string` (a `json.encoder` function): the plan file and the approval digest write `before` from it."""
+    progress = float(e.progress)
+    if not math.isfinite(progress):  # as json.dumps(allow_nan=False) refuses it
+        raise ValueError(f"Out of range float values are not JSON compliant: {progress!r}")
+    return (
+        string(e.user_id),
+        string(e.item_id),
+        string(e.item_kind.value),
+        "null" if e.id is None else string(e.id),
+        "null" if e.access is None else string(e.access.isoformat()),
+        "null" if e.due is None else string(e.due.isoformat()),
+        "null" if e.due_hours is None else int.__repr__(e.due_hours),
+        "true" if e.due_is_default else "false",
+        "true" if e.lock_after_due else "false",
+        string(e.origin.value),
+        string(e.completion.value),
+        float.__repr__(progress),
+        "null" if e.completed_at is None else string(e.completed_at.isoformat()),
+        string(e.unknown),
+    )
 
 
 def _kept_to_dict(k: Kept) -> JsonDict:

@@ -16,9 +16,11 @@ import json.encoder
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from reconciler.core.model import Enrollment
 from reconciler.core.plan import Action, Plan
 
 _ascii = json.encoder.encode_basestring_ascii  # the C function json.dumps uses when ensure_ascii is on
+_SORTED: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}  # keys → (index, text) in sorted order
 SLICE = 4096  # actions hashed per update: bounds the text held at once for a plan of 100,000s
 
 # terms and sources by value (frozen, hashable; their fields are strings, numbers, dates and enums, so
@@ -63,6 +65,15 @@ def _once(shared: _Shared, value: object, text: Callable[[], str]) -> str:
     return found
 
 
+def _enrollment(e: Enrollment, codec: Any) -> str:
+    keys = codec.ENROLLMENT_KEYS
+    order = _SORTED.get(keys)
+    if order is None:
+        order = _SORTED[keys] = tuple((i, _ascii(k)) for k, i in sorted((k, i) for i, k in enumerate(keys)))
+    values = codec.enrollment_values(e, _ascii)
+    return "{" + ",".join([f"{key}:{values[i]}" for i, key in order]) + "}"
+
+
 def _action(a: Action, shared: _Shared, codec: Any) -> str:
     # the keys of codec._action_to_dict in sorted order; nested values through json.dumps itself
     terms = a.terms
@@ -71,7 +82,7 @@ def _action(a: Action, shared: _Shared, codec: Any) -> str:
     )
     sources = a.sources
     sources_text = _once(shared, sources, lambda: compact([codec.source_to_dict(s) for s in sources]))
-    before = "null" if a.before is None else compact(codec.enrollment_to_dict(a.before))
+    before = "null" if a.before is None else _enrollment(a.before, codec)
     changes = compact(list(a.changes)) if a.changes else "[]"
     risks = compact([r.value for r in a.risks]) if a.risks else "[]"
     return (

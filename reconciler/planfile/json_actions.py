@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from reconciler.core.model import Enrollment
 from reconciler.core.plan import Action
 from reconciler.planfile import codec
 from reconciler.planfile.json_text import INDENT, Fragment, encode_string, encode_value
@@ -16,6 +17,7 @@ from reconciler.planfile.json_text import INDENT, Fragment, encode_string, encod
 # terms and sources by value (frozen, hashable; their fields are strings, numbers, dates and enums, so
 # equal values write equal text): a first run's 100,000 actions share a handful of each
 _Shared = dict[object, str]
+_KEYS = tuple(encode_string(k) for k in codec.ENROLLMENT_KEYS)
 
 
 class ActionsJson(Fragment):
@@ -40,6 +42,18 @@ def _once(shared: _Shared, value: object, text: Callable[[], str]) -> str:
     return found
 
 
+def _enrollment(e: Enrollment, newline: str) -> str:
+    inner = newline + INDENT
+    values = codec.enrollment_values(e, encode_string)
+    return (
+        "{"
+        + inner
+        + ("," + inner).join([f"{k}: {v}" for k, v in zip(_KEYS, values, strict=True)])
+        + newline
+        + "}"
+    )
+
+
 def _action(a: Action, newline: str, shared: _Shared) -> str:
     inner = newline + INDENT
     s = encode_string
@@ -53,7 +67,7 @@ def _action(a: Action, newline: str, shared: _Shared) -> str:
     sources_text = _once(
         shared, sources, lambda: encode_value([codec.source_to_dict(x) for x in sources], inner)
     )
-    before = "null" if a.before is None else encode_value(codec.enrollment_to_dict(a.before), inner)
+    before = "null" if a.before is None else _enrollment(a.before, inner)
     fields = (
         f'"id": {s(a.id)}',
         f'"kind": {s(a.kind.value)}',

@@ -90,3 +90,24 @@ def test_remembered_texts_go_with_their_plan() -> None:
     del plan
     gc.collect()
     assert codec._last is None
+
+
+def test_enrollment_keys_are_the_plan_files_in_its_order() -> None:
+    before = b.small_mixed_plan().providers[0].actions[-1].before
+    assert before is not None
+    assert tuple(codec.enrollment_to_dict(before)) == codec.ENROLLMENT_KEYS
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_progress_json_cannot_hold_is_refused_in_both_texts(bad: float) -> None:
+    plan = b.small_mixed_plan()
+    first = plan.providers[0]
+    index, action = next((n, a) for n, a in enumerate(first.actions) if a.before is not None)
+    assert action.before is not None
+    odd = dataclasses.replace(action, before=dataclasses.replace(action.before, progress=bad))
+    actions = (*first.actions[:index], odd, *first.actions[index + 1 :])
+    broken = dataclasses.replace(plan, providers=(dataclasses.replace(first, actions=actions),))
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        approval_digest(broken)
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        plan_to_json(broken)
