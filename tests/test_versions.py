@@ -81,7 +81,7 @@ def test_the_action_installs_from_its_own_checkout() -> None:
     assert '"$ACTION_PATH"' in install["run"]
 
 
-def test_the_example_workflows_name_one_placeholder_that_the_readme_replaces() -> None:
+def test_the_example_workflows_name_one_placeholder_that_init_replaces() -> None:
     uses = {
         step["uses"]
         for path in (ROOT / "examples" / "github-actions").glob("*.yml")
@@ -91,9 +91,8 @@ def test_the_example_workflows_name_one_placeholder_that_the_readme_replaces() -
     }
     assert uses == {"your-org/enrollctl@main"}
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "s|your-org/enrollctl@main|$ENROLLCTL_ACTION|" in readme
-    assert "${ENROLLCTL_ACTION:?" in readme  # unset: the commands stop instead of writing a placeholder
-    assert "! grep -n 'your-org/' .github/workflows/*.yml" in readme
+    assert "enrollctl init training-policies --action acme/enrollctl@main" in readme  # no sed, no placeholder
+    assert "sed -i" not in readme
 
 
 def test_the_changelog_has_an_unreleased_section() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,11 +24,17 @@ from reconciler.cli.output import Output, configure, silent
 from reconciler.core.words import counted
 from reconciler.errors import EXIT_ERROR, EnrollctlError, ManifestError
 from reconciler.transport.bounds import parse_duration, set_run_timeout
+from reconciler.transport.pacing import Sleep
 from reconciler.transport.redact import redact_known
 from reconciler.transport.terminal import safe_lines
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from reconciler.core.model import ProviderConfig
+    from reconciler.engine.build import Closer
     from reconciler.manifest.load import ManifestRepository
+    from reconciler.providers.base import Provider
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,20 @@ class AppContext:
     no_color: bool = False
     output: Output = field(default_factory=silent)
     verbose: int = 0
+    sleep: Sleep = time.sleep  # waits out retry back-offs and rate limits (Runtime)
+
+    def build(self, config: ProviderConfig, root: Path, env: Mapping[str, str]) -> tuple[Provider, Closer]:
+        """The engine's provider builder, waiting with this run's `sleep`."""
+        from reconciler.engine.build import build_provider
+
+        return build_provider(config, root, env, sleep=self.sleep)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How a run waits: real time, unless a caller (a test) invokes `main` with another as click's `obj`."""
+
+    sleep: Sleep = time.sleep
 
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -176,7 +197,10 @@ def main(
         os.chdir(root)
         ctx.call_on_close(lambda: os.chdir(previous))
         root = Path(".")
-    ctx.obj = AppContext(root=root, debug=debug, no_color=no_color, output=output, verbose=verbose)
+    runtime = ctx.obj if isinstance(ctx.obj, Runtime) else Runtime()
+    ctx.obj = AppContext(
+        root=root, debug=debug, no_color=no_color, output=output, verbose=verbose, sleep=runtime.sleep
+    )
 
 
 def validate_offline(root: Path) -> ManifestRepository:
@@ -212,7 +236,7 @@ def validate(app: AppContext, offline: bool, strict: bool) -> None:
 
         from reconciler.engine.workspace import validate_online
 
-        validate_online(app.root, os.environ, strict=strict)
+        validate_online(app.root, os.environ, strict=strict, build=app.build)
     click.echo(summary_line(repository))
 
 

@@ -211,7 +211,7 @@ def export_command(app: AppContext, provider_name: str | None, out: Path | None,
     _schemas_beside(app.root)
     for name in names:
         folder = base / name if len(config.providers) > 1 else base
-        with connected(config, name, app.root, os.environ) as provider:
+        with connected(config, name, app.root, os.environ, build=app.build) as provider:
             read = read_snapshot(provider, now=now)
             result = export_policies(
                 read.snapshot,
@@ -282,7 +282,7 @@ def explain_at(
 def explain_command(app: AppContext, user: str, item: str | None, fmt: str) -> None:
     """Why USER (login, email or id) has, or will get, each enrollment, and what plan would do about it."""
     now = current_time()
-    workspace = load_workspace(app.root, os.environ)
+    workspace = load_workspace(app.root, os.environ, build=app.build)
     try:
         results = {name: explain_at(workspace, name, user, item, now) for name in workspace.providers}
     finally:

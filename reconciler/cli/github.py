@@ -13,13 +13,14 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.app import AppContext
 from reconciler.errors import UsageError
 from reconciler.github.client import DRIFT_LABEL, GitHub, Written, repository
 
 
-def open_github(env: Mapping[str, str]) -> GitHub:
-    """The client the commands use (tests replace this to replay recorded interactions)."""
-    return GitHub.from_env(env)
+def open_github(env: Mapping[str, str], app: AppContext) -> GitHub:
+    """The client the commands use, waiting with the run's sleep (tests replace this to replay recordings)."""
+    return GitHub.from_env(env, sleep=app.sleep)
 
 
 def _read_body(path: Path) -> str:
@@ -59,9 +60,10 @@ def github_group() -> None:
     show_default=True,
     help="Identifies the one comment to update, as a hidden <!-- MARKER --> line.",
 )
-def comment_command(repo: str, number: int, body_file: Path, marker: str) -> None:
+@click.pass_obj
+def comment_command(app: AppContext, repo: str, number: int, body_file: Path, marker: str) -> None:
     """Create the pull request's sticky comment, or update it in place on every later run."""
-    github = open_github(os.environ)
+    github = open_github(os.environ, app)
     try:
         written = github.upsert_comment(repository(repo), number, _read_body(body_file), marker=marker)
     finally:
@@ -83,9 +85,12 @@ def comment_command(repo: str, number: int, body_file: Path, marker: str) -> Non
 @click.option(
     "--title", default="enrollctl: the LMS differs from the manifests", show_default=True, help="Issue title."
 )
-def drift_issue_command(repo: str, body_file: Path, state: str, label: str, marker: str, title: str) -> None:
+@click.pass_obj
+def drift_issue_command(
+    app: AppContext, repo: str, body_file: Path, state: str, label: str, marker: str, title: str
+) -> None:
     """Keep ONE open issue while the LMS has drifted from the manifests; close it when the drift is gone."""
-    github = open_github(os.environ)
+    github = open_github(os.environ, app)
     try:
         written = github.drift_issue(
             repository(repo),
@@ -109,13 +114,14 @@ def drift_issue_command(repo: str, body_file: Path, state: str, label: str, mark
     show_default=True,
     help="File name of the workflow that planned the pull request.",
 )
-def reviewed_plan_command(repo: str, sha: str, workflow: str) -> None:
+@click.pass_obj
+def reviewed_plan_command(app: AppContext, repo: str, sha: str, workflow: str) -> None:
     """Print `pr=N` and `run-id=M`: the merged PR of SHA and the run that planned it (empty if none)."""
     if not re.fullmatch(r"[0-9a-fA-F]{7,40}", sha):
         raise UsageError(f"--sha {sha!r} is not a commit id")
     if not re.fullmatch(r"[\w.-]+", workflow):
         raise UsageError(f"--workflow {workflow!r} is not a workflow file name or id")
-    github = open_github(os.environ)
+    github = open_github(os.environ, app)
     try:
         number, run_id = github.reviewed_plan_run(repository(repo), sha, workflow)
     finally:

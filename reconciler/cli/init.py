@@ -12,15 +12,24 @@ NEXT_STEPS = """\
 Next:
   enrollctl -C {dir} plan                     # what the example policy would change in the sandbox
   enrollctl -C {dir} apply --auto-approve     # ... and do it; plan again shows no changes
-Before pushing: replace `your-org/enrollctl@main` in .github/workflows/ and `your-org/enrollctl` in
-.pre-commit-config.yaml with the enrollctl repository you use, then point enrollctl.yaml at your account."""
+Before pushing, point enrollctl.yaml at your account."""
+PLACEHOLDER_NOTE = """\
+The workflows and the pre-commit hook name the placeholder `{placeholder}`: run init again with
+--action OWNER/NAME@REF (the enrollctl repository you use) and --force, or replace it by hand."""
 
 
 @click.command("init")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--action",
+    metavar="OWNER/NAME@REF",
+    help="The enrollctl repository (or fork) and ref the workflows and the pre-commit hook use, e.g. "
+    "acme/enrollctl@main (a commit SHA as REF is reproducible). Default: the placeholder "
+    "your-org/enrollctl@main, to replace before pushing.",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that exist already.")
 @click.pass_obj
-def init_command(app: AppContext, directory: Path | None, force: bool) -> None:
+def init_command(app: AppContext, directory: Path | None, action: str | None, force: bool) -> None:
     """Create a manifest repository in DIRECTORY (default: -C or the current directory).
 
     It holds enrollctl.yaml on the built-in sandbox (with the lines for a real account commented), one
@@ -28,12 +37,14 @@ def init_command(app: AppContext, directory: Path | None, force: bool) -> None:
     a pre-commit config and a .gitignore for .enrollctl/. Existing files are never overwritten without
     --force: the command names them and writes nothing.
     """
-    from reconciler.scaffold import repository_files, write_files
+    from reconciler.scaffold import PLACEHOLDER_ACTION, repository_files, write_files
 
     target = app.root if directory is None else directory if directory.is_absolute() else app.root / directory
-    written = write_files(target, repository_files(), force=force)
+    written = write_files(target, repository_files(action), force=force)
     click.echo(f"Created {len(written)} files in {target}.")
     app.output.info(NEXT_STEPS.format(dir=_shell_word(target)))
+    if action is None:
+        app.output.info(PLACEHOLDER_NOTE.format(placeholder=PLACEHOLDER_ACTION))
 
 
 def _shell_word(path: Path) -> str:

@@ -147,7 +147,9 @@ def plan_command(
     options = _options(
         policies, allow_remove_started, allow_remove_completed, allow_unknown, update_completed
     )
-    plan, workspace = make_plan(app.root, now=current_time(), options=options, env=os.environ)
+    plan, workspace = make_plan(
+        app.root, now=current_time(), options=options, env=os.environ, build=app.build
+    )
     workspace.close()
     app.output.display.clear()
     if out is not None:
@@ -260,12 +262,12 @@ def apply_command(
     with repository_lock(state_dir(app.root) / "apply.lock", timeout=lock_timeout):
         if plan_file is not None:
             plan = load_plan(plan_file)
-            workspace = load_workspace(app.root, os.environ)
+            workspace = load_workspace(app.root, os.environ, build=app.build)
         else:
             options = _options(
                 policies, allow_remove_started, allow_remove_completed, allow_unknown, update_completed
             )
-            plan, workspace = make_plan(app.root, now=now, options=options, env=os.environ)
+            plan, workspace = make_plan(app.root, now=now, options=options, env=os.environ, build=app.build)
         app.output.display.clear()
         try:
             return _apply(

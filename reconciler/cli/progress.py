@@ -4,6 +4,12 @@ On a terminal one line is rewritten in place (`\\r`, padded with spaces: no esca
 and dumb terminals are safe). Elsewhere (CI logs) plain lines, at most one every few seconds and only when
 the job moved on noticeably. Jobs that finish within `SHOW_AFTER` seconds show nothing, so short runs and
 tests stay quiet; `--quiet` shows nothing at all.
+
+Not click's progressbar or rich (both tried, issue 15): off a terminal click prints only the label once and
+rich only the finished bar, so the plain CI lines would stay hand-written anyway; on a terminal click hides
+the cursor with escape codes and times the job by its own wall clock (no injected clock, no `elapsed` from
+the provider), and rich reads `[...]` in vendor-supplied labels as markup and brings two more packages. Only
+`_draw` and `clear` (about 20 lines) would go, for as many lines of bar bookkeeping.
 """
 
 from __future__ import annotations

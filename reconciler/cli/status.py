@@ -71,7 +71,12 @@ def status_command(
     from reconciler.engine.status import make_status
 
     report = make_status(
-        app.root, now=current_time(), env=os.environ, expiring_days=expiring_days, policies=policies
+        app.root,
+        now=current_time(),
+        env=os.environ,
+        expiring_days=expiring_days,
+        policies=policies,
+        build=app.build,
     )
     app.output.display.clear()
     text = render_status(report, fmt, people=people)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
@@ -23,6 +24,7 @@ from reconciler.providers.base import Credentials, Progress, Provider
 from reconciler.providers.ispring import provider as ispring
 from reconciler.providers.litmos import provider as litmos
 from reconciler.transport.http import make_client
+from reconciler.transport.pacing import Sleep
 
 STATE_DIR = ".enrollctl"
 # for tests only: a fault-switch file (docs/SANDBOX.md) applied to every `sandbox:` provider of the run,
@@ -46,7 +48,13 @@ def log_progress(label: str, done: int, total: int, elapsed: float) -> None:
 
 class _ProviderModule(Protocol):
     def create(
-        self, config: ProviderConfig, client: httpx.Client, credentials: Credentials, *, progress: Progress
+        self,
+        config: ProviderConfig,
+        client: httpx.Client,
+        credentials: Credentials,
+        *,
+        progress: Progress,
+        sleep: Sleep,
     ) -> Provider: ...
 
     def capabilities_for(self, config: ProviderConfig) -> Capabilities: ...
@@ -109,9 +117,12 @@ def _required(config: ProviderConfig, env: Mapping[str, str], key: str, variable
     return value
 
 
-def build_provider(config: ProviderConfig, root: Path, env: Mapping[str, str]) -> tuple[Provider, Closer]:
-    """A ready provider for `config` and the function that releases what it holds."""
-    return _build(config, root, env)
+def build_provider(
+    config: ProviderConfig, root: Path, env: Mapping[str, str], *, sleep: Sleep = time.sleep
+) -> tuple[Provider, Closer]:
+    """A ready provider for `config` and the function that releases what it holds; `sleep` waits out its
+    retry back-offs and rate limit (tests inject one that returns at once)."""
+    return _build(config, root, env, sleep=sleep)
 
 
 def provider_builder(*, sandbox_faults: Mapping[str, Any]) -> ProviderBuilder:
@@ -120,7 +131,12 @@ def provider_builder(*, sandbox_faults: Mapping[str, Any]) -> ProviderBuilder:
 
 
 def _build(
-    config: ProviderConfig, root: Path, env: Mapping[str, str], *, faults: Mapping[str, Any] | None = None
+    config: ProviderConfig,
+    root: Path,
+    env: Mapping[str, str],
+    *,
+    faults: Mapping[str, Any] | None = None,
+    sleep: Sleep = time.sleep,
 ) -> tuple[Provider, Closer]:
     if config.sandbox:
         client, credentials, release = _sandbox_client(config, root, env, faults)
@@ -137,7 +153,7 @@ def _build(
         release = _nothing
     module = _module(config.kind)
     try:
-        provider = module.create(config, client, credentials, progress=log_progress)
+        provider = module.create(config, client, credentials, progress=log_progress, sleep=sleep)
     except BaseException:
         client.close()
         release()

@@ -97,9 +97,11 @@ def read_snapshot(
 
 
 @contextmanager
-def connected(config: Config, name: str, root: Path, env: Mapping[str, str]) -> Iterator[Provider]:
+def connected(
+    config: Config, name: str, root: Path, env: Mapping[str, str], *, build: ProviderBuilder | None = None
+) -> Iterator[Provider]:
     """One provider of enrollctl.yaml, released on exit."""
-    provider, close = build_provider(config.providers[name], root, env)
+    provider, close = (build or build_provider)(config.providers[name], root, env)
     try:
         yield provider
     finally:

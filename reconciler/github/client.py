@@ -109,7 +109,13 @@ class GitHub:
         self._host = urlsplit(str(client.base_url)).netloc
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], transport: httpx.BaseTransport | None = None) -> GitHub:
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        transport: httpx.BaseTransport | None = None,
+        *,
+        sleep: Sleep = time.sleep,
+    ) -> GitHub:
         """A client for `GITHUB_API_URL` (default api.github.com) authenticated by `GITHUB_TOKEN`."""
         token = env.get(TOKEN_ENV, "")
         if not token:
@@ -118,7 +124,7 @@ class GitHub:
                 hint="in a workflow step add `env: {GITHUB_TOKEN: ${{ github.token }}}`",
             )
         base = env.get(API_URL_ENV) or DEFAULT_API_URL
-        return cls(make_client(base.rstrip("/"), transport=transport), token)
+        return cls(make_client(base.rstrip("/"), transport=transport), token, sleep=sleep)
 
     def close(self) -> None:
         """Close the HTTP client."""

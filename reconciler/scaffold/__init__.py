@@ -3,11 +3,14 @@
 The templates are package data (`templates/`), so an installed enrollctl scaffolds without its source tree;
 the workflows there are copies of `examples/github-actions/` (a test keeps them identical). Schemas are
 written into the repository and the manifests' `# yaml-language-server: $schema=` lines point at them
-relatively, so editors find them wherever the repository is cloned or copied.
+relatively, so editors find them wherever the repository is cloned or copied. The workflows and the
+pre-commit hook name the placeholder `your-org/enrollctl@main` until `init --action OWNER/NAME@REF` names the
+enrollctl repository (or fork) and ref to use.
 """
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -15,6 +18,8 @@ from reconciler.errors import UsageError
 from reconciler.manifest.schema import SCHEMA_FILES, schema_text
 
 SCHEMA_DIR = "schemas"
+PLACEHOLDER_ACTION = "your-org/enrollctl@main"
+_ACTION = re.compile(r"(?P<repo>[A-Za-z0-9-]+/[A-Za-z0-9._-]+)@(?P<ref>[A-Za-z0-9._/-]+)")
 WORKFLOWS = ("plan-on-pull-request.yml", "apply-on-merge.yml", "drift-check.yml")
 _TEMPLATES = {
     "enrollctl.yaml": "enrollctl.yaml",
@@ -38,9 +43,29 @@ def schema_files(directory: str = SCHEMA_DIR) -> dict[str, str]:
     return {f"{directory}/{file_name}": schema_text(name) for name, file_name in SCHEMA_FILES.items()}
 
 
-def repository_files() -> dict[str, str]:
-    """Every file `init` writes, by its path in the new repository."""
-    return {**{path: template_text(source) for path, source in _TEMPLATES.items()}, **schema_files()}
+def repository_files(action: str | None = None) -> dict[str, str]:
+    """Every file `init` writes, by its path in the new repository; `action` (OWNER/NAME@REF) pinned in."""
+    files = {**{path: template_text(source) for path, source in _TEMPLATES.items()}, **schema_files()}
+    return files if action is None else pin_action(files, action)
+
+
+def pin_action(files: dict[str, str], action: str) -> dict[str, str]:
+    """`files` with the workflows' `uses:` and the pre-commit hook's repo and rev set to `action`."""
+    match = _ACTION.fullmatch(action)
+    if match is None:
+        raise UsageError(
+            f"--action {action!r} is not OWNER/NAME@REF",
+            hint="give the enrollctl repository or fork and a ref, e.g. acme/enrollctl@main or a commit SHA",
+        )
+    repo, ref = match["repo"], match["ref"]
+    placeholder_repo = PLACEHOLDER_ACTION.split("@", 1)[0]
+    pinned = dict(files)
+    for name in WORKFLOWS:
+        path = f".github/workflows/{name}"
+        pinned[path] = files[path].replace(f"uses: {PLACEHOLDER_ACTION}", f"uses: {action}")
+    hook = files[".pre-commit-config.yaml"].replace(f"github.com/{placeholder_repo} ", f"github.com/{repo} ")
+    pinned[".pre-commit-config.yaml"] = hook.replace("rev: main ", f"rev: {ref} ", 1)
+    return pinned
 
 
 def write_files(target: Path, files: dict[str, str], *, force: bool) -> list[Path]:

@@ -23,7 +23,7 @@ PLAN_2 = "### enrollctl plan\n\nPlan: 54 to add, 9 to change, 1 to remove, 3 kep
 def run(monkeypatch: pytest.MonkeyPatch, recording: str, args: list[str]) -> tuple[Replay, Result]:
     """Run `enrollctl` with GitHub answered by a recording (and --debug, so tracebacks would show too)."""
     replay = Replay(recording)
-    monkeypatch.setattr(reconciler.cli.github, "open_github", lambda _env: replay.github())
+    monkeypatch.setattr(reconciler.cli.github, "open_github", lambda _env, _app: replay.github())
     result = CliRunner().invoke(main, ["--debug", *args], env={"GITHUB_TOKEN": TOKEN})
     assert TOKEN not in result.output
     assert TOKEN not in (result.stderr or "")

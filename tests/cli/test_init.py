@@ -7,16 +7,18 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from reconciler.cli.app import main
 from reconciler.manifest.schema import SCHEMA_FILES, schema_text
-from reconciler.scaffold import WORKFLOWS, repository_files, template_text
+from reconciler.scaffold import PLACEHOLDER_ACTION, WORKFLOWS, repository_files, template_text
 from tests.support.e2e import FIXED_NOW, enrollctl
-from tests.support.paths import EXAMPLES
+from tests.support.paths import EXAMPLES, ROOT
 
 
 def _init(target: Path, *args: str) -> str:
@@ -137,3 +139,63 @@ def test_init_demo_then_plan_in_a_real_process(tmp_path: Path) -> None:
     )
     assert planned.returncode == 0, planned.stderr
     assert "Policy security-awareness" in planned.stdout
+
+
+def _enrollctl_uses(repo: Path) -> set[str]:
+    return {
+        step["uses"]
+        for name in WORKFLOWS
+        for job in yaml.safe_load((repo / ".github/workflows" / name).read_text(encoding="utf-8"))[
+            "jobs"
+        ].values()
+        for step in job["steps"]
+        if "enrollctl" in step.get("uses", "")
+    }
+
+
+def test_init_action_pins_the_workflows_and_the_pre_commit_hook(tmp_path: Path) -> None:
+    output = _init(tmp_path / "repo", "--action", "acme/enrollctl@0f1e2d3c")
+    assert _enrollctl_uses(tmp_path / "repo") == {"acme/enrollctl@0f1e2d3c"}
+    (hook,) = yaml.safe_load((tmp_path / "repo/.pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"]
+    assert (hook["repo"], hook["rev"]) == ("https://github.com/acme/enrollctl", "0f1e2d3c")
+    assert "placeholder" not in output
+
+
+def test_init_without_action_names_the_placeholder_and_how_to_replace_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "repo")])
+    assert result.exit_code == 0, result.output
+    assert _enrollctl_uses(tmp_path / "repo") == {PLACEHOLDER_ACTION}
+    assert (
+        f"placeholder `{PLACEHOLDER_ACTION}`" in result.stderr and "--action OWNER/NAME@REF" in result.stderr
+    )
+
+
+@pytest.mark.parametrize("action", ["acme/enrollctl", "enrollctl@main", "acme/enrollctl@", "a b/c@d"])
+def test_init_refuses_a_malformed_action_and_writes_nothing(tmp_path: Path, action: str) -> None:
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "repo"), "--action", action])
+    assert result.exit_code == 1
+    assert f"--action {action!r} is not OWNER/NAME@REF" in result.stderr
+    assert not (tmp_path / "repo").exists()
+
+
+def _readme_start_your_own_commands() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## GitOps setup in five minutes\n") :]
+    block = section[
+        section.index("```sh\n") + len("```sh\n") : section.index("```\n", section.index("```sh"))
+    ]
+    return textwrap.dedent(block)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None or shutil.which("git") is None, reason="needs bash and git")
+def test_the_readme_start_your_own_commands_run_as_written(tmp_path: Path) -> None:
+    script = _readme_start_your_own_commands()
+    assert script.startswith("enrollctl init ") and "<" not in script and "sed " not in script
+    scripts = str(Path(sys.executable).parent)  # the enrollctl command of this environment
+    env = {**os.environ, "ENROLLCTL_NOW": FIXED_NOW, "PATH": os.pathsep.join([scripts, os.environ["PATH"]])}
+    ran = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert ran.stdout.splitlines()[-1].startswith("No changes.")
+    assert _enrollctl_uses(tmp_path / "training-policies") == {"acme/enrollctl@main"}

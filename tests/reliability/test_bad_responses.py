@@ -17,10 +17,10 @@ from tests.support.bad import (
     CANARY,
     EXAMPLE_OF,
     EXAMPLES,
+    NO_WAIT,
     Served,
     assert_clean_failure,
     enrollctl,
-    no_retry_sleep,
     replace,
     served_sandbox,
     url_repository,
@@ -204,13 +204,10 @@ def _serve(vendor: str, tmp_path: Path, api: str | None = None) -> Iterator[tupl
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_a_bad_vendor_answer_fails_the_run_clearly_without_writing(
-    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    no_retry_sleep(monkeypatch)
+def test_a_bad_vendor_answer_fails_the_run_clearly_without_writing(case: Case, tmp_path: Path) -> None:
     for served, repo in _serve(case.vendor, tmp_path, case.api):
         served.recorder.rules.append(replace(case.call, case.status, case.payload(), case.content_type))
-        result = enrollctl(repo, "apply", "--auto-approve")
+        result = enrollctl(repo, "apply", "--auto-approve", runtime=NO_WAIT)
         assert_clean_failure(result, *case.needles)
         assert served.writes() == []
         assert "root:" not in result.output  # no /etc/passwd content came back through an entity

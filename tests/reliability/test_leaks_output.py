@@ -13,7 +13,7 @@ import pytest
 
 from reconciler.render.describe import clean
 from reconciler.transport.terminal import safe_text
-from tests.support.bad import enrollctl, no_retry_sleep, url_repository
+from tests.support.bad import NO_WAIT, enrollctl, url_repository
 from tests.support.hostile import hostile_server, send
 
 CLIENT_ID = "canary-client-id"
@@ -71,12 +71,6 @@ def _leaks(output: str) -> list[str]:
     return found
 
 
-@pytest.fixture(autouse=True)
-def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    # every hostile answer is a server error that is retried with real backoff; what is said is the point
-    no_retry_sleep(monkeypatch)
-
-
 @pytest.mark.parametrize("flags", [["--debug"], ["-vv"], ["--debug", "-vv"]])
 @pytest.mark.parametrize("answer", sorted(ANSWERS))
 def test_secret_and_escapes_echoed_by_the_server_never_reach_the_output(
@@ -85,7 +79,8 @@ def test_secret_and_escapes_echoed_by_the_server_never_reach_the_output(
     with hostile_server(ANSWERS[answer]) as url:
         repo = url_repository("ispring", tmp_path / "repo", url)
         env = {"ISPRING_CLIENT_ID": CLIENT_ID, "ISPRING_CLIENT_SECRET": SECRET}
-        result = enrollctl(repo, *flags, "plan", env=env)
+        # every hostile answer is a server error retried with backoff; what is said is the point, not timing
+        result = enrollctl(repo, *flags, "plan", env=env, runtime=NO_WAIT)
     assert result.exit_code == 1, result.output
     assert _leaks(result.output) == [], result.output[-3000:]
 
@@ -95,7 +90,7 @@ def test_a_huge_fault_string_is_cut_to_its_excerpt(tmp_path: Path) -> None:
     with hostile_server(lambda h: send(h, 500, huge)) as url:
         repo = url_repository("ispring", tmp_path / "repo", url)
         env = {"ISPRING_CLIENT_ID": CLIENT_ID, "ISPRING_CLIENT_SECRET": SECRET}
-        result = enrollctl(repo, "plan", env=env)
+        result = enrollctl(repo, "plan", env=env, runtime=NO_WAIT)
     assert result.exit_code == 1
     assert "x" * 201 not in result.output and "cut at 200 characters" in result.output
     assert len(result.output) < 5000

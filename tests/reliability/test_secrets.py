@@ -34,12 +34,12 @@ from tests.support.bad import (
     ISPRING_ENV,
     ISPRING_TOKEN_ENV,
     LITMOS_ENV,
+    NO_WAIT,
     Answer,
     Seen,
     Served,
     copy_example,
     enrollctl,
-    no_retry_sleep,
     served_sandbox,
     url_repository,
 )
@@ -82,7 +82,7 @@ class Run:
     outputs: list[str] = field(default_factory=list)
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> Result:
-        result = enrollctl(self.root, "--debug", *args, env=env)
+        result = enrollctl(self.root, "--debug", *args, env=env, runtime=NO_WAIT)
         self.outputs.append(f"$ enrollctl {' '.join(args)}\n{result.output}")
         assert result.exit_code in (0, 1), result.output  # never a usage error from our own command lines
         return result
@@ -129,8 +129,7 @@ SCENARIOS = ["ispring-client", "ispring-token", "litmos"]
 
 
 @pytest.fixture(params=SCENARIOS)
-def run(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
-    no_retry_sleep(monkeypatch)
+def run(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Run]:
     scenario = str(request.param)
     vendor = scenario.split("-")[0]
     org = EXAMPLES / EXAMPLE_OF[vendor][0] / "sandbox.yaml"
@@ -285,13 +284,11 @@ GITHUB_TOKEN = f"{CANARY}-github-token"
     ids=["401", "403", "404", "422", "500", "html-200"],
 )
 def test_the_github_token_never_leaks_from_the_github_commands(
-    status: int, content_type: str, wrap: str, tmp_path: Path, logs: _Collect, monkeypatch: pytest.MonkeyPatch
+    status: int, content_type: str, wrap: str, tmp_path: Path, logs: _Collect
 ) -> None:
     """`enrollctl github ...` against an API that echoes the `Authorization` header back in every answer."""
-    from reconciler.github.client import GitHub
     from reconciler.sandbox.serve import serve
 
-    monkeypatch.setitem(GitHub.__init__.__kwdefaults__, "sleep", lambda _seconds: None)
     sent: list[str] = []
 
     def app(environ: dict[str, object], start_response: object) -> list[bytes]:
@@ -307,7 +304,7 @@ def test_the_github_token_never_leaks_from_the_github_commands(
     env = {"GITHUB_TOKEN": GITHUB_TOKEN, "GITHUB_API_URL": url}
     try:
         outputs = [
-            enrollctl(None, "--debug", "github", *args, env=env).output
+            enrollctl(None, "--debug", "github", *args, env=env, runtime=NO_WAIT).output
             for args in (
                 ["comment", "--repo", "acme/lms", "--pr", "7", "--body-file", str(body)],
                 ["drift-issue", "--repo", "acme/lms", "--body-file", str(body), "--state", "open"],

@@ -20,7 +20,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from reconciler.cli.app import main
+from reconciler.cli.app import Runtime, main
 from reconciler.engine.build import sandbox_db_path
 from reconciler.sandbox.ispring.app import Client, ISpringApp
 from reconciler.sandbox.litmos.app import make_litmos_app
@@ -204,14 +204,26 @@ def url_repository(
     return target
 
 
+def _no_wait(_seconds: float) -> None:
+    return None
+
+
+# retries and rate limits wait for real seconds; suites about what is said and written, not timing, run
+# the CLI with this (`enrollctl(..., runtime=NO_WAIT)`): every wait returns at once
+NO_WAIT = Runtime(sleep=_no_wait)
+
+
 def enrollctl(
-    root: Path | None, *args: str, env: Mapping[str, str] | None = None, input: str | None = None
+    root: Path | None,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    runtime: Runtime | None = None,
 ) -> Result:
     """Run the CLI (in-process) with the clock pinned and the canary credentials in the environment."""
     chdir = ["-C", str(root)] if root is not None else []
-    return CliRunner().invoke(
-        main, [*chdir, *args], env={"ENROLLCTL_NOW": FIXED_NOW, **ALL_CANARY_ENV, **(env or {})}, input=input
-    )
+    environment = {"ENROLLCTL_NOW": FIXED_NOW, **ALL_CANARY_ENV, **(env or {})}
+    return CliRunner().invoke(main, [*chdir, *args], env=environment, input=input, obj=runtime)
 
 
 def assert_clean_failure(result: Result, *needles: str) -> None:
@@ -244,13 +256,3 @@ def sandbox_writes(root: Path, provider: str = "lms", vendor: str = "ispring") -
         return [e.action for e in store.request_log() if _is_write(vendor, e.method, e.action)]
     finally:
         store.close()
-
-
-def no_retry_sleep(monkeypatch: Any) -> None:
-    """Retries back off for real seconds; these suites are about what is said and written, not timing."""
-    from reconciler.providers.ispring import provider as ispring
-    from reconciler.providers.litmos import provider as litmos
-    from reconciler.transport.http import VendorClient
-
-    for function in (VendorClient.__init__, ispring.create, litmos.create):
-        monkeypatch.setitem(function.__kwdefaults__, "sleep", lambda _seconds: None)
