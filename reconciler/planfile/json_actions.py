@@ -32,7 +32,9 @@ class ActionsJson(Fragment):
         deeper = newline + INDENT
         shared: _Shared = {}
         texts = [_action(a, deeper, shared) for a in self.actions]
-        return "[" + deeper + ("," + deeper).join(texts) + newline + "]"
+        texts[0] = "[" + deeper + texts[0]  # the brackets ride on the first and last action: no extra copy
+        texts[-1] = texts[-1] + newline + "]"
+        return ("," + deeper).join(texts)
 
 
 def _once(shared: _Shared, value: object, text: Callable[[], str]) -> str:

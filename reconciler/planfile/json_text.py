@@ -60,11 +60,13 @@ def _encode(value: Any, newline: str) -> str:
         for key, item in value.items():
             name = key if isinstance(key, str) else _key_text(key)
             parts.append(f"{_encode_string(name)}: {_encode(item, deeper)}")
-        return "{" + deeper + ("," + deeper).join(parts) + newline + "}"
+        # one join, not a chain of `+`: each `+` copies the whole text, 100s of MB for a large plan
+        return "".join(("{", deeper, ("," + deeper).join(parts), newline, "}"))
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
-        return "[" + deeper + ("," + deeper).join([_encode(item, deeper) for item in value]) + newline + "]"
+        items = ("," + deeper).join([_encode(item, deeper) for item in value])
+        return "".join(("[", deeper, items, newline, "]"))
     if isinstance(value, Fragment):
         return value.json(newline)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
