@@ -3,8 +3,9 @@
 Runs the Litmos provider against the in-process emulator (no rate limit, no sleeping) and prints, per phase,
 the calls made per call type and the lower bound computed here from the API's rules (not from the provider
 code): paged lists need floor(n / 1000) + 1 pages (a short page is the only end marker), `POST /users/courses`
-reads 25 users, a roster lists one item, an assign call carries all of one user's items of one kind, and a
-removal is one call each.
+reads 25 users, a roster lists one item, an assign call carries all of one user's items of one kind, a
+removal is one call each, and a profile field the `/users` listing lacks (`targets.where`) is one
+`GET /users/{id}` per user the policy's other targets select.
 
     python benchmarks/litmos_bench.py              # 2,000 users
     python benchmarks/litmos_bench.py --users 300  # smaller, for a quick look
@@ -22,6 +23,7 @@ import httpx
 
 from reconciler.core.model import Directory, Item, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action, ActionKind
+from reconciler.core.profiles import ProfileNeed
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos.provider import LitmosProvider, create
 from reconciler.providers.litmos.read import ReadStrategy
@@ -116,6 +118,25 @@ def measure_reads(
     )
 
 
+def measure_profiles(provider: LitmosProvider, directory: Directory, team: frozenset[str]) -> None:
+    """`targets.where` reads: a field of the `/users` listing costs nothing; another costs one
+    `GET /users/{id}` per user the other targets select (the API has no bulk profile read): the bound."""
+    listed, profile = frozenset({"email"}), frozenset({"jobtitle"})
+    cases = [
+        ("where on Email (listed)", ProfileNeed(listed, False, None), 0),
+        (f"where on JobTitle, one team of {len(team)}", ProfileNeed(profile, False, team), len(team)),
+        ("where on JobTitle alone (everyone)", ProfileNeed(profile, False, None), len(directory.users)),
+    ]
+    for label, need, bound in cases:
+        provider.api.vendor.stats.reset()
+        started = time.perf_counter()
+        provider.read_user_profiles(directory, need)
+        seconds = time.perf_counter() - started
+        report(f"profiles, {label}", provider.api.vendor.stats.calls, bound, seconds)
+        minutes = sum(provider.api.vendor.stats.calls.values()) / 100
+        print(f"  -> at Litmos' 100 calls a minute: {minutes:.1f} min")
+
+
 def measure_writes(provider: LitmosProvider, directory: Directory) -> None:
     courses = [i for i in directory.items if i.kind is ItemKind.COURSE]
     path = next(i for i in directory.items if i.kind is ItemKind.LEARNING_PATH)
@@ -164,6 +185,7 @@ def main() -> None:
     measure_reads(provider, directory, few, None, f"{len(few)} managed items, every user")
     measure_reads(provider, directory, items, None, f"all {len(items)} items, every user")
     measure_reads(provider, directory, items, members, f"all {len(items)} items, one team of {len(members)}")
+    measure_profiles(provider, directory, members)
     measure_writes(provider, directory)
     if not args.quick:
         print_targets()
@@ -175,7 +197,7 @@ def print_targets() -> None:
     for title, made, bound in MEASURED:
         if title.startswith("enrollments"):
             continue  # strategies forced for comparison; the provider's own choice is reported below
-        ratio = made / bound if bound else 1.0
+        ratio = made / bound if bound else (1.0 if not made else math.inf)
         note = (
             " (one read-back per assign call: Litmos ignores unknown ids silently)"
             if "read back" in title

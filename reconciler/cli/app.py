@@ -290,3 +290,7 @@ register_init(main)
 from reconciler.cli.status import register as register_status  # noqa: E402
 
 register_status(main)
+
+from reconciler.cli.doctor import register as register_doctor  # noqa: E402
+
+register_doctor(main)

@@ -271,6 +271,7 @@ def explain_at(
         capabilities=provider.capabilities,
         index=index,
         item_id=item_id,
+        dues=provider.due_information(),  # completions and expiries, for re-enrollments (as plan reads them)
     )
 
 

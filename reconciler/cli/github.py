@@ -1,7 +1,8 @@
-"""`enrollctl github ...`: the GitHub side of the GitOps workflows (sticky plan comment, drift issue).
+"""`enrollctl github ...`: the GitHub side of the GitOps workflows (sticky plan comment, drift issue,
+approvals in the pull request).
 
 Each command reads `GITHUB_TOKEN` (never printed) and `GITHUB_API_URL`, does one job and says what it did
-on stderr; `reviewed-plan` prints `key=value` lines for `$GITHUB_OUTPUT`.
+on stderr; `reviewed-plan`, `last-plan` and `approval` print `key=value` lines for `$GITHUB_OUTPUT`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,22 @@ import click
 
 from reconciler.cli.app import AppContext
 from reconciler.errors import UsageError
-from reconciler.github.client import DRIFT_LABEL, GitHub, Written, repository
+from reconciler.github.approval import find_approval
+from reconciler.github.client import GitHub, repository
+from reconciler.github.comment import (
+    DRIFT_LABEL,
+    ShownPlan,
+    Written,
+    drift_issue,
+    our_comment,
+    plan_comment,
+    review_block,
+    shown_plan,
+    since_block,
+    upsert_comment,
+)
+from reconciler.planfile.codec import approval_digest
+from reconciler.planfile.file import load_plan
 
 
 def open_github(env: Mapping[str, str], app: AppContext) -> GitHub:
@@ -50,25 +66,116 @@ def github_group() -> None:
     """Post plans to pull requests and track drift in an issue (for GitHub Actions; needs GITHUB_TOKEN)."""
 
 
-@github_group.command("comment")
-@repo_option
-@click.option("--pr", "number", required=True, type=click.IntRange(min=1), help="Pull request number.")
-@body_option
-@click.option(
+SINCE_LIMIT = 20  # changed actions listed per section in the comment; `show --compare` lists more
+plan_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+marker_option = click.option(
     "--marker",
     default="enrollctl-plan",
     show_default=True,
     help="Identifies the one comment to update, as a hidden <!-- MARKER --> line.",
 )
+
+
+@github_group.command("comment")
+@repo_option
+@click.option("--pr", "number", required=True, type=click.IntRange(min=1), help="Pull request number.")
+@body_option
+@marker_option
+@click.option(
+    "--plan",
+    "plan_path",
+    type=plan_file,
+    help="The saved plan the body shows: adds its digest and how it gets applied (or approved).",
+)
+@click.option(
+    "--run-id",
+    type=click.IntRange(min=1),
+    help="The workflow run whose artifact holds --plan; recorded in the comment for `last-plan`.",
+)
+@click.option(
+    "--since",
+    "since_path",
+    type=plan_file,
+    help="The plan the previous comment showed: adds what changed since (needs --plan).",
+)
 @click.pass_obj
-def comment_command(app: AppContext, repo: str, number: int, body_file: Path, marker: str) -> None:
+def comment_command(
+    app: AppContext,
+    repo: str,
+    number: int,
+    body_file: Path,
+    marker: str,
+    plan_path: Path | None,
+    run_id: int | None,
+    since_path: Path | None,
+) -> None:
     """Create the pull request's sticky comment, or update it in place on every later run."""
+    body = _read_body(body_file)
+    if plan_path is not None:
+        body = _plan_body(body, plan_path, run_id, since_path)
+    elif since_path is not None or run_id is not None:
+        raise UsageError("--since and --run-id describe the plan of --plan; give --plan too")
     github = open_github(os.environ, app)
     try:
-        written = github.upsert_comment(repository(repo), number, _read_body(body_file), marker=marker)
+        written = upsert_comment(github, repository(repo), number, body, marker=marker)
     finally:
         github.close()
     _report("comment on", written)
+
+
+def _plan_body(body: str, plan_path: Path, run_id: int | None, since_path: Path | None) -> str:
+    from reconciler.planfile.compare import compare_plans
+    from reconciler.render.compare import counts_text, render_compare_markdown
+
+    plan = load_plan(plan_path)
+    digest = approval_digest(plan)
+    since = ""
+    if since_path is not None:
+        comparison = compare_plans(load_plan(since_path), plan)
+        text = render_compare_markdown(comparison, heading="Changes since that plan", limit=SINCE_LIMIT)
+        since = since_block(f"{counts_text(comparison)} (plan `{comparison.old_digest}`)", text)
+    shown = ShownPlan(run_id, digest) if run_id is not None else None
+    return plan_comment(body, review=review_block(digest, plan.refused_by), since=since, shown=shown)
+
+
+@github_group.command("last-plan")
+@repo_option
+@click.option("--pr", "number", required=True, type=click.IntRange(min=1), help="Pull request number.")
+@marker_option
+@click.pass_obj
+def last_plan_command(app: AppContext, repo: str, number: int, marker: str) -> None:
+    """Print `run-id=N` and `digest=D`: the plan the sticky comment shows now (empty when none)."""
+    github = open_github(os.environ, app)
+    try:
+        found = our_comment(github, repository(repo), number, marker=marker)
+    finally:
+        github.close()
+    shown = shown_plan(str(found.get("body") or "")) if found is not None else None
+    click.echo(f"run-id={shown.run_id if shown else ''}")
+    click.echo(f"digest={shown.digest if shown else ''}")
+
+
+@github_group.command("approval")
+@repo_option
+@click.option("--pr", "number", required=True, type=click.IntRange(min=1), help="Pull request number.")
+@click.option("--plan", "plan_path", required=True, type=plan_file, help="The plan about to be applied.")
+@click.pass_obj
+def approval_command(app: AppContext, repo: str, number: int, plan_path: Path) -> None:
+    """Print `approve=DIGEST` and `approved-by=LOGIN` when a maintainer approved exactly this plan in the
+    pull request (a comment line `/enrollctl approve DIGEST`); both empty otherwise."""
+    digest = approval_digest(load_plan(plan_path))
+    github = open_github(os.environ, app)
+    try:
+        approval, ignored = find_approval(github, repository(repo), number, digest)
+    finally:
+        github.close()
+    for request in ignored:
+        where = request.url or request.login
+        click.echo(f"not an approval of this plan: {where}: {request.reason}", err=True)
+    if approval is not None:
+        click.echo(f"plan {digest} approved by {approval.login}: {approval.url}", err=True)
+    click.echo(f"approve={approval.digest if approval else ''}")
+    click.echo(f"approved-by={approval.login if approval else ''}")
 
 
 @github_group.command("drift-issue")
@@ -92,7 +199,8 @@ def drift_issue_command(
     """Keep ONE open issue while the LMS has drifted from the manifests; close it when the drift is gone."""
     github = open_github(os.environ, app)
     try:
-        written = github.drift_issue(
+        written = drift_issue(
+            github,
             repository(repo),
             _read_body(body_file),
             drifted=state == "open",

@@ -366,15 +366,29 @@ def result_summary(result: ApplyResult) -> str:
 
 @click.command("show")
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--compare",
+    "older",
+    metavar="OLD",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Show what changed since the saved plan OLD instead: actions added, dropped or changed, "
+    "and changes to the manifests, options, guards and verdict.",
+)
 @format_option
 @full_option
 @no_color_option
 @click.pass_obj
-def show_command(app: AppContext, plan_file: Path, fmt: str, full: bool, no_color: bool) -> None:
-    """Render a saved plan FILE."""
-    _echo(
-        render(load_plan(plan_file), fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0)
-    )
+def show_command(
+    app: AppContext, plan_file: Path, older: Path | None, fmt: str, full: bool, no_color: bool
+) -> None:
+    """Render a saved plan FILE, or with --compare OLD what changed since OLD."""
+    plan = load_plan(plan_file)
+    if older is not None:
+        from reconciler.cli.compare import render_comparison
+
+        _echo(render_comparison(load_plan(older), plan, fmt, full=full))
+        return
+    _echo(render(plan, fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0))
 
 
 def register(main: click.Group) -> None:

@@ -61,13 +61,27 @@ def render_status(report: StatusReport, fmt: str, *, people: bool) -> str:
 )
 @click.option("--policy", "policies", multiple=True, metavar="NAME", help="Only these policies (repeatable).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option(
+    "--html-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Also write the HTML report, with the people, to FILE from the same read (e.g. Markdown for an "
+    "issue on stdout and the page for an auditor).",
+)
 @click.pass_obj
 def status_command(
-    app: AppContext, fmt: str, people: bool, expiring_days: int, policies: tuple[str, ...], out: Path | None
+    app: AppContext,
+    fmt: str,
+    people: bool,
+    expiring_days: int,
+    policies: tuple[str, ...],
+    out: Path | None,
+    html_out: Path | None,
 ) -> int:
     """Show compliance per policy and item: assigned, started, completed, overdue, expiring."""
-    if out is not None and not out.resolve().parent.is_dir():
-        raise UsageError(f"--out {out}: the directory {out.parent} does not exist")
+    for option, path in (("--out", out), ("--html-out", html_out)):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise UsageError(f"{option} {path}: the directory {path.parent} does not exist")
     from reconciler.engine.status import make_status
 
     report = make_status(
@@ -85,6 +99,9 @@ def status_command(
     else:
         out.write_text(text, encoding="utf-8")
         app.output.info(f"Wrote the {fmt} status report to {out}.")
+    if html_out is not None:
+        html_out.write_text(render_status(report, "html", people=True), encoding="utf-8")
+        app.output.info(f"Wrote the html status report to {html_out}.")
     return EXIT_OK
 
 

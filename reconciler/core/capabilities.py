@@ -16,8 +16,8 @@ DUE_FIX = "remove `due` (or write `due: default`) and set the due date in the it
 
 
 REENROLL_FIX = {
-    "iSpring Learn": "iSpring re-enrolls only through its REST API (POST /enrollment/{id}/reenroll), "
-    "which this provider does not use: remove `recur`, or use the REST transport where available",
+    "iSpring Learn": "iSpring's SOAP API has no re-enroll, its REST API has "
+    "(POST /enrollment/{id}/reenroll): set `api: rest` (the default) on the provider, or remove `recur`",
     "Litmos": "Litmos resets only courses (PUT /users/{id}/courses/{id}/reset): recur the path's courses",
 }
 

@@ -12,9 +12,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from reconciler.core.contest import Asked, LosingTerm, Recurring, losing_terms, recurring
 from reconciler.core.desired import DesiredEnrollment, DesiredState, ExpandResult, expand
 from reconciler.core.diff import build_plan
 from reconciler.core.directory import DirectoryIndex, closest
+from reconciler.core.due import DueFact, DueInformation
 from reconciler.core.model import (
     Capabilities,
     DepartmentRef,
@@ -29,6 +31,7 @@ from reconciler.core.model import (
     UserRef,
 )
 from reconciler.core.plan import Action, Kept, KeptReason, RunOptions, Source
+from reconciler.core.recurrence import add_reenrollments
 from reconciler.core.references import Resolver, rule_text
 from reconciler.errors import Position, UsageError
 
@@ -38,6 +41,7 @@ class Verdict:
 
     ADD = "add"
     UPDATE = "update"
+    REENROLL = "reenroll"  # completed, and the `recur:` period ran out
     REMOVE = "remove"
     KEEP = "keep"  # wanted and already as wanted
     KEPT = "kept"  # differs, but deliberately left alone (protected, catalog, unsupported, status)
@@ -45,13 +49,7 @@ class Verdict:
     UNMANAGED = "unmanaged"  # no policy assigns the item
 
 
-@dataclass(frozen=True)
-class PolicyTerms:
-    """The terms one assign entry asks for."""
-
-    policy: str
-    position: Position
-    terms: Terms
+PolicyTerms = Asked  # the terms one assign entry asks for
 
 
 @dataclass(frozen=True)
@@ -72,8 +70,10 @@ class ItemExplanation:
     sources: tuple[Source, ...] = ()  # every (policy, assign entry, rule) that wants it; empty = not wanted
     rule_positions: tuple[Position, ...] = ()  # where each source's target rule is written (parallel)
     asked: tuple[PolicyTerms, ...] = ()  # what each wanting assign entry asks
-    terms: Terms | None = None  # the winning terms (combined, strictest)
+    terms: Terms | None = None  # the winning terms (combined, strictest, for this enrollment's access)
     set_by: tuple[tuple[str, tuple[str, ...]], ...] = ()  # field -> policies asking the winning value
+    lost: tuple[LosingTerm, ...] = ()  # what the other entries asked, field by field, and why it lost
+    recurs: Recurring | None = None  # for a `recur:` assignment: counted from when, runs out when
     holds: Enrollment | None = None
     verdict: str = Verdict.UNMANAGED
     reason: str = ""
@@ -153,23 +153,24 @@ def explain_user(
     capabilities: Capabilities,
     index: DirectoryIndex | None = None,
     item_id: str | None = None,
+    dues: DueInformation | None = None,
 ) -> Explanation:
-    """Explain `user` at the snapshot's provider; `item_id` limits it to one item."""
+    """Explain `user` at the snapshot's provider; `item_id` limits it to one item; `dues` are the vendor's
+    completion and expiry facts, for re-enrollments (as `plan` reads them)."""
     index = index or DirectoryIndex.build(snapshot.directory)
     expanded = expand(policies, index, settings, provider=snapshot.provider, now=now)
     expanded.raise_for_diagnostics()
     mine = {k: v for k, v in expanded.desired.enrollments.items() if k[0] == user.id}
     desired = DesiredState(mine, expanded.desired.items)
     held = [e for e in snapshot.enrollments if e.user_id == user.id]
+    mine_held = replace(snapshot, enrollments=tuple(held))
     plan = build_plan(
-        desired,
-        replace(snapshot, enrollments=tuple(held)),
-        settings,
-        RunOptions(),
-        now=now,
-        capabilities=capabilities,
-        index=index,
+        desired, mine_held, settings, RunOptions(), now=now, capabilities=capabilities, index=index
     )
+    plan = add_reenrollments(
+        plan, desired, mine_held, now=now, capabilities=capabilities, dues=dues, index=index
+    )
+    facts = {f.item_id: f for f in dues.facts if f.user_id == user.id} if dues is not None else {}
     actions = {a.item_id: a for a in plan.actions}
     kept = {k.item_id: k for k in plan.kept}
     holds = {e.item_id: e for e in held}
@@ -187,6 +188,7 @@ def explain_user(
             expanded,
             ours,
             resolver,
+            _Context(user, now, facts.get(i)),
         )
         for i in item_ids
         if i in index.items_by_id and (item_id is None or i == item_id)
@@ -213,6 +215,13 @@ def _assigns(exclusion: Exclusion, index: DirectoryIndex, item_id: str) -> bool:
     return index.items_by_id[item_id].title in exclusion.items
 
 
+@dataclass(frozen=True)
+class _Context:
+    user: User
+    now: dt.datetime
+    fact: DueFact | None
+
+
 def _item(
     item: Item,
     wanted: DesiredEnrollment | None,
@@ -222,16 +231,22 @@ def _item(
     expanded: ExpandResult,
     policies: Sequence[Policy],
     resolver: Resolver,
+    ctx: _Context,
 ) -> ItemExplanation:
     asked = _asked(item, wanted, policies, resolver) if wanted else ()
     verdict, reason = _verdict(item, wanted, holds, action, kept, expanded)
+    # the winner for this enrollment: a period counts from its access (a new one's from now), as diff does
+    access = holds.access if holds is not None and holds.access is not None else ctx.now
+    terms = wanted.terms_at(access) if wanted else None
     return ItemExplanation(
         item=item,
         sources=wanted.sources if wanted else (),
         rule_positions=tuple(_rule_position(s, policies) for s in wanted.sources) if wanted else (),
         asked=asked,
-        terms=wanted.terms if wanted else None,
-        set_by=_set_by(wanted.terms, asked) if wanted else (),
+        terms=terms,
+        set_by=_set_by(terms, asked) if terms is not None else (),
+        lost=losing_terms(asked, terms, access, ctx.user) if terms is not None else (),
+        recurs=recurring(terms.recur, holds, ctx.fact, ctx.now) if terms and terms.recur else None,
         holds=holds,
         verdict=verdict,
         reason=reason,
@@ -301,6 +316,8 @@ def _verdict(
             return Verdict.ADD, "wanted, and the LMS does not have it"
         if action.kind.value == Verdict.UPDATE:
             return Verdict.UPDATE, f"terms differ: {', '.join(action.changes)}"
+        if action.kind.value == Verdict.REENROLL:  # `changes` holds why: the completion date and the rule
+            return Verdict.REENROLL, f"the period ran out: {'; '.join(action.changes)}"
         return Verdict.REMOVE, f"no policy wants it and {', '.join(s.policy for s in action.sources)} prunes"
     if kept is not None:
         if kept.reason in (KeptReason.UNSUPPORTED, KeptReason.COMPLETED_TERMS):

@@ -55,6 +55,7 @@ class _ProviderModule(Protocol):
         *,
         progress: Progress,
         sleep: Sleep,
+        today: Callable[[], dt.date],
     ) -> Provider: ...
 
     def capabilities_for(self, config: ProviderConfig) -> Capabilities: ...
@@ -153,7 +154,10 @@ def _build(
         release = _nothing
     module = _module(config.kind)
     try:
-        provider = module.create(config, client, credentials, progress=log_progress, sleep=sleep)
+        # the run's date (ENROLLCTL_NOW when a rehearsal pins it) for writes that carry one: a re-enrollment
+        # starts its new attempt today, so its `within:` due counts from the day the plan was made for
+        today = _run_today(env)
+        provider = module.create(config, client, credentials, progress=log_progress, sleep=sleep, today=today)
     except BaseException:
         client.close()
         release()
@@ -165,6 +169,10 @@ def _build(
         release()
 
     return provider, close
+
+
+def _run_today(env: Mapping[str, str]) -> Callable[[], dt.date]:
+    return lambda: current_time(env).date()
 
 
 def _names_credentials(config: ProviderConfig) -> bool:

@@ -1,8 +1,15 @@
-"""A small GitHub REST client for the GitOps workflows: one sticky plan comment, one drift issue.
+"""The GitHub REST calls the GitOps workflows make: comments, issues, a user's permission, workflow runs.
 
-Workflows call it through `enrollctl github ...`, so they need no third-party actions. The token comes from
-`GITHUB_TOKEN` and goes only into the `Authorization` header: every message is redacted, and pagination only
-follows `Link` URLs on the API's own host, so the token is never sent anywhere else.
+Workflows call them through `enrollctl github ...`, so they need no third-party actions; what a comment
+says and which one is ours is `github.comment`'s business. The token comes from `GITHUB_TOKEN` and goes only
+into the `Authorization` header: every message is redacted, and pagination only follows `Link` URLs on the
+API's own host, so the token is never sent anywhere else.
+
+Hand-written on purpose, on the same `transport.http.VendorClient` the LMS providers use (retries with
+`Retry-After`, redaction, call statistics, `httpx` transports the tests replay recordings through). PyGithub
+would bring requests, urllib3, PyJWT, PyNaCl and cryptography (nine packages) and its own retry and logging;
+githubkit would bring pydantic and its generated schema packages. Either would replace about sixty lines of
+paging and error mapping here, and neither would let the replays and the token redaction stay as they are.
 """
 
 from __future__ import annotations
@@ -10,9 +17,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -31,11 +37,11 @@ from reconciler.transport.redact import Redactor
 TOKEN_ENV = "GITHUB_TOKEN"  # noqa: S105  (the variable's name, not a secret)
 API_URL_ENV = "GITHUB_API_URL"
 DEFAULT_API_URL = "https://api.github.com"
-COMMENT_LIMIT = 65_536  # GitHub refuses issue and comment bodies longer than this
 PER_PAGE = 100
 MAX_PAGES = 50  # 5,000 comments; a PR with more is not worth scanning further
-DRIFT_LABEL = "enrollctl-drift"
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+PR_SCOPE = "`pull-requests: write`"
+ISSUE_SCOPE = "`issues: write`"
 _WRITE_HINT = (
     "the token may not do this: give the workflow `permissions:` {scope}, and note that pull requests "
     "from forks get a read-only token"
@@ -44,50 +50,11 @@ _WRITE_HINT = (
 Json = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Written:
-    """What a write did: `created`, `updated`, `closed` or `unchanged`, and the page it concerns."""
-
-    action: str
-    number: int | None = None
-    url: str = ""
-
-
 def repository(value: str) -> str:
     """Check an `OWNER/NAME` argument and return it."""
     if not _REPO.match(value) or value.split("/")[1] in {".", ".."}:
         raise UsageError(f"--repo {value!r} is not OWNER/NAME")
     return value
-
-
-def hidden_marker(text: str) -> str:
-    """The HTML comment that identifies our comment or issue: `<!-- text -->`."""
-    if "--" in text or ">" in text or "\n" in text:
-        raise UsageError(f"marker {text!r} may not contain '--', '>' or a line break (it lives in <!-- -->)")
-    return f"<!-- {text.strip()} -->"
-
-
-def _utf16_length(text: str) -> int:
-    # GitHub counts in UTF-16 code units (inferred from its JavaScript front end), so be safe for emoji
-    return len(text.encode("utf-16-le")) // 2
-
-
-def fit_body(marker: str, body: str, *, limit: int = COMMENT_LIMIT) -> str:
-    """`marker` + `body`, cut at a line and with open code fences and <details> closed, under `limit`."""
-    full = f"{marker}\n{body}"
-    if _utf16_length(full) < limit:
-        return full
-    note = "\n\n_… truncated to fit GitHub's size limit: the workflow run has the full text._\n"
-    room = limit - _utf16_length(marker) - _utf16_length(note) - 64  # 64: closing fences and tags
-    kept = body[:room]
-    while _utf16_length(kept) > room:
-        kept = kept[: len(kept) - (_utf16_length(kept) - room)]
-    kept = kept[: kept.rfind("\n")] if "\n" in kept else kept
-    closing = ""
-    if sum(1 for line in kept.splitlines() if line.lstrip().startswith("```")) % 2:
-        closing += "\n```"
-    closing += "\n</details>" * max(0, kept.count("<details>") - kept.count("</details>"))
-    return f"{marker}\n{kept}{closing}{note}"
 
 
 class GitHub:
@@ -181,99 +148,63 @@ class GitHub:
                     call=call,
                 )
 
-    # --- sticky comment -------------------------------------------------------------------------------
+    # --- comments and issues -------------------------------------------------------------------------
 
-    def upsert_comment(self, repo: str, number: int, body: str, *, marker: str) -> Written:
-        """Update the one comment on issue/PR `number` that holds `marker`, or create it."""
-        scope, hidden = "`pull-requests: write`", hidden_marker(marker)
-        text = fit_body(hidden, body)
+    def comments(self, repo: str, number: int, *, scope: str = PR_SCOPE) -> Iterator[Json]:
+        """Every comment on issue or pull request `number`, oldest first (all pages)."""
         url = f"/repos/{repo}/issues/{number}/comments"
-        comments = self._pages(url, {"per_page": str(PER_PAGE)}, call="list comments", scope=scope)
-        existing = self._find(comments, hidden)
-        if existing is None:
-            made = self._json(
-                self._call("POST", url, call="create comment", scope=scope, json={"body": text}),
-                "create comment",
-            )
-            return Written("created", number, str(made.get("html_url", "")))
-        if existing.get("body") == text:
-            return Written("unchanged", number, str(existing.get("html_url", "")))
-        comment_url = f"/repos/{repo}/issues/comments/{int(existing['id'])}"
-        made = self._json(
-            self._call("PATCH", comment_url, call="update comment", scope=scope, json={"body": text}),
-            "update comment",
-        )
-        return Written("updated", number, str(made.get("html_url", "")))
+        return self._pages(url, {"per_page": str(PER_PAGE)}, call="list comments", scope=scope)
 
-    @staticmethod
-    def _find(items: Iterator[Json], marker: str) -> Json | None:
-        # any author: the token may be the workflow's bot or a person's; the marker is what identifies it
-        return next((item for item in items if marker in str(item.get("body") or "")), None)
+    def create_comment(
+        self, repo: str, number: int, body: str, *, call: str = "create comment", scope: str = PR_SCOPE
+    ) -> Json:
+        """Add a comment to issue or pull request `number`."""
+        url = f"/repos/{repo}/issues/{number}/comments"
+        return self._object(self._call("POST", url, call=call, scope=scope, json={"body": body}), call)
 
-    # --- drift issue ----------------------------------------------------------------------------------
+    def update_comment(self, repo: str, comment_id: int, body: str, *, scope: str = PR_SCOPE) -> Json:
+        """Replace the body of comment `comment_id`."""
+        url = f"/repos/{repo}/issues/comments/{comment_id}"
+        response = self._call("PATCH", url, call="update comment", scope=scope, json={"body": body})
+        return self._object(response, "update comment")
 
-    def drift_issue(
-        self, repo: str, body: str, *, drifted: bool, marker: str, title: str, label: str = DRIFT_LABEL
-    ) -> Written:
-        """Open or update the one open drift issue (label + marker) when `drifted`; close it otherwise."""
-        scope, hidden = "`issues: write`", hidden_marker(marker)
+    def open_issues(self, repo: str, label: str) -> Iterator[Json]:
+        """The open issues labelled `label` (this endpoint lists pull requests too; they are left out)."""
         params = {"labels": label, "state": "open", "per_page": str(PER_PAGE)}
-        listed = self._pages(f"/repos/{repo}/issues", params, call="list issues", scope=scope)
-        # this endpoint lists pull requests too; a labelled pull request is not the drift issue
-        existing = self._find((i for i in listed if "pull_request" not in i), hidden)
-        text = fit_body(hidden, body)
-        if drifted:
-            return self._open_drift(repo, existing, text, title=title, label=label, scope=scope)
-        if existing is None:
-            return Written("unchanged")
-        number = int(existing["number"])
-        self._call(
-            "POST",
-            f"/repos/{repo}/issues/{number}/comments",
-            call="comment issue",
-            scope=scope,
-            json={"body": text},
-        )
-        closed = self._json(
-            self._call(
-                "PATCH",
-                f"/repos/{repo}/issues/{number}",
-                call="close issue",
-                scope=scope,
-                json={"state": "closed", "state_reason": "completed"},
-            ),
-            "close issue",
-        )
-        return Written("closed", number, str(closed.get("html_url", "")))
+        listed = self._pages(f"/repos/{repo}/issues", params, call="list issues", scope=ISSUE_SCOPE)
+        return (item for item in listed if "pull_request" not in item)
 
-    def _open_drift(
-        self, repo: str, existing: Json | None, text: str, *, title: str, label: str, scope: str
-    ) -> Written:
-        if existing is None:
-            # inferred: GitHub creates a label named in `labels` that does not exist yet (push access needed)
-            made = self._json(
-                self._call(
-                    "POST",
-                    f"/repos/{repo}/issues",
-                    call="create issue",
-                    scope=scope,
-                    json={"title": title, "body": text, "labels": [label]},
-                ),
-                "create issue",
-            )
-            return Written("created", int(made["number"]), str(made.get("html_url", "")))
-        number = int(existing["number"])
-        made = self._json(
-            self._call(
-                "PATCH",
-                f"/repos/{repo}/issues/{number}",
-                call="update issue",
-                scope=scope,
-                json={"title": title, "body": text},
-            ),
-            "update issue",
-        )
-        return Written("updated", number, str(made.get("html_url", "")))
+    def create_issue(self, repo: str, *, title: str, body: str, label: str) -> Json:
+        """Open an issue; GitHub creates a label named in `labels` that does not exist yet (inferred; push
+        access needed)."""
+        data = {"title": title, "body": body, "labels": [label]}
+        url = f"/repos/{repo}/issues"
+        response = self._call("POST", url, call="create issue", scope=ISSUE_SCOPE, json=data)
+        return self._object(response, "create issue")
+
+    def update_issue(self, repo: str, number: int, fields: Mapping[str, str], *, call: str) -> Json:
+        """Change an issue's title, body or state."""
+        url = f"/repos/{repo}/issues/{number}"
+        return self._object(self._call("PATCH", url, call=call, scope=ISSUE_SCOPE, json=dict(fields)), call)
+
+    def permission(self, repo: str, login: str) -> str:
+        """`admin`, `write`, `read` or `none`: what `login` may do in `repo` (GitHub maps the maintain role
+        to `write` and triage to `read`); `none` for someone who is not a collaborator."""
+        scope = "`metadata: read` (every workflow token has it)"
+        url = f"/repos/{repo}/collaborators/{quote(login, safe='')}/permission"
+        response = self.vendor.request("GET", url, call="user permission", idempotent=True)
+        if response.status_code == 404:
+            return "none"  # not a collaborator (the API answers 404 for them)
+        if response.status_code >= 400:
+            raise self._error(response, "user permission", scope)
+        return str(self._object(response, "user permission").get("permission", "none"))
+
+    def _object(self, response: httpx.Response, call: str) -> Json:
+        data = self._json(response, call)
+        if not isinstance(data, dict):
+            status = response.status_code
+            raise self.vendor.error(ProtocolError, "expected an object", call=call, status=status)
+        return data
 
     # --- the plan a merged pull request was reviewed with ---------------------------------------------
 

@@ -10,9 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from reconciler.core.doctor import ProviderDiagnosis
 from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ProviderKind
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus
+from reconciler.core.profiles import ProfileNeed
+from reconciler.transport.redact import Redactor
 
 Progress = Callable[[str, int, int, float], None]
 """How far a long read has come: (label, done, total, seconds elapsed). The engine passes one to each
@@ -59,6 +62,31 @@ class WriteBatch:
     calls: int = 1  # vendor calls this batch costs
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer as a doctor probe saw them on the wire, secrets and all: whoever writes
+    it out (`enrollctl doctor --record`) masks secrets and personal data first."""
+
+    method: str
+    url: str
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: bytes
+    status: int | None  # None: no answer (connection failed, timed out)
+    response_headers: tuple[tuple[str, str], ...] = ()
+    response_body: bytes = b""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What `Provider.diagnose` found, the exchanges behind it, and the redactor that knows every secret
+    of them (the credentials and any token fetched while probing)."""
+
+    report: ProviderDiagnosis
+    exchanges: tuple[Exchange, ...]
+    redactor: Redactor
+
+
 class Provider(Protocol):
     """One LMS account. Implementations take an `httpx.Client` so tests can swap the transport."""
 
@@ -77,9 +105,10 @@ class Provider(Protocol):
         """Users, departments, groups and catalog items visible to the credentials."""
         ...
 
-    def read_user_profiles(self, directory: Directory) -> Directory:
+    def read_user_profiles(self, directory: Directory, need: ProfileNeed) -> Directory:
         """`directory` with users' profile fields and join dates (`targets.where`, `joined_within`) and the
-        vendor's field names; may cost a call per user (Litmos), so asked only when a policy needs them."""
+        vendor's field names; may cost a call per user (Litmos), so asked only when a policy needs them, and
+        told which fields and whose (`need`): what is not needed may be left unread."""
         ...
 
     def read_enrollments(
@@ -108,6 +137,12 @@ class Provider(Protocol):
 
     def call_count(self) -> int:
         """Vendor calls this provider has sent so far (export's summary, benchmarks)."""
+        ...
+
+    def diagnose(self) -> Diagnosis:
+        """`enrollctl doctor`: probe every call plan and apply read with the smallest request that proves it,
+        each sent once; never send a write (each is reported as not probed, with the permission it needs).
+        Also tells the department scope the credentials have, where the vendor shows one."""
         ...
 
     def close(self) -> None: ...

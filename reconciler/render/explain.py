@@ -7,8 +7,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from reconciler.core.contest import LosingTerm, Recurring, Why
 from reconciler.core.explain import Exclusion, Explanation, ItemExplanation, Verdict
-from reconciler.core.model import Enrollment, Terms
+from reconciler.core.model import DueKind, Enrollment, Terms
 from reconciler.errors import Position
 from reconciler.planfile.codec import enrollment_to_dict, terms_to_dict
 from reconciler.render.describe import before_due, due_value
@@ -17,6 +18,7 @@ EXPLAIN_FORMAT_VERSION = 1
 _VERDICT_WORDS = {
     Verdict.ADD: "plan adds it",
     Verdict.UPDATE: "plan updates it",
+    Verdict.REENROLL: "↻ plan re-enrolls it",
     Verdict.REMOVE: "plan removes it",
     Verdict.KEEP: "plan keeps it",
     Verdict.KEPT: "plan leaves it as it is",
@@ -67,6 +69,9 @@ def _item_lines(item: ItemExplanation) -> list[str]:
         if len({a.terms for a in item.asked}) > 1:
             lines += [f"    {a.policy} asks {terms_text(a.terms)}  {a.position}" for a in item.asked]
             lines += [f"    {f} from {', '.join(ps)}" for f, ps in item.set_by if ps]
+    lines += [f"  lost       {lost_text(lost)}" for lost in item.lost]
+    if item.recurs is not None:
+        lines.append(f"  recurs     {recurs_text(item.recurs)}")
     lines.append(f"  LMS has    {holds_text(item.holds)}")
     labels = f" [{', '.join(item.risks)}]" if item.risks else ""
     lines.append(f"  verdict    {_VERDICT_WORDS[item.verdict]}{labels}: {item.reason}")
@@ -77,6 +82,46 @@ def _exclusion_lines(x: Exclusion) -> list[str]:
     where = ", ".join(str(p) for p in x.positions)
     items = ", ".join(f'"{t}"' for t in x.items)
     return [f"  {x.policy} ({items}): {'; '.join(x.rules)}  {where}"]
+
+
+def lost_text(lost: LosingTerm) -> str:
+    """`due within 8w of 2026-12-02 = 2027-01-27 (b, policies/b.yaml:9:7): later than 2027-01-13 from a`."""
+    by = ", ".join(lost.winners) or "another entry"
+    where = f"({lost.policy}, {lost.position})"
+    if lost.field == "lock_after_due":
+        return f"not locked {where}: lock after due is on when any entry asks for it ({by})"
+    if lost.field == "access":
+        return f"access from {_iso(lost.asked_date)} {where}: later than {_iso(lost.winning_date)} from {by}"
+    if lost.field == "recur":
+        return f"{lost.asked.recur} {where}: a shorter period recurs first ({by})"
+    due = lost.asked.due
+    asked = due_value(due)
+    if due.kind is DueKind.WITHIN and lost.asked_date is not None:  # the period as a date, and from when
+        start = f" of {lost.start.isoformat()}" if lost.start is not None else ""
+        asked += f"{start} = {lost.asked_date.isoformat()}"
+    head = f"due {asked} {where}"
+    if lost.why is Why.NO_DATE:
+        first = "the item's default" if lost.winning_date is None else "any due date"
+        return f"{head}: {first} comes first ({by})"
+    if lost.why is Why.TIE:
+        return f"{head}: the same day as {_iso(lost.winning_date)} from {by}, and a fixed date wins a tie"
+    return f"{head}: later than {_iso(lost.winning_date)} from {by}"
+
+
+def recurs_text(r: Recurring) -> str:
+    """`every 12 months from completion: completed 2025-11-02, the period ran out 2026-11-02 → ↻ re-enroll`
+    (the rule, what it counts from, and when the period runs or ran out)."""
+    if r.note:
+        return f"{r.rule}: {r.note}"
+    if r.expiry:
+        told = (
+            f"compliance expired {_iso(r.runs_out)}" if r.ran_out else f"compliant until {_iso(r.runs_out)}"
+        )
+        return f"{r.rule}: {told} (the LMS's own expiry)" + (" → ↻ re-enroll" if r.ran_out else "")
+    label = "assigned" if r.rule.anchor.value == "assignment" else "completed"
+    if r.ran_out:
+        return f"{r.rule}: {label} {_iso(r.anchor)}, the period ran out {_iso(r.runs_out)} → ↻ re-enroll"
+    return f"{r.rule}: {label} {_iso(r.anchor)}, due again {_iso(r.runs_out)}"
 
 
 def terms_text(terms: Terms) -> str:
@@ -171,11 +216,40 @@ def _item(i: ItemExplanation) -> dict[str, Any]:
         ],
         "terms": terms_to_dict(i.terms) if i.terms is not None else None,
         "terms_set_by": {f: list(ps) for f, ps in i.set_by},
+        "lost": [_lost(lost) for lost in i.lost],
+        "recurs": _recurs(i.recurs) if i.recurs is not None else None,
         "lms": _enrollment(i.holds) if i.holds is not None else None,
         "verdict": i.verdict,
         "reason": i.reason,
         "changes": list(i.changes),
         "risks": list(i.risks),
+    }
+
+
+def _lost(lost: LosingTerm) -> dict[str, Any]:
+    return {
+        "field": lost.field,
+        "policy": lost.policy,
+        "position": _position(lost.position),
+        "asked": terms_to_dict(lost.asked),
+        "why": lost.why.value,
+        "asked_date": _iso(lost.asked_date),
+        "winning_date": _iso(lost.winning_date),
+        "period_from": _iso(lost.start),
+        "winners": list(lost.winners),
+        "text": lost_text(lost),
+    }
+
+
+def _recurs(r: Recurring) -> dict[str, Any]:
+    return {
+        "every": r.rule.every,
+        "from": r.rule.anchor.value,
+        "anchor_date": _iso(r.anchor),
+        "runs_out": _iso(r.runs_out),
+        "ran_out": r.ran_out,
+        "vendor_expiry": r.expiry,
+        "note": r.note,
     }
 
 

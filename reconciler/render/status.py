@@ -50,7 +50,7 @@ def needs_attention(learner: LearnerStatus) -> bool:
     return learner.state is not LearnerState.COMPLETED or learner.overdue or learner.expiring
 
 
-def _flags(learner: LearnerStatus) -> str:
+def _flags(learner: LearnerStatus, now: dt.datetime) -> str:
     parts = [learner.state.value.replace("_", " ")]
     if learner.overdue:
         parts.append(f"overdue since {_day(learner.due)}")
@@ -59,7 +59,8 @@ def _flags(learner: LearnerStatus) -> str:
     if learner.completed_at is not None:
         parts.append(f"completed {_day(learner.completed_at)}")
     if learner.expires_at is not None:
-        parts.append(f"{'expiring' if learner.expiring else 'valid until'} {_day(learner.expires_at)}")
+        verb = "expired" if learner.expires_at <= now else "expiring" if learner.expiring else "valid until"
+        parts.append(f"{verb} {_day(learner.expires_at)}")
     return ", ".join(parts)
 
 
@@ -78,7 +79,11 @@ def render_status_text(report: StatusReport, *, people: bool = False) -> str:
         for item in policy.items:
             lines.append(f"  {item.kind.value.replace('_', ' ')} {item.title}: {_count_text(item.counts)}")
             if people:
-                lines += [f"    {x.login}: {_flags(x)}" for x in item.learners if needs_attention(x)]
+                lines += [
+                    f"    {x.login}: {_flags(x, report.created_at)}"
+                    for x in item.learners
+                    if needs_attention(x)
+                ]
     lines += ["", f"Total: {_count_text(report.counts)}", ""]
     return "\n".join(lines)
 
@@ -116,11 +121,11 @@ def render_status_markdown(report: StatusReport, *, people: bool = False) -> str
     if people:
         for policy in report.policies:
             for item in policy.items:
-                lines += _people_details(policy.name, item)
+                lines += _people_details(policy.name, item, report.created_at)
     return "\n".join(lines) + "\n"
 
 
-def _people_details(policy: str, item: ItemStatus) -> list[str]:
+def _people_details(policy: str, item: ItemStatus, now: dt.datetime) -> list[str]:
     who = [x for x in item.learners if needs_attention(x)]
     if not who:
         return []
@@ -128,7 +133,7 @@ def _people_details(policy: str, item: ItemStatus) -> list[str]:
         "",
         f"<details><summary>{_md(policy)} / {_md(item.title)}: {len(who)} need attention</summary>",
         "",
-        *(f"- `{_md(x.login)}` ({_md(x.department) or 'no department'}): {_flags(x)}" for x in who),
+        *(f"- `{_md(x.login)}` ({_md(x.department) or 'no department'}): {_flags(x, now)}" for x in who),
         "",
         "</details>",
     ]

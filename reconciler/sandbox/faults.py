@@ -2,10 +2,11 @@
 
 A `Faults` value (from YAML or a dict) configures a WSGI middleware that wraps either vendor app: latency
 (fixed + jitter), HTTP 500 at a rate per method, bursts of 429/503 with `Retry-After`, dropped connections
-(before the app sees the call, or after it committed its answer), slow answers, truncated or malformed bodies
-and a per-minute rate limit per client key. Random choices come from a generator seeded by
-`seed`, so a test that sends the same requests in the same order sees the same faults. Page-token expiry is
-applied by the iSpring app itself (it owns the tokens).
+(before the app sees the call, or after it committed its answer), slow answers, truncated or malformed bodies,
+a per-minute rate limit per client key, 500s served as an HTML error page (as a proxy or web front sends
+them), and element or key names renamed in an answer (a vendor changing its layout). Random choices come from
+a generator seeded by `seed`, so a test that sends the same requests in the same order sees the same faults.
+Page-token expiry is applied by the iSpring app itself (it owns the tokens).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import httpx
 import yaml
 
 from reconciler.errors import ConfigError
+from reconciler.sandbox.fault_answers import ERROR_PAGE, permission_denied, rename, renames_for
 from reconciler.sandbox.store.database import Store
 from reconciler.sandbox.store.records import RequestLogEntry
 from reconciler.sandbox.wsgi import read_body
@@ -74,6 +76,12 @@ class Faults:
     slow_rates: Mapping[str, float] = field(default_factory=dict)  # answer held back `slow_ms` after the app
     slow_ms: float = 0.0
     malformed_rates: Mapping[str, float] = field(default_factory=dict)  # answer neither valid XML nor JSON
+    html_errors: bool = False  # injected 500s come as a `text/html` error page instead of plain text
+    # action glob → {name: new name}: XML elements (`<department>`) and JSON keys (`"departments":`) renamed
+    renames: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # action globs refused with the vendor's `Permission denied` unless the call names a department, as a
+    # server might answer a department administrator's account-wide read
+    forbid_unscoped: tuple[str, ...] = ()
 
     @property
     def page_token_ttl(self) -> dt.timedelta | None:
@@ -98,6 +106,8 @@ def faults_from_dict(data: Mapping[str, Any]) -> Faults:
             values["burst"] = Burst(**values["burst"])
         for name in _RATE_MAPS:
             values[name] = {str(k): float(v) for k, v in (values.get(name) or {}).items()}
+        values["renames"] = _renames(values.get("renames") or {})
+        values["forbid_unscoped"] = tuple(str(g) for g in values.get("forbid_unscoped") or ())
         faults = Faults(**values)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"invalid fault switches: {error}") from error
@@ -108,6 +118,12 @@ def faults_from_dict(data: Mapping[str, Any]) -> Faults:
     if faults.rate_limit_status not in (429, 503):
         raise ConfigError("rate_limit_status must be 429 or 503")
     return faults
+
+
+def _renames(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    if not isinstance(data, Mapping) or not all(isinstance(v, Mapping) for v in data.values()):
+        raise ValueError("renames: expected a mapping of action glob to {name: new name}")
+    return {str(glob): {str(k): str(v) for k, v in names.items()} for glob, names in data.items()}
 
 
 def load_faults(path: str) -> Faults:
@@ -196,11 +212,25 @@ class FaultInjector:
         if drop:
             self._log(environ, action, 0, "fault: dropped connection")
             raise DroppedConnection("Server disconnected without sending a response.")
+        if refusal is None and self._forbidden(environ, body, action):
+            refusal = _Refusal(403, "Permission denied")
+            self._count_injected(refusal, False, _After())
         if refusal is not None:
             self._log(environ, action, refusal.status, f"fault: {refusal.reason}")
+            if refusal.status == 403:
+                status, headers, answer = permission_denied(self.vendor, body)
+                start_response(status, headers)
+                return [answer]
+            if refusal.status == 500 and self.faults.html_errors:
+                start_response(_status_line(500), [("Content-Type", "text/html; charset=utf-8")])
+                return [ERROR_PAGE]
             start_response(_status_line(refusal.status), [("Content-Type", "text/plain"), *refusal.headers])
             return [refusal.reason.encode()]
-        chunks = b"".join(self.app(environ, start_response))
+        names = renames_for(self.faults.renames, action)
+        if names:
+            chunks = self._renamed(environ, start_response, names)
+        else:
+            chunks = b"".join(self.app(environ, start_response))
         if after.slow > 0:
             self.sleep(after.slow)  # the app has answered (and committed); only the answer is late
         if after.drop:
@@ -211,6 +241,33 @@ class FaultInjector:
             middle = len(chunks) // 2
             return [chunks[:middle] + b"<&{\x00"[: len(chunks) - middle] + chunks[middle + 4 :]]
         return [chunks[: len(chunks) // 2]] if after.truncate else [chunks]
+
+    def _forbidden(self, environ: Mapping[str, Any], body: bytes, action: str) -> bool:
+        """Whether `forbid_unscoped` refuses this call: its method is listed and it names no department."""
+        if not any(fnmatch.fnmatchcase(action.lower(), g.lower()) for g in self.faults.forbid_unscoped):
+            return False
+        query = str(environ.get("QUERY_STRING", "")).lower()
+        return "department" not in query and b"<departmentId" not in body
+
+    def _renamed(
+        self, environ: dict[str, Any], start_response: StartResponse, names: Mapping[str, str]
+    ) -> bytes:
+        """The app's answer with `names` renamed, sent with its length corrected."""
+        answered: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def hold(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
+            answered.append((status, headers))
+            return lambda data: None
+
+        body = rename(b"".join(self.app(environ, hold)), names)
+        status, headers = answered[0]
+        fixed = [(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers]
+        start_response(status, fixed)
+        with self._lock:
+            self.injected["renamed elements"] += 1
+        return body
 
     def _decide(
         self, environ: Mapping[str, Any], body: bytes, action: str

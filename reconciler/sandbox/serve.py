@@ -123,7 +123,8 @@ def _needs_middleware(faults: Faults, vendor: str) -> bool:
     per_method = (
         faults.drop_rates or faults.drop_after_commit_rates or faults.slow_rates or faults.malformed_rates
     )
-    return bool(injected or per_method or faults.error_rates or faults.burst or limited)
+    reshaped = faults.renames or faults.forbid_unscoped  # answers the fault switches rewrite or replace
+    return bool(injected or per_method or faults.error_rates or faults.burst or limited or reshaped)
 
 
 def _ispring_app(store: Store, faults: Faults | None, clock: Clock | None) -> WSGIApplication:

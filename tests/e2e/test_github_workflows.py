@@ -113,7 +113,7 @@ def run_step(script: str, cwd: Path, **env: str) -> dict[str, str]:
 
 def test_pull_request_plan_step_saves_json_and_markdown_from_one_plan(repo: Path) -> None:
     outputs = run_step(step(EXAMPLES / "plan-on-pull-request.yml", "Plan")["run"], repo, HEAD_SHA=SHA)
-    assert outputs == {"exit-code": "0"}
+    assert outputs == {"exit-code": "0", "verdict": "ok"}
     assert (repo / "plan.json").is_file()
     comment = (repo / "plan.md").read_text()
     assert comment.startswith("### enrollctl plan: 53 to add")
@@ -125,7 +125,8 @@ def test_pull_request_plan_step_saves_json_and_markdown_from_one_plan(repo: Path
 def test_pull_request_plan_step_turns_a_failure_into_the_comment(repo: Path) -> None:
     (repo / "policies" / "broken.yaml").write_text("apiVersion: enrollctl/v1\nkind: Policy\n")
     outputs = run_step(step(EXAMPLES / "plan-on-pull-request.yml", "Plan")["run"], repo)
-    assert outputs == {"exit-code": "1"}
+    assert outputs == {"exit-code": "1", "verdict": "failed"}
+    assert not (repo / "plan.json").exists()
     assert (repo / "plan.md").read_text().startswith("### enrollctl plan failed\n\n```\npolicies/broken.yaml")
 
 
@@ -261,7 +262,7 @@ def _readme_section(title: str) -> str:
 def test_the_readme_github_commands_name_real_commands_and_options() -> None:
     section = _readme_section("GitOps setup in five minutes")
     lines = [line.replace("|", " ") for line in section.splitlines() if line.startswith("enrollctl github")]
-    assert len(lines) == 3
+    assert len(lines) == 5
     for words in (shlex.split(re.sub(r"\[|\]|\.\.\.", " ", line))[1:] for line in lines):
         command, rest = _command(words)
         known = {o for p in command.params for o in p.opts}

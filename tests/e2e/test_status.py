@@ -93,6 +93,8 @@ def test_attribute_and_join_date_targets_select_by_the_sandboxes_profiles(compli
 
 
 def test_recur_on_the_ispring_soap_transport_is_a_validate_error(compliance: Path) -> None:
+    config = compliance / "enrollctl.yaml"
+    config.write_text(config.read_text().replace("    kind: ispring\n", "    kind: ispring\n    api: soap\n"))
     policy = compliance / "policies" / "onboarding.yaml"
     policy.write_text(
         policy.read_text().replace(

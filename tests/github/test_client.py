@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.errors import AuthError, ConfigError, PermissionDenied, ProtocolError, UsageError
-from reconciler.github.client import COMMENT_LIMIT, GitHub, fit_body, hidden_marker, repository
+from reconciler.github.client import GitHub, repository
+from reconciler.github.comment import COMMENT_LIMIT, drift_issue, fit_body, hidden_marker, upsert_comment
 from tests.github.test_replay import TOKEN, Replay
 
 REPO = "acme/training-policies"
@@ -26,7 +27,7 @@ def replayed(name: str) -> tuple[Replay, GitHub]:
 
 def test_first_push_creates_the_plan_comment() -> None:
     replay, github = replayed("comment_first_push.json")
-    written = github.upsert_comment(REPO, 42, PLAN_1, marker="enrollctl-plan: .")
+    written = upsert_comment(github, REPO, 42, PLAN_1, marker="enrollctl-plan: .")
     replay.assert_done()
     assert written.action == "created"
     assert written.url.endswith("#issuecomment-2496123456")
@@ -34,9 +35,9 @@ def test_first_push_creates_the_plan_comment() -> None:
 
 def test_second_push_updates_the_same_comment_instead_of_adding_one() -> None:
     first, github = replayed("comment_first_push.json")
-    created = github.upsert_comment(REPO, 42, PLAN_1, marker="enrollctl-plan: .")
+    created = upsert_comment(github, REPO, 42, PLAN_1, marker="enrollctl-plan: .")
     second, github = replayed("comment_second_push.json")
-    updated = github.upsert_comment(REPO, 42, PLAN_2, marker="enrollctl-plan: .")
+    updated = upsert_comment(github, REPO, 42, PLAN_2, marker="enrollctl-plan: .")
     first.assert_done()
     second.assert_done()
     assert updated.action == "updated"
@@ -46,14 +47,14 @@ def test_second_push_updates_the_same_comment_instead_of_adding_one() -> None:
 
 def test_the_marker_comment_is_found_on_the_second_page_whoever_wrote_it() -> None:
     replay, github = replayed("comment_marker_on_page_2.json")
-    written = github.upsert_comment(REPO, 42, PLAN_2, marker="enrollctl-plan: .")
+    written = upsert_comment(github, REPO, 42, PLAN_2, marker="enrollctl-plan: .")
     replay.assert_done()
     assert written.action == "updated"
 
 
 def test_an_unchanged_plan_writes_nothing() -> None:
     replay, github = replayed("comment_second_push.json")
-    written = github.upsert_comment(REPO, 42, PLAN_1, marker="enrollctl-plan: .")
+    written = upsert_comment(github, REPO, 42, PLAN_1, marker="enrollctl-plan: .")
     assert written.action == "unchanged"
     assert [r.method for r in replay.seen] == ["GET"]
 
@@ -61,7 +62,7 @@ def test_an_unchanged_plan_writes_nothing() -> None:
 def test_a_refused_comment_says_which_permission_is_missing_without_the_token() -> None:
     _, github = replayed("comment_forbidden.json")
     with pytest.raises(PermissionDenied) as raised:
-        github.upsert_comment(REPO, 42, PLAN_1, marker="enrollctl-plan: .")
+        upsert_comment(github, REPO, 42, PLAN_1, marker="enrollctl-plan: .")
     message = str(raised.value)
     assert "Resource not accessible by integration" in message
     assert "HTTP 403" in message
@@ -72,7 +73,7 @@ def test_a_refused_comment_says_which_permission_is_missing_without_the_token() 
 def test_drift_opens_an_issue_when_none_is_open() -> None:
     replay, github = replayed("drift_create.json")
     body = "Nightly drift check: Plan: 2 to add, 0 to change, 0 to remove.\n"
-    written = github.drift_issue(REPO, body, drifted=True, marker="enrollctl-drift", title=DRIFT_TITLE)
+    written = drift_issue(github, REPO, body, drifted=True, marker="enrollctl-drift", title=DRIFT_TITLE)
     replay.assert_done()
     assert (written.action, written.number) == ("created", 51)
 
@@ -80,7 +81,7 @@ def test_drift_opens_an_issue_when_none_is_open() -> None:
 def test_drift_updates_the_open_issue_instead_of_opening_another() -> None:
     replay, github = replayed("drift_update.json")
     body = "Nightly drift check: Plan: 3 to add, 1 to change, 0 to remove.\n"
-    written = github.drift_issue(REPO, body, drifted=True, marker="enrollctl-drift", title=DRIFT_TITLE)
+    written = drift_issue(github, REPO, body, drifted=True, marker="enrollctl-drift", title=DRIFT_TITLE)
     replay.assert_done()
     assert (written.action, written.number) == ("updated", 51)
 
@@ -88,14 +89,14 @@ def test_drift_updates_the_open_issue_instead_of_opening_another() -> None:
 def test_drift_gone_closes_the_issue_with_a_last_comment() -> None:
     replay, github = replayed("drift_resolve.json")
     body = "Nightly drift check: no changes. The LMS matches the manifests.\n"
-    written = github.drift_issue(REPO, body, drifted=False, marker="enrollctl-drift", title=DRIFT_TITLE)
+    written = drift_issue(github, REPO, body, drifted=False, marker="enrollctl-drift", title=DRIFT_TITLE)
     replay.assert_done()
     assert (written.action, written.number) == ("closed", 51)
 
 
 def test_no_drift_and_no_issue_writes_nothing() -> None:
     replay, github = replayed("drift_nothing_to_resolve.json")
-    written = github.drift_issue(REPO, "clean\n", drifted=False, marker="enrollctl-drift", title=DRIFT_TITLE)
+    written = drift_issue(github, REPO, "clean\n", drifted=False, marker="enrollctl-drift", title=DRIFT_TITLE)
     replay.assert_done()
     assert written.action == "unchanged"
 
@@ -129,7 +130,7 @@ def test_a_next_page_link_to_another_host_is_not_followed() -> None:
     client = httpx.Client(base_url="https://api.github.com", transport=httpx.MockTransport(answer))
     github = GitHub(client, TOKEN, sleep=lambda _s: None)
     with pytest.raises(ProtocolError, match="another host"):
-        github.upsert_comment(REPO, 42, PLAN_1, marker="enrollctl-plan")
+        upsert_comment(github, REPO, 42, PLAN_1, marker="enrollctl-plan")
     assert [u.host for u in sent] == ["api.github.com"]
 
 
@@ -187,7 +188,7 @@ def test_debug_logs_never_contain_the_token(caplog: pytest.LogCaptureFixture) ->
     caplog.set_level(logging.DEBUG)
     replay, github = replayed("comment_marker_on_page_2.json")
     github.vendor.log_bodies = True
-    github.upsert_comment(REPO, 42, PLAN_2, marker="enrollctl-plan: .")
+    upsert_comment(github, REPO, 42, PLAN_2, marker="enrollctl-plan: .")
     replay.assert_done()
     assert "list comments" in caplog.text
     assert TOKEN not in caplog.text
@@ -196,7 +197,7 @@ def test_debug_logs_never_contain_the_token(caplog: pytest.LogCaptureFixture) ->
 def test_a_refused_token_is_an_auth_error_naming_the_variable_not_the_value() -> None:
     _, github = replayed("comment_bad_credentials.json")
     with pytest.raises(AuthError) as raised:
-        github.upsert_comment(REPO, 42, PLAN_1, marker="enrollctl-plan: .")
+        upsert_comment(github, REPO, 42, PLAN_1, marker="enrollctl-plan: .")
     assert str(raised.value) == (
         "github list comments: Bad credentials (HTTP 401) (GITHUB_TOKEN was refused: expired or not a token)"
     )

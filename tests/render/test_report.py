@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
+
 from lxml import html
 
 from reconciler.core.model import Completion
 from reconciler.core.status import StatusReport, provider_status
 from reconciler.render.report import render_status_html
-from reconciler.render.status import status_data
+from reconciler.render.status import render_status_markdown, render_status_text, status_data
 from tests.support.builders import NOW, Org, course, enrollment, expanded, policy, snapshot
 
 
@@ -42,3 +45,23 @@ def test_table_cells_and_totals_are_the_json_counts() -> None:
     for cell in dom.xpath("//*[@data-total]"):
         assert int(cell.text_content()) == data["totals"][cell.get("data-total")]
     assert counts["overdue"] == 1 and counts["completed"] == 1
+
+
+def _with_expiry(report: StatusReport, expires: dt.datetime) -> StatusReport:
+    """The report with ann's completion valid until `expires` (flagged expiring, as core flags it)."""
+    policy = report.policies[0]
+    item = policy.items[0]
+    learners = tuple(
+        replace(x, expires_at=expires, expiring=True) if x.login == "ann" else x for x in item.learners
+    )
+    return replace(report, policies=(replace(policy, items=(replace(item, learners=learners),)),))
+
+
+def test_a_past_expiry_reads_expired_and_a_coming_one_expiring_in_every_format() -> None:
+    past = _with_expiry(_report(), NOW - dt.timedelta(days=3))
+    coming = _with_expiry(_report(), NOW + dt.timedelta(days=3))
+    day = lambda moment: moment.date().isoformat()  # noqa: E731
+    for render in (render_status_text, render_status_markdown):
+        assert f"expired {day(NOW - dt.timedelta(days=3))}" in render(past, people=True)
+        assert f"expiring {day(NOW + dt.timedelta(days=3))}" in render(coming, people=True)
+    assert f"expired {day(NOW - dt.timedelta(days=3))}" in render_status_html(past, people=True)

@@ -8,6 +8,7 @@ or `soap_wire` (SOAP API 2.0, whose calls, token refresh, fault mapping and pagi
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,12 +18,14 @@ import httpx
 from reconciler.core.due import DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action
+from reconciler.core.profiles import ProfileNeed
 from reconciler.errors import ConfigError
-from reconciler.providers.base import Credentials, Outcome, Progress, WriteBatch, no_progress
-from reconciler.providers.ispring import read, write
+from reconciler.providers.base import Credentials, Diagnosis, Outcome, Progress, WriteBatch, no_progress
+from reconciler.providers.ispring import probe, read, write
 from reconciler.providers.ispring.api import IspringApi
 from reconciler.providers.ispring.auth import TokenSource
-from reconciler.providers.ispring.rest_wire import RestWire
+from reconciler.providers.ispring.probe_scope import department_scope
+from reconciler.providers.ispring.rest_wire import RestWire, utc_today
 from reconciler.providers.ispring.soap_wire import SoapWire
 from reconciler.providers.ispring.wire import Wire
 from reconciler.transport.http import RateLimiter, VendorClient
@@ -62,8 +65,8 @@ def _capabilities(
         update_terms=True,
         remove=True,
         notify_switch=False,  # inferred: no parameter to suppress learner e-mails is documented
-        # REST documents POST /enrollment/{id}/reenroll but enrollctl does not send it yet; SOAP has none
-        reenroll=frozenset(),
+        # REST: POST /enrollment/{id}/reenroll on any enrollment (inferred: learning tracks too); SOAP: none
+        reenroll=frozenset({ItemKind.COURSE, ItemKind.LEARNING_PATH}) if api == "rest" else frozenset(),
         enroll_batch_users=options.max_learners_per_call,
         enroll_batch_items=options.max_items_per_call,
         read_batch_users=options.rest_ids_per_filter if api == "rest" else options.ids_per_filter,
@@ -94,6 +97,7 @@ class IspringProvider:
         self.progress = progress
         self._requests_per_minute = requests_per_minute
         self._concurrency = concurrency
+        self._scope: frozenset[str] | None = None
 
     @property
     def capabilities(self) -> Capabilities:
@@ -105,9 +109,11 @@ class IspringProvider:
 
     def read_directory(self) -> Directory:
         """Departments, groups, users and the catalog's courses and learning tracks."""
-        return read.read_directory(self.api)
+        directory = read.read_directory(self.api)
+        self._scope = department_scope(directory.departments)
+        return directory
 
-    def read_user_profiles(self, directory: Directory) -> Directory:
+    def read_user_profiles(self, directory: Directory, need: ProfileNeed) -> Directory:
         """GetUsers already carries every profile field and `addedDate`: nothing more to read."""
         return directory
 
@@ -143,8 +149,13 @@ class IspringProvider:
 
     @property
     def scope_department_ids(self) -> frozenset[str] | None:
-        """None: the provider does not know a department administrator's scope; it reads what it is shown."""
-        return None
+        """The departments the last directory read showed, when they are a department administrator's part of
+        the tree (a listed department's parent is not listed); None for the whole account."""
+        return self._scope
+
+    def diagnose(self) -> Diagnosis:
+        """`enrollctl doctor`: every read probed once over the configured API, writes listed unprobed."""
+        return probe.diagnose(self.api, name=self.name, account=self.account, capabilities=self.capabilities)
 
     def call_count(self) -> int:
         """Vendor calls sent so far."""
@@ -164,11 +175,18 @@ def normalise_url(url: str) -> str:
 
 
 def wire_for(
-    config: ProviderConfig, http: VendorClient, tokens: TokenSource, options: IspringOptions
+    config: ProviderConfig,
+    http: VendorClient,
+    tokens: TokenSource,
+    options: IspringOptions,
+    *,
+    today: Callable[[], dt.date] = utc_today,
 ) -> Wire:
     """The wire `api:` names: REST v3 (the default) or SOAP."""
     if config.api == "rest":
-        return RestWire(http, tokens, page_size=options.page_size, ids_per_filter=options.rest_ids_per_filter)
+        return RestWire(
+            http, tokens, page_size=options.page_size, ids_per_filter=options.rest_ids_per_filter, today=today
+        )
     if config.api == "soap":
         api = IspringApi(http, tokens, page_size=options.page_size)
         return SoapWire(api, ids_per_filter=options.ids_per_filter)
@@ -183,6 +201,7 @@ def create(
     options: IspringOptions = IspringOptions(),
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    today: Callable[[], dt.date] = utc_today,
     log_bodies: bool = False,
     progress: Progress = no_progress,
 ) -> IspringProvider:
@@ -194,7 +213,7 @@ def create(
     )
     return IspringProvider(
         config.name,
-        wire_for(config, http, TokenSource(http, credentials, clock=clock), options),
+        wire_for(config, http, TokenSource(http, credentials, clock=clock), options, today=today),
         requests_per_minute=config.requests_per_minute,
         options=options,
         progress=progress,

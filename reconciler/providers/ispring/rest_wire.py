@@ -2,7 +2,8 @@
 
 Reads: `GET /departments`, `/groups`, `/users`, `/contents`, `/enrollments`, `/learners/results`, each paged
 by `nextPageToken`. Writes: `POST /enrollment` (learners × courses, one set of terms), `POST
-/enrollment/{id}` (ChangeEnrollment, a full replace), `POST /enrollment/delete` (many ids per call).
+/enrollment/{id}` (ChangeEnrollment, a full replace), `POST /enrollment/{id}/reenroll` (a new attempt with
+the wanted terms; `recur:`), `POST /enrollment/delete` (many ids per call).
 A page that is not a JSON object holding the expected list of objects is a `ProtocolError` naming the call,
 never an empty list; record values go through the same strict readers as SOAP's (`records`).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -40,6 +41,11 @@ ENROLLMENT_FILTERS = ("courseIds[]", "learnerIds[]")
 RESULT_FILTERS = ("courseIds", "userIds")
 
 
+def utc_today() -> dt.date:
+    """Today in UTC: the access date of a re-enrollment whose policy sets none."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def flat(record: Mapping[str, Any]) -> dict[str, str]:
     """A JSON record's scalar fields as text, the form the shared strict readers take (null = left out)."""
     values: dict[str, str] = {}
@@ -57,9 +63,16 @@ class RestWire:
     name = "rest"
 
     def __init__(
-        self, http: VendorClient, tokens: TokenSource, *, page_size: int, ids_per_filter: int
+        self,
+        http: VendorClient,
+        tokens: TokenSource,
+        *,
+        page_size: int,
+        ids_per_filter: int,
+        today: Callable[[], dt.date] = utc_today,
     ) -> None:
         self.http, self.tokens, self.page_size, self.ids_per_filter = http, tokens, page_size, ids_per_filter
+        self.today = today
 
     # --- calls -----------------------------------------------------------------------------------------
 
@@ -238,6 +251,15 @@ class RestWire:
         if access is not None:  # without one the vendor refuses the call, as SOAP's does
             body["accessDate"] = access.strftime("%Y-%m-%d %H:%M:%S")
         return self._write("POST", f"/enrollment/{enrollment_id}", "ChangeEnrollment", body, (action,))
+
+    def reenroll(self, action: Action, enrollment_id: str) -> list[Outcome]:
+        """POST /enrollment/{id}/reenroll: a new attempt with the wanted terms; the vendor keeps the earlier
+        result. `accessDate` (a required date) is the policy's `access`, else today: the attempt starts."""
+        assert action.terms is not None
+        access = action.terms.access or self.today()
+        body = {"accessDate": access.isoformat(), **_terms(action.terms)}
+        path = f"/enrollment/{enrollment_id}/reenroll"
+        return self._write("POST", path, "Reenroll", body, (action,))
 
     def remove(self, removals: Sequence[tuple[Action, str]]) -> list[Outcome]:
         """POST /enrollment/delete with every enrollment id of the batch in one call."""

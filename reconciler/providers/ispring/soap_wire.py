@@ -21,6 +21,9 @@ from reconciler.providers.ispring.soap import Fault, Ids, Params, Values, succes
 
 # ListLearnersResults shows active users only unless asked: 1 active, 3 blocked (the doc's word)
 RESULT_USER_STATUSES = ("1", "3")
+NO_SOAP_REENROLL = (
+    "iSpring's SOAP API has no re-enroll; only REST has (POST /enrollment/{id}/reenroll): use api: rest"
+)
 
 
 class SoapWire:
@@ -112,6 +115,10 @@ class SoapWire:
             "ChangeEnrollment", params, idempotent=False, faults=("Permission denied", "Unknown Enrollment")
         )
         return self._outcomes((action,), reply)
+
+    def reenroll(self, action: Action, enrollment_id: str) -> list[Outcome]:
+        """SOAP has no re-enroll method (validate refuses `recur` with `api: soap`): nothing is sent."""
+        return [Outcome(action.id, OutcomeStatus.FAILED, NO_SOAP_REENROLL)]
 
     def remove(self, removals: Sequence[tuple[Action, str]]) -> list[Outcome]:
         """Unenroll, one call per enrollment; `Unknown Enrollment` means already removed."""

@@ -1,6 +1,7 @@
 """Writes to one iSpring Learn account over either API: adds as learners × items rectangles, one call per
-update, removals one call each (SOAP) or many per call (REST); per-action refusals become FAILED outcomes,
-writes whose answer was lost UNKNOWN ones."""
+update and per re-enrollment (REST only), removals one call each (SOAP) or many per call (REST); per-action
+refusals become FAILED outcomes, writes whose answer was lost UNKNOWN ones (apply reads them back: none is
+sent again blindly)."""
 
 from __future__ import annotations
 
@@ -35,9 +36,8 @@ def write_batch(wire: Wire, batch: WriteBatch, *, max_learners: int, max_items: 
     if batch.kind is ActionKind.ADD:
         rects = rectangles(batch.actions, max_learners=max_learners, max_items=max_items)
         return [o for r in rects for o in _guarded(r.actions, partial(wire.enroll, r))]
-    if batch.kind is ActionKind.REENROLL:  # never reached through validate (capabilities); a hand-made plan
-        detail = "enrollctl cannot re-enroll on iSpring yet (REST documents POST /enrollment/{id}/reenroll)"
-        return [Outcome(a.id, OutcomeStatus.FAILED, detail) for a in batch.actions]
+    if batch.kind is ActionKind.REENROLL:
+        return [o for a in batch.actions for o in _reenroll(wire, a)]
     if batch.kind is ActionKind.UPDATE:
         return [o for a in batch.actions for o in _change(wire, a)]
     return _remove(wire, batch.actions)
@@ -48,6 +48,14 @@ def _change(wire: Wire, action: Action) -> list[Outcome]:
     if not enrollment_id or action.terms is None:
         return [Outcome(action.id, OutcomeStatus.FAILED, "no enrollment id or terms to change (re-plan)")]
     return _guarded((action,), partial(wire.change, action, enrollment_id))
+
+
+def _reenroll(wire: Wire, action: Action) -> list[Outcome]:
+    enrollment_id = action.before.id if action.before else None
+    if not enrollment_id or action.terms is None:
+        return [Outcome(action.id, OutcomeStatus.FAILED, "no enrollment id or terms to re-enroll (re-plan)")]
+    # not idempotent (each call starts another attempt): a lost answer is UNKNOWN, settled by reading back
+    return _guarded((action,), partial(wire.reenroll, action, enrollment_id))
 
 
 def _remove(wire: Wire, actions: tuple[Action, ...]) -> list[Outcome]:

@@ -8,6 +8,7 @@ writes in `litmos_write`.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 
@@ -16,8 +17,10 @@ import httpx
 from reconciler.core.due import DueFact, DueInformation
 from reconciler.core.model import Capabilities, Directory, Enrollment, ItemKind, ProviderConfig, ProviderKind
 from reconciler.core.plan import Action
+from reconciler.core.profiles import ProfileNeed
 from reconciler.errors import ConfigError
-from reconciler.providers.base import Credentials, Outcome, Progress, WriteBatch, no_progress
+from reconciler.providers.base import Credentials, Diagnosis, Outcome, Progress, WriteBatch, no_progress
+from reconciler.providers.litmos import probe
 from reconciler.providers.litmos.api import LitmosApi
 from reconciler.providers.litmos.profiles import read_profiles
 from reconciler.providers.litmos.read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
@@ -96,9 +99,10 @@ class LitmosProvider:
         """Users, teams (as departments and as groups), courses and learning paths."""
         return _read_directory(self.api)
 
-    def read_user_profiles(self, directory: Directory) -> Directory:
-        """Profile fields and `CreatedDate` of every user: one `GET /users/{id}` each."""
-        return read_profiles(self.api, directory)
+    def read_user_profiles(self, directory: Directory, need: ProfileNeed) -> Directory:
+        """Profile fields and `CreatedDate`: one `GET /users/{id}` per user `need` names, and none when the
+        fields needed are all in the `/users` listing already."""
+        return read_profiles(self.api, directory, need)
 
     def read_enrollments(
         self, directory: Directory, item_ids: frozenset[str], user_ids: frozenset[str] | None = None
@@ -147,6 +151,10 @@ class LitmosProvider:
         """Vendor calls sent so far."""
         return self.api.vendor.stats.total
 
+    def diagnose(self) -> Diagnosis:
+        """`enrollctl doctor`: every read probed once with `limit=1`, writes listed unprobed."""
+        return probe.diagnose(self.api, name=self.name, account=self.account, capabilities=self.capabilities)
+
     def close(self) -> None:
         """Nothing to release: the run owns the HTTP client."""
 
@@ -159,8 +167,10 @@ def create(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     progress: Progress = no_progress,
+    today: Callable[[], dt.date] | None = None,
 ) -> LitmosProvider:
-    """The provider for one `kind: litmos` entry; `client` has the base URL (vendor or sandbox) set."""
+    """The provider for one `kind: litmos` entry; `client` has the base URL (vendor or sandbox) set.
+    `today` is unused: no Litmos write carries a date of the run's (a reset starts the attempt there)."""
     if not credentials.api_key:
         raise ConfigError(
             f"provider {config.name!r} (litmos) has no API key",

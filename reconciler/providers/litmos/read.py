@@ -29,6 +29,7 @@ from reconciler.providers.litmos.enrollments import (
     read_enrollments,
 )
 from reconciler.providers.litmos.parse import Team, as_text, parse_item, parse_team, parse_user
+from reconciler.providers.litmos.profiles import LISTED_FIELDS, listed_fields
 
 __all__ = [
     "BULK_READ_USERS",
@@ -48,7 +49,11 @@ log = logging.getLogger("enrollctl.litmos")
 
 def read_directory(api: LitmosApi) -> Directory:
     """Users, teams (as departments and as groups), courses and learning paths."""
-    users = [parse_user(r) for r in api.pages("/users", call="GET /users", shape=USERS)]
+    # the listing's own fields (UserName, Email, AccessLevel ...) serve `where` without a profile read
+    users = [
+        replace(parse_user(r), fields=listed_fields(r))
+        for r in api.pages("/users", call="GET /users", shape=USERS)
+    ]
     rows = api.pages("/teams", call="GET /teams", shape=TEAMS)
     teams = [parse_team(r) for r in rows]
     if rows and not any("ParentTeamId" in r for r in rows):
@@ -73,6 +78,7 @@ def read_directory(api: LitmosApi) -> Directory:
         departments=tuple(t.department() for t in teams),
         groups=tuple(t.group() for t in teams),
         items=tuple(courses + paths),
+        user_fields=LISTED_FIELDS,  # the rest (and CreatedDate) only from `profiles.read_profiles`
     )
 
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 from lxml import etree
 
-from reconciler.sandbox.ispring import reads, writes
+from reconciler.sandbox.ispring import reads, rest_reenroll, writes
 from reconciler.sandbox.ispring.context import Context
 from reconciler.sandbox.ispring.results import list_learners_results
 from reconciler.sandbox.ispring.soap import (
@@ -171,7 +171,10 @@ def operation(path: str) -> str:
 def is_rest_path(path: str) -> bool:
     """Whether the REST emulator answers `path`."""
     return (
-        path in LISTINGS or path in ("/enrollment", "/enrollment/delete") or bool(ENROLLMENT_PATH.match(path))
+        path in LISTINGS
+        or path in ("/enrollment", "/enrollment/delete")
+        or bool(ENROLLMENT_PATH.match(path))
+        or rest_reenroll.matches(path)
     )
 
 
@@ -193,6 +196,8 @@ def answer(
 
 
 def _write_action(path: str) -> str:
+    if rest_reenroll.matches(path):
+        return rest_reenroll.OPERATION
     if path == "/enrollment":
         return "EnrollLearnersInCourses"
     return "Unenroll" if path == "/enrollment/delete" else "ChangeEnrollment"
@@ -220,6 +225,9 @@ def _listing(
 
 
 def _write(path: str, body: JsonObject, context: Callable[[SoapCall], Context], action: str) -> RestAnswer:
+    if rest_reenroll.matches(path):  # POST /enrollment/{id}/reenroll → 200, no body
+        rest_reenroll.reenroll(path, _params(body), _call, context)
+        return RestAnswer(200, b"", action)
     if path == "/enrollment":
         writes.enroll_learners_in_courses(context(_call(_params(body))))
         return RestAnswer(201, b"", action)

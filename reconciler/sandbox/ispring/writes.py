@@ -1,4 +1,4 @@
-"""iSpring write methods: EnrollLearnersInCourses, ChangeEnrollment, Unenroll."""
+"""iSpring write methods: EnrollLearnersInCourses, ChangeEnrollment, Unenroll, and REST's Reenroll."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from reconciler.sandbox.ispring.soap import (
     text,
     values,
 )
+from reconciler.sandbox.store import compliance
 from reconciler.sandbox.store.records import (
     DUE_TYPES,
     EnrollmentRow,
@@ -118,6 +119,25 @@ def change_enrollment(ctx: Context) -> bytes:
     ctx.store.update_terms(row.uuid, terms)
     ctx.notes.append(f"changed {row.uuid}: {_describe(row.terms)} -> {_describe(terms)}")
     return success(ctx.call.envelope_ns, ctx.call.ns)
+
+
+def reenroll(ctx: Context) -> None:
+    """Start an enrollment over with the terms sent (`accessDate` and `dueDateType` required, as the spec's
+    `Reenroll` schema says): a new attempt, not started; the earlier result stays in the history.
+
+    # inferred: the spec documents the call and its body only. What it does is taken from its name and the
+    vendor's help pages (a new attempt; earlier results are kept): progress cleared, the learner notified.
+    """
+    row = _enrollment(ctx)
+    item = ctx.store.get_item(row.item_uuid)
+    if item is None:
+        raise SoapFault(UNKNOWN_CONTENT_ITEM, f"enrollment {row.uuid} refers to a deleted item")
+    terms = _terms(ctx, item, access_required=True)
+    compliance.reset(ctx.store, row.uuid, ctx.now, terms)
+    ctx.store.add_notification(NotificationRow(VENDOR, row.user_uuid, row.item_uuid, "reenrolled", ctx.now))
+    earlier = row.progress.completion_date
+    kept = f"{row.progress.status} {earlier.date().isoformat()}" if earlier else row.progress.status
+    ctx.notes.append(f"reenrolled {row.uuid}: a new attempt; the earlier one ({kept}) kept in the history")
 
 
 def unenroll(ctx: Context) -> bytes:

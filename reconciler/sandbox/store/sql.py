@@ -63,6 +63,11 @@ CREATE TABLE IF NOT EXISTS enrollments (
     time_spent INTEGER NOT NULL, views_count INTEGER NOT NULL, assigned_date TEXT,
     UNIQUE (user_uuid, item_uuid));
 CREATE INDEX IF NOT EXISTS enrollments_item ON enrollments (item_uuid);
+CREATE TABLE IF NOT EXISTS attempts (
+    key INTEGER PRIMARY KEY, enrollment_uuid TEXT NOT NULL, assigned_date TEXT, access_date TEXT NOT NULL,
+    status TEXT NOT NULL, progress REAL NOT NULL, completion_date TEXT, score REAL,
+    time_spent INTEGER NOT NULL, views_count INTEGER NOT NULL, ended_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS attempts_enrollment ON attempts (enrollment_uuid);
 CREATE TABLE IF NOT EXISTS item_validity (item_uuid TEXT PRIMARY KEY, valid_days INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS scripted_completions (
     key INTEGER PRIMARY KEY, user_uuid TEXT NOT NULL, item_uuid TEXT NOT NULL, at TEXT NOT NULL,
