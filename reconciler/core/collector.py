@@ -3,9 +3,10 @@
 A plan of 10,000 users builds a million long-lived objects (the directory, enrollments, wanted
 enrollments, actions) and frees almost none of them until the run ends. The collector runs every few
 hundred allocations and, as the heap grows, walks all of it again and again: 15-20 % of a 10,000-user
-plan's CPU (measured with gc.callbacks). Nothing built while planning is freed by the collector (the
-model is frozen dataclasses and tuples, no reference cycles), so it is paused while planning and resumed
-after; whatever cyclic garbage a phase leaves is collected then.
+plan's CPU (measured with gc.callbacks). What planning builds and drops is freed by reference counting
+(frozen dataclasses, tuples, strings), so the collector is paused while planning and resumed after; the
+little cyclic garbage a read leaves (HTTP exchanges) is collected then (peak RSS of a 10,000-user Litmos
+plan with the collector off for the whole run: 310 MB against 305 MB).
 """
 
 from __future__ import annotations
