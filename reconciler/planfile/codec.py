@@ -77,7 +77,7 @@ def plan_to_json(plan: Plan) -> str:
     remembered = _remembered(plan)
     if remembered.json is None:
         with collector_paused():  # a plan's text allocates 100,000s of containers and frees them itself
-            remembered.json = dumps_indented(plan_to_dict(plan, actions=ActionsJson)) + "\n"
+            remembered.json = dumps_indented(plan_to_dict(plan, actions=ActionsJson), end="\n")
     return remembered.json
 
 
