@@ -353,9 +353,8 @@ def _desired_state(acc: _Accumulator) -> DesiredState:
         c = acc.contributions[key]
         terms_ids, source_ids = frozenset(c.terms), frozenset(c.sources)
         if terms_ids not in combined:
-            contending = sorted(
-                {acc.terms[i] for i in terms_ids}, key=repr
-            )  # one order, whatever the input's
+            # one order, whatever the input's
+            contending = sorted({acc.terms[i] for i in terms_ids}, key=repr)
             combined[terms_ids] = combine_terms(contending)
             contenders[terms_ids] = tuple(contending) if mixes_dates_and_periods(contending) else ()
         if source_ids not in ordered:
