@@ -82,6 +82,10 @@ class Faults:
     # action globs refused with the vendor's `Permission denied` unless the call names a department, as a
     # server might answer a department administrator's account-wide read
     forbid_unscoped: tuple[str, ...] = ()
+    # --- Litmos as recorded (vendor-docs/litmos-recorded); applied by the Litmos app itself (sandbox/litmos)
+    litmos_team_parents: bool = (
+        False  # JSON team rows carry `ParentTeamId` (the XML shape the pages document)
+    )
 
     @property
     def page_token_ttl(self) -> dt.timedelta | None:

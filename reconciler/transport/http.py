@@ -112,10 +112,11 @@ class VendorClient:
         self._sleep = sleep
         self._now = now
         self._rng = rng if rng is not None else random.Random()  # jitter, not crypto
-        self._throttled = False  # the last answer was 429/503: send one call at a time until one passes
+        self._throttled = False  # a 429/503 came: calls go one at a time until the throttled ones pass
         self._serial = threading.Lock()
         self._calls = threading.Condition()  # guards _in_flight, the requests on the wire right now
         self._in_flight = 0
+        self._queued = 0  # throttled calls waiting for their turn at `_serial`
 
     @property
     def base_url(self) -> str:
@@ -149,13 +150,7 @@ class VendorClient:
         held = False
         try:
             for attempt in range(1, self.retry.attempts + 1):
-                if not held and self._throttled:
-                    held = self._serial.acquire()
-                if held:  # calls sent before the throttling finish first; then this one goes alone
-                    with self._calls:
-                        self._calls.wait_for(lambda: self._in_flight == 0)
-                with self._calls:
-                    self._in_flight += 1
+                held = self._enter(held)
                 try:
                     outcome = self._attempt(
                         method, url, call, idempotent, attempt, body, answer, request, max_bytes
@@ -165,18 +160,43 @@ class VendorClient:
                         self._in_flight -= 1
                         self._calls.notify_all()
                 if isinstance(outcome, httpx.Response):
-                    self._throttled = self._throttled and not held
+                    if held:  # the gate opens once no other throttled call is still queued for its turn
+                        with self._calls:
+                            self._throttled = self._queued > 0
                     return outcome
                 delay, throttled = outcome
-                if throttled:
-                    self._throttled = True
-                    held = held or self._serial.acquire()
+                if throttled and not held:
+                    held = self._hold()
                 self.stats.count(call, retry=True)
                 self._wait(delay, call, attempt)
         finally:
             if held:
                 self._serial.release()
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _enter(self, held: bool) -> bool:
+        """Put this call on the wire; once throttled, only the holder of `_serial` sends, and alone. The
+        check and the count are one step, so no call slips onto the wire between a throttled call's turns."""
+        if not held:
+            with self._calls:
+                if not self._throttled:
+                    self._in_flight += 1
+                    return False
+            held = self._hold()
+        with self._calls:  # calls sent before the throttling finish first; then this one goes alone
+            self._calls.wait_for(lambda: self._in_flight == 0)
+            self._in_flight += 1
+        return held
+
+    def _hold(self) -> bool:
+        """Close the gate and queue for `_serial`: throttled calls then retry one at a time."""
+        with self._calls:
+            self._throttled = True
+            self._queued += 1
+        self._serial.acquire()
+        with self._calls:
+            self._queued -= 1
+        return True
 
     def _attempt(
         self,

@@ -95,7 +95,7 @@ def _cases() -> list[Case]:
             Case(  # reads are idempotent: a garbled answer is read again (at most 4 sends)
                 "malformed-read-answers",
                 vendor,
-                {"seed": 9, "malformed_rates": reads},
+                {"seed": 10, "malformed_rates": reads},
                 "malformed body",
                 True,
             ),

@@ -28,7 +28,7 @@ def test_missing_source_is_403_with_an_error_body(store: Store) -> None:
     with client(store) as api:
         response = api.get("/users", params={"format": "json"})
     assert response.status_code == 403
-    assert "source" in response.json()["Message"]
+    assert "source" in response.json()["Detail"]
 
 
 def test_missing_or_wrong_key_is_403(store: Store) -> None:
@@ -37,7 +37,7 @@ def test_missing_or_wrong_key_is_403(store: Store) -> None:
     assert wrong.status_code == 403 and xml(wrong).tag == "Error"
     with client(store, key="") as api:
         missing = api.get("/users", params=params(format="json"))
-    assert missing.status_code == 403 and "apikey" in missing.json()["Message"]
+    assert missing.status_code == 403 and "apikey" in missing.json()["Detail"]
 
 
 def test_key_in_the_query_is_accepted_as_older_docs_send_it(store: Store) -> None:
@@ -72,7 +72,7 @@ def test_the_101st_request_in_a_minute_is_503_with_retry_after(store: Store) -> 
         refused = api.get("/courses", params=params(format="json"))
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == "40"
-    assert "100" in refused.json()["Message"]
+    assert "100" in refused.json()["Detail"]
 
 
 def test_the_throttle_status_can_be_429(store: Store) -> None:

@@ -58,14 +58,17 @@ def json_get(api: httpx.Client, path: str) -> object:
 
 
 def test_departments_are_teams_with_sub_teams(api: httpx.Client) -> None:
+    # JSON team rows carry no ParentTeamId (as recorded): the tree is in each team's sub-team list
     by_id = {t["Id"]: t for t in paged(api, "/teams", 1000)}
-    emea = by_id[team_id("Acme/Sales/EMEA")]
-    assert by_id[emea["ParentTeamId"]]["Name"] == "Sales"
-    assert by_id[by_id[emea["ParentTeamId"]]["ParentTeamId"]]["Name"] == "Acme"
+    parents = {child["Id"]: team for team in by_id for child in paged(api, f"/teams/{team}/teams", 1000)}
+    emea = team_id("Acme/Sales/EMEA")
+    assert by_id[parents[emea]]["Name"] == "Sales"
+    assert by_id[parents[parents[emea]]]["Name"] == "Acme"
     sub_teams = json_get(api, f"/teams/{team_id('Acme/Sales')}/teams")
     assert isinstance(sub_teams, list)
     assert sorted(t["Name"] for t in sub_teams) == ["Americas", "EMEA"]
-    assert by_id[litmos_id("group", "Managers")]["ParentTeamId"] == ""
+    assert litmos_id("group", "Managers") in by_id and litmos_id("group", "Managers") not in parents
+    assert team_id("Acme") not in parents and "ParentTeamId" not in by_id[emea]
 
 
 def test_a_user_belongs_to_their_department_team_and_group_teams_only(api: httpx.Client) -> None:

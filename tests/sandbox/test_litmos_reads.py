@@ -101,17 +101,19 @@ def test_get_user_by_id_or_username(api: httpx.Client) -> None:
 def test_unknown_user_is_404_with_a_message(api: httpx.Client) -> None:
     response = api.get("/users/nobody", params=params(format="json"))
     assert response.status_code == 404
-    assert "nobody" in response.json()["Message"]
+    assert "nobody" in response.json()["Detail"]
     as_xml = api.get("/users/nobody", params=params())
-    assert as_xml.status_code == 404 and xml(as_xml).findtext("Message")
+    assert as_xml.status_code == 404 and xml(as_xml).findtext("Detail")
 
 
 def test_teams_present_departments_with_parents_and_groups_at_the_top(api: httpx.Client) -> None:
-    teams = {t["Name"]: t for t in get_json(api, "/teams")}
+    # the documented XML shape names each team's parent; recorded JSON rows have no ParentTeamId
+    teams = {t["Name"]: t for t in xml_to_data(xml(api.get("/teams", params=params())), LIST_TAGS)}
     assert list(teams["Acme"]) == ["Id", "Name", "TeamCodeForBulkImport", "ParentTeamId"]
     assert teams["Platform"]["ParentTeamId"] == ENGINEERING
     assert teams["Acme"]["ParentTeamId"] == ""
     assert teams["New hires"]["ParentTeamId"] == ""
+    assert {tuple(t) for t in get_json(api, "/teams")} == {("Id", "Name", "TeamCodeForBulkImport")}
 
 
 def test_team_detail_adds_a_description(api: httpx.Client) -> None:
@@ -274,7 +276,23 @@ def test_empty_lists_are_an_empty_array_or_a_self_closing_element(api: httpx.Cli
 def test_xml_and_json_forms_of_the_same_data_agree(api: httpx.Client, path: str) -> None:
     as_xml = xml_to_data(xml(api.get(path, params=params())), LIST_TAGS)
     as_json = json_to_text(get_json(api, path))
-    assert as_xml == as_json
+    xml_only = XML_ONLY | ({"TeamCodeForBulkImport"} if path == f"/teams/{ENGINEERING}" else set())
+    assert without(as_xml, xml_only) == as_json
+
+
+# fields the XML pages (or XML clients) show and recorded JSON lacks (tests/sandbox/test_litmos_recorded.py)
+XML_ONLY = frozenset({"Brand", "ParentTeamId", "CourseTeamLibrary", "CreatedBy", "SeqId"})
+
+
+def without(data: Any, names: frozenset[str] | set[str]) -> Any:
+    """`data` (from `xml_to_data`) without the fields `names`, at any depth except a user's own detail."""
+    if isinstance(data, list):
+        return [without(row, names) for row in data]
+    if isinstance(data, dict):
+        # `GET /users/{id}` carries Brand in JSON too (module_complete.yml): only list rows drop it
+        detail = "FullName" in data
+        return {k: without(v, names) for k, v in data.items() if k not in names or (detail and k == "Brand")}
+    return data
 
 
 def test_accept_header_also_selects_json(api: httpx.Client) -> None:

@@ -54,7 +54,7 @@ def test_fault_switches_set_the_rate_limit_and_the_429_status(store: Store) -> N
         clock.advance(60)
         again = api.get("/courses", params=params())
     assert statuses == [200, 200, 200, 429]
-    assert refused.headers["Retry-After"] == "60" and "3 requests" in refused.json()["Message"]
+    assert refused.headers["Retry-After"] == "60" and "3 requests" in refused.json()["Detail"]
     assert again.status_code == 200
 
 

@@ -188,7 +188,7 @@ def test_assign_to_an_unknown_user_is_404(api: httpx.Client) -> None:
 @pytest.mark.parametrize("body", ["<Courses><Course>", "[{]", '[{"Name": "x"}]', ""])
 def test_malformed_assign_body_is_400_with_a_message(api: httpx.Client, body: str) -> None:
     response = api.post(f"/users/{KEVIN}/courses", params=params(format="json"), content=body, headers=JSON)
-    assert response.status_code == 400 and response.json()["Message"]
+    assert response.status_code == 400 and response.json()["Detail"]
 
 
 # --- remove and reset --------------------------------------------------------------------------------
@@ -288,9 +288,9 @@ def test_bulk_read_of_25_users_is_allowed_and_26_is_400(api: httpx.Client) -> No
     refused = api.post(
         "/users/courses", params=params(format="json"), content=assign_json([HELEN] * 26), headers=JSON
     )
-    assert refused.status_code == 400 and "25" in refused.json()["Message"]
+    assert refused.status_code == 400 and "25" in refused.json()["Detail"]
     as_xml = api.post("/users/courses", params=params(), content=assign_json([HELEN] * 26), headers=JSON)
-    assert as_xml.status_code == 400 and "25" in (xml(as_xml).findtext("Message") or "")
+    assert as_xml.status_code == 400 and "25" in (xml(as_xml).findtext("Detail") or "")
 
 
 def test_progress_written_to_the_store_shows_in_the_bulk_read(api: httpx.Client, store: Store) -> None:

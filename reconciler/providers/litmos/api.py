@@ -1,12 +1,17 @@
 """Litmos REST v1.svc calls: the `apikey` header, `source` and `format=json` on every call, and paging.
 
 Retries, the per-minute limiter, redaction and call counting come from the shared `VendorClient`; this
-module adds what is Litmos's own: how a call is addressed, how a list is paged, how errors read.
+module adds what is Litmos's own: how a call is addressed, how a list is paged, how errors read. Recorded
+errors (vendor-docs/litmos-recorded) are `{"Detail": "…"}` JSON, or for a 500 an IIS/WCF `text/html` page:
+a user sees the Detail, or the page's text without its markup, never the raw page.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import logging
+import re
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -15,13 +20,14 @@ from urllib.parse import quote
 import httpx
 
 from reconciler.core.model import ItemKind
-from reconciler.errors import AuthError, ProtocolError
+from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError, RateLimited
 from reconciler.providers.base import Progress as ProgressCallback
 from reconciler.providers.base import no_progress
 from reconciler.providers.litmos.body import Record, Shape, records_from_body, shape_for
 from reconciler.providers.litmos.parse import as_text
 from reconciler.transport import bounds
-from reconciler.transport.http import VendorClient
+from reconciler.transport.http import THROTTLED, VendorClient, WriteOutcomeUnknown
+from reconciler.transport.terminal import VENDOR_EXCERPT
 
 log = logging.getLogger("enrollctl.litmos")
 
@@ -30,6 +36,38 @@ PROGRESS_EVERY = 10.0  # seconds between progress lines of a long read
 
 Clock = Callable[[], float]
 T = TypeVar("T")
+
+ERROR_BODY_SCAN = 64 * 1024  # bytes of an error body read for its message; an error page is not a payload
+_HTML_NOISE = re.compile(r"<!--.*?(?:-->|$)|<(script|style)\b.*?(?:</\1\s*>|$)", re.DOTALL | re.IGNORECASE)
+_HTML_TAG = re.compile(r"<[^>]*>?")
+_XML_DETAIL = re.compile(r"<(?:\w+:)?(Detail|Message)>([^<]*)</")
+_DETAIL_KEYS = ("Detail", "Message", "detail", "message")  # `Detail` recorded; `Message` as clients read it
+
+
+def error_text(body: bytes, content_type: str) -> str:
+    """The server's own words in an error answer: a JSON (or XML) error's `Detail`, the text of an HTML
+    page (said to be one), else the body as sent. Not redacted or shortened: the caller does both."""
+    text = body[:ERROR_BODY_SCAN].decode("utf-8", errors="replace").strip()
+    kind = content_type.split(";")[0].strip().lower()
+    if "html" in kind or text[:5].lower() in ("<html", "<!doc"):
+        words = " ".join(html.unescape(_HTML_TAG.sub(" ", _HTML_NOISE.sub(" ", text))).split())
+        return f"an HTML page ({kind or 'no content type'}): {words or '(no text)'}"
+    return _detail(text) or text
+
+
+def _detail(text: str) -> str:
+    """`Detail` (or `Message`) of `{"Detail": "…"}` or `<Error><Detail>…`; empty when there is none."""
+    if text[:1] == "<":
+        found = _XML_DETAIL.search(text)
+        return html.unescape(found.group(2)).strip() if found else ""
+    try:
+        data: object = json.loads(text)
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    said = (data.get(key) for key in _DETAIL_KEYS)
+    return next((value.strip() for value in said if isinstance(value, str) and value.strip()), "")
 
 
 def segment(ident: str) -> str:
@@ -70,6 +108,11 @@ class LitmosApi:
     def _params(self, extra: Mapping[str, str | int] | None = None) -> dict[str, str | int]:
         return {"source": self.source, "format": "json", **(extra or {})}
 
+    def vendor_message(self, response: httpx.Response) -> str:
+        """What Litmos said in an error answer (`error_text`), redacted and cut short for a message."""
+        said = error_text(response.content, response.headers.get("Content-Type", ""))
+        return self.vendor.redactor.excerpt(said, VENDOR_EXCERPT) or response.reason_phrase
+
     def send(
         self,
         method: str,
@@ -80,27 +123,72 @@ class LitmosApi:
         body: Any = None,
         idempotent: bool = True,
     ) -> httpx.Response:
-        """One call with the account's header and `source`; raise for auth failures, return the rest."""
-        response = self.vendor.request(
-            method,
-            path,
-            call=call,
-            idempotent=idempotent,
-            params=self._params(params),
-            headers=self._headers,
-            json=body,
-        )
+        """One call with the account's header and `source`; raise for auth failures, return the rest.
+
+        A server error the shared client gives up on (a read after its retries, a write at once, never sent
+        twice) is raised with what the server said (`vendor_message`), not with the raw body.
+        """
+        answers: list[httpx.Response] = []
+
+        def seen(response: httpx.Response) -> bool:
+            answers.append(response)  # only watched: every answer takes the client's usual course
+            return False
+
+        try:
+            response = self.vendor.request(
+                method,
+                path,
+                call=call,
+                idempotent=idempotent,
+                params=self._params(params),
+                headers=self._headers,
+                json=body,
+                answer=seen,
+            )
+        except ProviderError as error:
+            last = answers[-1] if answers else None
+            if last is None or isinstance(error, RateLimited) or error.status != last.status_code:
+                raise
+            raise self._server_error(error, last) from None
         if response.status_code in (401, 403):
             # Litmos answers 403 for a wrong key, a missing source and plain HTTP alike
-            excerpt = self.vendor.redactor.bytes(response.content, limit=200)
             raise self.vendor.error(
                 AuthError,
-                f"Litmos refused the API key or source: {excerpt}",
+                f"Litmos refused the API key or source: {self.vendor_message(response)}",
                 call=call,
                 status=response.status_code,
                 hint="check the environment variable named by api_key_env, and `source` in enrollctl.yaml",
             )
         return response
+
+    def _server_error(self, error: ProviderError, response: httpx.Response) -> ProviderError:
+        """`error` (a 5xx the shared client raised) restated with what the server said."""
+        write = isinstance(error, WriteOutcomeUnknown)
+        what = "server error after sending a write" if write else "server error"
+        return self.vendor.error(
+            type(error),
+            f"{what}: {self.vendor_message(response)}",
+            call=error.call,
+            status=error.status,
+            retryable=error.retryable,
+            hint=error.hint,
+        )
+
+    def raise_for_status(self, response: httpx.Response, *, call: str) -> None:
+        """Raise the narrowest error for a 4xx/5xx answer, with what Litmos said; return on success."""
+        status = response.status_code
+        if status < 400:
+            return
+        cls: type[ProviderError] = ProviderError
+        if status == 401:
+            cls = AuthError
+        elif status == 403:
+            cls = PermissionDenied
+        elif status in THROTTLED:
+            cls = RateLimited
+        message = self.vendor_message(response)
+        retryable = status in THROTTLED or status >= 500
+        raise self.vendor.error(cls, message, call=call, status=status, retryable=retryable)
 
     def records(
         self,
@@ -117,7 +205,7 @@ class LitmosApi:
 
         def read() -> list[Record]:
             response = self.send(method, path, call=call, params=params, body=body)
-            self.vendor.raise_for_status(response, call=call)
+            self.raise_for_status(response, call=call)
             try:
                 return records_from_body(response.content, response.headers.get("Content-Type", ""), expected)
             except ProtocolError as error:

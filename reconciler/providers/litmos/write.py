@@ -79,7 +79,7 @@ def write_batch(api: LitmosApi, batch: WriteBatch, *, verify: bool = False) -> l
 
 
 def _refusal(response: httpx.Response, api: LitmosApi) -> str:
-    text = api.vendor.redactor.bytes(response.content, limit=200).strip()
+    text = api.vendor_message(response)  # `Detail` of `{"Detail": …}`, redacted and short
     return f"Litmos refused it (HTTP {response.status_code}{': ' + text if text else ''})"
 
 

@@ -145,7 +145,10 @@ class ISpringApp:
             return _Streamed(
                 body, lambda: self._log(method, path, action, status, started, client, "; ".join(notes))
             )
-        start_response(reason, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        allow = (
+            [("Allow", rest.allowed(path) if rest.is_rest_path(path) else "POST")] if status == 405 else []
+        )
+        start_response(reason, [("Content-Type", content_type), ("Content-Length", str(len(body))), *allow])
         self._log(method, path, action, status, started, client, "; ".join(notes))
         return [body]
 

@@ -36,7 +36,9 @@ JsonObject = dict[str, Any]
 Convert = Callable[[dict[str, Any]], JsonObject]
 INHERIT = {"subordinationType": "inherit"}
 EPOCH = "2020-01-01T00:00:00+00:00"  # for required dates the store does not keep
-ENROLLMENT_PATH = re.compile(r"^/enrollment/(?P<id>[0-9a-fA-F-]{36})$")
+# any one segment: the spec's `enrollmentId` is a plain string, so a malformed id is a 400, never a 404
+ENROLLMENT_PATH = re.compile(r"^/enrollment/(?P<id>[^/]+)$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
@@ -178,17 +180,27 @@ def is_rest_path(path: str) -> bool:
     )
 
 
+def allowed(path: str) -> str:
+    """The `Allow` header of a 405 on a REST path (RFC 9110): the one method the spec gives it."""
+    return "GET" if path in LISTINGS else "POST"
+
+
 def answer(
     method: str, path: str, query: str, body: bytes, context: Callable[[SoapCall], Context]
 ) -> RestAnswer:
     """Answer one REST call; `context` authorizes the caller and gives the handler's context."""
     action = operation(path)
-    try:
-        if method == "GET" and path in LISTINGS:
-            return _listing(LISTINGS[path], _query(query), context, action)
-        if method == "POST" and path not in LISTINGS:
-            return _write(path, _json_body(body), context, action)
+    if method != allowed(path):
         return RestAnswer(405, _error(405, "Method Not Allowed"), action)
+    try:
+        try:
+            if method == "GET":
+                return _listing(LISTINGS[path], _query(query), context, action)
+            return _write(path, _request_body(body), context, action)
+        except SoapFault as fault:
+            if fault.faultstring not in (AUTHORIZATION_FAILED, PERMISSION_DENIED):
+                context(_call({}))  # the token before the parameters: without a valid one, 401 whatever
+            raise
     except SoapFault as fault:
         status = {AUTHORIZATION_FAILED: 401, PERMISSION_DENIED: 403}.get(fault.faultstring, 400)
         detail = f"fault {fault.faultstring}" + (f": {fault.detail}" if fault.detail else "")
@@ -233,14 +245,16 @@ def _write(path: str, body: JsonObject, context: Callable[[SoapCall], Context], 
         return RestAnswer(201, b"", action)
     if path == "/enrollment/delete":
         ids = body.get("enrollmentIds")
-        if not isinstance(ids, list) or not ids:
+        if not isinstance(ids, list):  # an empty list is allowed by the spec: nothing to remove, 204
             raise SoapFault(WRONG_PARAMETERS, "enrollmentIds is required")
+        if not all(UUID.match(str(i)) for i in ids):  # the spec's items are uuids: anything else is a 400
+            raise SoapFault(WRONG_PARAMETERS, "enrollmentIds holds a value that is not an enrollment id")
         ctx = context(_call({}))
         writes.unenroll_many(ctx, [str(i) for i in ids])
         return RestAnswer(204, b"", action)
     match = ENROLLMENT_PATH.match(path)
-    if match is None:
-        return RestAnswer(404, _error(404, "Not Found"), action)
+    if match is None or not UUID.match(match["id"]):
+        raise SoapFault(WRONG_PARAMETERS, "enrollmentId is not an enrollment id")
     params = {**_params(body), "enrollmentId": [match["id"]]}
     writes.change_enrollment(context(_call(params)))
     return RestAnswer(200, b"", action)
@@ -280,17 +294,30 @@ LIST_PARAMETERS = {
 }
 
 
+_NAME = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<key>[A-Za-z_][A-Za-z0-9_]*)\])?$")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _call(params: Mapping[str, list[str]]) -> SoapCall:
-    """The SOAP request a handler would get for these parameters."""
+    """The SOAP request a handler would get for these parameters; `name[key]` (the spec's deepObject date
+    ranges) becomes `<name><key>`. A name or value XML cannot carry is a 400, never a server error."""
     body = etree.Element(f"{{{ENVELOPE_NS}}}Body")
     request = etree.SubElement(body, f"{{{SOAP_NS}}}RestRequest")
     for name, found in params.items():
-        node = etree.SubElement(request, f"{{{SOAP_NS}}}{name}")
-        if name in LIST_PARAMETERS:
+        parsed = _NAME.match(name)
+        if parsed is None or any(_NOT_XML.search(value) for value in found):
+            raise SoapFault(WRONG_PARAMETERS, f"parameter {name[:40]!r} cannot be read")
+        if parsed["key"]:
+            parent = request.find(f"{{{SOAP_NS}}}{parsed['name']}")
+            if parent is None:
+                parent = etree.SubElement(request, f"{{{SOAP_NS}}}{parsed['name']}")
+            etree.SubElement(parent, f"{{{SOAP_NS}}}{parsed['key']}").text = found[-1]
+        elif name in LIST_PARAMETERS:
+            node = etree.SubElement(request, f"{{{SOAP_NS}}}{name}")
             for value in found:
                 etree.SubElement(node, f"{{{SOAP_NS}}}id").text = value
         else:
-            node.text = found[-1]
+            etree.SubElement(request, f"{{{SOAP_NS}}}{name}").text = found[-1]
     return SoapCall(ENVELOPE_NS, SOAP_NS, "RestRequest", request, body, recovered=False)
 
 
@@ -313,6 +340,29 @@ def _plain(element: etree._Element) -> dict[str, Any]:
 
 def _ids(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _request_body(body: bytes) -> JsonObject:
+    """A write's body: JSON, or the XML form the spec documents beside it (`<request>`, lists of `<id>`)."""
+    return _xml_body(body) if body.lstrip()[:1] == b"<" else _json_body(body)
+
+
+_LIST_FIELDS = LIST_PARAMETERS | {"courseIds", "learnerIds", "enrollmentIds"}
+
+
+def _xml_body(body: bytes) -> JsonObject:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser)  # entities and network are disabled above
+    except etree.XMLSyntaxError:
+        raise SoapFault(WRONG_PARAMETERS, "the body is not well-formed XML") from None
+    data: JsonObject = {}
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        items = [item.text or "" for item in child if isinstance(item.tag, str)]
+        data[local(child)] = items if items or local(child) in _LIST_FIELDS else (child.text or "")
+    return data
 
 
 def _json_body(body: bytes) -> JsonObject:

@@ -14,10 +14,12 @@ from collections.abc import Callable, Mapping
 
 from reconciler.sandbox.ispring import writes
 from reconciler.sandbox.ispring.context import Context
-from reconciler.sandbox.ispring.soap import SoapCall
+from reconciler.sandbox.ispring.soap import WRONG_PARAMETERS, SoapCall, SoapFault
 
 OPERATION = "Reenroll"
-PATH = re.compile(r"^/enrollment/(?P<id>[0-9a-fA-F-]{36})/reenroll$")
+# any one segment: the spec's `enrollmentId` is a plain string, so a malformed id is a 400, never a 404
+PATH = re.compile(r"^/enrollment/(?P<id>[^/]+)/reenroll$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def matches(path: str) -> bool:
@@ -35,4 +37,6 @@ def reenroll(
     the caller answers 200. Faults propagate: the caller maps them to the spec's statuses."""
     found = PATH.match(path)
     assert found is not None, path
+    if not UUID.match(found["id"]):
+        raise SoapFault(WRONG_PARAMETERS, "enrollmentId is not an enrollment id")
     writes.reenroll(context(call({**params, "enrollmentId": [found["id"]]})))

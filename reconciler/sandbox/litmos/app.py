@@ -59,6 +59,7 @@ ROUTES: tuple[tuple[str, str, ContextHandler], ...] = (
     ("GET", "teams/{team}/users", reads.list_team_users),
     ("GET", "courses", reads.list_courses),
     ("GET", "courses/{course}", reads.get_course),
+    ("GET", "courses/{course}/modules", reads.list_course_modules),
     ("GET", "courses/{course}/users", reads.list_course_users),
     ("GET", "learningpaths", reads.list_learning_paths),
     ("GET", "learningpaths/{path}", reads.get_learning_path),
@@ -80,11 +81,14 @@ class LitmosApp:
         clock: Clock,
         api_keys: Collection[str],
         rate_limit: RateLimit,
+        faults: Faults | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.api_keys = frozenset(api_keys)
         self.limiter = SlidingWindowLimiter(rate_limit)
+        settings = faults or Faults()
+        self.team_parents_in_json = settings.litmos_team_parents
 
     def _routes(self, ctx: reads.Context) -> tuple[Route, ...]:
         return tuple(route(m, p, functools.partial(handler, ctx)) for m, p, handler in ROUTES)
@@ -100,7 +104,8 @@ class LitmosApp:
         now = self.clock()
         resolved: tuple[Route, dict[str, str]] | LitmosError
         try:
-            resolved = resolve(self._routes(reads.Context(self.store, now)), request)
+            ctx = reads.Context(self.store, now, self.team_parents_in_json)
+            resolved = resolve(self._routes(ctx), request)
         except LitmosError as unresolved:
             resolved = unresolved
         action = resolved[0].name if isinstance(resolved, tuple) else f"{request.method} {request.path}"
@@ -161,11 +166,12 @@ def make_litmos_app(
     """The Litmos `/v1.svc` emulator as a WSGI app over `store`.
 
     The per-key rate limit is the app's own (`rate_limit`, else the switches in `faults`, else 100 per
-    minute with 503); the other fault switches are applied around the app by `serve.build_app`.
+    minute with 503), and so is `litmos_team_parents` (`ParentTeamId` in JSON rows); the other fault
+    switches are applied around the app by `serve.build_app`.
     """
     if rate_limit is None:
         rate_limit = _rate_limit_from(faults)
-    return LitmosApp(store, clock or _utc_now, api_keys, rate_limit)
+    return LitmosApp(store, clock or _utc_now, api_keys, rate_limit, faults)
 
 
 def _rate_limit_from(faults: Faults | None) -> RateLimit:

@@ -1,7 +1,9 @@
 """Store rows presented as Litmos entities, with the field sets and order of the vendor pages.
 
 Fields marked `# inferred` are not on the vendor pages in `vendor-docs/`; they come from vendor-apis.md
-(recorded responses and third-party clients) or are the simplest plausible value.
+(recorded responses and third-party clients) or are the simplest plausible value. JSON answers have the
+key sets of the recorded traffic (`vendor-docs/litmos-recorded/`, compared by
+tests/sandbox/test_litmos_recorded.py): fields only the XML pages show are `xml_only`.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ ACCESS_LEVELS = {
 BRAND = "Default"  # inferred: recorded XML carries a Brand; the sandbox has a single brand
 
 
-def _fields(tag: str, *pairs: tuple[str, Value]) -> Entity:
-    return Entity(tag, pairs)
+def _fields(tag: str, *pairs: tuple[str, Value], xml_only: frozenset[str] = frozenset()) -> Entity:
+    return Entity(tag, pairs, xml_only)
 
 
 def is_active(user: UserRow) -> bool:
@@ -53,12 +55,14 @@ def user_summary(user: UserRow) -> Entity:
         ("Email", user.email),
         ("AccessLevel", ACCESS_LEVELS.get(user.role, "Learner")),
         ("Brand", BRAND),
+        xml_only=frozenset({"Brand"}),  # recorded JSON rows have no Brand (users-all-paginated.yml)
     )
 
 
 def user_detail(user: UserRow) -> Entity:
-    """`GET /users/{id}`. # inferred: field set from recorded responses (vendor-apis.md 2.2)."""
-    custom: tuple[tuple[str, Value], ...] = tuple((f"CustomField{n}", "") for n in range(1, 11))
+    """`GET /users/{id}`: the recorded field set and order (find-user.yml, module_complete.yml), plus
+    `ManagerId` and `ExternalEmployeeId` (newer recorded traffic, vendor-apis.md 2.2)."""
+    custom: tuple[tuple[str, Value], ...] = tuple((f"CustomField{n}", "") for n in range(4, 11))
     return _fields(
         "User",
         ("Id", user.litmos_id),
@@ -70,13 +74,27 @@ def user_detail(user: UserRow) -> Entity:
         ("AccessLevel", ACCESS_LEVELS.get(user.role, "Learner")),
         ("DisableMessages", False),
         ("Active", is_active(user)),
+        ("Skype", ""),
+        ("PhoneWork", ""),
+        ("PhoneMobile", ""),
         ("LastLogin", None),  # sandbox users have never logged in
+        ("LoginKey", ""),  # a sign-in link in the real API; none here
+        ("IsCustomUsername", False),
+        ("Password", ""),  # always empty, as recorded
+        ("SkipFirstLogin", True),
         ("TimeZone", "UTC"),
+        ("SalesforceId", None),
         ("OriginalId", user.original_id),
+        *(("Street1", ""), ("Street2", ""), ("City", ""), ("State", ""), ("PostalCode", ""), ("Country", "")),
+        ("CompanyName", ""),
         ("JobTitle", user.job_title),
-        *custom,
+        *(("CustomField1", ""), ("CustomField2", ""), ("CustomField3", "")),
         ("Culture", "en-US"),
+        *custom,
+        ("SalesforceContactId", None),
+        ("SalesforceAccountId", None),
         ("CreatedDate", user.added_date),
+        ("Points", 0),
         ("Brand", BRAND),
         ("ManagerId", None),
         ("ExternalEmployeeId", ""),
@@ -86,18 +104,27 @@ def user_detail(user: UserRow) -> Entity:
 # --- teams -------------------------------------------------------------------------------------------
 
 
-def department_team(department: DepartmentRow, parent_litmos_id: str, detail: bool = False) -> Entity:
+def department_team(
+    department: DepartmentRow, parent_litmos_id: str, detail: bool = False, *, parents_in_json: bool = False
+) -> Entity:
     """A department as a team; `ParentTeamId` is empty at the top of the tree."""
-    return _team(department.litmos_id, department.name, department.code, parent_litmos_id, detail)
+    return _team(
+        department.litmos_id, department.name, department.code, parent_litmos_id, detail, parents_in_json
+    )
 
 
-def group_team(group: GroupRow, detail: bool = False) -> Entity:
+def group_team(group: GroupRow, detail: bool = False, *, parents_in_json: bool = False) -> Entity:
     """A group as a top-level team (no parent)."""
-    return _team(group.litmos_id, group.name, "", "", detail)
+    return _team(group.litmos_id, group.name, "", "", detail, parents_in_json)
 
 
-def _team(team_id: str, name: str, code: str, parent: str, detail: bool) -> Entity:
-    # inferred: a top-level team has an empty ParentTeamId (`<ParentTeamId/>` as listed in the docs)
+def _team(team_id: str, name: str, code: str, parent: str, detail: bool, parents_in_json: bool) -> Entity:
+    """A team as the vendor page lists it (`<ParentTeamId/>` empty at the top, inferred).
+
+    Recorded JSON has no `ParentTeamId` in `/teams` or `/teams/{id}/teams` rows, and `/teams/{id}` is only
+    `Id`, `Name`, `Description` (get-sub-teams.yml); `parents_in_json` (the sandbox switch
+    `litmos_team_parents`) keeps the documented XML fields in JSON too.
+    """
     pairs: list[tuple[str, Value]] = [
         ("Id", team_id),
         ("Name", name),
@@ -106,30 +133,48 @@ def _team(team_id: str, name: str, code: str, parent: str, detail: bool) -> Enti
     ]
     if detail:
         pairs.append(("Description", ""))
-    return Entity("Team", tuple(pairs))
+    xml_only = {"TeamCodeForBulkImport", "ParentTeamId"} if detail else {"ParentTeamId"}
+    return Entity("Team", tuple(pairs), frozenset() if parents_in_json else frozenset(xml_only))
+
+
+def course_module(item: ItemRow) -> Entity:
+    """A row of `GET /courses/{id}/modules` (module_complete.yml). # inferred: one module per course."""
+    return _fields(
+        "Module",
+        ("Id", litmos_id("module", item.uuid)),
+        ("Code", ""),
+        ("Name", item.title),
+        ("Description", ""),
+    )
 
 
 # --- courses and learning paths ----------------------------------------------------------------------
 
 
 def course(item: ItemRow) -> Entity:
-    """A row of `GET /courses` and `GET /courses/{id}`. # inferred: field set from recorded responses."""
-    return _fields(
+    """A row of `GET /courses` and `GET /courses/{id}`: the recorded JSON fields (module_complete.yml);
+    XML adds `CourseTeamLibrary`, `CreatedBy`, `SeqId` (C-L3, vendor-apis.md)."""
+    return Entity(
         "Course",
-        ("Id", item.litmos_id),
-        ("Code", item.code),
-        ("Name", item.title),
-        ("Active", item.active),
-        ("ForSale", False),
-        ("OriginalId", item.original_id),
-        ("Description", ""),
-        ("CourseCodeForBulkImport", item.code),
-        ("Price", Decimal("0.00")),
-        ("AccessTillDate", None),
-        ("AccessTillDays", None),
-        ("CourseTeamLibrary", False),
-        ("CreatedBy", ""),
-        ("SeqId", ""),
+        (
+            ("Id", item.litmos_id),
+            ("Code", item.code),
+            ("Name", item.title),
+            ("Active", item.active),
+            ("ForSale", False),
+            ("OriginalId", item.original_id),
+            ("Description", ""),
+            ("EcommerceShortDescription", ""),
+            ("EcommerceLongDescription", ""),
+            ("CourseCodeForBulkImport", item.code),
+            ("Price", Decimal("0.00")),
+            ("AccessTillDate", None),
+            ("AccessTillDays", None),
+            ("CourseTeamLibrary", False),
+            ("CreatedBy", ""),
+            ("SeqId", ""),
+        ),
+        frozenset({"CourseTeamLibrary", "CreatedBy", "SeqId"}),
     )
 
 

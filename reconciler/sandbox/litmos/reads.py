@@ -31,6 +31,7 @@ class Context:
 
     store: Store
     now: dt.datetime
+    team_parents_in_json: bool = False  # the sandbox switch `litmos_team_parents` (docs/SANDBOX.md)
 
 
 # --- lookups -----------------------------------------------------------------------------------------
@@ -91,29 +92,33 @@ def get_user(ctx: Context, _: LitmosRequest, params: Mapping[str, str]) -> Reply
 # --- teams -------------------------------------------------------------------------------------------
 
 
-def _department_team(ctx: Context, department: DepartmentRow, detail: bool = False) -> Entity:
-    parent = ctx.store.get_department(department.parent_uuid) if department.parent_uuid else None
-    return present.department_team(department, parent.litmos_id if parent else "", detail)
+def _department_team(ctx: Context, department: DepartmentRow, parent_id: str, detail: bool = False) -> Entity:
+    return present.department_team(department, parent_id, detail, parents_in_json=ctx.team_parents_in_json)
+
+
+def _group_team(ctx: Context, group: GroupRow, detail: bool = False) -> Entity:
+    return present.group_team(group, detail, parents_in_json=ctx.team_parents_in_json)
 
 
 def _all_teams(ctx: Context) -> list[Entity]:
     rows = ctx.store.departments()
     parents = {d.uuid: d.litmos_id for d in rows}
-    departments = [present.department_team(d, parents.get(d.parent_uuid or "", "")) for d in rows]
-    return departments + [present.group_team(g) for g in ctx.store.groups()]
+    departments = [_department_team(ctx, d, parents.get(d.parent_uuid or "", "")) for d in rows]
+    return departments + [_group_team(ctx, g) for g in ctx.store.groups()]
 
 
 def list_teams(ctx: Context, request: LitmosRequest, _: Mapping[str, str]) -> Reply:
-    """`GET /teams`: departments (with `ParentTeamId`) then groups (top-level)."""
+    """`GET /teams`: departments then groups (top-level); `ParentTeamId` in XML only, as recorded."""
     return Reply(200, EntityList("Teams", tuple(_page(request, _all_teams(ctx)))))
 
 
 def get_team(ctx: Context, _: LitmosRequest, params: Mapping[str, str]) -> Reply:
-    """`GET /teams/{id}` (adds `Description`)."""
+    """`GET /teams/{id}` (adds `Description`; recorded JSON is only `Id`, `Name`, `Description`)."""
     team = find_team(ctx, params["team"])
     if isinstance(team, GroupRow):
-        return Reply(200, present.group_team(team, detail=True))
-    return Reply(200, _department_team(ctx, team, detail=True))
+        return Reply(200, _group_team(ctx, team, detail=True))
+    parent = ctx.store.get_department(team.parent_uuid) if team.parent_uuid else None
+    return Reply(200, _department_team(ctx, team, parent.litmos_id if parent else "", detail=True))
 
 
 def list_sub_teams(ctx: Context, request: LitmosRequest, params: Mapping[str, str]) -> Reply:
@@ -122,7 +127,7 @@ def list_sub_teams(ctx: Context, request: LitmosRequest, params: Mapping[str, st
     children: list[Entity] = []
     if isinstance(team, DepartmentRow):
         rows = [d for d in ctx.store.departments() if d.parent_uuid == team.uuid]
-        children = [present.department_team(d, team.litmos_id) for d in rows]
+        children = [_department_team(ctx, d, team.litmos_id) for d in rows]
     return Reply(200, EntityList("Teams", tuple(_page(request, children))))
 
 
@@ -151,6 +156,12 @@ def list_courses(ctx: Context, request: LitmosRequest, _: Mapping[str, str]) -> 
 def get_course(ctx: Context, _: LitmosRequest, params: Mapping[str, str]) -> Reply:
     """`GET /courses/{id}`."""
     return Reply(200, present.course(find_item(ctx, params["course"], "course")))
+
+
+def list_course_modules(ctx: Context, request: LitmosRequest, params: Mapping[str, str]) -> Reply:
+    """`GET /courses/{id}/modules` (recorded, module_complete.yml): the course's one module here."""
+    modules = [present.course_module(find_item(ctx, params["course"], "course"))]
+    return Reply(200, EntityList("Modules", tuple(_page(request, modules))))
 
 
 def list_learning_paths(ctx: Context, request: LitmosRequest, _: Mapping[str, str]) -> Reply:
@@ -200,17 +211,17 @@ def _user_enrollments(ctx: Context, users: Sequence[UserRow], kind: str | None =
     return ctx.store.enrollments(query)
 
 
-def list_user_courses(ctx: Context, _: LitmosRequest, params: Mapping[str, str]) -> Reply:
-    """`GET /users/{id}/courses`: courses and learning paths (`IsLearningPath`) with progress."""
+def list_user_courses(ctx: Context, request: LitmosRequest, params: Mapping[str, str]) -> Reply:
+    """`GET /users/{id}/courses?limit&start`: courses and learning paths (`IsLearningPath`) with progress."""
     # Learning paths show as rows with IsLearningPath true, as in the vendor's bulk-read sample.
     user = find_user(ctx, params["user"])
     catalogue = items_by_uuid(ctx)
-    rows = tuple(
+    rows = [
         present.user_course(catalogue[e.item_uuid], e, ctx.now)
         for e in _user_enrollments(ctx, [user])
         if e.item_uuid in catalogue
-    )
-    return Reply(200, EntityList("Courses", rows))
+    ]
+    return Reply(200, EntityList("Courses", tuple(_page(request, rows))))
 
 
 def get_user_course(ctx: Context, _: LitmosRequest, params: Mapping[str, str]) -> Reply:
@@ -223,16 +234,16 @@ def get_user_course(ctx: Context, _: LitmosRequest, params: Mapping[str, str]) -
     return Reply(200, EntityList("Courses", (present.user_course_detail(item, enrollment, ctx.now),)))
 
 
-def list_user_learning_paths(ctx: Context, _: LitmosRequest, params: Mapping[str, str]) -> Reply:
-    """`GET /users/{id}/learningpaths`."""
+def list_user_learning_paths(ctx: Context, request: LitmosRequest, params: Mapping[str, str]) -> Reply:
+    """`GET /users/{id}/learningpaths?limit&start`."""
     user = find_user(ctx, params["user"])
     catalogue = items_by_uuid(ctx)
-    rows = tuple(
+    rows = [
         present.user_learning_path(catalogue[e.item_uuid], e)
         for e in _user_enrollments(ctx, [user], "learning_path")
         if e.item_uuid in catalogue
-    )
-    return Reply(200, EntityList("LearningPaths", rows))
+    ]
+    return Reply(200, EntityList("LearningPaths", tuple(_page(request, rows))))
 
 
 def bulk_user_courses(ctx: Context, request: LitmosRequest, _: Mapping[str, str]) -> Reply:

@@ -1,7 +1,8 @@
 """Litmos v1.svc wire format: entities, XML and JSON serialisation, dates, nulls, request bodies.
 
 Pure functions only. An `Entity` is one object with ordered fields (XML element order follows the vendor
-pages); an `EntityList` is a wrapped list (`<Courses><Course>…`, JSON `[…]`).
+pages); an `EntityList` is a wrapped list (`<Courses><Course>…`, JSON `[…]`). Fields that only the XML form
+carries (the vendor pages document them, recorded JSON lacks them) are named in `xml_only`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Entity:
 
     tag: str
     fields: tuple[tuple[str, Value], ...]
+    xml_only: frozenset[str] = frozenset()  # left out of the JSON form (recorded JSON has no such key)
 
     def get(self, name: str) -> Value:
         """The value of the first field called `name` (None when absent)."""
@@ -128,7 +130,9 @@ def _json_value(value: Value) -> str:
     if isinstance(value, EntityList):
         return "[" + ",".join(_json_value(item) for item in value.items) + "]"
     if isinstance(value, Entity):
-        pairs = (f"{json.dumps(name)}:{_json_value(v)}" for name, v in value.fields)
+        pairs = (
+            f"{json.dumps(name)}:{_json_value(v)}" for name, v in value.fields if name not in value.xml_only
+        )
         return "{" + ",".join(pairs) + "}"
     return json.dumps(value, ensure_ascii=False)
 
@@ -142,12 +146,11 @@ def to_json(document: Entity | EntityList) -> bytes:
 
 
 def error_document(message: str) -> Entity:
-    """The body of a 4xx/5xx answer.
+    """The body of a 4xx/5xx answer: `{"Detail": …}` as recorded (a 409, create-user-already-exists.yml).
 
-    # inferred: the vendor pages show no error body; a recorded 409 carries `{"Detail": …}` and clients
-    # read `Message`, so errors say `{"Message": …}` in JSON and `<Error><Message>…` in XML.
+    # inferred: the vendor pages show no error body at all; XML says `<Error><Detail>…` by analogy.
     """
-    return Entity("Error", (("Message", message),))
+    return Entity("Error", (("Detail", message),))
 
 
 # --- request bodies ----------------------------------------------------------------------------------
