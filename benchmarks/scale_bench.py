@@ -119,7 +119,8 @@ def write_repository(root: Path, vendor: str, url: str, org: OrgSpec, policies: 
     if vendor == "litmos":
         provider |= {"api_key_env": "BENCH_KEY", "source": "bench", "requests_per_minute": 1_000_000}
     else:
-        provider |= {"token_env": "BENCH_KEY"}
+        # SOAP, as naive_baseline.py reads it (same calls; scale_bounds prices SOAP)
+        provider |= {"token_env": "BENCH_KEY", "api": "soap"}
     config = {
         "version": 1,
         "policies": ["policies"],

@@ -52,6 +52,15 @@ def report(everything: list[dict[str, Any]]) -> None:
                     f"TARGET {r['vendor']} {phase} calls / lower bound <= 1.05 at {r['users']:,} users: "
                     f"{ratio:.3f}  {verdict}"
                 )
+    for r in results:  # the client's own CPU and peak RSS, `enrollctl plan` against naive_baseline.py
+        if r["users"] < 10_000:
+            continue
+        for what, limit in (("cpu", 1.5), ("rss", 1.2)):
+            ratio = r[f"plan_{what}"] / r[f"naive_{what}"]
+            print(
+                f"TARGET {r['vendor']} plan client {what.upper()} / naive baseline <= {limit} at "
+                f"{r['users']:,} users: {ratio:.2f}  {'MET' if ratio <= limit else 'NOT MET'}"
+            )
     by_vendor: defaultdict[str, dict[int, dict[str, float]]] = defaultdict(dict)
     for r in everything:
         by_vendor[r["vendor"]][r["users"]] = r["page_cpu_ms"]

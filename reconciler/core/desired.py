@@ -32,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from reconciler.core.byuser import UserItemMap
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import (
     Directory,
@@ -347,18 +348,19 @@ def _desired_state(acc: _Accumulator) -> DesiredState:
     combined: dict[frozenset[int], Terms] = {}
     contenders: dict[frozenset[int], tuple[Terms, ...]] = {}
     ordered: dict[frozenset[int], tuple[Source, ...]] = {}
-    enrollments: dict[EnrollmentKey, DesiredEnrollment] = {}
-    for key in sorted(acc.contributions):
+
+    def wanted(key: EnrollmentKey) -> DesiredEnrollment:
         c = acc.contributions[key]
         terms_ids, source_ids = frozenset(c.terms), frozenset(c.sources)
         if terms_ids not in combined:
-            wanted = sorted({acc.terms[i] for i in terms_ids}, key=repr)  # one order, whatever the input's
-            combined[terms_ids] = combine_terms(wanted)
-            contenders[terms_ids] = tuple(wanted) if mixes_dates_and_periods(wanted) else ()
+            # one order, whatever the input's
+            contending = sorted({acc.terms[i] for i in terms_ids}, key=repr)
+            combined[terms_ids] = combine_terms(contending)
+            contenders[terms_ids] = tuple(contending) if mixes_dates_and_periods(contending) else ()
         if source_ids not in ordered:
             unique = {acc.sources[i]: rank[i] for i in sorted(source_ids, key=rank.__getitem__)}
             ordered[source_ids] = tuple(unique)
-        enrollments[key] = DesiredEnrollment(
+        return DesiredEnrollment(
             key[0],
             key[1],
             c.item.kind,
@@ -367,6 +369,9 @@ def _desired_state(acc: _Accumulator) -> DesiredState:
             c.notify,
             contenders[terms_ids],
         )
+
+    # by user, then item: no key tuple per enrollment kept (UserItemMap)
+    enrollments = UserItemMap((key, wanted(key)) for key in sorted(acc.contributions))
     items = {
         item_id: ManagedItem(
             item=item,

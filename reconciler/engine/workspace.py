@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reconciler.core import safety
 from reconciler.core.capabilities import check_capabilities
+from reconciler.core.collector import collector_paused
 from reconciler.core.desired import expand
 from reconciler.core.diff import build_plan
 from reconciler.core.directory import DirectoryIndex
@@ -159,7 +160,8 @@ def make_plan(
     """Plan every provider of the repository at `root`; the caller closes the returned workspace."""
     workspace = load_workspace(root, env, build=build)
     try:
-        return plan_workspace(workspace, now=now, options=options, timings=timings), workspace
+        with collector_paused():  # a plan's objects live until the run ends: see core.collector
+            return plan_workspace(workspace, now=now, options=options, timings=timings), workspace
     except BaseException:
         workspace.close()
         raise

@@ -11,11 +11,12 @@ A plan holds no secrets, and nothing here may add one (a test checks every key a
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
+import math
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from reconciler.core.collector import collector_paused
 from reconciler.core.model import (
     Enrollment,
     Terms,
@@ -26,9 +27,11 @@ from reconciler.core.plan import (
     Kept,
     Plan,
     ProviderPlan,
+    RunOptions,
     Source,
 )
 from reconciler.errors import Position
+from reconciler.planfile.digest import plan_digest
 from reconciler.planfile.json_text import dumps_indented
 
 JsonDict = dict[str, Any]
@@ -56,17 +59,13 @@ def approval_digest(plan: Plan) -> str:
     from, per provider and account, with the manifests and the options; not of when it was made.
 
     A re-plan of the same state gives the same digest; any change to an action or its basis gives another.
+    The text hashed is `json.dumps` (sorted keys, compact, ASCII) of the plan file's manifest digest, options
+    and providers (name, kind, account, actions), written by `digest.plan_digest` without the dictionaries.
     """
-    data = plan_to_dict(plan, verdict=False)
-    bound = {
-        "manifest_digest": data["manifest_digest"],
-        "options": data["options"],
-        "providers": [
-            {key: p[key] for key in ("provider", "kind", "account", "actions")} for p in data["providers"]
-        ],
-    }
-    text = json.dumps(bound, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()[:APPROVAL_DIGITS]
+    remembered = _remembered(plan)
+    if remembered.digest is None:
+        remembered.digest = plan_digest(plan, options_to_dict(plan.options))[:APPROVAL_DIGITS]
+    return remembered.digest
 
 
 def plan_to_json(plan: Plan) -> str:
@@ -75,7 +74,38 @@ def plan_to_json(plan: Plan) -> str:
     # actions are written straight from the plan, without a dictionary each (imported here: it uses ours)
     from reconciler.planfile.json_actions import ActionsJson
 
-    return dumps_indented(plan_to_dict(plan, actions=ActionsJson)) + "\n"
+    remembered = _remembered(plan)
+    if remembered.json is None:
+        with collector_paused():  # a plan's text allocates 100,000s of containers and frees them itself
+            remembered.json = dumps_indented(plan_to_dict(plan, actions=ActionsJson), end="\n")
+    return remembered.json
+
+
+class _Remembered:
+    """The digest and JSON text of the last plan asked for: `plan --out F --format json` needs the JSON
+    twice and the digest three times, and each is seconds of CPU for a plan of 100,000 actions."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = weakref.ref(plan, _forget)  # plans are frozen; the texts go when the plan goes
+        self.digest: str | None = None
+        self.json: str | None = None
+
+
+_last: _Remembered | None = None
+
+
+def _remembered(plan: Plan) -> _Remembered:
+    global _last
+    last = _last
+    if last is None or last.plan() is not plan:
+        last = _last = _Remembered(plan)
+    return last
+
+
+def _forget(_: object) -> None:
+    global _last
+    if _last is not None and _last.plan() is None:
+        _last = None
 
 
 # --- to dict -------------------------------------------------------------------------------------------
@@ -92,13 +122,7 @@ def plan_to_dict(
         "created_at": plan.created_at.isoformat(),
         "manifest_digest": plan.manifest_digest,
         "policy_files": list(plan.policy_files),
-        "options": {
-            "allow_remove_started": plan.options.allow_remove_started,
-            "allow_remove_completed": plan.options.allow_remove_completed,
-            "allow_unknown": plan.options.allow_unknown,
-            "update_completed": plan.options.update_completed,
-            "policies": list(plan.options.policies),
-        },
+        "options": options_to_dict(plan.options),
         "guard": {name: plan.guard[name] for name in sorted(plan.guard)},
         "providers": [_provider_to_dict(p, actions) for p in plan.providers],
     }
@@ -106,6 +130,17 @@ def plan_to_dict(
         # derived, written for consumers (CI scripts, the PR comment); never trusted on load
         data["verdict"] = {"refused_by": list(plan.refused_by), "approval_digest": approval_digest(plan)}
     return data
+
+
+def options_to_dict(o: RunOptions) -> JsonDict:
+    """The run options as the plan file writes them."""
+    return {
+        "allow_remove_started": o.allow_remove_started,
+        "allow_remove_completed": o.allow_remove_completed,
+        "allow_unknown": o.allow_unknown,
+        "update_completed": o.update_completed,
+        "policies": list(o.policies),
+    }
 
 
 def _provider_to_dict(p: ProviderPlan, actions: Callable[[Sequence[Action]], Any] | None) -> JsonDict:
@@ -145,7 +180,7 @@ def _action_to_dict(a: Action) -> JsonDict:
         "changes": list(a.changes),
         "risks": [r.value for r in a.risks],
         "notify": a.notify,
-        "sources": [_source_to_dict(s) for s in a.sources],
+        "sources": [source_to_dict(s) for s in a.sources],
         "before": None if a.before is None else enrollment_to_dict(a.before),
     }
 
@@ -189,6 +224,49 @@ def enrollment_to_dict(e: Enrollment) -> JsonDict:
     }
 
 
+# the keys of enrollment_to_dict, in its order (a test holds them equal)
+ENROLLMENT_KEYS = (
+    "user_id",
+    "item_id",
+    "item_kind",
+    "id",
+    "access",
+    "due",
+    "due_hours",
+    "due_is_default",
+    "lock_after_due",
+    "origin",
+    "completion",
+    "progress",
+    "completed_at",
+    "unknown",
+)
+
+
+def enrollment_values(e: Enrollment, string: Callable[[str], str]) -> tuple[str, ...]:
+    """The JSON text of each value `enrollment_to_dict` holds, in ENROLLMENT_KEYS order, strings written
+    by `string` (a `json.encoder` function): the plan file and the approval digest write `before` from it."""
+    progress = float(e.progress)
+    if not math.isfinite(progress):  # as json.dumps(allow_nan=False) refuses it
+        raise ValueError(f"Out of range float values are not JSON compliant: {progress!r}")
+    return (
+        string(e.user_id),
+        string(e.item_id),
+        string(e.item_kind.value),
+        "null" if e.id is None else string(e.id),
+        "null" if e.access is None else string(e.access.isoformat()),
+        "null" if e.due is None else string(e.due.isoformat()),
+        "null" if e.due_hours is None else int.__repr__(e.due_hours),
+        "true" if e.due_is_default else "false",
+        "true" if e.lock_after_due else "false",
+        string(e.origin.value),
+        string(e.completion.value),
+        float.__repr__(progress),
+        "null" if e.completed_at is None else string(e.completed_at.isoformat()),
+        string(e.unknown),
+    )
+
+
 def _kept_to_dict(k: Kept) -> JsonDict:
     return {
         "reason": k.reason.value,
@@ -197,7 +275,7 @@ def _kept_to_dict(k: Kept) -> JsonDict:
         "item_id": k.item_id,
         "item_title": k.item_title,
         "detail": k.detail,
-        "sources": [_source_to_dict(s) for s in k.sources],
+        "sources": [source_to_dict(s) for s in k.sources],
     }
 
 
@@ -211,7 +289,8 @@ def _issue_to_dict(i: IdentityIssue) -> JsonDict:
     }
 
 
-def _source_to_dict(s: Source) -> JsonDict:
+def source_to_dict(s: Source) -> JsonDict:
+    """A source as the plan file writes it."""
     return {"policy": s.policy, "rule": s.rule, "position": _position_to_dict(s.position)}
 
 

@@ -28,6 +28,7 @@ SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (FORMAT_VERSION,)
 # A plan for 100,000 users adding several items each stays well below this; anything larger is not a plan.
 MAX_PLAN_BYTES = 512 * 1024 * 1024
 
+WRITE_SLICE = 1 << 20  # characters encoded and written at a time
 StrPath = str | os.PathLike[str]
 
 
@@ -42,7 +43,9 @@ def save_plan(plan: Plan, path: StrPath) -> None:
         raise PlanError(f"cannot write plan file {path}: {error.strerror or error}") from error
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            # in slices: writing a plan of 100,000s of actions at once encodes all of it into one more copy
+            for start in range(0, len(text), WRITE_SLICE):
+                handle.write(text[start : start + WRITE_SLICE])
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_name, target)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from reconciler.core.model import Enrollment
 from reconciler.core.plan import Action
 from reconciler.planfile import codec
 from reconciler.planfile.json_text import INDENT, Fragment, encode_string, encode_value
 
-_Shared = dict[int, tuple[object, str]]  # id → (the object, kept so its id stays unique; its JSON text)
+# terms and sources by value (frozen, hashable; their fields are strings, numbers, dates and enums, so
+# equal values write equal text): a first run's 100,000 actions share a handful of each
+_Shared = dict[object, str]
+_KEYS = tuple(encode_string(k) for k in codec.ENROLLMENT_KEYS)
 
 
 class ActionsJson(Fragment):
@@ -28,14 +32,28 @@ class ActionsJson(Fragment):
         deeper = newline + INDENT
         shared: _Shared = {}
         texts = [_action(a, deeper, shared) for a in self.actions]
-        return "[" + deeper + ("," + deeper).join(texts) + newline + "]"
+        texts[0] = "[" + deeper + texts[0]  # the brackets ride on the first and last action: no extra copy
+        texts[-1] = texts[-1] + newline + "]"
+        return ("," + deeper).join(texts)
 
 
 def _once(shared: _Shared, value: object, text: Callable[[], str]) -> str:
-    found = shared.get(id(value))
-    if found is None or found[0] is not value:
-        found = shared[id(value)] = (value, text())
-    return found[1]
+    found = shared.get(value)
+    if found is None:
+        found = shared[value] = text()
+    return found
+
+
+def _enrollment(e: Enrollment, newline: str) -> str:
+    inner = newline + INDENT
+    values = codec.enrollment_values(e, encode_string)
+    return (
+        "{"
+        + inner
+        + ("," + inner).join([f"{k}: {v}" for k, v in zip(_KEYS, values, strict=True)])
+        + newline
+        + "}"
+    )
 
 
 def _action(a: Action, newline: str, shared: _Shared) -> str:
@@ -49,9 +67,9 @@ def _action(a: Action, newline: str, shared: _Shared) -> str:
     )
     sources = a.sources
     sources_text = _once(
-        shared, sources, lambda: encode_value([codec._source_to_dict(x) for x in sources], inner)
+        shared, sources, lambda: encode_value([codec.source_to_dict(x) for x in sources], inner)
     )
-    before = "null" if a.before is None else encode_value(codec.enrollment_to_dict(a.before), inner)
+    before = "null" if a.before is None else _enrollment(a.before, inner)
     fields = (
         f'"id": {s(a.id)}',
         f'"kind": {s(a.kind.value)}',

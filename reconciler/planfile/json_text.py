@@ -32,42 +32,53 @@ def encode_value(value: Any, newline: str) -> str:
     return _encode(value, newline)
 
 
-def dumps_indented(data: Any) -> str:
-    """`data` as JSON indented by two spaces, non-ASCII kept, NaN and infinities refused (ValueError)."""
-    return _encode(data, "\n")
+def dumps_indented(data: Any, end: str = "") -> str:
+    """`data` as JSON indented by two spaces, non-ASCII kept, NaN and infinities refused (ValueError);
+    `end` is appended in the same join (a trailing newline without copying a large text once more)."""
+    return _encode(data, "\n", end)
 
 
-def _encode(value: Any, newline: str) -> str:
+def _encode(value: Any, newline: str, end: str = "") -> str:
     if isinstance(value, str):
-        return _encode_string(value)
+        return _encode_string(value) + end
     if value is None:
-        return "null"
+        return "null" + end
     if value is True:
-        return "true"
+        return "true" + end
     if value is False:
-        return "false"
+        return "false" + end
     if isinstance(value, int):
-        return int.__repr__(value)
+        return int.__repr__(value) + end
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
-        return float.__repr__(value)
+        return float.__repr__(value) + end
+    if isinstance(value, dict | list | tuple):
+        return _container(value, newline, end)
+    if isinstance(value, Fragment):
+        return value.json(newline) + end
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _container(value: dict[Any, Any] | list[Any] | tuple[Any, ...], newline: str, end: str) -> str:
+    """A dict or list in one join of all its pieces: no `+` or f-string copies a member's text again (a
+    plan's actions are 100s of MB of text, and each copy would be held next to the original)."""
+    is_dict = isinstance(value, dict)
+    if not value:
+        return ("{}" if is_dict else "[]") + end
     deeper = newline + _INDENT
+    separator = "," + deeper
+    pieces = ["{" if is_dict else "[", deeper]
     if isinstance(value, dict):
-        if not value:
-            return "{}"
-        parts = []
         for key, item in value.items():
             name = key if isinstance(key, str) else _key_text(key)
-            parts.append(f"{_encode_string(name)}: {_encode(item, deeper)}")
-        return "{" + deeper + ("," + deeper).join(parts) + newline + "}"
-    if isinstance(value, list | tuple):
-        if not value:
-            return "[]"
-        return "[" + deeper + ("," + deeper).join([_encode(item, deeper) for item in value]) + newline + "]"
-    if isinstance(value, Fragment):
-        return value.json(newline)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+            pieces += (_encode_string(name), ": ", _encode(item, deeper), separator)
+    else:
+        for item in value:
+            pieces += (_encode(item, deeper), separator)
+    pieces[-1] = newline
+    pieces += ("}" if is_dict else "]", end)
+    return "".join(pieces)
 
 
 def _key_text(key: Any) -> str:

@@ -27,6 +27,11 @@ log = logging.getLogger("enrollctl.http")
 MAX_RESPONSE_BYTES = (
     64 * 1024 * 1024
 )  # one answer, decoded; the largest real page is ~0.5 MB (PERFORMANCE.md)
+# iSpring SOAP GetUsers is not paged (vendor-docs/ispring-soap-GetUsers.txt): every profile comes in one
+# answer, about 735 bytes a user in the vendor's sample shape (79 MB at 100,000 users, over the cap above).
+# Its own cap, 256 MiB (safexml's parse limit too), is about 350,000 users; the parsed answer needs about 7
+# times its size in memory while its users are read (PERFORMANCE.md). Larger accounts: the REST API pages.
+MAX_USER_LIST_BYTES = 256 * 1024 * 1024
 REQUEST_DEADLINE = 120.0  # seconds for one request: connect, send, and the whole answer
 MAX_RETRY_AFTER = 60.0  # a server asking for a longer pause fails the call instead
 ANNOUNCE_WAIT = 10.0  # waits longer than this are printed before they start

@@ -135,11 +135,13 @@ class VendorClient:
         data: Mapping[str, str] | None = None,
         json: Any = None,
         answer: Answer | None = None,
+        max_bytes: int | None = None,
     ) -> httpx.Response:
         """Send one logical call, retrying what is safe; return the response or raise a `ProviderError`.
 
         Responses with status < 500 (other than 429) are returned for the provider to interpret, and so is
         any response `answer` recognises as the vendor's definitive reply (e.g. a SOAP fault sent with 500).
+        `max_bytes` replaces the client's answer cap for this call (an unpaged list, with its own bound).
         """
         body = content if content is not None else (urlencode(data).encode() if data else b"")
         request = {"params": params, "headers": headers, "content": content, "data": data, "json": json}
@@ -150,7 +152,9 @@ class VendorClient:
             for attempt in range(1, self.retry.attempts + 1):
                 held = self._enter(held)
                 try:
-                    outcome = self._attempt(method, url, call, idempotent, attempt, body, answer, request)
+                    outcome = self._attempt(
+                        method, url, call, idempotent, attempt, body, answer, request, max_bytes
+                    )
                 finally:
                     with self._calls:
                         self._in_flight -= 1
@@ -204,6 +208,7 @@ class VendorClient:
         body: bytes,
         answer: Answer | None,
         request: Mapping[str, Any],
+        max_bytes: int | None = None,
     ) -> httpx.Response | tuple[float, bool]:
         """Send once: the response to return, or (seconds to wait, throttled?) before the next attempt."""
         self.stats.waited(self.limiter.acquire())
@@ -216,7 +221,7 @@ class VendorClient:
                 method,
                 url,
                 deadline=earliest(self.deadline),
-                max_bytes=self.max_bytes,
+                max_bytes=self.max_bytes if max_bytes is None else max_bytes,
                 timeout=self.timeout,
                 **request,
             )

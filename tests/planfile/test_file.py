@@ -170,3 +170,14 @@ def test_manifest_digest_cannot_be_fooled_by_moving_bytes_between_path_and_conte
 
 def test_manifest_digest_is_the_same_for_windows_paths() -> None:
     assert manifest_digest({"policies\\a.yaml": b"x"}) == manifest_digest({"policies/a.yaml": b"x"})
+
+
+def test_a_plan_written_in_slices_is_byte_for_byte_its_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.planfile import file
+
+    monkeypatch.setattr(file, "WRITE_SLICE", 7)
+    plan = b.kept_identity_plan()
+    save_plan(plan, tmp_path / "plan.json")
+    assert (tmp_path / "plan.json").read_bytes() == render_json(plan).encode("utf-8")

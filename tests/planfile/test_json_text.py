@@ -52,3 +52,8 @@ def test_nan_and_infinities_are_refused_like_json_dumps(bad: float) -> None:
 def test_objects_json_cannot_encode_are_refused() -> None:
     with pytest.raises(TypeError):
         dumps_indented({"when": object()})
+
+
+@pytest.mark.parametrize("data", [{"a": [1, {"b": None}]}, [], {}, "x", 1.5, None, [[], {}]])
+def test_the_end_is_written_in_the_same_text(data: Any) -> None:
+    assert dumps_indented(data, end="\n") == json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -23,6 +23,7 @@ from reconciler.providers.ispring.soap import (
     looks_like_fault,
     parse_response,
 )
+from reconciler.transport import bounds
 from reconciler.transport.http import VendorClient
 from reconciler.transport.terminal import VENDOR_EXCERPT
 
@@ -32,6 +33,8 @@ SCOPE_HINT = (
     "a department administrator's token only reaches the departments that administrator manages and their "
     "sub-departments; use an account administrator's API key or narrow the policy"
 )
+# answer caps of their own (bytes), for calls the vendor does not page; every other call has the client's
+ANSWER_CAPS = {"GetUsers": bounds.MAX_USER_LIST_BYTES}
 
 
 def fault_is(fault: Fault, *names: str) -> bool:
@@ -76,6 +79,7 @@ class IspringApi:
             content=envelope,
             headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{method}"'},
             answer=lambda r: looks_like_fault(r.content),
+            max_bytes=ANSWER_CAPS.get(method),
         )
         if response.status_code >= 400 and not looks_like_fault(response.content):
             self.http.raise_for_status(response, call=method)
