@@ -58,8 +58,17 @@ def litmos(
         str(p["Name"]): (str(p["Id"]), "learningpaths") for p in pages("/learningpaths", "GET /learningpaths")
     }
     children: defaultdict[str, list[str]] = defaultdict(list)
-    for t in teams:
-        children[str(t.get("ParentTeamId") or "")].append(str(t["Id"]))
+    if any("ParentTeamId" in t for t in teams):
+        for t in teams:
+            children[str(t.get("ParentTeamId") or "")].append(str(t["Id"]))
+    else:  # JSON rows carry no parent (as recorded): each team's direct sub-teams, as enrollctl reads them
+        below = {
+            str(t["Id"]): [str(s["Id"]) for s in pages(f"/teams/{t['Id']}/teams", "GET /teams/{id}/teams")]
+            for t in teams
+        }
+        nested = {s for subs in below.values() for s in subs}
+        children[""] = [str(t["Id"]) for t in teams if str(t["Id"]) not in nested]
+        children.update(below)
     names = {str(t["Id"]): str(t["Name"]) for t in teams}
     paths: dict[str, str] = {}
 
