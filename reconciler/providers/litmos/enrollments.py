@@ -32,8 +32,7 @@ from reconciler.providers.litmos.body import BULK_RESULTS, USERS, Record
 from reconciler.providers.litmos.parse import (
     parse_bulk_dues,
     parse_bulk_results,
-    parse_roster,
-    parse_roster_dues,
+    parse_roster_in_scope,
 )
 
 log = logging.getLogger("enrollctl.litmos")
@@ -151,9 +150,10 @@ class RosterReader:
             rows = self._roster(item, unread=self.items[position + 1 :])
             if rows is None:
                 return None
-            found.extend(e for e in parse_roster(rows, item) if e.user_id in user_ids)
+            enrollments, facts = parse_roster_in_scope(rows, item, user_ids)
+            found.extend(enrollments)
             if dues is not None:
-                dues.extend(f for f in parse_roster_dues(rows, item) if f.user_id in user_ids)
+                dues.extend(facts)
             progress.step(position + 1)
         return found
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.core.due import DueFact
@@ -47,6 +47,8 @@ def as_records(value: Value) -> list[Record]:
 
 def as_text(value: Value) -> str:
     """A string field, with HTML entities unescaped (Litmos JSON carries `&amp;` and friends)."""
+    if type(value) is str:  # the common case first: most fields of every row are strings
+        return (html.unescape(value) if "&" in value else value).strip()
     if value is None or isinstance(value, list | dict):
         return ""
     if isinstance(value, bool):
@@ -187,6 +189,24 @@ class Progress:
 
 def read_progress(record: Mapping[str, Value]) -> Progress:
     """Completion and percentage of a row, strictly: an unreadable value leaves a reason, never a guess."""
+    # the common row, read at once: a true/false flag, a number 0..100 or nothing, no completion date
+    flag = record.get("Complete")
+    if flag is None:
+        flag = record.get("Completed")
+    number = record.get("PercentageComplete")
+    if (
+        (flag is None or type(flag) is bool)
+        and (number is None or (type(number) in (int, float) and 0 <= number <= 100))
+        and record.get("DateCompleted") is None
+    ):
+        if flag:
+            return Progress(Completion.COMPLETED, float(number or 0))
+        return Progress(Completion.IN_PROGRESS if number else Completion.NOT_STARTED, float(number or 0))
+    return _read_progress_strictly(record)
+
+
+def _read_progress_strictly(record: Mapping[str, Value]) -> Progress:
+    """`read_progress` for rows with text, dates or values out of range: each field its own reason."""
     reasons: list[str] = []
     progress, flag, completed_at = 0.0, None, None
     flag_name = next((n for n in ("Complete", "Completed") if record.get(n) is not None), "Complete")
@@ -256,6 +276,41 @@ def parse_roster(records: Iterable[Record], item: Item) -> list[Enrollment]:
     return [parse_result(row, as_text(row.get("Id")), item.id, item.kind) for row in unique_by_id(records)]
 
 
+def parse_roster_in_scope(
+    records: Iterable[Record], item: Item, user_ids: Container[str]
+) -> tuple[list[Enrollment], list[DueFact]]:
+    """`parse_roster` and `parse_roster_dues` in one pass, keeping only rows of `user_ids`.
+
+    Each row's progress is read once and serves both the enrollment and its due fact; rows of users out of
+    scope are not read at all (reading a row never fails: what cannot be read makes the enrollment unknown).
+    """
+    enrollments: list[Enrollment] = []
+    dues: list[DueFact] = []
+    seen: set[str] = set()
+    item_id, kind = item.id, item.kind
+    for row in records:
+        user_id = as_text(row.get("Id"))
+        if not user_id or user_id in seen:
+            continue
+        seen.add(user_id)
+        if user_id not in user_ids:
+            continue
+        facts = read_progress(row)
+        enrollments.append(
+            Enrollment(
+                user_id=user_id,
+                item_id=item_id,
+                item_kind=kind,
+                due_is_default=True,
+                completion=facts.completion,
+                progress=facts.progress,
+                unknown=facts.unknown,
+            )
+        )
+        dues.append(_due(row, user_id, item_id, facts.completion is Completion.COMPLETED))
+    return enrollments, dues
+
+
 def parse_user_items(records: Iterable[Record], kind: ItemKind, user_id: str) -> list[Enrollment]:
     """A `/users/{id}/courses` or `/users/{id}/learningpaths` response (used to read back after writes)."""
     return [
@@ -282,13 +337,19 @@ def parse_due(record: Mapping[str, Value], user_id: str, item_id: str) -> DueFac
     a completed compliance course stays valid (a recertification date), not when the assignment is due;
     it is kept as the expiry `status` reports, with `DateCompleted` where the read carries it.
     """
+    return _due(record, user_id, item_id, read_progress(record).completion is Completion.COMPLETED)
+
+
+def _due(record: Mapping[str, Value], user_id: str, item_id: str, completed: bool) -> DueFact:
+    """`parse_due` once the row's completion is known."""
+    overdue, completed_at = record.get("Overdue"), record.get("DateCompleted")
     return DueFact(
         user_id=user_id,
         item_id=item_id,
         due=as_datetime(record.get("DueDate")),
-        overdue=_flag(record.get("Overdue")),
-        completed=read_progress(record).completion is Completion.COMPLETED,
-        completed_at=as_datetime(record.get("DateCompleted")),
+        overdue=None if overdue is None else _flag(overdue),
+        completed=completed,
+        completed_at=None if completed_at is None else as_datetime(completed_at),
         expires=as_datetime(record.get("CompliantTill") or record.get("ComplaintTill")),
     )
 
