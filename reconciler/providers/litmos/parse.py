@@ -193,15 +193,12 @@ def read_progress(record: Mapping[str, Value]) -> Progress:
     flag = record.get("Complete")
     if flag is None:
         flag = record.get("Completed")
-    number = record.get("PercentageComplete")
-    if (
-        (flag is None or type(flag) is bool)
-        and (number is None or (type(number) in (int, float) and 0 <= number <= 100))
-        and record.get("DateCompleted") is None
-    ):
+    raw = record.get("PercentageComplete")
+    number = 0.0 if raw is None else float(raw) if type(raw) is float or type(raw) is int else -1.0
+    if (flag is None or type(flag) is bool) and 0 <= number <= 100 and record.get("DateCompleted") is None:
         if flag:
-            return Progress(Completion.COMPLETED, float(number or 0))
-        return Progress(Completion.IN_PROGRESS if number else Completion.NOT_STARTED, float(number or 0))
+            return Progress(Completion.COMPLETED, number)
+        return Progress(Completion.IN_PROGRESS if number else Completion.NOT_STARTED, number)
     return _read_progress_strictly(record)
 
 
