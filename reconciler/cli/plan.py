@@ -25,7 +25,7 @@ from reconciler.engine.build import state_dir
 from reconciler.engine.clock import NOW_VARIABLE, current_time
 from reconciler.engine.workspace import Workspace, load_workspace, make_plan, refusal
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GuardTripped, PlanError, UsageError
-from reconciler.planfile.codec import APPROVAL_DIGITS, approval_digest
+from reconciler.planfile.codec import APPROVAL_DIGITS, approval_digest, plan_json_pieces
 from reconciler.planfile.file import load_plan, save_plan
 
 if TYPE_CHECKING:
@@ -64,6 +64,18 @@ def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False, ver
 
 def _echo(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
+
+
+def _echo_json(plan: Plan, saved: Path | None) -> None:
+    """`render(plan, "json")` on standard output without holding it whole (100s of MB for a large plan):
+    the file just saved, read back in slices, or the text's pieces as they are made."""
+    if saved is not None:
+        with saved.open(encoding="utf-8", newline="") as handle:
+            for piece in iter(lambda: handle.read(1 << 20), ""):
+                click.echo(piece, nl=False)
+        return
+    for piece in plan_json_pieces(plan):
+        click.echo(piece, nl=False)
 
 
 def _options(
@@ -154,7 +166,10 @@ def plan_command(
     app.output.display.clear()
     if out is not None:
         save_plan(plan, out)
-    _echo(render(plan, fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0))
+    if fmt == "json":
+        _echo_json(plan, out)
+    else:
+        _echo(render(plan, fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0))
     tripped = refusal(plan, workspace.config.settings)
     if tripped is not None:
         # the plan is shown (and saved) whole; only applying it needs an approval bound to it

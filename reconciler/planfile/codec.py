@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from reconciler.core.collector import collector_paused
@@ -32,7 +32,7 @@ from reconciler.core.plan import (
 )
 from reconciler.errors import Position
 from reconciler.planfile.digest import plan_digest
-from reconciler.planfile.json_text import dumps_indented
+from reconciler.planfile.json_text import dumps_indented, iter_indented
 
 JsonDict = dict[str, Any]
 
@@ -79,6 +79,19 @@ def plan_to_json(plan: Plan) -> str:
         with collector_paused():  # a plan's text allocates 100,000s of containers and frees them itself
             remembered.json = dumps_indented(plan_to_dict(plan, actions=ActionsJson), end="\n")
     return remembered.json
+
+
+def plan_json_pieces(plan: Plan) -> Iterator[str]:
+    """`plan_to_json(plan)` in pieces whose concatenation is exactly that text (`save_plan` and `plan
+    --format json` write them as they come: a plan of 100,000s of actions is never held as one text)."""
+    from reconciler.planfile.json_actions import ActionsJson
+
+    remembered = _remembered(plan)
+    if remembered.json is not None:
+        yield remembered.json
+        return
+    with collector_paused():
+        yield from iter_indented(plan_to_dict(plan, actions=ActionsJson), end="\n")
 
 
 class _Remembered:

@@ -21,21 +21,20 @@ from typing import Any
 from reconciler.core.plan import FORMAT_VERSION, Plan
 from reconciler.errors import PlanError
 from reconciler.planfile.check import Failure, compile_schema
-from reconciler.planfile.codec import plan_to_json
+from reconciler.planfile.codec import plan_json_pieces
 from reconciler.planfile.decode import plan_from_dict
 
 SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (FORMAT_VERSION,)
 # A plan for 100,000 users adding several items each stays well below this; anything larger is not a plan.
 MAX_PLAN_BYTES = 512 * 1024 * 1024
 
-WRITE_SLICE = 1 << 20  # characters encoded and written at a time
+WRITE_SLICE = 1 << 20  # characters encoded and written at a time, at most
 StrPath = str | os.PathLike[str]
 
 
 def save_plan(plan: Plan, path: StrPath) -> None:
     """Write a plan as JSON atomically: readers see the old file or the whole new one, never a part."""
     target = Path(path)
-    text = plan_to_json(plan)
     try:
         # mkstemp creates the file readable by its owner only; we keep that, since plans name learners.
         fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -43,9 +42,10 @@ def save_plan(plan: Plan, path: StrPath) -> None:
         raise PlanError(f"cannot write plan file {path}: {error.strerror or error}") from error
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            # in slices: writing a plan of 100,000s of actions at once encodes all of it into one more copy
-            for start in range(0, len(text), WRITE_SLICE):
-                handle.write(text[start : start + WRITE_SLICE])
+            # piece by piece as the text is made: a plan of 100,000s of actions is never held whole
+            for piece in plan_json_pieces(plan):
+                for start in range(0, len(piece), WRITE_SLICE):  # a remembered text comes whole
+                    handle.write(piece[start : start + WRITE_SLICE])
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_name, target)

@@ -7,7 +7,7 @@ sources that many actions share encoded once. `render_json` uses it; `plan_to_di
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from reconciler.core.model import Enrollment
 from reconciler.core.plan import Action
@@ -17,6 +17,7 @@ from reconciler.planfile.json_text import INDENT, Fragment, encode_string, encod
 # terms and sources by value (frozen, hashable; their fields are strings, numbers, dates and enums, so
 # equal values write equal text): a first run's 100,000 actions share a handful of each
 _Shared = dict[object, str]
+SLICE = 2048  # actions per piece of `ActionsJson.pieces`
 _KEYS = tuple(encode_string(k) for k in codec.ENROLLMENT_KEYS)
 
 
@@ -35,6 +36,21 @@ class ActionsJson(Fragment):
         texts[0] = "[" + deeper + texts[0]  # the brackets ride on the first and last action: no extra copy
         texts[-1] = texts[-1] + newline + "]"
         return ("," + deeper).join(texts)
+
+    def pieces(self, newline: str) -> Iterator[str]:
+        """The same text, `SLICE` actions a piece: a plan's actions are never held as text all at once."""
+        if not self.actions:
+            yield "[]"
+            return
+        deeper = newline + INDENT
+        separator = "," + deeper
+        shared: _Shared = {}
+        opening = "[" + deeper
+        for start in range(0, len(self.actions), SLICE):
+            texts = [_action(a, deeper, shared) for a in self.actions[start : start + SLICE]]
+            yield opening + separator.join(texts)
+            opening = separator
+        yield newline + "]"
 
 
 def _once(shared: _Shared, value: object, text: Callable[[], str]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json.encoder
 import math
+from collections.abc import Iterator
 from typing import Any
 
 _encode_string = json.encoder.encode_basestring  # the C function when available, as json.dumps uses
@@ -26,6 +27,10 @@ class Fragment:
         """The value's text; `newline` is the newline and indentation of the line it starts on."""
         raise NotImplementedError
 
+    def pieces(self, newline: str) -> Iterator[str]:
+        """The same text in pieces (`iter_indented`); one piece unless a fragment knows better."""
+        yield self.json(newline)
+
 
 def encode_value(value: Any, newline: str) -> str:
     """`value`'s text as `dumps_indented` writes it where the enclosing line ends in `newline`."""
@@ -36,6 +41,39 @@ def dumps_indented(data: Any, end: str = "") -> str:
     """`data` as JSON indented by two spaces, non-ASCII kept, NaN and infinities refused (ValueError);
     `end` is appended in the same join (a trailing newline without copying a large text once more)."""
     return _encode(data, "\n", end)
+
+
+def iter_indented(data: Any, end: str = "") -> Iterator[str]:
+    """`dumps_indented(data, end)` in pieces whose concatenation is exactly that text: containers
+    piece by piece and fragments in their own pieces, so a plan's text is never held whole."""
+    return _pieces(data, "\n", end)
+
+
+def _pieces(value: Any, newline: str, end: str = "") -> Iterator[str]:
+    if isinstance(value, Fragment):
+        yield from value.pieces(newline)
+        if end:
+            yield end
+        return
+    if not isinstance(value, dict | list | tuple) or not value:
+        yield _encode(value, newline, end)
+        return
+    is_dict = isinstance(value, dict)
+    deeper = newline + _INDENT
+    opening = ("{" if is_dict else "[") + deeper
+    separator = "," + deeper
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = key if isinstance(key, str) else _key_text(key)
+            yield opening + _encode_string(name) + ": "
+            yield from _pieces(item, deeper)
+            opening = separator
+    else:
+        for item in value:
+            yield opening
+            yield from _pieces(item, deeper)
+            opening = separator
+    yield newline + ("}" if is_dict else "]") + end
 
 
 def _encode(value: Any, newline: str, end: str = "") -> str:
