@@ -17,6 +17,7 @@ from typing import Any
 _encode_string = json.encoder.encode_basestring  # the C function when available, as json.dumps uses
 _INDENT = "  "
 INDENT = _INDENT
+LIST_SLICE = 1024  # list members joined into one piece by `iter_indented`
 encode_string = _encode_string
 
 
@@ -50,6 +51,8 @@ def iter_indented(data: Any, end: str = "") -> Iterator[str]:
 
 
 def _pieces(value: Any, newline: str, end: str = "") -> Iterator[str]:
+    """Dicts member by member; list members whole (`LIST_SLICE` to a piece) unless a member is a dict
+    holding a fragment (a provider and its actions): few pieces, none of them large."""
     if isinstance(value, Fragment):
         yield from value.pieces(newline)
         if end:
@@ -58,22 +61,37 @@ def _pieces(value: Any, newline: str, end: str = "") -> Iterator[str]:
     if not isinstance(value, dict | list | tuple) or not value:
         yield _encode(value, newline, end)
         return
-    is_dict = isinstance(value, dict)
     deeper = newline + _INDENT
-    opening = ("{" if is_dict else "[") + deeper
     separator = "," + deeper
     if isinstance(value, dict):
+        opening = "{" + deeper
         for key, item in value.items():
             name = key if isinstance(key, str) else _key_text(key)
             yield opening + _encode_string(name) + ": "
             yield from _pieces(item, deeper)
             opening = separator
-    else:
-        for item in value:
+        yield newline + "}" + end
+        return
+    opening = "[" + deeper
+    texts: list[str] = []
+    for item in value:
+        if isinstance(item, Fragment) or (
+            isinstance(item, dict) and any(isinstance(v, Fragment) for v in item.values())
+        ):
+            if texts:
+                yield opening + separator.join(texts)
+                opening, texts = separator, []
             yield opening
             yield from _pieces(item, deeper)
             opening = separator
-    yield newline + ("}" if is_dict else "]") + end
+            continue
+        texts.append(_encode(item, deeper))
+        if len(texts) == LIST_SLICE:
+            yield opening + separator.join(texts)
+            opening, texts = separator, []
+    if texts:
+        yield opening + separator.join(texts)
+    yield newline + "]" + end
 
 
 def _encode(value: Any, newline: str, end: str = "") -> str:
