@@ -25,8 +25,9 @@ from reconciler.engine.build import state_dir
 from reconciler.engine.clock import NOW_VARIABLE, current_time
 from reconciler.engine.workspace import Workspace, load_workspace, make_plan, refusal
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GuardTripped, PlanError, UsageError
-from reconciler.planfile.codec import APPROVAL_DIGITS, approval_digest, plan_json_pieces
+from reconciler.planfile.codec import APPROVAL_DIGITS, approval_digest
 from reconciler.planfile.file import load_plan, save_plan
+from reconciler.render.json import echo_json, render_json
 
 if TYPE_CHECKING:
     from reconciler.cli.app import AppContext
@@ -50,8 +51,6 @@ def use_color(no_color: bool, app: AppContext | None = None) -> bool:
 def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False, verbose: bool = False) -> str:
     """The plan in one of FORMATS."""
     if fmt == "json":
-        from reconciler.render.json import render_json
-
         return render_json(plan)
     if fmt == "markdown":
         from reconciler.render.markdown import render_markdown
@@ -64,18 +63,6 @@ def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False, ver
 
 def _echo(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
-
-
-def _echo_json(plan: Plan, saved: Path | None) -> None:
-    """`render(plan, "json")` on standard output without holding it whole (100s of MB for a large plan):
-    the file just saved, read back in slices, or the text's pieces as they are made."""
-    if saved is not None:
-        with saved.open(encoding="utf-8", newline="") as handle:
-            for piece in iter(lambda: handle.read(1 << 20), ""):
-                click.echo(piece, nl=False)
-        return
-    for piece in plan_json_pieces(plan):
-        click.echo(piece, nl=False)
 
 
 def _options(
@@ -166,8 +153,8 @@ def plan_command(
     app.output.display.clear()
     if out is not None:
         save_plan(plan, out)
-    if fmt == "json":
-        _echo_json(plan, out)
+    if fmt == "json":  # in pieces: a large plan's text is 100s of MB
+        echo_json(plan, lambda piece: click.echo(piece, nl=False), saved=out)
     else:
         _echo(render(plan, fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0))
     tripped = refusal(plan, workspace.config.settings)

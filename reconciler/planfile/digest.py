@@ -59,9 +59,13 @@ def _slices(actions: Sequence[Action], text: Callable[[Action], str]) -> Iterato
 
 
 def _once(shared: _Shared, value: object, text: Callable[[], str]) -> str:
-    found = shared.get(value)
+    """The text of `value`, by identity first, then by value (see `json_actions._once`)."""
+    found = shared.get(id(value))
     if found is None:
-        found = shared[value] = text()
+        found = shared.get(value)
+        if found is None:
+            found = shared[value] = text()
+        shared[id(value)] = found
     return found
 
 
@@ -84,11 +88,13 @@ def _action(a: Action, shared: _Shared, codec: Any) -> str:
     sources_text = _once(shared, sources, lambda: compact([codec.source_to_dict(s) for s in sources]))
     before = "null" if a.before is None else _enrollment(a.before, codec)
     changes = compact(list(a.changes)) if a.changes else "[]"
-    risks = compact([r.value for r in a.risks]) if a.risks else "[]"
+    risks = compact([str(r) for r in a.risks]) if a.risks else "[]"
+    # the kinds are StrEnums: as str they are their values (what `.value` gives, without the descriptor)
+    kind, user_id, item_id = a.kind, a.user_id, a.item_id
     return (
         f'{{"before":{before},"changes":{changes},"department":{_ascii(a.department)},'
-        f'"id":{_ascii(a.id)},"item_id":{_ascii(a.item_id)},"item_kind":{_ascii(a.item_kind.value)},'
-        f'"item_title":{_ascii(a.item_title)},"kind":{_ascii(a.kind.value)},'
+        f'"id":{_ascii(f"{kind}:{user_id}:{item_id}")},"item_id":{_ascii(item_id)},'
+        f'"item_kind":{_ascii(a.item_kind)},"item_title":{_ascii(a.item_title)},"kind":{_ascii(kind)},'
         f'"notify":{"true" if a.notify else "false"},"risks":{risks},"sources":{sources_text},'
-        f'"terms":{terms_text},"user_id":{_ascii(a.user_id)},"user_login":{_ascii(a.user_login)}}}'
+        f'"terms":{terms_text},"user_id":{_ascii(user_id)},"user_login":{_ascii(a.user_login)}}}'
     )

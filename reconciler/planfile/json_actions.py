@@ -54,9 +54,15 @@ class ActionsJson(Fragment):
 
 
 def _once(shared: _Shared, value: object, text: Callable[[], str]) -> str:
-    found = shared.get(value)
+    """The text of `value`, made once per object and once per value: the lookup by identity comes first
+    (hashing a tuple of sources by value costs more than the lookup saves); every action is alive while its
+    plan is written, so an identity is never reused within one call."""
+    found = shared.get(id(value))
     if found is None:
-        found = shared[value] = text()
+        found = shared.get(value)
+        if found is None:
+            found = shared[value] = text()
+        shared[id(value)] = found
     return found
 
 
@@ -86,20 +92,16 @@ def _action(a: Action, newline: str, shared: _Shared) -> str:
         shared, sources, lambda: encode_value([codec.source_to_dict(x) for x in sources], inner)
     )
     before = "null" if a.before is None else _enrollment(a.before, inner)
-    fields = (
-        f'"id": {s(a.id)}',
-        f'"kind": {s(a.kind.value)}',
-        f'"user_id": {s(a.user_id)}',
-        f'"user_login": {s(a.user_login)}',
-        f'"department": {s(a.department)}',
-        f'"item_id": {s(a.item_id)}',
-        f'"item_kind": {s(a.item_kind.value)}',
-        f'"item_title": {s(a.item_title)}',
-        f'"terms": {terms_text}',
-        f'"changes": {encode_value(list(a.changes), inner) if a.changes else "[]"}',
-        f'"risks": {encode_value([r.value for r in a.risks], inner) if a.risks else "[]"}',
-        f'"notify": {"true" if a.notify else "false"}',
-        f'"sources": {sources_text}',
-        f'"before": {before}',
+    # the kinds are StrEnums: as str they are their values (what `.value` gives, without the descriptor)
+    kind, user_id, item_id = a.kind, a.user_id, a.item_id
+    return (
+        f'{{{inner}"id": {s(f"{kind}:{user_id}:{item_id}")},{inner}"kind": {s(kind)},'
+        f'{inner}"user_id": {s(user_id)},{inner}"user_login": {s(a.user_login)},'
+        f'{inner}"department": {s(a.department)},{inner}"item_id": {s(item_id)},'
+        f'{inner}"item_kind": {s(a.item_kind)},{inner}"item_title": {s(a.item_title)},'
+        f'{inner}"terms": {terms_text},'
+        f'{inner}"changes": {encode_value(list(a.changes), inner) if a.changes else "[]"},'
+        f'{inner}"risks": {encode_value(list(a.risks), inner) if a.risks else "[]"},'
+        f'{inner}"notify": {"true" if a.notify else "false"},{inner}"sources": {sources_text},'
+        f'{inner}"before": {before}{newline}}}'
     )
-    return "{" + inner + ("," + inner).join(fields) + newline + "}"
