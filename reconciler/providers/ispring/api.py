@@ -7,14 +7,14 @@ shared `VendorClient` (retries, rate limit, redaction) and turns faults into enr
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 
 from lxml import etree
 
 from reconciler.errors import AuthError, PermissionDenied, ProviderError
 from reconciler.providers.ispring.auth import TokenSource
-from reconciler.providers.ispring.listing import read_listing
+from reconciler.providers.ispring.listing import T, read_listing
 from reconciler.providers.ispring.soap import (
     ENDPOINT,
     Fault,
@@ -109,7 +109,12 @@ class IspringApi:
         *,
         page_size: bool = True,
         first: etree._Element | None = None,
-    ) -> Iterator[etree._Element]:
-        """Records called `record` from every page of a listing (see `listing.read_listing`)."""
+        parse: Callable[[etree._Element], T],
+    ) -> Iterator[T]:
+        """Records called `record` from every page of a listing, each read by `parse` as its page comes
+        (see `listing.read_listing`)."""
         size = self.page_size if page_size else None
-        return iter(read_listing(self.call, self.http, method, params, record, page_size=size, first=first))
+        found = read_listing(
+            self.call, self.http, method, params, record, page_size=size, first=first, parse=parse
+        )
+        return iter(found)

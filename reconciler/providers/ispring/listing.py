@@ -8,8 +8,8 @@ never returning an empty or partial list.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from lxml import etree
 
@@ -20,6 +20,7 @@ from reconciler.transport.http import VendorClient
 
 log = logging.getLogger("enrollctl.ispring")
 
+T = TypeVar("T")
 PAGE_RESTARTS = 2  # times a listing is read again from its first page after its page token expired
 
 
@@ -40,8 +41,10 @@ def read_listing(
     *,
     page_size: int | None,
     first: etree._Element | None = None,
-) -> list[etree._Element]:
-    """Records called `record` from every page (starting at `first` if given) until no nextPageToken.
+    parse: Callable[[etree._Element], T],
+) -> list[T]:
+    """Records called `record` from every page (starting at `first` if given) until no nextPageToken,
+    each read by `parse` as its page comes (a page's tree is freed before the next is read).
 
     A continuation page refused with `Wrong parameters` means its page token expired (inferred: the
     vendor says nothing on token lifetime; the sandbox refuses old tokens so): the listing is read
@@ -49,7 +52,7 @@ def read_listing(
     """
     for restart in range(PAGE_RESTARTS + 1):
         last_try = restart == PAGE_RESTARTS
-        found = _listing(call, http, method, params, record, page_size, first, last_try=last_try)
+        found = _listing(call, http, method, params, record, page_size, first, parse, last_try=last_try)
         if found is not None:
             return found
         log.info("iSpring %s: page token refused, reading the list again from its first page", method)
@@ -65,12 +68,13 @@ def _listing(
     record: str,
     page_size: int | None,
     first: etree._Element | None,
+    parse: Callable[[etree._Element], T],
     *,
     last_try: bool,
-) -> list[etree._Element] | None:
+) -> list[T] | None:
     """Every record of one listing, or None when a continuation page token was refused."""
     seen: set[str] = set()
-    found: list[etree._Element] = []
+    found: list[T] = []
     result = first
     if result is None:
         page = call(method, [*params, ("pageToken", None), ("pageSize", page_size)], idempotent=True)
@@ -78,9 +82,11 @@ def _listing(
         result = page
     while True:
         try:
-            found.extend(records(result, record))
+            page_records = records(result, record)
         except ProtocolError as error:
             raise http.error(ProtocolError, error.message, call=method) from None
+        found.extend(map(parse, page_records))
+        del page_records  # with `result` replaced below, the page's tree goes
         token = next_page_token(result)
         if token is None:
             return found

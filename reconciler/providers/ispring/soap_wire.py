@@ -7,7 +7,7 @@ else (chunking, joining, batching) the same way for both.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 from lxml import etree
 
@@ -17,6 +17,7 @@ from reconciler.providers.base import Outcome
 from reconciler.providers.ispring import records
 from reconciler.providers.ispring.api import SCOPE_HINT, IspringApi, fault_is, log
 from reconciler.providers.ispring.batch import Rectangle, change_params, enroll_params
+from reconciler.providers.ispring.listing import T
 from reconciler.providers.ispring.soap import Fault, Ids, Params, Values, success
 
 # ListLearnersResults shows active users only unless asked: 1 active, 3 blocked (the doc's word)
@@ -43,25 +44,26 @@ class SoapWire:
         *,
         page_size: bool = True,
         first: etree._Element | None = None,
-    ) -> Iterator[etree._Element]:
-        return self.soap.pages(method, params, record, page_size=page_size, first=first)
+        parse: Callable[[etree._Element], T],
+    ) -> list[T]:
+        # each page's records are read as it comes: its tree is gone before the next page is read
+        return list(self.soap.pages(method, params, record, page_size=page_size, first=first, parse=parse))
 
     # --- reads -----------------------------------------------------------------------------------------
 
     def departments(self) -> list[Department]:
         """GetDepartments."""
-        return [
-            records.parse_department(e)
-            for e in self._pages("GetDepartments", (), "department", page_size=False)
-        ]
+        return self._pages(
+            "GetDepartments", (), "department", page_size=False, parse=records.parse_department
+        )
 
     def groups(self) -> list[Group]:
         """GetGroups."""
-        return [records.parse_group(e) for e in self._pages("GetGroups", (), "group", page_size=False)]
+        return self._pages("GetGroups", (), "group", page_size=False, parse=records.parse_group)
 
     def items(self) -> list[Item]:
         """ListContent: courses and learning tracks."""
-        return [i for e in self._pages("ListContent", (), "contentItem") if (i := records.parse_item(e))]
+        return [i for i in self._pages("ListContent", (), "contentItem", parse=records.parse_item) if i]
 
     def users(self) -> list[User]:
         """GetUsers with v2 statuses (5 = employment ended) where the server takes `version`, else v1."""
@@ -72,18 +74,18 @@ class SoapWire:
         if not self.soap.users_v1:
             first = self.call("GetUsers", v2, idempotent=True, faults=("Wrong parameters",))
             if not isinstance(first, Fault):
-                found = self._pages("GetUsers", v2, "userProfile", page_size=False, first=first)
-                return [records.parse_user(e) for e in found]
+                parse = records.parse_user
+                return self._pages("GetUsers", v2, "userProfile", page_size=False, first=first, parse=parse)
             log.info("iSpring GetUsers: version 2 refused, reading v1 statuses")
             self.soap.users_v1 = True
-        return [records.parse_user(e) for e in self._pages("GetUsers", (), "userProfile", page_size=False)]
+        return self._pages("GetUsers", (), "userProfile", page_size=False, parse=records.parse_user)
 
     def enrollments(
         self, items: tuple[str, ...], users: tuple[str, ...] | None
     ) -> list[records.EnrollmentRecord]:
         """ListEnrollments of these courses (and learners)."""
         params: Params = [("courseIds", Ids(items)), ("learnerIds", Ids(users) if users else None)]
-        return [records.parse_enrollment(e) for e in self._pages("ListEnrollments", params, "enrollment")]
+        return self._pages("ListEnrollments", params, "enrollment", parse=records.parse_enrollment)
 
     def results(self, items: tuple[str, ...], users: tuple[str, ...] | None) -> list[records.ResultRecord]:
         """ListLearnersResults of these courses (and learners), active and blocked users."""
@@ -92,7 +94,7 @@ class SoapWire:
             ("courseIds", Ids(items)),
             ("userStatuses", Values(RESULT_USER_STATUSES)),
         ]
-        return [records.parse_result(e) for e in self._pages("ListLearnersResults", params, "learnerResult")]
+        return self._pages("ListLearnersResults", params, "learnerResult", parse=records.parse_result)
 
     # --- writes ----------------------------------------------------------------------------------------
 
