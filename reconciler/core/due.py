@@ -15,7 +15,7 @@ from reconciler.core.plan import Warning
 from reconciler.core.words import counted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a Litmos plan holds one per enrollment read
 class DueFact:
     """One enrollment's due state as the vendor reported it, where the vendor cannot set it per assignment."""
 
