@@ -122,7 +122,7 @@ def _needs_middleware(faults: Faults, vendor: str) -> bool:
     injected = faults.latency_ms or faults.jitter_ms or faults.drop_rate or faults.truncate_rate
     per_method = (
         faults.drop_rates or faults.drop_after_commit_rates or faults.slow_rates or faults.malformed_rates
-    )
+    ) or faults.malformed_streaks
     reshaped = faults.renames or faults.forbid_unscoped  # answers the fault switches rewrite or replace
     return bool(injected or per_method or faults.error_rates or faults.burst or limited or reshaped)
 
