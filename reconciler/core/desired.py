@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reconciler.core.byuser import UserItemMap
 from reconciler.core.directory import DirectoryIndex
@@ -49,6 +49,7 @@ from reconciler.core.period import RecurFrom
 from reconciler.core.plan import IdentityReport, Source, Warning
 from reconciler.core.references import Resolver, rule_text
 from reconciler.core.where import terms_for
+from reconciler.core.words import counted
 from reconciler.errors import Diagnostic, Position, ResolutionError
 
 __all__ = [
@@ -148,10 +149,27 @@ class ExpandResult:
             for p in self.nobody
         )
 
-    def raise_for_diagnostics(self) -> None:
-        """Raise every resolution problem at once as a `ResolutionError`, if there is any."""
-        if self.diagnostics:
+    def raise_for_diagnostics(self, *, scope: frozenset[str] | None = None) -> None:
+        """Raise every resolution problem at once as a `ResolutionError`, if there is any. With the
+        department `scope` of a department administrator's credentials, an unknown department or group says
+        that it may simply lie outside what those credentials can see."""
+        if not self.diagnostics:
+            return
+        if scope is None:
             raise ResolutionError(self.diagnostics)
+        raise ResolutionError(tuple(_outside_scope(d, len(scope)) for d in self.diagnostics))
+
+
+def _outside_scope(diagnostic: Diagnostic, departments: int) -> Diagnostic:
+    if not diagnostic.message.split(": ", 1)[-1].startswith(("unknown department", "unknown group")):
+        return diagnostic
+    note = (
+        f"these credentials are a department administrator's and see {counted(departments, 'department')}: "
+        "what lies outside them looks unknown; "
+        "an account administrator's key sees the whole account"
+    )
+    hint = f"{diagnostic.hint}; {note}" if diagnostic.hint else note
+    return replace(diagnostic, hint=hint)
 
 
 # --- combining terms -------------------------------------------------------------------------------------

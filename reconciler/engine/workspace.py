@@ -268,7 +268,7 @@ def _plan_provider(
     with _timed(timings, "expand"):
         index = DirectoryIndex.build(directory)
         expanded = expand(workspace.policies, index, settings, provider=name, now=now)
-    expanded.raise_for_diagnostics()
+    expanded.raise_for_diagnostics(scope=provider.scope_department_ids)
     check_scopes(workspace, index, name)
     with _timed(timings, "read"):
         snapshot = read_snapshot(

@@ -78,3 +78,27 @@ def test_department_admin_token_plans_and_applies_only_its_scope(tmp_path: Path)
     assert applied.exit_code == 0, applied.output
     assert enrollctl(root, "plan", "--detailed-exitcode", env=ENV).exit_code == 0
     assert _enrollments_outside_engineering(root) == outside_before
+
+
+def test_a_department_outside_the_scope_is_unknown_with_a_hint_naming_the_scope(tmp_path: Path) -> None:
+    root = _department_admin_repository(tmp_path)
+    policy = (root / "policies" / "security.yaml").read_text()
+    (root / "policies" / "security.yaml").write_text(
+        policy.replace("Acme/Engineering/Platform", "Acme/Sales")
+    )
+    planned = enrollctl(root, "plan", env=ENV)
+    assert planned.exit_code != 0
+    assert "unknown department 'Acme/Sales'" in planned.output
+    assert "credentials are a department administrator's" in planned.output, planned.output
+    # the same policy with an account administrator's key: unknown only because it is
+    (root / "policies" / "security.yaml").write_text(
+        policy.replace("Acme/Engineering/Platform", "Acme/Nowhere")
+    )
+    config = (root / "enrollctl.yaml").read_text()
+    config = config.replace(
+        "    client_id_env: DEPT_ADMIN_ID\n    client_secret_env: DEPT_ADMIN_SECRET\n", ""
+    )
+    (root / "enrollctl.yaml").write_text(config)
+    whole = enrollctl(root, "plan")
+    assert "unknown department 'Acme/Nowhere'" in whole.output
+    assert "department administrator" not in whole.output

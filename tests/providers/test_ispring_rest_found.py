@@ -113,3 +113,41 @@ def test_deep_object_date_ranges_filter_results(client: httpx.Client, auth: dict
     everything = results()
     assert everything and results(**{"accessDate[startDate]": "2000-01-01T00:00:00+00:00"}) == everything
     assert results(**{"accessDate[startDate]": "2099-01-01T00:00:00+00:00"}) == []
+
+
+def _logins(client: httpx.Client, auth: dict[str, str], params: dict[str, Any]) -> set[str]:
+    response = conforming(client.get("/users", headers=auth, params={"pageSize": 100, **params}))
+    assert response.status_code == 200, response.text
+    return {row["fields"]["login"] for row in response.json()["userProfiles"]}
+
+
+def _ids(client: httpx.Client, auth: dict[str, str], path: str, key: str, id_key: str) -> dict[str, str]:
+    rows = client.get(path, headers=auth, params={"pageSize": 100}).json()[key]
+    return {row["name"]: row[id_key] for row in rows}
+
+
+def test_the_user_list_filters_by_department_group_login_and_email(
+    client: httpx.Client, auth: dict[str, str]
+) -> None:
+    departments = _ids(client, auth, "/departments", "departments", "departmentId")
+    groups = _ids(client, auth, "/groups", "groups", "groupId")
+    everyone = _logins(client, auth, {})
+    assert len(everyone) == 5
+    # a department selects its own members, not its sub-departments' (inferred, as GetUsers')
+    assert _logins(client, auth, {"departments[]": [departments["Sales"]]}) == {
+        "helen@acme.example",
+        "kevin@acme.example",
+    }
+    both = [departments["EMEA"], departments["Ops"]]
+    assert _logins(client, auth, {"departments[]": both}) == {
+        "ivan@acme.example",
+        "olga@acme.example",
+        "gone@acme.example",
+    }
+    assert _logins(client, auth, {"groups[]": [groups["New hires"]]}) == {"helen@acme.example"}
+    assert _logins(client, auth, {"logins[]": ["OLGA@acme.example", "nobody"]}) == {"olga@acme.example"}
+    assert _logins(client, auth, {"emails[]": ["ivan@acme.example"]}) == {"ivan@acme.example"}
+    # the filters together: all of them
+    assert _logins(
+        client, auth, {"departments[]": [departments["Sales"]], "groups[]": [groups["New hires"]]}
+    ) == {"helen@acme.example"}

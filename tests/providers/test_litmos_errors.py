@@ -14,6 +14,7 @@ from reconciler.core.plan import OutcomeStatus
 from reconciler.errors import AuthError, ProviderError
 from reconciler.providers.base import Credentials
 from reconciler.providers.litmos.body import USERS
+from reconciler.providers.litmos.profiles import _profile
 from reconciler.providers.litmos.provider import create
 from reconciler.sandbox.faults import Faults
 from reconciler.transport.http import MALFORMED_READ_ATTEMPTS, RetryPolicy
@@ -100,3 +101,10 @@ def test_an_html_500_on_a_write_is_unknown_and_never_sent_again() -> None:
     assert outcome.detail.startswith("server error after sending a write: an HTML page (text/html): 500 Int")
     assert_no_markup(outcome.detail)
     assert served(box, "POST", f"/v1.svc/users/{helen}/courses") == [500]
+
+
+def test_a_profile_read_error_shows_its_detail_not_the_body() -> None:
+    box = sandbox()
+    with pytest.raises(ProviderError) as caught:
+        _profile(box.provider.api, "NOPE")
+    assert (caught.value.status, caught.value.message) == (404, "User not found: NOPE")

@@ -84,7 +84,7 @@ def describe(calls: int, others: int) -> str:
 
 def _profile(api: LitmosApi, user_id: str) -> Record:
     response = api.send("GET", f"/users/{segment(user_id)}", call=CALL)
-    api.vendor.raise_for_status(response, call=CALL)
+    api.raise_for_status(response, call=CALL)  # the `Detail` of an error, not its raw body
     body = response.content.lstrip()
     if body[:1] == b"{":
         try:

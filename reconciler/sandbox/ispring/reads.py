@@ -6,7 +6,7 @@ are marked `# inferred`. ListLearnersResults lives in `ispring_results.py`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from lxml import etree
 
@@ -55,13 +55,45 @@ def get_users(ctx: Context, version: int) -> Iterator[bytes]:
     return _profiles(ctx, query, STATUS_V2 if version == 2 else STATUS_V1)
 
 
-def _profiles(ctx: Context, query: UserQuery, statuses: dict[str, str]) -> Iterator[bytes]:
+def list_users(ctx: Context) -> Iterator[bytes]:
+    """REST `GET /users`: profiles filtered by `departments[]`, `groups[]`, `logins[]` and `emails[]` (each
+    any of its values; the filters together all of them). Inferred, as GetUsers': a department selects its
+    own members, not its sub-departments'; a department outside a department administrator's scope is 403."""
+    departments, groups = values(ctx.call, "departmentIds"), values(ctx.call, "groupIds")
+    outside = [d for d in departments or () if not ctx.in_scope(d)]
+    if outside:
+        raise SoapFault(PERMISSION_DENIED, f"department {outside[0]} is outside the caller's scope")
+    query = UserQuery(
+        department_uuids=frozenset(departments) if departments else ctx.scope,
+        group_uuids=frozenset(groups) if groups else None,
+    )
+    logins = {v.casefold() for v in values(ctx.call, "logins") or ()}
+    emails = {v.casefold() for v in values(ctx.call, "emails") or ()}
+
+    def wanted(user: UserRow) -> bool:
+        return (not logins or user.login.casefold() in logins) and (
+            not emails or user.email.casefold() in emails
+        )
+
+    return _profiles(ctx, query, STATUS_V2, wanted)
+
+
+def _profiles(
+    ctx: Context,
+    query: UserQuery,
+    statuses: dict[str, str],
+    wanted: Callable[[UserRow], bool] = lambda _user: True,
+) -> Iterator[bytes]:
     head, tail = document(ctx.call.envelope_ns, ctx.call.ns, "GetUsersResult", "\0").split(b"\0")
     yield head
     offset = 0
     while True:
         users = ctx.store.users(query, offset=offset, limit=USERS_PER_CHUNK)
-        profiles = (_user_profile(u, statuses[u.status]) for u in users if ctx.in_scope(u.department_uuid))
+        profiles = (
+            _user_profile(u, statuses[u.status])
+            for u in users
+            if ctx.in_scope(u.department_uuid) and wanted(u)
+        )
         yield "".join(profiles).encode()
         if len(users) < USERS_PER_CHUNK:
             break

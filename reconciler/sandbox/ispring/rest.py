@@ -145,7 +145,7 @@ def _result(r: dict[str, Any]) -> JsonObject:
 LISTINGS: dict[str, Listing] = {
     # GetUsers streams (the SOAP call is unpaged); REST pages what it joins
     "/users": Listing(
-        lambda ctx: b"".join(reads.get_users(ctx, 2)), "userProfile", "userProfiles", _user, False
+        lambda ctx: b"".join(reads.list_users(ctx)), "userProfile", "userProfiles", _user, False
     ),
     "/departments": Listing(reads.get_departments, "department", "departments", _department, False),
     "/groups": Listing(reads.get_groups, "group", "groups", _group, False),
@@ -291,6 +291,8 @@ LIST_PARAMETERS = {
     "completionStatuses",
     "contentItemIds",
     "contentTypes",
+    "logins",
+    "emails",
 }
 
 
