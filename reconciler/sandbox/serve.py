@@ -110,8 +110,13 @@ def _scripted(app: WSGIApplication, store: Store, clock: Clock) -> WSGIApplicati
     """Completions the org file scripts at dates take effect before the first call answered after them."""
 
     def answer(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        compliance.apply_due(store, clock())
-        return app(environ, start_response)
+        # one transaction per request: a write and its request-log line commit together, so a process
+        # killed mid-request (the crash tests kill the client, and the in-process emulator with it) leaves
+        # either both or neither, never a change the log does not show. A streamed answer reads on after
+        # this returns, outside it (reads only).
+        with store.transaction():
+            compliance.apply_due(store, clock())
+            return app(environ, start_response)
 
     return answer
 
