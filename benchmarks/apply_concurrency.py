@@ -3,14 +3,15 @@
 Each scenario applies a real plan through `apply.run.run` (staleness read, writes on the bounded pool,
 journal, confirmation read) against an in-process emulator behind the sandbox's own latency switch
 (`Faults.latency_ms`: every request waits that long before the emulator answers it; the wait runs outside
-the emulator's lock, like network time). The bound is max(calls / rate, calls × latency / concurrency);
-the target is wall ≤ 1.2 × bound. Latencies 50, 150 and 300 ms are printed side by side, with the
-sequential time (calls × latency) for comparison.
+the emulator's lock, like network time). The bound is max(calls / rate, calls × latency / concurrency)
+over every call of the apply, its re-reads included; the target is wall ≤ 1.2 × bound at 150 ms.
+Latencies 50, 150 and 300 ms are printed side by side, with the sequential time (calls × latency) and
+where the time went (re-reads, writes) for comparison.
 
 iSpring documents no rate limit: a plan of ChangeEnrollment calls (one per update), default concurrency 8.
-Litmos: adds (an assign call and its read-back per user), default concurrency 4, at 600 calls a minute with
-the limiter's 60 s window scaled to 6 s (as in apply_bench.py), so the rate floor binds at low latency
-and the pool at high latency.
+Litmos: adds (one assign call per user), default concurrency 4, at 600 calls a minute with the limiter's
+60 s window scaled to 6 s (as in apply_bench.py), so the rate floor binds at low latency and the pool at
+high latency.
 
     python benchmarks/apply_concurrency.py            # both vendors at 50/150/300 ms
     python benchmarks/apply_concurrency.py --quick    # tiny plans, 5 ms (CI: no thresholds)
@@ -25,6 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -45,6 +47,7 @@ from reconciler.transport.http import VendorClient
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 WINDOW = 6.0  # the limiter's 60 s window scaled tenfold (Litmos scenario)
 TARGET = 1.2
+TARGET_LATENCY = 150.0  # ms: the target latency; the others are figures
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Measured:
     calls: int
     seconds: float
     concurrency: int
+    reads: float = 0.0  # seconds in the staleness and confirmation re-reads
 
     def bound(self, s: Scenario) -> float:
         floor = self.calls * 60.0 / s.per_minute if s.per_minute else 0.0
@@ -125,6 +129,17 @@ def run(s: Scenario) -> Measured:
     actions = _actions(s, provider, directory)
     part = ProviderPlan("lms", provider.kind, provider.account, actions=tuple(actions))
     plan = Plan(created_at=NOW, manifest_digest="bench", providers=(part,))
+    reading: list[float] = []
+    read_enrollments = provider.read_enrollments
+
+    def timed_read(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return read_enrollments(*args, **kwargs)
+        finally:
+            reading.append(time.perf_counter() - started)
+
+    provider.read_enrollments = timed_read  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as tmp:
         vendor.stats.reset()
         started = time.perf_counter()
@@ -132,7 +147,8 @@ def run(s: Scenario) -> Measured:
         seconds = time.perf_counter() - started
     store.close()
     assert result.failed == 0, result.outcomes[:3]
-    return Measured(len(actions), vendor.stats.total, seconds, provider.capabilities.concurrency)
+    concurrency = provider.capabilities.concurrency
+    return Measured(len(actions), vendor.stats.total, seconds, concurrency, sum(reading))
 
 
 def main(argv: list[str]) -> int:
@@ -146,9 +162,9 @@ def main(argv: list[str]) -> int:
     limits = {"ispring": None, "litmos": None if args.quick else 600}
     print(
         f"{'vendor':<9}{'limit/min':>10}{'latency':>9}{'conc':>6}{'actions':>9}{'calls':>7}"
-        f"{'wall s':>9}{'bound s':>9}{'ratio':>7}{'sequential s':>14}"
+        f"{'wall s':>9}{'reads s':>9}{'bound s':>9}{'ratio':>7}{'sequential s':>14}"
     )
-    verdicts: list[tuple[str, bool]] = []
+    verdicts: list[tuple[str, float]] = []
     for vendor in args.vendor or ("ispring", "litmos"):
         for latency in latencies:
             s = Scenario(vendor, sizes[vendor], latency, limits[vendor])
@@ -158,12 +174,18 @@ def main(argv: list[str]) -> int:
             sequential = m.calls * latency / 1000.0
             print(
                 f"{vendor:<9}{s.per_minute or '-':>10}{latency:>7.0f}ms{m.concurrency:>6}{m.actions:>9}"
-                f"{m.calls:>7}{m.seconds:>9.2f}{bound:>9.2f}{ratio:>7.2f}{sequential:>14.2f}"
+                f"{m.calls:>7}{m.seconds:>9.2f}{m.reads:>9.2f}{bound:>9.2f}{ratio:>7.2f}{sequential:>14.2f}",
+                flush=True,
             )
-            verdicts.append((f"{vendor} {latency:.0f} ms", ratio <= TARGET))
+            if latency == TARGET_LATENCY:
+                verdicts.append((vendor, ratio))
     if not args.quick:
-        for name, ok in verdicts:
-            print(f"{'MET' if ok else 'NOT MET'}: apply wall ≤ {TARGET} × bound, {name}")
+        for vendor, ratio in verdicts:
+            verdict = "MET" if ratio <= TARGET else "NOT MET"
+            print(
+                f"TARGET {vendor} apply wall / max(rate floor, calls x latency / concurrency) <= {TARGET} "
+                f"at {TARGET_LATENCY:.0f} ms: {ratio:.2f}  {verdict}"
+            )
     return 0
 
 

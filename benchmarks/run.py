@@ -3,6 +3,7 @@
     python benchmarks/run.py             # all scenarios at full size (several minutes on 2 cores)
     python benchmarks/run.py --quick     # every scenario small, no thresholds (CI keeps them working)
     python benchmarks/run.py --only diff --only plan
+    python benchmarks/run.py --only apply-concurrency --only scale
 
 Each scenario is its own script in this directory, run in a fresh interpreter (so peak memory figures
 are its own) with this interpreter; each script prints its figures and, outside --quick, lines starting
@@ -39,6 +40,11 @@ SCENARIOS = (
     Scenario("diff", "diff_bench.py", "Diff of 10k .. 1M enrollments against a bare set difference"),
     Scenario("stream", "stream_bench.py", "Streaming read of 100,000 enrollments"),
     Scenario("apply", "apply_bench.py", "Apply wall time against the rate-limit floor"),
+    Scenario(
+        "apply-concurrency",
+        "apply_concurrency.py",
+        "Concurrent apply at 50 / 150 / 300 ms: wall against max(rate floor, calls x latency / concurrency)",
+    ),
     Scenario("sandbox", "sandbox_bench.py", "Sandbox load time and paging throughput (figures only)"),
     Scenario(
         "scale",

@@ -82,8 +82,12 @@ def _action(action: str) -> str:
 
 
 def start_emulator(vendor: str, store: Store) -> Emulator:
-    # the Litmos emulator enforces the vendor's 100 calls a minute per key; lift it, calls are what we count
-    app = build_app(vendor, store, Faults(rate_limit_per_minute=100_000_000) if vendor == "litmos" else None)
+    # the Litmos emulator enforces the vendor's 100 calls a minute per key; lift it, calls are what we count.
+    # Team rows carry `ParentTeamId` (the documented XML shape): the naive baseline and the directory bound
+    # (scale_bounds.py) read the tree from /teams, as enrollctl does then; recorded JSON would add one
+    # /teams/{id}/teams call per team to all three.
+    litmos = Faults(rate_limit_per_minute=100_000_000, litmos_team_parents=True)
+    app = build_app(vendor, store, litmos if vendor == "litmos" else None)
     cpu: list[tuple[str, float, int]] = []
 
     def timed(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

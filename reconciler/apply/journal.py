@@ -1,8 +1,16 @@
-"""The apply journal: one JSONL file per plan under `.enrollctl/journal/`, fsync'd line by line.
+"""The apply journal: one JSONL file per plan under `.enrollctl/journal/`, appended line by line.
 
 Each batch writes a `batch` line before its vendor call and one `outcome` line per action after it. A crash
 between the two leaves actions whose batch started but whose outcome is missing: their fate is unknown, and
 the next run resolves them by reading the LMS back, never by blindly sending them again.
+
+Every line is written (`os.write`, O_APPEND) before the method returns, so a killed process leaves every
+line it wrote. A `batch` line is also on disk (fsync'd) before its call is sent, so not even a crash of the
+machine can hide a call that was made. Outcome lines may ride on the next fsync (`durable=False`, what
+concurrent writers use; `sync` at the end of a phase): lost to a power cut, they leave their actions
+unknown, which the next run reads back. The fsyncs of writers that append at the same time are shared (group
+commit): one fsync makes every line written before it durable, so eight writers in flight do not queue
+behind eight fsyncs each.
 """
 
 from __future__ import annotations
@@ -43,7 +51,10 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()  # one line at a time, whichever thread writes it
+        self._lock = threading.Condition()  # one line at a time, whichever thread writes it
+        self._written = 0  # appends made so far
+        self._synced = 0  # appends known to be on disk
+        self._syncing = False  # a thread is in fsync (outside the lock)
 
     @classmethod
     def for_plan(cls, journal_dir: Path, plan_id: str) -> Journal:
@@ -75,27 +86,61 @@ class Journal:
         """Record that a vendor call for these actions is about to be sent."""
         self._append([{"event": "batch", "kind": kind, "calls": calls, "actions": list(action_ids)}])
 
-    def outcomes(self, results: Iterable[tuple[str, OutcomeStatus, str]]) -> None:
-        """Record outcomes (action id, status, detail), one line each, in one fsync."""
+    def outcomes(self, results: Iterable[tuple[str, OutcomeStatus, str]], *, durable: bool = True) -> None:
+        """Record outcomes (action id, status, detail), one line each; fsync'd on return if `durable`."""
         records: list[dict[str, Any]] = [
             {"event": "outcome", "action": action_id, "status": status.value, "detail": detail}
             for action_id, status, detail in results
         ]
-        self._append(records)
+        self._append(records, durable=durable)
 
-    def _append(self, records: list[dict[str, Any]]) -> None:
+    def sync(self) -> None:
+        """Make every line written so far durable (one fsync, shared with any other thread's)."""
+        with self._lock:
+            self._wait_synced(self._written)
+
+    def _append(self, records: list[dict[str, Any]], *, durable: bool = True) -> None:
         if not records:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
-        # O_APPEND + fsync: a line is either wholly on disk or torn at the very end, which `read` skips.
+        # O_APPEND: a line is either wholly in the file or torn at the very end, which `read` skips.
         with self._lock:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             try:
                 os.write(fd, text.encode("utf-8"))
-                os.fsync(fd)
             finally:
                 os.close(fd)
+            self._written += 1
+            if durable:
+                self._wait_synced(self._written)
+
+    def _wait_synced(self, upto: int) -> None:
+        """With the lock held: return once appends up to number `upto` are fsync'd (group commit)."""
+        while self._synced < upto:
+            if self._syncing:  # another thread's fsync is under way; it may cover ours, or we go next
+                self._lock.wait()
+                continue
+            self._syncing, covered = True, self._written
+            self._lock.release()
+            try:
+                _fsync(self.path)
+            finally:  # if fsync raised, nothing counts as synced and the next waiter tries itself
+                self._lock.acquire()
+                self._syncing = False
+                self._lock.notify_all()
+            self._synced = max(self._synced, covered)
+
+
+def _fsync(path: Path) -> None:
+    """fsync the file: it flushes the file's data whichever descriptor wrote it."""
+    if not path.exists():
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _records(path: Path) -> list[dict[str, Any]]:

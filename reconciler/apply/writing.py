@@ -1,10 +1,12 @@
 """Writing one phase of a plan (all adds, all updates or all removals of one provider) on a bounded pool.
 
-Up to `concurrency` vendor calls are in flight at once; the shared rate limiter still paces them. Every
-batch is journaled by the calling thread *before* it is handed to a worker, and its outcomes by the worker
-right after the call (the journal appends whole lines under a lock, each fsync'd), so the journal is true
-at every instant: a kill leaves at most `concurrency` batches started without an outcome, and the next run
-reads those back.
+Up to `concurrency` vendor calls are in flight at once; the shared rate limiter still paces them. The worker
+that sends a batch journals it first (the `batch` line is fsync'd before the call) and its outcomes right
+after the call (written at once, made durable by the next fsync and at the end of the phase; the journal
+shares one fsync among the threads appending at the same time), so the journal is true at every instant:
+a kill leaves at most `concurrency` batches started without an outcome, and the next run reads those back.
+Journaling on the worker keeps the calling thread's fsyncs off the path between one call ending and the
+next starting.
 
 Phases run one after the other, so a user's adds land before their updates, and those before their
 removals; within a phase, batches of different users interleave freely.
@@ -53,23 +55,24 @@ def write_phase(
         written(batch, outcomes)
         stopped = stopped or error
 
-    if concurrency <= 1:
-        for batch in batches:
-            if stopped is not None:
-                break
-            _journal_start(journal, batch)
-            finish(batch, *_write_and_journal(provider, batch, journal))
+    try:
+        if concurrency <= 1:
+            for batch in batches:
+                if stopped is not None:
+                    break
+                finish(batch, *_write_and_journal(provider, batch, journal))
+            return calls, stopped
+        queue = iter(batches)
+        in_flight: dict[Future[tuple[list[Outcome], ProviderError | None]], tuple[int, WriteBatch]] = {}
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="enrollctl-write") as pool:
+            for order, batch in enumerate(_feed(queue, lambda: stopped is None)):
+                in_flight[pool.submit(_write_and_journal, provider, batch, journal)] = (order, batch)
+                if len(in_flight) >= concurrency:
+                    _drain(in_flight, finish, all_of_them=False)
+            _drain(in_flight, finish, all_of_them=True)
         return calls, stopped
-    queue = iter(batches)
-    in_flight: dict[Future[tuple[list[Outcome], ProviderError | None]], tuple[int, WriteBatch]] = {}
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="enrollctl-write") as pool:
-        for order, batch in enumerate(_feed(queue, lambda: stopped is None)):
-            _journal_start(journal, batch)
-            in_flight[pool.submit(_write_and_journal, provider, batch, journal)] = (order, batch)
-            if len(in_flight) >= concurrency:
-                _drain(in_flight, finish, all_of_them=False)
-        _drain(in_flight, finish, all_of_them=True)
-    return calls, stopped
+    finally:
+        journal.sync()  # the phase's last outcomes are on disk before anything reads or reports them
 
 
 def _feed(queue: Iterator[WriteBatch], go_on: Callable[[], bool]) -> Iterator[WriteBatch]:
@@ -96,16 +99,13 @@ def _drain(
             return
 
 
-def _journal_start(journal: Journal, batch: WriteBatch) -> None:
-    journal.batch_started(batch.kind.value, [a.id for a in batch.actions], batch.calls)
-
-
 def _write_and_journal(
     provider: Provider, batch: WriteBatch, journal: Journal
 ) -> tuple[list[Outcome], ProviderError | None]:
-    """On the worker: the call, then its outcomes journaled (the journal serialises whole lines)."""
+    """On the worker: the batch journaled (on disk), the call, its outcomes journaled (written)."""
+    journal.batch_started(batch.kind.value, [a.id for a in batch.actions], batch.calls)
     outcomes, error = write_batch(provider, batch)
-    journal.outcomes((o.action_id, o.status, o.detail) for o in outcomes)
+    journal.outcomes(((o.action_id, o.status, o.detail) for o in outcomes), durable=False)
     return outcomes, error
 
 

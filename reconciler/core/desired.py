@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from reconciler.core.byuser import UserItemMap
 from reconciler.core.directory import DirectoryIndex
@@ -47,9 +47,8 @@ from reconciler.core.model import (
 )
 from reconciler.core.period import RecurFrom
 from reconciler.core.plan import IdentityReport, Source, Warning
-from reconciler.core.references import Resolver, rule_text
+from reconciler.core.references import Resolver, outside_scope, rule_text
 from reconciler.core.where import terms_for
-from reconciler.core.words import counted
 from reconciler.errors import Diagnostic, Position, ResolutionError
 
 __all__ = [
@@ -157,19 +156,7 @@ class ExpandResult:
             return
         if scope is None:
             raise ResolutionError(self.diagnostics)
-        raise ResolutionError(tuple(_outside_scope(d, len(scope)) for d in self.diagnostics))
-
-
-def _outside_scope(diagnostic: Diagnostic, departments: int) -> Diagnostic:
-    if not diagnostic.message.split(": ", 1)[-1].startswith(("unknown department", "unknown group")):
-        return diagnostic
-    note = (
-        f"these credentials are a department administrator's and see {counted(departments, 'department')}: "
-        "what lies outside them looks unknown; "
-        "an account administrator's key sees the whole account"
-    )
-    hint = f"{diagnostic.hint}; {note}" if diagnostic.hint else note
-    return replace(diagnostic, hint=hint)
+        raise ResolutionError(tuple(outside_scope(d, len(scope)) for d in self.diagnostics))
 
 
 # --- combining terms -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from reconciler.core.directory import DirectoryIndex, closest, normalize_path
 from reconciler.core.model import (
@@ -25,6 +26,7 @@ from reconciler.core.model import (
 )
 from reconciler.core.plan import IdentityIssue, IdentityProblem
 from reconciler.core.where import narrow
+from reconciler.core.words import counted
 from reconciler.errors import Diagnostic, Position
 
 Ref = DepartmentRef | GroupRef | UserRef
@@ -229,3 +231,17 @@ class Resolver:
     def _issue(self, policy: Policy, ref: UserRef, problem: IdentityProblem, status: str = "") -> None:
         position = self._position(policy, ref)
         self.issues.append(IdentityIssue(policy.name, _reference(ref), problem, position, status))
+
+
+def outside_scope(diagnostic: Diagnostic, departments: int) -> Diagnostic:
+    """`diagnostic` of an unknown department or group, with a hint that a department administrator's
+    credentials (seeing `departments` departments) may simply not see it."""
+    if not diagnostic.message.split(": ", 1)[-1].startswith(("unknown department", "unknown group")):
+        return diagnostic
+    note = (
+        f"these credentials are a department administrator's and see {counted(departments, 'department')}: "
+        "what lies outside them looks unknown; "
+        "an account administrator's key sees the whole account"
+    )
+    hint = f"{diagnostic.hint}; {note}" if diagnostic.hint else note
+    return replace(diagnostic, hint=hint)

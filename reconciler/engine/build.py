@@ -126,9 +126,10 @@ def build_provider(
     return _build(config, root, env, sleep=sleep)
 
 
-def provider_builder(*, sandbox_faults: Mapping[str, Any]) -> ProviderBuilder:
-    """For tests: a builder whose `sandbox:` providers answer through fault switches (docs/SANDBOX.md)."""
-    return partial(_build, faults=sandbox_faults)
+def provider_builder(*, sandbox_faults: Mapping[str, Any], sleep: Sleep = time.sleep) -> ProviderBuilder:
+    """For tests: a builder whose `sandbox:` providers answer through fault switches (docs/SANDBOX.md) and
+    wait with `sleep`."""
+    return partial(_build, faults=sandbox_faults, sleep=sleep)
 
 
 def _build(

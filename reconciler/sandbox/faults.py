@@ -76,6 +76,10 @@ class Faults:
     slow_rates: Mapping[str, float] = field(default_factory=dict)  # answer held back `slow_ms` after the app
     slow_ms: float = 0.0
     malformed_rates: Mapping[str, float] = field(default_factory=dict)  # answer neither valid XML nor JSON
+    # glob → N, no randomness: each distinct request (method, path, query, body) is answered malformed N
+    # times in a row, then once whole, then the count starts again; so every call meets garbling and a
+    # client that reads again often enough always recovers, whatever the order of the calls
+    malformed_streaks: Mapping[str, int] = field(default_factory=dict)
     html_errors: bool = False  # injected 500s come as a `text/html` error page instead of plain text
     # action glob → {name: new name}: XML elements (`<department>`) and JSON keys (`"departments":`) renamed
     renames: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -110,6 +114,7 @@ def faults_from_dict(data: Mapping[str, Any]) -> Faults:
             values["burst"] = Burst(**values["burst"])
         for name in _RATE_MAPS:
             values[name] = {str(k): float(v) for k, v in (values.get(name) or {}).items()}
+        values["malformed_streaks"] = _streaks(values.get("malformed_streaks") or {})
         values["renames"] = _renames(values.get("renames") or {})
         values["forbid_unscoped"] = tuple(str(g) for g in values.get("forbid_unscoped") or ())
         faults = Faults(**values)
@@ -122,6 +127,15 @@ def faults_from_dict(data: Mapping[str, Any]) -> Faults:
     if faults.rate_limit_status not in (429, 503):
         raise ConfigError("rate_limit_status must be 429 or 503")
     return faults
+
+
+def _streaks(data: Mapping[str, Any]) -> dict[str, int]:
+    if not isinstance(data, Mapping):
+        raise ValueError("malformed_streaks: expected a mapping of action glob to a number of answers")
+    streaks = {str(glob): int(n) for glob, n in data.items()}
+    if any(n < 1 for n in streaks.values()):
+        raise ValueError("malformed_streaks: each streak must be at least 1")
+    return streaks
 
 
 def _renames(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
@@ -200,6 +214,7 @@ class FaultInjector:
         self._rng = random.Random(faults.seed)
         self._lock = threading.Lock()
         self._count = 0
+        self._streaks: Counter[tuple[str, str, str, bytes]] = Counter()  # malformed_streaks: garbled so far
         self._limiter = _Limiter(faults.rate_limit_per_minute) if faults.rate_limit_per_minute else None
         self.injected: Counter[str] = Counter()  # faults injected so far, by kind (for test reports)
 
@@ -291,10 +306,27 @@ class FaultInjector:
         after = _After(
             slow=f.slow_ms / 1000.0 if self._chance(f.slow_rates, action) else 0.0,
             truncate=truncate,
-            malformed=self._chance(f.malformed_rates, action),
+            malformed=self._chance(f.malformed_rates, action) or self._in_streak(environ, body, action),
             drop=self._chance(f.drop_after_commit_rates, action),
         )
         return delay, None, drop, after
+
+    def _in_streak(self, environ: Mapping[str, Any], body: bytes, action: str) -> bool:
+        """`malformed_streaks`: whether this request's answer is garbled (N times in a row, then once not)."""
+        streak = _rate_for(self.faults.malformed_streaks, action)
+        if not streak:
+            return False
+        request = (
+            str(environ.get("REQUEST_METHOD", "")),
+            str(environ.get("PATH_INFO", "")),
+            str(environ.get("QUERY_STRING", "")),
+            body,
+        )
+        if self._streaks[request] >= streak:
+            del self._streaks[request]  # this answer goes out whole; the next send starts a new streak
+            return False
+        self._streaks[request] += 1
+        return True
 
     def _count_injected(self, refusal: _Refusal | None, drop: bool, after: _After) -> None:
         kinds = {

@@ -110,8 +110,13 @@ def _scripted(app: WSGIApplication, store: Store, clock: Clock) -> WSGIApplicati
     """Completions the org file scripts at dates take effect before the first call answered after them."""
 
     def answer(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        compliance.apply_due(store, clock())
-        return app(environ, start_response)
+        # one transaction per request: a write and its request-log line commit together, so a process
+        # killed mid-request (the crash tests kill the client, and the in-process emulator with it) leaves
+        # either both or neither, never a change the log does not show. A streamed answer reads on after
+        # this returns, outside it (reads only).
+        with store.transaction():
+            compliance.apply_due(store, clock())
+            return app(environ, start_response)
 
     return answer
 
@@ -122,7 +127,7 @@ def _needs_middleware(faults: Faults, vendor: str) -> bool:
     injected = faults.latency_ms or faults.jitter_ms or faults.drop_rate or faults.truncate_rate
     per_method = (
         faults.drop_rates or faults.drop_after_commit_rates or faults.slow_rates or faults.malformed_rates
-    )
+    ) or faults.malformed_streaks
     reshaped = faults.renames or faults.forbid_unscoped  # answers the fault switches rewrite or replace
     return bool(injected or per_method or faults.error_rates or faults.burst or limited or reshaped)
 

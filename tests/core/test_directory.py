@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from reconciler.core.desired import expand, expand_or_raise
@@ -105,16 +105,57 @@ def test_a_complete_tree_resolves_exact_paths_only(tree: list[str], query: str) 
     assert index.departments_at(query) == index.departments_by_path.get(query, ())
 
 
-@given(tree=st.lists(PATHS, min_size=1, max_size=12), query=PATHS)
-def test_below_a_hidden_root_a_path_resolves_only_to_a_unique_suffix(tree: list[str], query: str) -> None:
+def _below_hidden_root(tree: list[str]) -> DirectoryIndex:
+    """`tree` under an invisible `Root`: an administrator of each of its top departments sees the rest."""
     org = Org()
     for path in tree:
         org.dept(f"Root/{path}")
-    index = DirectoryIndex.build(visible_below(org, *{f"Root/{p.split('/')[0]}" for p in tree}))
-    found = index.departments_at(query)
-    if query not in index.departments_by_path and found:
-        (department,) = found
-        visible = index.department_path(department.id)
-        assert department.id in index.orphan_rooted
-        assert query.endswith("/" + visible)
-        assert len(index.below_hidden_root(query)) == 1
+    return DirectoryIndex.build(visible_below(org, *{f"Root/{p.split('/')[0]}" for p in tree}))
+
+
+def _proper_suffixes(path: str) -> set[str]:
+    parts = path.split("/")
+    return {"/".join(parts[start:]) for start in range(1, len(parts))}
+
+
+@given(tree=st.lists(PATHS, min_size=1, max_size=12), data=st.data())
+def test_below_a_hidden_root_a_visible_path_resolves_exactly(tree: list[str], data: st.DataObject) -> None:
+    index = _below_hidden_root(tree)
+    visible = data.draw(st.sampled_from(sorted(index.departments_by_path)))
+    assert index.departments_at(visible) == index.departments_by_path[visible]
+    assert len(index.departments_at(visible)) == 1
+
+
+@given(tree=st.lists(PATHS, min_size=1, max_size=12), data=st.data())
+def test_below_a_hidden_root_the_full_path_resolves_to_the_one_department_it_names(
+    tree: list[str], data: st.DataObject
+) -> None:
+    index = _below_hidden_root(tree)
+    path = data.draw(st.sampled_from(sorted(set(tree))))
+    visible = {index.department_path(d) for d in index.departments_by_id}
+    assume(not _proper_suffixes(path) & visible)  # no shorter visible path competes with it
+    (department,) = index.departments_at(f"Root/{path}")
+    assert department.id == f"d:Root/{path}"
+    assert department.id in index.orphan_rooted
+    assert index.below_hidden_root(f"Root/{path}") == (department,)
+
+
+@given(tree=st.lists(PATHS, min_size=1, max_size=12), path=st.lists(NAMES, min_size=2, max_size=4))
+def test_below_a_hidden_root_a_full_path_with_two_candidates_stays_unknown(
+    tree: list[str], path: list[str]
+) -> None:
+    # the visible tree holds both `A/B/C` and its suffix `B/C`: `Root/A/B/C` could mean either
+    shorter = "/".join(path[1:])
+    index = _below_hidden_root([*tree, "/".join(path), shorter])
+    query = f"Root/{'/'.join(path)}"
+    assert index.departments_at(query) == ()
+    candidates = {index.department_path(d.id) for d in index.below_hidden_root(query)}
+    assert {"/".join(path), shorter} <= candidates
+
+
+@given(tree=st.lists(PATHS, min_size=1, max_size=12), query=PATHS)
+def test_below_a_hidden_root_a_path_naming_no_visible_department_stays_unknown(
+    tree: list[str], query: str
+) -> None:
+    index = _below_hidden_root(tree)
+    assert index.departments_at(f"Root/{query}/Nowhere") == ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,19 @@ from reconciler.apply.run import ApplyIncomplete
 from reconciler.core.plan import Plan, RunOptions
 from reconciler.engine.build import build_provider, provider_builder
 from reconciler.engine.workspace import load_workspace, make_plan
+from tests.support.bad import NO_WAIT
 from tests.support.e2e import assert_no_write_twice
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
 
 def _apply(root: Path, plan: Plan, faults: dict[str, Any] | None = None) -> None:
-    build = provider_builder(sandbox_faults=faults) if faults else build_provider
+    # retry back-offs return at once (NO_WAIT): the outcome depends on what is sent, not on how long it waits
+    build = (
+        provider_builder(sandbox_faults=faults, sleep=NO_WAIT.sleep)
+        if faults
+        else partial(build_provider, sleep=NO_WAIT.sleep)
+    )
     workspace = load_workspace(root, {}, build=build)
     try:
         apply.run(

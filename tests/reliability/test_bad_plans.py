@@ -19,7 +19,7 @@ from reconciler.planfile.codec import enrollment_to_dict
 from tests.support.bad import assert_clean_failure, copy_example, enrollctl, sandbox_writes
 
 Plan = dict[str, Any]
-Edit = Callable[..., Plan]
+Edit = Callable[[Plan, Path], Plan]  # the saved plan and its repository → the edited plan
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def _first(plan: Plan, kind: str) -> dict[str, Any]:
 
 
 def _set(path: str, value: Any) -> Edit:
-    def edit(plan: Plan) -> Plan:
+    def edit(plan: Plan, _root: Path) -> Plan:
         *parents, last = path.split(".")
         node: Any = plan
         for key in parents:
@@ -52,12 +52,12 @@ def _set(path: str, value: Any) -> Edit:
     return edit
 
 
-def _edited_id(plan: Plan) -> Plan:
+def _edited_id(plan: Plan, _root: Path) -> Plan:
     _first(plan, "add")["id"] = "add:someone-else:" + _first(plan, "add")["item_id"]
     return plan
 
 
-def _add_becomes_remove(plan: Plan) -> Plan:
+def _add_becomes_remove(plan: Plan, _root: Path) -> Plan:
     action = _first(plan, "add")
     action["kind"] = "remove"
     action["id"] = f"remove:{action['user_id']}:{action['item_id']}"
@@ -93,7 +93,7 @@ def _current_enrollment(root: Path, user_id: str, item_id: str) -> dict[str, Any
     return next(enrollment_to_dict(e) for e in held if e.user_id == user_id)
 
 
-def _mass_removal(plan: Plan) -> Plan:
+def _mass_removal(plan: Plan, _root: Path) -> Plan:
     """Every update turned into a removal of the enrollment it was based on: past the removal guard."""
     for action in _actions(plan):
         if action["kind"] == "update":
@@ -104,7 +104,7 @@ def _mass_removal(plan: Plan) -> Plan:
     return plan
 
 
-def _update_without_before(plan: Plan) -> Plan:
+def _update_without_before(plan: Plan, _root: Path) -> Plan:
     _first(plan, "update")["before"] = None
     return plan
 
@@ -114,7 +114,6 @@ class Case:
     name: str
     edit: Edit
     needles: tuple[str, ...]
-    needs_root: bool = False
 
 
 EDITS = [
@@ -124,7 +123,7 @@ EDITS = [
     Case("format-version-true", _set("format_version", True), ("plan.json", "format_version")),
     Case(
         "format-version-missing",
-        lambda p: {k: v for k, v in p.items() if k != "format_version"},
+        lambda p, _root: {k: v for k, v in p.items() if k != "format_version"},
         ("no format_version",),
     ),
     Case("other-provider", _set("providers.0.provider", "elsewhere"), ("elsewhere",)),
@@ -132,13 +131,17 @@ EDITS = [
     Case("other-account", _set("providers.0.account", "https://evil.example"), ("account",)),
     Case("other-manifests", _set("manifest_digest", "sha256:" + "0" * 64), ("other manifests",)),
     Case("unknown-action-kind", _set("providers.0.actions.0.kind", "purge"), ("plan.json", "kind")),
-    Case("action-without-user", lambda p: (_actions(p)[0].pop("user_id"), p)[1], ("plan.json", "user_id")),
+    Case(
+        "action-without-user",
+        lambda p, _root: (_actions(p)[0].pop("user_id"), p)[1],
+        ("plan.json", "user_id"),
+    ),
     Case("terms-not-an-object", _set("providers.0.actions.0.terms", "soon"), ("plan.json", "terms")),
-    Case("not-an-object", lambda p: [p], ("plan.json", "JSON object")),
+    Case("not-an-object", lambda p, _root: [p], ("plan.json", "JSON object")),
     Case("add-becomes-remove", _add_becomes_remove, ("has no `before`",)),  # the user is not enrolled
     Case("update-without-before", _update_without_before, ("has no `before`",)),
     Case("add-without-terms", _set("providers.0.actions.0.terms", None), ("has no `terms`",)),
-    Case("protected-becomes-remove", _protected_becomes_remove, ("progress",), needs_root=True),
+    Case("protected-becomes-remove", _protected_becomes_remove, ("progress",)),
     Case("mass-removal", _mass_removal, ("max_removal",)),
 ]
 
@@ -147,7 +150,7 @@ EDITS = [
 def test_an_edited_plan_is_refused_without_writing(case: Case, saved: tuple[Path, Plan]) -> None:
     root, plan = saved
     path = root / "plan.json"
-    edited = case.edit(plan, root) if case.needs_root else case.edit(plan)
+    edited = case.edit(plan, root)
     path.write_text(json.dumps(edited), encoding="utf-8")
     result = enrollctl(root, "apply", str(path))
     assert_clean_failure(result, *case.needles)

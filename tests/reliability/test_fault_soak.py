@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from reconciler.core.plan import Plan
 from reconciler.errors import ApplyFailed, ProviderError
-from tests.support.harness import journal_lies, new_lab, repeated_writes, wrong_changes
+from tests.support.harness import Lab, journal_lies, new_lab, repeated_writes, wrong_changes
 
 pytestmark = pytest.mark.slow  # crash, soak or benchmark-shaped: -m 'not slow' skips it
 
@@ -61,13 +62,8 @@ def test_repeated_applies_under_random_faults_never_lie_or_double(
         lab.heal()
         plan = lab.plan()
         lab.switch.app = lab.faulty
-        for _ in range(FAULTY_RUNS):
-            run = lab.apply(plan)
-            assert run.error is None or isinstance(run.error, ApplyFailed | ProviderError)
-            assert journal_lies(lab, plan) == []
-            assert repeated_writes(lab) == {}
-            if run.error is None:
-                break
+        # up to FAULTY_RUNS applies under the faults, each checked; any() stops at the first that succeeds
+        any(_faulty_run_succeeds(lab, plan) for _ in range(FAULTY_RUNS))
         lab.heal()
         assert lab.apply(plan).error is None
         assert journal_lies(lab, plan) == []
@@ -81,3 +77,13 @@ def test_repeated_applies_under_random_faults_never_lie_or_double(
         )
     finally:
         lab.close()
+
+
+def _faulty_run_succeeds(lab: Lab, plan: Plan) -> bool:
+    """Apply under the faults: it fails only as the contract allows, the journal tells the truth, and no
+    write reached the LMS twice; whether the run succeeded."""
+    run = lab.apply(plan)
+    assert run.error is None or isinstance(run.error, ApplyFailed | ProviderError)
+    assert journal_lies(lab, plan) == []
+    assert repeated_writes(lab) == {}
+    return run.error is None

@@ -103,6 +103,25 @@ def test_a_malformed_answer_keeps_its_length_and_does_not_parse(store: Store) ->
         json.loads(bad)
 
 
+def test_a_malformed_streak_garbles_each_request_n_times_in_a_row_then_answers_it_whole(store: Store) -> None:
+    app = build_app("litmos", store, Faults(malformed_streaks={"GET *": 2}))
+    with _client(app) as api:
+        courses = [api.get("/courses").content for _ in range(6)]
+        users = [api.get("/users").content for _ in range(3)]  # another request, its own streak
+    assert [_parses(body) for body in courses] == [False, False, True, False, False, True]
+    assert [_parses(body) for body in users] == [False, False, True]
+    assert len({len(body) for body in courses}) == 1, "a garbled answer keeps its length"
+    assert isinstance(app, FaultInjector) and app.injected["malformed body"] == 6
+
+
+def _parses(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
 def test_a_burst_without_retry_after_sends_no_header(store: Store) -> None:
     app = build_app("litmos", store, Faults(burst=Burst(every=1, length=1, status=429, retry_after=None)))
     with _client(app) as api:
@@ -118,3 +137,6 @@ def test_fault_files_take_the_new_switches_and_check_their_rates() -> None:
     assert faults.burst is not None and faults.burst.retry_after is None
     with pytest.raises(ConfigError):
         faults_from_dict({"malformed_rates": {"*": 1.5}})
+    assert faults_from_dict({"malformed_streaks": {"GET *": 3}}).malformed_streaks == {"GET *": 3}
+    with pytest.raises(ConfigError):
+        faults_from_dict({"malformed_streaks": {"GET *": 0}})

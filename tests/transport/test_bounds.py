@@ -16,7 +16,7 @@ import pytest
 from reconciler.errors import ConfigError, ProviderError, RateLimited
 from reconciler.transport.bounds import MAX_RESPONSE_BYTES, set_run_timeout
 from reconciler.transport.http import VendorClient, WriteOutcomeUnknown, make_client
-from tests.support.bad import enrollctl, url_repository
+from tests.support.bad import NO_WAIT, enrollctl, url_repository
 from tests.support.hostile import hostile_server, send
 from tests.support.paths import ROOT
 
@@ -232,5 +232,5 @@ def test_insecure_http_opt_in_warns_on_every_run(monkeypatch: pytest.MonkeyPatch
         )
     )
     assert enrollctl(repo, "validate", "--offline").exit_code == 0
-    result = enrollctl(repo, "plan")
+    result = enrollctl(repo, "plan", runtime=NO_WAIT)  # the refused connection is retried without waiting
     assert "plain http:// to 192.0.2.1 (insecure_http: true)" in result.output

@@ -122,7 +122,13 @@ class IspringProvider:
     ) -> tuple[Enrollment, ...]:
         """Enrollments in `item_ids`: terms and origin (ListEnrollments), progress (learner results)."""
         return read.read_enrollments(
-            self.api, directory, item_ids, user_ids, name=self.name, progress=self.progress
+            self.api,
+            directory,
+            item_ids,
+            user_ids,
+            name=self.name,
+            progress=self.progress,
+            concurrency=self.capabilities.concurrency,
         )
 
     def batches(self, actions: Sequence[Action]) -> list[WriteBatch]:

@@ -4,7 +4,8 @@ and the enrollments of managed items joined with their learners' results."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from reconciler.core.model import Directory, Enrollment, ItemKind
 from reconciler.providers.base import Progress
@@ -33,8 +34,14 @@ def read_enrollments(
     *,
     name: str,
     progress: Progress,
+    concurrency: int = 1,
 ) -> tuple[Enrollment, ...]:
-    """Enrollments in `item_ids`: terms and origin (ListEnrollments), progress (learner results)."""
+    """Enrollments in `item_ids`: terms and origin (ListEnrollments), progress (learner results).
+
+    A read filtered by more learners or items than one call's filter takes is split into chunks, each a
+    ListEnrollments and a learner results listing of its own; up to `concurrency` chunks are read at once
+    (the same calls as one after the other: apply's re-reads of a few thousand learners are many chunks).
+    """
     if not item_ids or (user_ids is not None and not user_ids):
         return ()
     kinds = {item.id: item.kind for item in directory.items}
@@ -43,12 +50,44 @@ def read_enrollments(
     chunks = [(items, users) for items in _chunks(sorted(item_ids), size) for users in user_chunks]
     found: list[Enrollment] = []
     started = time.monotonic()
-    for done, (items, users) in enumerate(chunks, 1):
-        found.extend(_read_enrollment_chunk(wire, items, users, kinds))
+    label = f"{name}: enrollment batches read"
+
+    def read(chunk: Chunk) -> tuple[Enrollment, ...]:
+        return _read_enrollment_chunk(wire, *chunk, kinds)
+
+    for done, part in enumerate(_each(read, chunks, concurrency), 1):
+        found.extend(part)
         # the CLI shows it (rate, time left) once the read takes a while
-        label = f"{name}: enrollment batches read"
         progress(label, done, len(chunks), time.monotonic() - started)
     return tuple(sorted(found, key=lambda e: (e.item_id, e.user_id)))
+
+
+Chunk = tuple[tuple[str, ...], tuple[str, ...] | None]
+
+
+def _each(
+    read: Callable[[Chunk], tuple[Enrollment, ...]], chunks: Sequence[Chunk], concurrency: int
+) -> Iterator[tuple[Enrollment, ...]]:
+    """The enrollments of each chunk as its read finishes, at most `concurrency` reads in flight.
+
+    The first error stops the read: chunks not started are dropped, those in flight finish, it is raised.
+    """
+    if concurrency <= 1 or len(chunks) <= 1:
+        yield from map(read, chunks)
+        return
+    with ThreadPoolExecutor(
+        max_workers=min(concurrency, len(chunks)), thread_name_prefix="enrollctl-read"
+    ) as pool:
+        futures: list[Future[tuple[Enrollment, ...]]] = [pool.submit(read, chunk) for chunk in chunks]
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=futures.index):
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _read_enrollment_chunk(
