@@ -25,15 +25,18 @@ from reconciler.planfile.codec import plan_json_pieces
 from reconciler.planfile.decode import plan_from_dict
 
 SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (FORMAT_VERSION,)
-# A plan for 100,000 users adding several items each stays well below this; anything larger is not a plan.
-MAX_PLAN_BYTES = 512 * 1024 * 1024
+# The largest plan file enrollctl writes or reads. A first-run plan takes about 1.4 kB an action: 100,000
+# users adding five items each is ~700 MB, so this holds about 270,000 such users; a larger rollout is planned
+# in parts (a provider or `scopes:` at a time). Reading one this size back takes several GB of memory.
+MAX_PLAN_BYTES = 2 * 1024 * 1024 * 1024
 
 WRITE_SLICE = 1 << 20  # characters encoded and written at a time, at most
 StrPath = str | os.PathLike[str]
 
 
-def save_plan(plan: Plan, path: StrPath) -> None:
-    """Write a plan as JSON atomically: readers see the old file or the whole new one, never a part."""
+def save_plan(plan: Plan, path: StrPath, *, max_bytes: int = MAX_PLAN_BYTES) -> None:
+    """Write a plan as JSON atomically: readers see the old file or the whole new one, never a part. A plan
+    over `max_bytes` is refused, leaving any old file as it was: `load_plan` would not read it back."""
     target = Path(path)
     try:
         # mkstemp creates the file readable by its owner only; we keep that, since plans name learners.
@@ -47,6 +50,13 @@ def save_plan(plan: Plan, path: StrPath) -> None:
                 for start in range(0, len(piece), WRITE_SLICE):  # a remembered text comes whole
                     handle.write(piece[start : start + WRITE_SLICE])
             handle.flush()
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise PlanError(
+                    f"cannot write plan file {path}: the plan is {size:,} bytes, over the {max_bytes:,} a "
+                    f"plan file may hold ({sum(len(p.actions) for p in plan.providers):,} actions)",
+                    hint="plan in parts: one provider's policies, or a `scopes:` entry, at a time",
+                )
             os.fsync(handle.fileno())
         os.replace(temp_name, target)
     except OSError as error:

@@ -36,6 +36,19 @@ def test_save_replaces_an_existing_plan_and_leaves_no_temporary_files(tmp_path: 
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
 
+def test_a_plan_over_the_cap_is_not_written_and_the_old_file_stays(tmp_path: Path) -> None:
+    """What `load_plan` would refuse is never written: the same cap on both sides."""
+    path = tmp_path / "plan.json"
+    save_plan(b.empty_plan(), path)
+    size = len(render_json(b.small_mixed_plan()).encode())
+    with pytest.raises(PlanError, match=rf"the plan is {size:,} bytes, over the {size - 1:,}"):
+        save_plan(b.small_mixed_plan(), path, max_bytes=size - 1)
+    assert load_plan(path) == b.empty_plan()
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+    save_plan(b.small_mixed_plan(), path, max_bytes=size)  # exactly at the cap: written, and read back
+    assert load_plan(path, max_bytes=size) == b.small_mixed_plan()
+
+
 def test_save_into_a_missing_directory_fails_without_leaving_anything(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match=r"cannot write plan file .*missing/plan\.json"):
         save_plan(b.empty_plan(), tmp_path / "missing" / "plan.json")

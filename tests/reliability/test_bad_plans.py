@@ -206,7 +206,7 @@ def test_a_huge_file_is_refused_before_it_is_parsed(
     root, _ = saved
     path = root / "plan.json"
     path.write_bytes(b'{"format_version": 1, "pad": "' + b"x" * 200_000 + b'"}')
-    # the real limit is 512 MiB; the same check with a small one keeps the test fast
+    # the real limit is 2 GiB; the same check with a small one keeps the test fast
     monkeypatch.setitem(planfile.load_plan.__kwdefaults__, "max_bytes", 100_000)
     for command in ("apply", "show"):
         assert_clean_failure(enrollctl(root, command, str(path)), "plan.json", "larger than")
