@@ -18,6 +18,7 @@ from typing import Any
 
 from reconciler.core.model import Enrollment
 from reconciler.core.plan import Action, Plan
+from reconciler.planfile.json_text import Shared, once
 
 _ascii = json.encoder.encode_basestring_ascii  # the C function json.dumps uses when ensure_ascii is on
 _SORTED: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = {}  # keys → (index, text) in sorted order
@@ -25,7 +26,6 @@ SLICE = 4096  # actions hashed per update: bounds the text held at once for a pl
 
 # terms and sources by value (frozen, hashable; their fields are strings, numbers, dates and enums, so
 # equal values write equal text): a first run's 100,000 actions share a handful of each
-_Shared = dict[object, str]
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
 
@@ -41,7 +41,7 @@ def plan_digest(plan: Plan, options: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     head = f'{{"manifest_digest":{_ascii(plan.manifest_digest)},"options":{compact(options)},"providers":['
     digest.update(head.encode("ascii"))
-    shared: _Shared = {}
+    shared: Shared = {}
     for number, p in enumerate(plan.providers):
         opening = "," if number else ""
         digest.update(f'{opening}{{"account":{_ascii(p.account)},"actions":['.encode("ascii"))
@@ -58,17 +58,6 @@ def _slices(actions: Sequence[Action], text: Callable[[Action], str]) -> Iterato
         yield part if start == 0 else "," + part
 
 
-def _once(shared: _Shared, value: object, text: Callable[[], str]) -> str:
-    """The text of `value`, by identity first, then by value (see `json_actions._once`)."""
-    found = shared.get(id(value))
-    if found is None:
-        found = shared.get(value)
-        if found is None:
-            found = shared[value] = text()
-        shared[id(value)] = found
-    return found
-
-
 def _enrollment(e: Enrollment, codec: Any) -> str:
     keys = codec.ENROLLMENT_KEYS
     order = _SORTED.get(keys)
@@ -78,14 +67,12 @@ def _enrollment(e: Enrollment, codec: Any) -> str:
     return "{" + ",".join([f"{key}:{values[i]}" for i, key in order]) + "}"
 
 
-def _action(a: Action, shared: _Shared, codec: Any) -> str:
+def _action(a: Action, shared: Shared, codec: Any) -> str:
     # the keys of codec._action_to_dict in sorted order; nested values through json.dumps itself
     terms = a.terms
-    terms_text = (
-        "null" if terms is None else _once(shared, terms, lambda: compact(codec.terms_to_dict(terms)))
-    )
+    terms_text = "null" if terms is None else once(shared, terms, lambda: compact(codec.terms_to_dict(terms)))
     sources = a.sources
-    sources_text = _once(shared, sources, lambda: compact([codec.source_to_dict(s) for s in sources]))
+    sources_text = once(shared, sources, lambda: compact([codec.source_to_dict(s) for s in sources]))
     before = "null" if a.before is None else _enrollment(a.before, codec)
     changes = compact(list(a.changes)) if a.changes else "[]"
     risks = compact([str(r) for r in a.risks]) if a.risks else "[]"

@@ -7,16 +7,15 @@ sources that many actions share encoded once. `render_json` uses it; `plan_to_di
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from reconciler.core.model import Enrollment
 from reconciler.core.plan import Action
 from reconciler.planfile import codec
-from reconciler.planfile.json_text import INDENT, Fragment, encode_string, encode_value
+from reconciler.planfile.json_text import INDENT, Fragment, Shared, encode_string, encode_value, once
 
 # terms and sources by value (frozen, hashable; their fields are strings, numbers, dates and enums, so
 # equal values write equal text): a first run's 100,000 actions share a handful of each
-_Shared = dict[object, str]
 SLICE = 2048  # actions per piece of `ActionsJson.pieces`
 _KEYS = tuple(encode_string(k) for k in codec.ENROLLMENT_KEYS)
 
@@ -31,7 +30,7 @@ class ActionsJson(Fragment):
         if not self.actions:
             return "[]"
         deeper = newline + INDENT
-        shared: _Shared = {}
+        shared: Shared = {}
         texts = [_action(a, deeper, shared) for a in self.actions]
         texts[0] = "[" + deeper + texts[0]  # the brackets ride on the first and last action: no extra copy
         texts[-1] = texts[-1] + newline + "]"
@@ -44,26 +43,13 @@ class ActionsJson(Fragment):
             return
         deeper = newline + INDENT
         separator = "," + deeper
-        shared: _Shared = {}
+        shared: Shared = {}
         opening = "[" + deeper
         for start in range(0, len(self.actions), SLICE):
             texts = [_action(a, deeper, shared) for a in self.actions[start : start + SLICE]]
             yield opening + separator.join(texts)
             opening = separator
         yield newline + "]"
-
-
-def _once(shared: _Shared, value: object, text: Callable[[], str]) -> str:
-    """The text of `value`, made once per object and once per value: the lookup by identity comes first
-    (hashing a tuple of sources by value costs more than the lookup saves); every action is alive while its
-    plan is written, so an identity is never reused within one call."""
-    found = shared.get(id(value))
-    if found is None:
-        found = shared.get(value)
-        if found is None:
-            found = shared[value] = text()
-        shared[id(value)] = found
-    return found
 
 
 def _enrollment(e: Enrollment, newline: str) -> str:
@@ -78,17 +64,17 @@ def _enrollment(e: Enrollment, newline: str) -> str:
     )
 
 
-def _action(a: Action, newline: str, shared: _Shared) -> str:
+def _action(a: Action, newline: str, shared: Shared) -> str:
     inner = newline + INDENT
     s = encode_string
     terms = a.terms
     terms_text = (
         "null"
         if terms is None
-        else _once(shared, terms, lambda: encode_value(codec.terms_to_dict(terms), inner))
+        else once(shared, terms, lambda: encode_value(codec.terms_to_dict(terms), inner))
     )
     sources = a.sources
-    sources_text = _once(
+    sources_text = once(
         shared, sources, lambda: encode_value([codec.source_to_dict(x) for x in sources], inner)
     )
     before = "null" if a.before is None else _enrollment(a.before, inner)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json.encoder
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _encode_string = json.encoder.encode_basestring  # the C function when available, as json.dumps uses
@@ -142,3 +142,19 @@ def _key_text(key: Any) -> str:
     if isinstance(key, bool | int | float) or key is None:
         return _encode(key, "")
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+Shared = dict[object, str]  # a text by object identity and by value, for `once`
+
+
+def once(shared: Shared, value: object, text: Callable[[], str]) -> str:
+    """The text of `value`, made once per object and once per value: the lookup by identity comes first
+    (hashing a tuple of sources by value costs more than the lookup saves); every action is alive while its
+    plan is written, so an identity is never reused within one call."""
+    found = shared.get(id(value))
+    if found is None:
+        found = shared.get(value)
+        if found is None:
+            found = shared[value] = text()
+        shared[id(value)] = found
+    return found

@@ -62,10 +62,20 @@ __all__ = [  # the pacing names were defined here before; providers still import
     "VendorClient",
     "WriteOutcomeUnknown",
     "backoff_delay",
+    "error_class",
     "make_client",
     "parse_retry_after",
 ]
 DEFAULT_RETRY = RetryPolicy()
+
+
+def error_class(status: int) -> type[ProviderError]:
+    """The narrowest error for an HTTP error status: refused credentials, refused permission, throttled."""
+    if status == 401:
+        return AuthError
+    if status == 403:
+        return PermissionDenied
+    return RateLimited if status in THROTTLED else ProviderError
 
 
 def make_client(
@@ -377,15 +387,8 @@ class VendorClient:
         if status < 400:
             return
         excerpt = self.redactor.bytes(response.content, limit=VENDOR_EXCERPT)
-        cls: type[ProviderError] = ProviderError
-        if status == 401:
-            cls = AuthError
-        elif status == 403:
-            cls = PermissionDenied
-        elif status in THROTTLED:
-            cls = RateLimited
         raise self.error(
-            cls,
+            error_class(status),
             excerpt or response.reason_phrase,
             call=call,
             status=status,

@@ -20,13 +20,13 @@ from urllib.parse import quote
 import httpx
 
 from reconciler.core.model import ItemKind
-from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError, RateLimited
+from reconciler.errors import AuthError, ProtocolError, ProviderError, RateLimited
 from reconciler.providers.base import Progress as ProgressCallback
 from reconciler.providers.base import no_progress
 from reconciler.providers.litmos.body import Record, Shape, records_from_body, shape_for
 from reconciler.providers.litmos.parse import as_text
 from reconciler.transport import bounds
-from reconciler.transport.http import THROTTLED, VendorClient, WriteOutcomeUnknown
+from reconciler.transport.http import THROTTLED, VendorClient, WriteOutcomeUnknown, error_class
 from reconciler.transport.terminal import VENDOR_EXCERPT
 
 log = logging.getLogger("enrollctl.litmos")
@@ -179,16 +179,9 @@ class LitmosApi:
         status = response.status_code
         if status < 400:
             return
-        cls: type[ProviderError] = ProviderError
-        if status == 401:
-            cls = AuthError
-        elif status == 403:
-            cls = PermissionDenied
-        elif status in THROTTLED:
-            cls = RateLimited
         message = self.vendor_message(response)
         retryable = status in THROTTLED or status >= 500
-        raise self.vendor.error(cls, message, call=call, status=status, retryable=retryable)
+        raise self.vendor.error(error_class(status), message, call=call, status=status, retryable=retryable)
 
     def records(
         self,
