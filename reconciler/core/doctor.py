@@ -43,9 +43,19 @@ class Check:
     rate_limit: tuple[tuple[str, str], ...] = ()  # Retry-After / X-RateLimit-* headers the answer carried
 
     @property
-    def blocking(self) -> bool:
-        """Whether this call fails in a way plan or apply would hit."""
+    def failed(self) -> bool:
         return self.verdict in (Verdict.REFUSED, Verdict.UNEXPECTED, Verdict.UNREACHABLE)
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this call fails in a way every plan or apply would hit; a call only `where:` and
+        `joined_within:` targets read (a Litmos profile) is a caveat instead (`limiting`)."""
+        return self.failed and self.needs != (Need.PROFILES,)
+
+    @property
+    def limiting(self) -> bool:
+        """A failed call that only policies narrowing targets by profile fields would hit."""
+        return self.failed and self.needs == (Need.PROFILES,)
 
 
 @dataclass(frozen=True)

@@ -55,13 +55,20 @@ def verdict(report: DoctorReport) -> str:
     if failing:
         named = ", ".join(f"{name} {c.call} ({c.verdict.value})" for name, c in failing)
         return f"Verdict: not ready: {counted(len(failing), 'call')} that plan or apply need failed: {named}."
+    limiting = [(p.provider, c) for p in report.providers for c in p.checks if c.limiting]
+    caveat = (
+        f"; but {', '.join(f'{name} {c.call} ({c.verdict.value})' for name, c in limiting)} failed: "
+        "policies with `where:` or `joined_within:` cannot be planned"
+        if limiting
+        else ""
+    )
     scoped = [p.provider for p in report.providers if p.scope.limited]
     if scoped:
         return (
             f"Verdict: ready within a department scope ({', '.join(scoped)}): every read plan and apply need "
-            f"works, but only inside that scope; {unprobed}."
+            f"works, but only inside that scope; {unprobed}{caveat}."
         )
-    return f"Verdict: ready: every read plan and apply need works; {unprobed}."
+    return f"Verdict: ready: every read plan and apply need works; {unprobed}{caveat}."
 
 
 def render_doctor_text(report: DoctorReport) -> str:

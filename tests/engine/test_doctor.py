@@ -254,6 +254,19 @@ def test_an_html_500_page_is_named_as_such(tmp_path: Path, variant: str, call: s
     assert not report.ready
 
 
+def test_a_failed_profile_read_is_a_caveat_for_where_targets_not_a_blocker(tmp_path: Path) -> None:
+    """Litmos `GET /users/{id}` is read only for `where:`/`joined_within:` targets: its failure leaves
+    doctor ready (exit 0) but says which policies cannot be planned; any other failed read blocks."""
+    root = repository(tmp_path, "litmos")
+    report = doctor(root, faults={"error_rates": {"GET /users/*": 1.0}})  # Litmos faults match raw paths
+    found = check(only(report), "GET /users/{id}")
+    assert found.verdict is Verdict.REFUSED and found.needs == (Need.PROFILES,)
+    assert found.limiting and not found.blocking and report.ready
+    assert "policies with `where:` or `joined_within:` cannot be planned" in render_doctor_text(report)
+    blocked = doctor(root, faults={"error_rates": {"GET /courses": 1.0}})
+    assert check(only(blocked), "GET /courses").blocking and not blocked.ready
+
+
 @pytest.mark.parametrize(
     ("variant", "action", "names", "call", "expected"),
     [
