@@ -253,10 +253,7 @@ def test_an_assignment_litmos_silently_ignores_ends_failed_in_apply_without_read
     statuses = {o.action.user_id: o.status for o in failed.value.result.outcomes}
     assert statuses == {ann: OutcomeStatus.DONE, kevin: OutcomeStatus.FAILED}
     calls = [f"{r.method} {r.url.path.removeprefix('/v1.svc')}" for r in box.recorder.requests]
-    # staleness read, one assign call per user and no read-back, confirmation read (2 users: 1 bulk call)
-    assert calls == [
-        "POST /users/courses",
-        f"POST /users/{ann}/courses",
-        f"POST /users/{kevin}/courses",
-        "POST /users/courses",
-    ]
+    # staleness read, one assign call per user and no read-back, confirmation read (2 users: 1 bulk call);
+    # the two assigns run concurrently (Litmos concurrency 4), so their order is not fixed
+    assert (calls[0], calls[-1], len(calls)) == ("POST /users/courses", "POST /users/courses", 4)
+    assert sorted(calls[1:3]) == sorted([f"POST /users/{ann}/courses", f"POST /users/{kevin}/courses"])
