@@ -237,8 +237,11 @@ def parse_result(record: Mapping[str, Value], user_id: str, item_id: str, kind: 
     overdue flags are read separately (`parse_due`) and shown in plans for information only. A row whose
     progress cannot be read for certain is kept, marked unknown (see `read_progress`).
     """
+    return _enrollment(read_progress(record), user_id, item_id, kind)
+
+
+def _enrollment(facts: Progress, user_id: str, item_id: str, kind: ItemKind) -> Enrollment:
     # inferred: Litmos reports no origin (self-enrolment vs assignment), so every row counts as assigned
-    facts = read_progress(record)
     return Enrollment(
         user_id=user_id,
         item_id=item_id,
@@ -293,17 +296,7 @@ def parse_roster_in_scope(
         if user_id not in user_ids:
             continue
         facts = read_progress(row)
-        enrollments.append(
-            Enrollment(
-                user_id=user_id,
-                item_id=item_id,
-                item_kind=kind,
-                due_is_default=True,
-                completion=facts.completion,
-                progress=facts.progress,
-                unknown=facts.unknown,
-            )
-        )
+        enrollments.append(_enrollment(facts, user_id, item_id, kind))
         dues.append(_due(row, user_id, item_id, facts.completion is Completion.COMPLETED))
     return enrollments, dues
 
