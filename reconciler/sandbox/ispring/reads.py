@@ -44,13 +44,7 @@ def get_users(ctx: Context, version: int) -> Iterator[bytes]:
     time (by key) and each batch is written out before the next is read; memory does not grow with users.
     """
     group, department = text(ctx.call, "groupId"), text(ctx.call, "departmentId")
-    if department is not None and not ctx.in_scope(department):
-        raise SoapFault(PERMISSION_DENIED, f"department {department} is outside the caller's scope")
-    # inferred: departmentId selects that department's own members; callers expand sub-departments
-    query = UserQuery(
-        department_uuids=frozenset({department}) if department else ctx.scope,
-        group_uuids=frozenset({group}) if group else None,
-    )
+    query = _user_query(ctx, [department] if department else None, [group] if group else None)
     ctx.notes.append(f"users streamed (v{version})")
     return _profiles(ctx, query, STATUS_V2 if version == 2 else STATUS_V1)
 
@@ -59,14 +53,7 @@ def list_users(ctx: Context) -> Iterator[bytes]:
     """REST `GET /users`: profiles filtered by `departments[]`, `groups[]`, `logins[]` and `emails[]` (each
     any of its values; the filters together all of them). Inferred, as GetUsers': a department selects its
     own members, not its sub-departments'; a department outside a department administrator's scope is 403."""
-    departments, groups = values(ctx.call, "departmentIds"), values(ctx.call, "groupIds")
-    outside = [d for d in departments or () if not ctx.in_scope(d)]
-    if outside:
-        raise SoapFault(PERMISSION_DENIED, f"department {outside[0]} is outside the caller's scope")
-    query = UserQuery(
-        department_uuids=frozenset(departments) if departments else ctx.scope,
-        group_uuids=frozenset(groups) if groups else None,
-    )
+    query = _user_query(ctx, values(ctx.call, "departmentIds"), values(ctx.call, "groupIds"))
     logins = {v.casefold() for v in values(ctx.call, "logins") or ()}
     emails = {v.casefold() for v in values(ctx.call, "emails") or ()}
 
@@ -76,6 +63,18 @@ def list_users(ctx: Context) -> Iterator[bytes]:
         )
 
     return _profiles(ctx, query, STATUS_V2, wanted)
+
+
+def _user_query(ctx: Context, departments: list[str] | None, groups: list[str] | None) -> UserQuery:
+    """Users of any of `departments` (each its own members: inferred; callers expand sub-departments) and
+    any of `groups`; no department: the caller's scope. A department outside the scope: Permission denied."""
+    outside = [d for d in departments or () if not ctx.in_scope(d)]
+    if outside:
+        raise SoapFault(PERMISSION_DENIED, f"department {outside[0]} is outside the caller's scope")
+    return UserQuery(
+        department_uuids=frozenset(departments) if departments else ctx.scope,
+        group_uuids=frozenset(groups) if groups else None,
+    )
 
 
 def _profiles(
