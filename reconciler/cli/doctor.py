@@ -51,7 +51,8 @@ def doctor_command(app: AppContext, fmt: str, record_to: Path | None, providers:
 
     One line per call: ok, refused (with the vendor's message and what it usually means), unexpected shape
     (what was expected, what came), unreachable, or not probed (writes). Exits 0 only when everything
-    plan and apply need works.
+    plan and apply need works; a failed read that only `where:`/`joined_within:` targets need (Litmos
+    profiles) is a caveat in the verdict.
     """
     from reconciler.engine.doctor import run_doctor
     from reconciler.render.doctor import render_doctor_json, render_doctor_text
