@@ -61,7 +61,12 @@ class Refused(Exception):
 def single_attempt(http: VendorClient) -> VendorClient:
     """A client like `http` (same connection, redactor, bounds) that sends each call exactly once."""
     return VendorClient(
-        http.client, provider=http.provider, redactor=http.redactor, retry=ONCE, sleep=lambda _: None
+        http.client,
+        provider=http.provider,
+        redactor=http.redactor,
+        retry=ONCE,
+        sleep=lambda _: None,
+        message_of=http.message_of,
     )
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from reconciler.errors import ProtocolError, ProviderError
+from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError, RateLimited
 from reconciler.transport.bounds import BodyTooLarge, DeadlineExceeded
 
 if TYPE_CHECKING:
@@ -30,6 +30,18 @@ class WriteOutcomeUnknown(ProviderError):
 
 class AnswerTooLarge(ProtocolError):
     """An answer over the size cap: not a transient garbling, so `read_parsed` does not send it again."""
+
+
+THROTTLED = frozenset({429, 503})  # statuses that ask the caller to slow down
+
+
+def error_class(status: int) -> type[ProviderError]:
+    """The narrowest error for an HTTP error status: refused credentials, refused permission, throttled."""
+    if status == 401:
+        return AuthError
+    if status == 403:
+        return PermissionDenied
+    return RateLimited if status in THROTTLED else ProviderError
 
 
 def bound_failure(

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from reconciler.errors import AuthError, PermissionDenied, ProtocolError, ProviderError, RateLimited
+from reconciler.errors import ProtocolError, ProviderError, RateLimited
 from reconciler.transport.bounds import (
     ANNOUNCE_WAIT,
     MAX_RESPONSE_BYTES,
@@ -34,9 +34,11 @@ from reconciler.transport.bounds import (
     run_deadline,
 )
 from reconciler.transport.failures import (
+    THROTTLED,
     AnswerTooLarge,
     WriteOutcomeUnknown,
     bound_failure,
+    error_class,
     transport_failure,
 )
 from reconciler.transport.pacing import RateLimiter, RetryPolicy, Sleep, backoff_delay, parse_retry_after
@@ -47,7 +49,6 @@ from reconciler.transport.terminal import VENDOR_EXCERPT
 log = logging.getLogger("enrollctl.http")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-THROTTLED = frozenset({429, 503})
 WallClock = Callable[[], dt.datetime]
 Answer = Callable[[httpx.Response], bool]
 T = TypeVar("T")
@@ -67,15 +68,6 @@ __all__ = [  # the pacing names were defined here before; providers still import
     "parse_retry_after",
 ]
 DEFAULT_RETRY = RetryPolicy()
-
-
-def error_class(status: int) -> type[ProviderError]:
-    """The narrowest error for an HTTP error status: refused credentials, refused permission, throttled."""
-    if status == 401:
-        return AuthError
-    if status == 403:
-        return PermissionDenied
-    return RateLimited if status in THROTTLED else ProviderError
 
 
 def make_client(
@@ -117,6 +109,7 @@ class VendorClient:
         now: WallClock = lambda: dt.datetime.now(dt.UTC),
         rng: random.Random | None = None,
         log_bodies: bool = False,
+        message_of: Callable[[httpx.Response], str] | None = None,
     ) -> None:
         self.client = client
         self.provider = provider
@@ -129,6 +122,7 @@ class VendorClient:
         self.max_bytes = max_bytes
         self.stats = CallStats()
         self.log_bodies = log_bodies
+        self.message_of = message_of  # the vendor's reading of an error answer (its `Detail`); else the body
         self._sleep = sleep
         self._now = now
         self._rng = rng if rng is not None else random.Random()  # jitter, not crypto
@@ -346,7 +340,7 @@ class VendorClient:
             )
         if status < 500:
             return None
-        excerpt = self.redactor.bytes(response.content, limit=VENDOR_EXCERPT)
+        excerpt = self.said(response)
         if not idempotent:
             raise self.error(
                 WriteOutcomeUnknown,
@@ -381,12 +375,18 @@ class VendorClient:
             hint=self.redactor(hint),
         )
 
+    def said(self, response: httpx.Response) -> str:
+        """What the server said in an error answer, redacted and short: `message_of` it, else its body."""
+        if self.message_of is None:
+            return self.redactor.bytes(response.content, limit=VENDOR_EXCERPT)
+        return self.redactor.excerpt(self.message_of(response), VENDOR_EXCERPT)
+
     def raise_for_status(self, response: httpx.Response, *, call: str) -> None:
         """Raise the narrowest error for a 4xx/5xx response (for REST vendors); return on success."""
         status = response.status_code
         if status < 400:
             return
-        excerpt = self.redactor.bytes(response.content, limit=VENDOR_EXCERPT)
+        excerpt = self.said(response)
         raise self.error(
             error_class(status),
             excerpt or response.reason_phrase,

@@ -20,14 +20,13 @@ from urllib.parse import quote
 import httpx
 
 from reconciler.core.model import ItemKind
-from reconciler.errors import AuthError, ProtocolError, ProviderError, RateLimited
+from reconciler.errors import AuthError, ProtocolError
 from reconciler.providers.base import Progress as ProgressCallback
 from reconciler.providers.base import no_progress
 from reconciler.providers.litmos.body import Record, Shape, records_from_body, shape_for
 from reconciler.providers.litmos.parse import as_text
 from reconciler.transport import bounds
-from reconciler.transport.http import THROTTLED, VendorClient, WriteOutcomeUnknown, error_class
-from reconciler.transport.terminal import VENDOR_EXCERPT
+from reconciler.transport.http import VendorClient
 
 log = logging.getLogger("enrollctl.litmos")
 
@@ -53,6 +52,12 @@ def error_text(body: bytes, content_type: str) -> str:
         words = " ".join(html.unescape(_HTML_TAG.sub(" ", _HTML_NOISE.sub(" ", text))).split())
         return f"an HTML page ({kind or 'no content type'}): {words or '(no text)'}"
     return _detail(text) or text
+
+
+def said(response: httpx.Response) -> str:
+    """`error_text` of an answer, or its reason phrase where it has no body: the `message_of` of Litmos's
+    shared client, so every error it raises says what Litmos said."""
+    return error_text(response.content, response.headers.get("Content-Type", "")) or response.reason_phrase
 
 
 def _detail(text: str) -> str:
@@ -109,9 +114,8 @@ class LitmosApi:
         return {"source": self.source, "format": "json", **(extra or {})}
 
     def vendor_message(self, response: httpx.Response) -> str:
-        """What Litmos said in an error answer (`error_text`), redacted and cut short for a message."""
-        said = error_text(response.content, response.headers.get("Content-Type", ""))
-        return self.vendor.redactor.excerpt(said, VENDOR_EXCERPT) or response.reason_phrase
+        """What Litmos said in an error answer (`said`), redacted and cut short for a message."""
+        return self.vendor.said(response)
 
     def send(
         self,
@@ -123,33 +127,17 @@ class LitmosApi:
         body: Any = None,
         idempotent: bool = True,
     ) -> httpx.Response:
-        """One call with the account's header and `source`; raise for auth failures, return the rest.
-
-        A server error the shared client gives up on (a read after its retries, a write at once, never sent
-        twice) is raised with what the server said (`vendor_message`), not with the raw body.
-        """
-        answers: list[httpx.Response] = []
-
-        def seen(response: httpx.Response) -> bool:
-            answers.append(response)  # only watched: every answer takes the client's usual course
-            return False
-
-        try:
-            response = self.vendor.request(
-                method,
-                path,
-                call=call,
-                idempotent=idempotent,
-                params=self._params(params),
-                headers=self._headers,
-                json=body,
-                answer=seen,
-            )
-        except ProviderError as error:
-            last = answers[-1] if answers else None
-            if last is None or isinstance(error, RateLimited) or error.status != last.status_code:
-                raise
-            raise self._server_error(error, last) from None
+        """One call with the account's header and `source`; raise for auth failures, return the rest. A
+        server error the shared client gives up on says what Litmos said (`said`), not the raw body."""
+        response = self.vendor.request(
+            method,
+            path,
+            call=call,
+            idempotent=idempotent,
+            params=self._params(params),
+            headers=self._headers,
+            json=body,
+        )
         if response.status_code in (401, 403):
             # Litmos answers 403 for a wrong key, a missing source and plain HTTP alike
             raise self.vendor.error(
@@ -161,27 +149,9 @@ class LitmosApi:
             )
         return response
 
-    def _server_error(self, error: ProviderError, response: httpx.Response) -> ProviderError:
-        """`error` (a 5xx the shared client raised) restated with what the server said."""
-        write = isinstance(error, WriteOutcomeUnknown)
-        what = "server error after sending a write" if write else "server error"
-        return self.vendor.error(
-            type(error),
-            f"{what}: {self.vendor_message(response)}",
-            call=error.call,
-            status=error.status,
-            retryable=error.retryable,
-            hint=error.hint,
-        )
-
     def raise_for_status(self, response: httpx.Response, *, call: str) -> None:
         """Raise the narrowest error for a 4xx/5xx answer, with what Litmos said; return on success."""
-        status = response.status_code
-        if status < 400:
-            return
-        message = self.vendor_message(response)
-        retryable = status in THROTTLED or status >= 500
-        raise self.vendor.error(error_class(status), message, call=call, status=status, retryable=retryable)
+        self.vendor.raise_for_status(response, call=call)
 
     def records(
         self,

@@ -21,7 +21,7 @@ from reconciler.core.profiles import ProfileNeed
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Diagnosis, Outcome, Progress, WriteBatch, no_progress
 from reconciler.providers.litmos import probe
-from reconciler.providers.litmos.api import LitmosApi
+from reconciler.providers.litmos.api import LitmosApi, said
 from reconciler.providers.litmos.profiles import read_profiles
 from reconciler.providers.litmos.read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
 from reconciler.providers.litmos.read import read_directory as _read_directory
@@ -183,7 +183,12 @@ def create(
         )
     limiter = RateLimiter(capabilities_for(config).requests_per_minute, clock=clock, sleep=sleep)
     vendor = VendorClient(
-        client, provider=config.name, redactor=Redactor(credentials.secrets()), limiter=limiter, sleep=sleep
+        client,
+        provider=config.name,
+        redactor=Redactor(credentials.secrets()),
+        limiter=limiter,
+        sleep=sleep,
+        message_of=said,
     )
     return LitmosProvider(
         config,
