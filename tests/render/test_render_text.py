@@ -8,7 +8,7 @@ import unicodedata
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 from reconciler.core.model import Completion
 from reconciler.core.plan import KeptReason, Plan
@@ -191,3 +191,18 @@ def test_removals_that_destroy_different_records_are_worded_apart() -> None:
     untouched = b.remove("cy@acme.example")
     words = set(summary_descriptions([done, half, untouched]))
     assert len(words) == 3, words
+
+
+# the markers a line shows whenever the action has the property (direction words need a changed term too)
+MARKERS = ("[past due]", "[destroys training records", "[no e-mail]", "(also: ")
+
+
+@settings(max_examples=200, deadline=None)
+@given(plans)
+def test_the_legend_lists_a_marker_exactly_when_a_line_shows_it(plan: Plan) -> None:
+    text = render_text(plan, full=True)
+    assume("\nLegend\n" in text)  # a plan without changes is one line, with no legend
+    cut = text.rindex("\nLegend\n")  # (an item may be called Legend too)
+    lines, legend = text[:cut], text[cut:]
+    for marker in MARKERS:
+        assert (marker in lines) == (marker.rstrip(" ") in legend), marker
