@@ -50,13 +50,28 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class Switch:
-    """A WSGI app whose target can be swapped between runs (same port, same store)."""
+    """A WSGI app whose target can be swapped between runs (same port, same store); it counts the calls
+    in flight, so the lab closes its store only after the last one has finished with it."""
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
+        self._in_flight = 0
+        self._changed = threading.Condition()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        return self.app(environ, start_response)
+        with self._changed:
+            self._in_flight += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self._changed:
+                self._in_flight -= 1
+                self._changed.notify_all()
+
+    def wait_idle(self, timeout: float) -> None:
+        """Wait until no call is in flight (at most `timeout` seconds)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._in_flight == 0, timeout)
 
 
 class WriteRecorder:
@@ -200,7 +215,11 @@ class Lab:
         self.recorder = WriteRecorder(
             build_app(self.vendor, self.store, None, self.server_clock), self.vendor, self._key_of_enrollment
         )
-        self.faulty = build_app(self.vendor, self.store, faults_from_dict(self.faults), self.server_clock)
+        # slow answers wait on an event, so closing the lab cuts short the ones still held back
+        self.closing = threading.Event()
+        self.faulty = build_app(
+            self.vendor, self.store, faults_from_dict(self.faults), self.server_clock, self.closing.wait
+        )
         self.jumps: ClockJumps | None = None
         if isinstance(self.faulty, FaultInjector):
             # the faults sit in front of the recorder, so the recorder sees only what reached the LMS
@@ -209,7 +228,7 @@ class Lab:
         else:
             self.faulty = self._jumping(self._recorded(self.faulty))
         self.switch = Switch(self.faulty)
-        self.server, self.url = serve(self.switch)
+        self.server, self.url = serve(self.switch, poll_interval=0.01)  # close() within 10 ms
         self.initial = self.enrollment_keys()
 
     def _recorded(self, app: WSGIApp) -> WSGIApp:
@@ -228,7 +247,9 @@ class Lab:
         self.switch.app = self.recorder
 
     def close(self) -> None:
+        self.closing.set()
         self.server.close()
+        self.switch.wait_idle(timeout=5)
         self.store.close()
 
     # --- providers, plans, applies ----------------------------------------------------------------------
@@ -341,10 +362,11 @@ def new_lab(vendor: str, target: Path, faults: dict[str, Any], **options: Any) -
 # --- the invariants -----------------------------------------------------------------------------------------
 
 
-def journal_lies(lab: Lab, plan: Plan) -> list[str]:
-    """Actions whose last journaled outcome contradicts the LMS (done but absent, failed but present)."""
+def journal_lies(lab: Lab, plan: Plan, held: dict[Key, Any] | None = None) -> list[str]:
+    """Actions whose last journaled outcome contradicts the LMS (done but absent, failed but present);
+    `held` is what `lab.held(plan)` returns, when the caller has read it already."""
     state = Journal.for_plan(lab.journal_dir, _plan_id(plan)).read()
-    held = lab.held(plan)
+    held = lab.held(plan) if held is None else held
     caps = lab.capabilities()
     lies: list[str] = []
     for action in plan.actions:
