@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from reconciler import __version__
+from reconciler import version
 from reconciler.cli.console import make_streams_safe
 from reconciler.cli.output import Output, configure, silent
 from reconciler.core.words import counted
@@ -137,6 +137,11 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(str(error)) from None
 
 
+def _version(ctx: click.Context) -> None:
+    click.echo(f"enrollctl, version {version()}")  # looked up only when asked (see `reconciler.version`)
+    ctx.exit()
+
+
 @click.group(cls=EnrollctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-C",
@@ -170,7 +175,14 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     help="Give up on vendor calls once this much wall-clock time has passed since the start, e.g. 90s, 30m, "
     "2h (default: no run limit; each request still has its own 120 s deadline).",
 )
-@click.version_option(__version__, prog_name="enrollctl")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _version(ctx) if value else None,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def main(
     ctx: click.Context,

@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.apply.lock import repository_lock
+from reconciler.core.model import ProviderKind
 from reconciler.engine.build import sandbox_db_path, state_dir
 from reconciler.errors import ConfigError, UsageError
-from reconciler.sandbox.faults import Faults, load_faults
-from reconciler.sandbox.org.load import GenerateSpec, OrgSpec, dump_org_json, dump_org_yaml, generate_org
-from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, VENDORS, build_app, open_sandbox, serve
-from reconciler.sandbox.store.database import Store
 
+# The emulators are imported by the commands that run them, not when the CLI starts: every other command
+# would pay ~40 ms (SQLite store, WSGI apps, org generator) for nothing.
 if TYPE_CHECKING:
     from reconciler.cli.app import AppContext
+    from reconciler.sandbox.faults import Faults
+
+VENDORS = tuple(kind.value for kind in ProviderKind)  # the vendors the sandbox emulates: every provider kind
 
 
 @click.group("sandbox")
@@ -45,6 +47,8 @@ def wait_for_interrupt() -> None:
 
 def credential_lines(vendor: str) -> list[str]:
     """The sandbox-only test credentials of `vendor`, one `name: value` per line."""
+    from reconciler.sandbox.serve import SANDBOX_CREDENTIALS
+
     return [f"  {name}: {value}" for name, value in SANDBOX_CREDENTIALS[vendor].items()]
 
 
@@ -61,6 +65,9 @@ def serve_command(
     vendor: str, org_file: str, host: str, port: int, db_path: str | None, faults_file: str | None
 ) -> None:
     """Serve an emulator over HTTP until Ctrl-C; prints its URL and the sandbox's test credentials."""
+    from reconciler.sandbox.faults import load_faults
+    from reconciler.sandbox.serve import build_app, open_sandbox, serve
+
     faults: Faults | None = load_faults(faults_file) if faults_file else None
     store = open_sandbox(org_file, db_path)
     try:
@@ -106,6 +113,8 @@ def generate_command(
     as_json: bool,
 ) -> None:
     """Print a synthetic organisation file (deterministic for a seed): `... > org.yaml`."""
+    from reconciler.sandbox.org.load import GenerateSpec, OrgSpec, dump_org_json, dump_org_yaml, generate_org
+
     numbers = (users, departments, groups, courses, learning_paths, enrollments_per_user, seed)
     org = OrgSpec(generate=GenerateSpec(*numbers)) if block else generate_org(*numbers)
     click.echo(dump_org_json(org) if as_json else dump_org_yaml(org), nl=False)
@@ -118,6 +127,8 @@ def generate_command(
 @click.option("--vendor", type=click.Choice(VENDORS), help="Only this vendor's calls.")
 def log_command(db_path: str, vendor: str | None) -> None:
     """Summarise a sandbox's request log: calls per method and their status codes."""
+    from reconciler.sandbox.store.database import Store
+
     store = Store.open(db_path)
     try:
         rows = [r for r in store.request_summary() if vendor is None or r[0] == vendor]

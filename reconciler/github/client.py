@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from reconciler import __version__
+from reconciler import version
 from reconciler.errors import (
     AuthError,
     ConfigError,
@@ -67,7 +67,7 @@ class GitHub:
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": "2022-11-28",
-                "User-Agent": f"enrollctl/{__version__}",
+                "User-Agent": f"enrollctl/{version()}",
             }
         )
         self.vendor = VendorClient(

@@ -10,6 +10,8 @@ from reconciler.core.plan import Action, ActionKind
 from reconciler.core.words import number
 from reconciler.render.describe import ItemGroup, Line, clean, describe
 
+KINDS = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REENROLL, ActionKind.REMOVE)
+
 
 def action_lines(item: ItemGroup, *, max_lines: int, full: bool) -> tuple[list[Line], bool]:
     """Lines for one item: one per action, or per-department summaries for a kind with > max_lines.
@@ -18,9 +20,13 @@ def action_lines(item: ItemGroup, *, max_lines: int, full: bool) -> tuple[list[L
     """
     lines: list[Line] = []
     summarised = False
-    width = min(40, max((len(clean(a.user_login)) for a in item.actions), default=0))
-    for kind in (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REENROLL, ActionKind.REMOVE):
-        chosen = [a for a in item.actions if a.kind is kind]
+    by_kind: dict[ActionKind, list[Action]] = {kind: [] for kind in KINDS}
+    for action in item.actions:
+        by_kind[action.kind].append(action)
+    listed = [a for chosen in by_kind.values() if full or len(chosen) <= max_lines for a in chosen]
+    # logins align across the kinds listed in full (a summarised kind shows none)
+    width = min(40, max((len(clean(a.user_login)) for a in listed), default=0))
+    for kind, chosen in by_kind.items():
         if full or len(chosen) <= max_lines:
             lines.extend(
                 Line(kind, f"{clean(a.user_login):<{width}}  {describe(a)}".rstrip()) for a in chosen
@@ -42,7 +48,7 @@ def summary_lines(kind: ActionKind, actions: Sequence[Action], *, max_lines: int
     if rest:
         count = sum(n for _, n, _ in rest)
         lines.append(Line(kind, f"{number(count, 'learner')} in {number(len(rest), 'other department')}"))
-    variants = Counter(_descriptions(actions)).most_common()
+    variants = Counter(descriptions(actions)).most_common()
     if len(variants) == 1:
         return [*lines, Line(None, f"  all: {variants[0][0]}")]
     for text, n in variants[:3]:
@@ -52,19 +58,30 @@ def summary_lines(kind: ActionKind, actions: Sequence[Action], *, max_lines: int
     return lines
 
 
-def _descriptions(actions: Sequence[Action]) -> Iterator[str]:
-    """`describe` of each action; adds with the same wording inputs are described once (large first runs)."""
+def descriptions(actions: Sequence[Action]) -> Iterator[str]:
+    """`describe` of each action; actions with the same wording inputs are described once (large runs)."""
     seen: dict[tuple[object, ...], str] = {}
     for action in actions:
-        if action.kind is not ActionKind.ADD:
+        key = _wording(action)
+        if key is None:
             yield describe(action)
             continue
-        # everything `describe` reads of an add: terms, risks, notify and the sources' policies
-        key = (action.terms, action.risks, action.notify, tuple(s.policy for s in action.sources))
         text = seen.get(key)
         if text is None:
             text = seen[key] = describe(action)
         yield text
+
+
+def _wording(action: Action) -> tuple[object, ...] | None:
+    """Everything `describe` reads of an add or a removal; None for the kinds described one by one."""
+    policies = tuple(s.policy for s in action.sources)
+    if action.kind is ActionKind.ADD:  # terms, risks, notify and the sources' policies
+        return (action.kind, action.terms, action.risks, action.notify, policies)
+    before = action.before
+    if action.kind is ActionKind.REMOVE and before is not None:  # the pruning policies and what goes
+        facts = (before.completion, before.completed_at, before.progress, before.origin, before.unknown)
+        return (action.kind, action.risks, policies, *facts)
+    return None
 
 
 def department_buckets(departments: Iterable[str]) -> list[tuple[str, int, list[tuple[str, int]]]]:

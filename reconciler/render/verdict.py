@@ -35,42 +35,62 @@ def refusal(plan: Plan) -> Refusal | None:
 
 def legend(plan: Plan, signs: Mapping[ActionKind, str]) -> list[tuple[str, str]]:
     """(marker, meaning) for every marker this plan's lines use, in the order a reader meets them."""
-    actions = plan.actions
-    kinds = {a.kind for a in actions}
+    used = _markers_used(plan)
     words = {
         ActionKind.ADD: "add",
         ActionKind.UPDATE: "change: old → new",
         ActionKind.REENROLL: "re-enroll: the training recurs; the vendor keeps the earlier result as history",
         ActionKind.REMOVE: "remove",
     }
-    found = [(signs[kind], words[kind]) for kind in sorted(kinds, key=KIND_ORDER.__getitem__)]
+    kinds = sorted((k for k in used if isinstance(k, ActionKind)), key=KIND_ORDER.__getitem__)
+    found = [(signs[kind], words[kind]) for kind in kinds]
     if any(p.kept for p in plan.providers):
         found.append(("=", "kept as it is, with the reason"))
-    updates = [a for a in actions if a.kind is ActionKind.UPDATE]
-    if any(Risk.TIGHTENED in a.risks for a in updates):
-        found.append(
-            ("(tightened)", "due earlier (or a due date where there was none), or lock after due on")
-        )
-    if any(Risk.LOOSENED in a.risks for a in updates):
-        found.append(("(loosened)", "due later (or no due date any more), or lock after due off"))
-    if any(a.terms is not None and a.terms.due.kind is DueKind.WITHIN for a in updates):
-        found.append(
-            ("(within 2w of DATE)", "the policy's period, counted from the enrollment's access date")
-        )
-    checks = [
+    notes = [
+        (TIGHTENED, "(tightened)", "due earlier (or a due date where there was none), or lock after due on"),
+        (LOOSENED, "(loosened)", "due later (or no due date any more), or lock after due off"),
+        (PERIOD, "(within 2w of DATE)", "the policy's period, counted from the enrollment's access date"),
         (Risk.PAST_DUE, "[past due]", "the due date is already past when this is applied"),
         (
             Risk.PROTECTED_OVERRIDE,
             "[destroys training records: allowed by flag]",
             "a removal of progress or a completion that --allow-remove-started/-completed allowed",
         ),
+        (NO_EMAIL, "[no e-mail]", "the vendor is asked not to notify the learner"),
+        (ALSO, "(also: …)", "other policies want the same enrollment; it is listed once"),
     ]
-    found += [(marker, meaning) for risk, marker, meaning in checks if any(risk in a.risks for a in actions)]
-    if any(not a.notify and a.kind is not ActionKind.REMOVE for a in actions):
-        found.append(("[no e-mail]", "the vendor is asked not to notify the learner"))
-    if any(len({s.policy for s in a.sources}) > 1 for a in actions if a.kind is not ActionKind.REMOVE):
-        found.append(("(also: …)", "other policies want the same enrollment; it is listed once"))
+    found += [(marker, meaning) for mark, marker, meaning in notes if mark in used]
     return found
+
+
+# markers of update lines and notes, beside the action kinds and risks `_markers_used` collects (tuples:
+# `Risk` is a StrEnum, so a plain "tightened" would equal `Risk.TIGHTENED` of any action)
+TIGHTENED, LOOSENED, PERIOD, NO_EMAIL, ALSO = (
+    ("note", n) for n in ("tightened", "loosened", "period", "no", "also")
+)
+
+
+def _markers_used(plan: Plan) -> set[object]:
+    """Every action kind, risk and note the plan's lines show, in one pass over its actions."""
+    used: set[object] = set()
+    for provider in plan.providers:
+        for a in provider.actions:
+            used.add(a.kind)
+            used.update(a.risks)
+            if a.kind is ActionKind.REMOVE:
+                continue
+            if not a.notify:
+                used.add(NO_EMAIL)
+            if len(a.sources) > 1 and len({s.policy for s in a.sources}) > 1:
+                used.add(ALSO)
+            if a.kind is ActionKind.UPDATE:
+                if Risk.TIGHTENED in a.risks:
+                    used.add(TIGHTENED)
+                if Risk.LOOSENED in a.risks:
+                    used.add(LOOSENED)
+                if a.terms is not None and a.terms.due.kind is DueKind.WITHIN:
+                    used.add(PERIOD)
+    return used
 
 
 def options_phrase(plan: Plan) -> str:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import dataclasses
 import typing
 import unicodedata
+from collections import Counter
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
+from reconciler.core.model import Completion
 from reconciler.core.plan import KeptReason, Plan
+from reconciler.render.describe import describe
+from reconciler.render.summary import descriptions as summary_descriptions
 from reconciler.render.text import FULL_HINT, NO_CHANGES, render_text
 from tests.support import render_builders as b
 from tests.support.plan_strategies import plans
@@ -171,3 +175,34 @@ def test_the_legend_explains_only_the_markers_the_plan_uses() -> None:
         "[destroys training records" in text[: text.index("Legend")]
     )
     assert "[no e-mail]" not in text or "[no e-mail]" in legend
+
+
+@settings(max_examples=200, deadline=None)
+@given(plans)
+def test_a_summary_words_each_action_as_describing_it_alone_would(plan: Plan) -> None:
+    # summaries describe actions with the same wording inputs once; the result must not depend on it
+    for provider in plan.providers:
+        assert Counter(summary_descriptions(provider.actions)) == Counter(map(describe, provider.actions))
+
+
+def test_removals_that_destroy_different_records_are_worded_apart() -> None:
+    done = b.remove("ann@acme.example", completion=Completion.COMPLETED)
+    half = b.remove("bob@acme.example", completion=Completion.IN_PROGRESS, progress=50.0)
+    untouched = b.remove("cy@acme.example")
+    words = set(summary_descriptions([done, half, untouched]))
+    assert len(words) == 3, words
+
+
+# the markers a line shows whenever the action has the property (direction words need a changed term too)
+MARKERS = ("[past due]", "[destroys training records", "[no e-mail]", "(also: ")
+
+
+@settings(max_examples=200, deadline=None)
+@given(plans)
+def test_the_legend_lists_a_marker_exactly_when_a_line_shows_it(plan: Plan) -> None:
+    text = render_text(plan, full=True)
+    assume("\nLegend\n" in text)  # a plan without changes is one line, with no legend
+    cut = text.rindex("\nLegend\n")  # (an item may be called Legend too)
+    lines, legend = text[:cut], text[cut:]
+    for marker in MARKERS:
+        assert (marker in lines) == (marker.rstrip(" ") in legend), marker

@@ -139,6 +139,7 @@ def test_cli_serve_prints_url_and_credentials_and_stops_on_interrupt(org_file, t
 
     from reconciler.cli import sandbox as sandbox_cli
     from reconciler.cli.app import main
+    from reconciler.sandbox import serve as serve_module
 
     urls: list[str] = []
     answers: list[int] = []
@@ -151,7 +152,7 @@ def test_cli_serve_prints_url_and_credentials_and_stops_on_interrupt(org_file, t
     def one_request_then_ctrl_c() -> None:  # what the real wait returns after catching Ctrl-C
         answers.append(httpx.post(f"{urls[0]}/api/v3/token", data={}, timeout=5).status_code)
 
-    monkeypatch.setattr(sandbox_cli, "serve", serve_and_remember)
+    monkeypatch.setattr(serve_module, "serve", serve_and_remember)  # the command imports it when run
     monkeypatch.setattr(sandbox_cli, "wait_for_interrupt", one_request_then_ctrl_c)
     runner = CliRunner()
     db = str(tmp_path / "served.db")
@@ -207,3 +208,10 @@ def test_concurrent_clients_are_served_consistently(org_file):
     assert statuses == [200] * 18
     assert store.count_enrollments() == 19  # all 18 pairs exactly once, plus Paul's learning path
     assert len(store.request_log("ispring")) == 18
+
+
+def test_the_cli_offers_every_vendor_the_sandbox_emulates() -> None:
+    from reconciler.cli import sandbox as sandbox_cli
+    from reconciler.sandbox.serve import VENDORS
+
+    assert sandbox_cli.VENDORS == VENDORS

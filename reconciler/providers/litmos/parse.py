@@ -105,6 +105,8 @@ def as_datetime(value: Value) -> dt.datetime | None:
     `/Date(ms±zzzz)/` (JSON): milliseconds since the epoch in UTC; the offset is display-only in WCF.
     `…Z` (ISO, user profiles) and the zone-less `YYYY-MM-DDTHH:MM:SS.SSS` (XML): the latter is read as UTC.
     """
+    if value is None:  # most rows have no due date, no completion and no expiry
+        return None
     text = as_text(value)
     if not text:
         return None
@@ -153,10 +155,11 @@ def unique_by_id(records: Iterable[Record]) -> list[Record]:
     return unique
 
 
-def parse_user(record: Mapping[str, Value]) -> User:
-    """A `/users` row; memberships are filled in later from team rosters."""
+def parse_user(record: Mapping[str, Value], fields: tuple[tuple[str, str], ...] = ()) -> User:
+    """A `/users` row; memberships are filled in later from team rosters. `fields`: its `where` fields."""
     login = as_text(record.get("UserName"))
     return User(
+        fields=fields,
         id=as_text(record.get("Id")),
         login=login,
         email=as_text(record.get("Email")) or login,

@@ -50,10 +50,7 @@ log = logging.getLogger("enrollctl.litmos")
 def read_directory(api: LitmosApi) -> Directory:
     """Users, teams (as departments and as groups), courses and learning paths."""
     # the listing's own fields (UserName, Email, AccessLevel ...) serve `where` without a profile read
-    users = [
-        replace(parse_user(r), fields=listed_fields(r))
-        for r in api.pages("/users", call="GET /users", shape=USERS)
-    ]
+    users = [parse_user(r, listed_fields(r)) for r in api.pages("/users", call="GET /users", shape=USERS)]
     rows = api.pages("/teams", call="GET /teams", shape=TEAMS)
     teams = [parse_team(r) for r in rows]
     if rows and not any("ParentTeamId" in r for r in rows):
