@@ -21,7 +21,7 @@ from reconciler.core.plan import Action
 from reconciler.core.profiles import ProfileNeed
 from reconciler.errors import ConfigError
 from reconciler.providers.base import Credentials, Diagnosis, Outcome, Progress, WriteBatch, no_progress
-from reconciler.providers.ispring import probe, read, write
+from reconciler.providers.ispring import probe, read, rest_wire, write
 from reconciler.providers.ispring.api import IspringApi
 from reconciler.providers.ispring.auth import TokenSource
 from reconciler.providers.ispring.probe_scope import department_scope
@@ -215,7 +215,13 @@ def create(
     redactor = Redactor(credentials.secrets())
     limiter = RateLimiter(config.requests_per_minute, clock=clock, sleep=sleep)
     http = VendorClient(
-        client, provider=config.name, redactor=redactor, limiter=limiter, sleep=sleep, log_bodies=log_bodies
+        client,
+        provider=config.name,
+        redactor=redactor,
+        limiter=limiter,
+        sleep=sleep,
+        log_bodies=log_bodies,
+        message_of=rest_wire.said,
     )
     return IspringProvider(
         config.name,

@@ -92,14 +92,8 @@ class RestWire:
         raise AssertionError("unreachable: the second attempt returns")
 
     def vendor_message(self, response: httpx.Response) -> str:
-        """`ErrorResponse.message` when the body is one, else a redacted excerpt of the body."""
-        try:
-            payload = json.loads(response.content)
-        except ValueError:
-            payload = None
-        if isinstance(payload, dict) and isinstance(payload.get("message"), str):
-            return self.http.redactor.excerpt(payload["message"], VENDOR_EXCERPT)
-        return self.http.redactor.bytes(response.content, limit=VENDOR_EXCERPT) or response.reason_phrase
+        """What iSpring said, redacted and short (`said`, through the shared client)."""
+        return self.http.said(response)
 
     def refusal(self, response: httpx.Response, call: str) -> ProviderError:
         """The error for a refused read: 401 credentials, 403 department scope, else the vendor's message."""
@@ -297,3 +291,15 @@ def _terms(terms: Terms) -> JsonRecord:
     if due.kind is DueKind.WITHIN and due.hours is not None:
         body["duePeriod"] = due.hours
     return body
+
+
+def said(response: httpx.Response) -> str:
+    """`ErrorResponse.message` when the body is one, else the body, else the reason phrase: the
+    `message_of` of iSpring's shared client (a SOAP fault is no JSON object, so it is quoted as it came)."""
+    try:
+        payload = json.loads(response.content)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("message"), str):
+        return str(payload["message"])
+    return response.content[:65536].decode("utf-8", errors="replace") or response.reason_phrase
