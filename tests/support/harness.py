@@ -25,7 +25,7 @@ from reconciler.apply import run as apply
 from reconciler.apply.basis import confirmed
 from reconciler.apply.journal import Journal
 from reconciler.apply.run import ApplyResult
-from reconciler.core.model import Capabilities, ProviderKind
+from reconciler.core.model import Capabilities, Directory, ProviderKind
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, RunOptions
 from reconciler.engine.workspace import Workspace, plan_workspace, repository_digest
 from reconciler.errors import ApplyFailed, ProviderError
@@ -91,6 +91,7 @@ class Lab:
     clock_jump_on: JumpRule | None = None  # jumps where this rule says (faulty runs only), not at random
     time: FakeTime = field(default_factory=FakeTime)
     runs: list[RunRecord] = field(default_factory=list)
+    _directory: Directory | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         repository = load_manifest_repository(str(self.root))
@@ -227,12 +228,16 @@ class Lab:
         return found
 
     def held(self, plan: Plan) -> dict[Key, Any]:
-        """What the LMS holds now for the plan's pairs, read through a clean provider."""
+        """What the LMS holds now for the plan's pairs, read through a clean provider. The people and
+        departments are read once per lab: applies change enrollments only, and a Litmos directory is ~40
+        calls (team members page by page)."""
         keep = self.switch.app
         self.heal()
         provider = self.provider()
         try:
-            directory = provider.read_directory()
+            if self._directory is None:
+                self._directory = provider.read_directory()
+            directory = self._directory
             items = frozenset(a.item_id for a in plan.actions)
             return {e.key: e for e in provider.read_enrollments(directory, items)}
         finally:
