@@ -267,12 +267,19 @@ class RunningServer:
         self.thread.join(timeout=2)
 
 
-def serve(app: WSGIApplication, host: str = "127.0.0.1", port: int = 0) -> tuple[RunningServer, str]:
-    """Serve `app` on a background thread (port 0 = any free port); returns the server and its URL."""
+def serve(
+    app: WSGIApplication, host: str = "127.0.0.1", port: int = 0, *, poll_interval: float = 0.1
+) -> tuple[RunningServer, str]:
+    """Serve `app` on a background thread (port 0 = any free port); returns the server and its URL.
+
+    `close()` waits for the serving loop's next poll, up to `poll_interval` seconds (tests that start
+    hundreds of servers poll more often)."""
     server = make_server(
         host, port, _drop_connections(app), server_class=_ThreadingServer, handler_class=_Handler
     )
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
+    )
     thread.start()
     running = RunningServer(server, thread)
     return running, running.url

@@ -99,15 +99,22 @@ class Redactor:
                 forms.update(_base64_forms(secret))
         if forms == self._forms:
             return  # nothing new (a token fetched again): the pattern stands
-        # longest first, so a secret containing another one is masked whole
-        pattern = _secrets_pattern(tuple(sorted(forms, key=lambda f: (-len(f), f))))
         with self._lock:
-            self._forms, self._pattern = forms, pattern
+            # the pattern is built when a text is first redacted, not here: a run that renews its token
+            # many times and never has to redact anything in between builds none of the patterns between
+            self._forms, self._pattern = forms, None
             self._margin = _WIDEST_CHAR * max((len(f) for f in forms), default=0) + 256
+
+    def _current_pattern(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._pattern is None and self._forms:
+                # longest first, so a secret containing another one is masked whole
+                self._pattern = _secrets_pattern(tuple(sorted(self._forms, key=lambda f: (-len(f), f))))
+            return self._pattern
 
     def __call__(self, text: str) -> str:
         """Return `text` with every secret, and every value of a secret-named field, masked."""
-        pattern = self._pattern
+        pattern = self._current_pattern()
         if pattern is not None:
             text = pattern.sub(MASK, text)
         for field_pattern in _FIELD_PATTERNS:

@@ -79,7 +79,7 @@ class FakeIssues:
 @pytest.fixture
 def github() -> Iterator[tuple[FakeIssues, str]]:
     fake = FakeIssues()
-    server, url = serve(fake)
+    server, url = serve(fake, poll_interval=0.01)
     try:
         yield fake, url
     finally:

@@ -10,6 +10,7 @@ import datetime as dt
 import http.server
 import json
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -325,7 +326,9 @@ def test_an_address_where_nothing_listens_is_unreachable(tmp_path: Path) -> None
             "    url: http://127.0.0.1:9\n    client_id_env: DA_ID\n    client_secret_env: DA_SECRET",
         )
     )
-    report = run_doctor(root, {"DA_ID": "id", "DA_SECRET": "secret"})
+    waits: list[float] = []  # the connection is retried; its back-offs are noted, not waited out
+    build = partial(build_provider, sleep=waits.append)
+    report = run_doctor(root, {"DA_ID": "id", "DA_SECRET": "secret"}, build=build)
     token = check(only(report), "POST /api/v3/token")
     assert token.verdict is Verdict.UNREACHABLE and token.status is None
     assert "cannot connect" in token.detail and "nothing listens" in token.meaning

@@ -112,7 +112,7 @@ def _answer(
 def fake_github(**permissions: str) -> Iterator[FakeGitHub]:
     """A running fake GitHub whose users have these permissions (`login=permission`)."""
     fake = FakeGitHub(permissions=dict(permissions))
-    server, url = serve(fake)  # type: ignore[arg-type]
+    server, url = serve(fake, poll_interval=0.01)  # type: ignore[arg-type]
     fake.url = url
     try:
         yield fake

@@ -169,7 +169,7 @@ def served_sandbox(vendor: str, org_file: Path, db: Path) -> Iterator[Served]:
     """Serve the emulator of `vendor` seeded from `org_file` on a free loopback port until the block ends."""
     store = open_sandbox(str(org_file), str(db))
     recorder = Recorder(_app(vendor, store), vendor)
-    server, url = serve(recorder)
+    server, url = serve(recorder, poll_interval=0.01)  # close() within 10 ms
     try:
         yield Served(vendor, f"{url}/v1.svc" if vendor == "litmos" else url, recorder, store)
     finally:

@@ -10,25 +10,22 @@ rate-limit windows cost no wall time), and a recorder in front of the vendor app
 from __future__ import annotations
 
 import importlib
-import json
-import re
 import shutil
 import ssl
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from lxml import etree
 
 from reconciler.apply import run as apply
 from reconciler.apply.basis import confirmed
 from reconciler.apply.journal import Journal
 from reconciler.apply.run import ApplyResult
-from reconciler.core.model import Capabilities, ProviderKind
+from reconciler.core.model import Capabilities, Directory, ProviderKind
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus, Plan, RunOptions
 from reconciler.engine.workspace import Workspace, plan_workspace, repository_digest
 from reconciler.errors import ApplyFailed, ProviderError
@@ -36,128 +33,40 @@ from reconciler.manifest.load import load_manifest_repository
 from reconciler.providers.base import Credentials, Provider
 from reconciler.sandbox.faults import FaultInjector, faults_from_dict
 from reconciler.sandbox.serve import SANDBOX_CREDENTIALS, build_app, open_sandbox, serve
-from tests.support.clocks import BASE, Body, ClockJumps, FakeTime, JumpRule, ServerClock
+from tests.support.clocks import BASE, ClockJumps, FakeTime, JumpRule, ServerClock
 from tests.support.paths import ROOT
+from tests.support.write_recorder import Key, StartResponse, WriteRecorder, WSGIApp
 
 EXAMPLES = ROOT / "examples"
 # one TLS context for every client (the lab serves plain HTTP on loopback): httpx would otherwise load the
 # system's CA certificates for each of the ~5 providers a case builds (~40 ms of CPU each)
 _TLS = ssl.create_default_context()
 EXAMPLE_OF = {"ispring": "quickstart", "litmos": "litmos"}
-Key = tuple[str, str]  # (user id, item id)
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class Switch:
-    """A WSGI app whose target can be swapped between runs (same port, same store)."""
+    """A WSGI app whose target can be swapped between runs (same port, same store); it counts the calls
+    in flight, so the lab closes its store only after the last one has finished with it."""
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
+        self._in_flight = 0
+        self._changed = threading.Condition()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        return self.app(environ, start_response)
+        with self._changed:
+            self._in_flight += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self._changed:
+                self._in_flight -= 1
+                self._changed.notify_all()
 
-
-class WriteRecorder:
-    """In front of the vendor app (behind the faults): the pairs each write the LMS accepted touched."""
-
-    def __init__(self, app: WSGIApp, vendor: str, enrollment_keys: Callable[[str], Key | None]) -> None:
-        self.app, self.vendor, self.enrollment_keys = app, vendor, enrollment_keys
-        self.writes: list[tuple[str, Key]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = Body(body)
-        touched = self._touched(environ, body)  # read before the app runs: a removal deletes the row
-        status: list[str] = []
-
-        def recording_start(line: str, headers: Any, *rest: Any) -> Any:
-            status.append(line)
-            return start_response(line, headers, *rest)
-
-        answer = list(self.app(environ, recording_start))
-        if status and status[0].startswith("2"):  # refusals (expired token, unknown id) changed nothing
-            with self._lock:
-                self.writes.extend(touched)
-        return answer
-
-    def _touched(self, environ: dict[str, Any], body: bytes) -> list[tuple[str, Key]]:
-        if self.vendor == "litmos":
-            return _litmos_writes(str(environ.get("REQUEST_METHOD")), str(environ.get("PATH_INFO")), body)
-        path = str(environ.get("PATH_INFO", ""))
-        if environ.get("REQUEST_METHOD") == "POST" and path.startswith("/enrollment"):
-            return _ispring_rest_writes(path, body, self.enrollment_keys)
-        return _ispring_writes(body, self.enrollment_keys)
-
-
-_LITMOS_WRITE = re.compile(r"^(?:/v1\.svc)?/users/([^/]+)/(courses|learningpaths)(?:/([^/]+))?$")
-
-
-def _litmos_writes(method: str, path: str, body: bytes) -> list[tuple[str, Key]]:
-    match = _LITMOS_WRITE.match(path)
-    if match is None or method not in ("POST", "DELETE"):
-        return []
-    user = match.group(1)
-    if method == "DELETE":
-        return [("remove", (user, match.group(3) or ""))]
-    try:
-        rows = json.loads(body or b"[]")
-    except ValueError:
-        return []
-    return [("add", (user, str(r.get("Id")))) for r in rows if isinstance(r, dict)]
-
-
-def _ispring_rest_writes(
-    path: str, body: bytes, enrollment_keys: Callable[[str], Key | None]
-) -> list[tuple[str, Key]]:
-    """REST v3: `POST /enrollment` (learners × courses), `/enrollment/{id}` (change), `/enrollment/delete`."""
-    try:
-        payload = json.loads(body or b"{}")
-    except ValueError:
-        return []
-    if not isinstance(payload, dict):
-        return []
-    if path == "/enrollment":
-        users, items = payload.get("learnerIds") or [], payload.get("courseIds") or []
-        return [("add", (str(u), str(c))) for u in users for c in items]
-    if path == "/enrollment/delete":
-        keys = (enrollment_keys(str(e)) for e in payload.get("enrollmentIds") or [])
-        return [("remove", key) for key in keys if key]
-    key = enrollment_keys(path.rsplit("/", 1)[-1])
-    return [("update", key)] if key else []
-
-
-def _ispring_writes(body: bytes, enrollment_keys: Callable[[str], Key | None]) -> list[tuple[str, Key]]:
-    try:
-        root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
-        return []
-    names = {etree.QName(e).localname for e in root.iter() if isinstance(e.tag, str)}
-
-    def ids(name: str) -> list[str]:
-        return [str(e.text) for e in root.iter() if isinstance(e.tag, str) and _under(e, name)]
-
-    if "EnrollLearnersInCoursesRequest" in names:
-        return [("add", (u, c)) for u in ids("learnerIds") for c in ids("courseIds")]
-    kind = {"ChangeEnrollmentRequest": "update", "UnenrollRequest": "remove"}
-    found = [kind[n] for n in names if n in kind]
-    if not found:
-        return []
-    enrollment = next((str(e.text) for e in root.iter() if _local(e) == "enrollmentId"), "")
-    key = enrollment_keys(enrollment)
-    return [(found[0], key)] if key else []
-
-
-def _local(element: Any) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""
-
-
-def _under(element: Any, name: str) -> bool:
-    parent = element.getparent()
-    return parent is not None and _local(parent) == name
+    def wait_idle(self, timeout: float) -> None:
+        """Wait until no call is in flight (at most `timeout` seconds)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._in_flight == 0, timeout)
 
 
 @dataclass
@@ -182,6 +91,7 @@ class Lab:
     clock_jump_on: JumpRule | None = None  # jumps where this rule says (faulty runs only), not at random
     time: FakeTime = field(default_factory=FakeTime)
     runs: list[RunRecord] = field(default_factory=list)
+    _directory: Directory | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         repository = load_manifest_repository(str(self.root))
@@ -200,7 +110,11 @@ class Lab:
         self.recorder = WriteRecorder(
             build_app(self.vendor, self.store, None, self.server_clock), self.vendor, self._key_of_enrollment
         )
-        self.faulty = build_app(self.vendor, self.store, faults_from_dict(self.faults), self.server_clock)
+        # slow answers wait on an event, so closing the lab cuts short the ones still held back
+        self.closing = threading.Event()
+        self.faulty = build_app(
+            self.vendor, self.store, faults_from_dict(self.faults), self.server_clock, self.closing.wait
+        )
         self.jumps: ClockJumps | None = None
         if isinstance(self.faulty, FaultInjector):
             # the faults sit in front of the recorder, so the recorder sees only what reached the LMS
@@ -209,7 +123,7 @@ class Lab:
         else:
             self.faulty = self._jumping(self._recorded(self.faulty))
         self.switch = Switch(self.faulty)
-        self.server, self.url = serve(self.switch)
+        self.server, self.url = serve(self.switch, poll_interval=0.01)  # close() within 10 ms
         self.initial = self.enrollment_keys()
 
     def _recorded(self, app: WSGIApp) -> WSGIApp:
@@ -228,7 +142,9 @@ class Lab:
         self.switch.app = self.recorder
 
     def close(self) -> None:
+        self.closing.set()
         self.server.close()
+        self.switch.wait_idle(timeout=5)
         self.store.close()
 
     # --- providers, plans, applies ----------------------------------------------------------------------
@@ -312,12 +228,16 @@ class Lab:
         return found
 
     def held(self, plan: Plan) -> dict[Key, Any]:
-        """What the LMS holds now for the plan's pairs, read through a clean provider."""
+        """What the LMS holds now for the plan's pairs, read through a clean provider. The people and
+        departments are read once per lab: applies change enrollments only, and a Litmos directory is ~40
+        calls (team members page by page)."""
         keep = self.switch.app
         self.heal()
         provider = self.provider()
         try:
-            directory = provider.read_directory()
+            if self._directory is None:
+                self._directory = provider.read_directory()
+            directory = self._directory
             items = frozenset(a.item_id for a in plan.actions)
             return {e.key: e for e in provider.read_enrollments(directory, items)}
         finally:
@@ -341,10 +261,11 @@ def new_lab(vendor: str, target: Path, faults: dict[str, Any], **options: Any) -
 # --- the invariants -----------------------------------------------------------------------------------------
 
 
-def journal_lies(lab: Lab, plan: Plan) -> list[str]:
-    """Actions whose last journaled outcome contradicts the LMS (done but absent, failed but present)."""
+def journal_lies(lab: Lab, plan: Plan, held: dict[Key, Any] | None = None) -> list[str]:
+    """Actions whose last journaled outcome contradicts the LMS (done but absent, failed but present);
+    `held` is what `lab.held(plan)` returns, when the caller has read it already."""
     state = Journal.for_plan(lab.journal_dir, _plan_id(plan)).read()
-    held = lab.held(plan)
+    held = lab.held(plan) if held is None else held
     caps = lab.capabilities()
     lies: list[str] = []
     for action in plan.actions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 from reconciler.core.model import Completion, Due, DueKind, Enrollment, ItemKind, Origin, ProviderKind, Terms
@@ -314,8 +315,10 @@ def kept_identity_plan() -> Plan:
     return plan(ispring, litmos, options=RunOptions(allow_remove_started=True))
 
 
+@functools.lru_cache(maxsize=4)
 def large_plan(n: int) -> Plan:
-    """n adds spread over many departments, two items and two policies, plus some removals."""
+    """n adds spread over many departments, two items and two policies, plus some removals (built once per
+    process for each n: a Plan is frozen, and the 50,000-action one is rendered by two tests)."""
     regions = ["EMEA", "Americas", "APAC"]
     teams = ["Sales", "Engineering", "Support", "Finance", "Legal"]
     actions = []

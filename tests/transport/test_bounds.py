@@ -24,7 +24,7 @@ MB = 1024 * 1024
 
 # runs in a fresh interpreter so its memory high-water mark is its own
 _MEASURE = r"""
-import gzip, json, sys, threading, time, zlib
+import gzip, json, struct, sys, threading, time, zlib
 sys.path.insert(0, "ROOT")
 from tests.support.hostile import hostile_server
 import httpx
@@ -37,9 +37,18 @@ def hwm():
             return int(line.split()[1]) * 1024
 
 def bomb():
+    # 400 MiB of zeros, gzipped (~400 kB); after a full flush the compressor starts afresh, so every 16 MiB
+    # block after the first compresses to the same bytes: compress two, repeat the second (0.3 s, not 1.2 s;
+    # as dense as one stream, so a 64 KiB read decodes to ~67 MB as before)
     z = zlib.compressobj(9, zlib.DEFLATED, 31)
-    block = bytes(1024 * 1024)
-    return b"".join([z.compress(block) for _ in range(400)] + [z.flush()])
+    block = bytes(16 * 1024 * 1024)
+    first = z.compress(block) + z.flush(zlib.Z_FULL_FLUSH)
+    again = z.compress(block) + z.flush(zlib.Z_FULL_FLUSH)
+    assert z.compress(block) + z.flush(zlib.Z_FULL_FLUSH) == again
+    crc = 0
+    for _ in range(25):
+        crc = zlib.crc32(block, crc)
+    return first + again * 24 + z.flush()[:-8] + struct.pack("<II", crc, 400 * 1024 * 1024)
 
 KIND = sys.argv[1]
 BOMB = bomb() if KIND == "gzip-bomb" else b""
@@ -112,6 +121,8 @@ def _vendor(url: str, **kwargs: object) -> VendorClient:
 
 
 def _trickle(handler: object) -> None:
+    """One byte every 50 ms: a read never waits long (the client's read timeout is 30 s), but the 1,000
+    bytes take 50 s, far beyond each deadline below."""
     h = handler  # type: ignore[assignment]
     h.send_response(200)  # type: ignore[attr-defined]
     h.send_header("Content-Length", "1000")  # type: ignore[attr-defined]
@@ -119,18 +130,18 @@ def _trickle(handler: object) -> None:
     for _ in range(1000):
         h.wfile.write(b"x")  # type: ignore[attr-defined]
         h.wfile.flush()  # type: ignore[attr-defined]
-        time.sleep(0.5)
+        time.sleep(0.05)
 
 
 def test_a_trickling_server_fails_at_the_request_deadline() -> None:
     with hostile_server(_trickle) as url:
-        vendor = _vendor(url, deadline=2.0)
+        vendor = _vendor(url, deadline=0.6)
         started = time.monotonic()
-        with pytest.raises(ProviderError, match=r"GetUsers: no complete answer within the 2 s request"):
+        with pytest.raises(ProviderError, match=r"GetUsers: no complete answer within the 0\.6 s request"):
             vendor.request("GET", "/x", call="GetUsers", idempotent=True)
         elapsed = time.monotonic() - started
-    print(f"BOUNDS trickle, 2 s deadline: failed after {elapsed:.2f} s")
-    assert elapsed < 3.0
+    print(f"BOUNDS trickle, 0.6 s deadline: failed after {elapsed:.2f} s")
+    assert 0.6 <= elapsed < 1.6
 
 
 def test_a_trickled_write_is_an_unknown_outcome_not_a_resend() -> None:
@@ -141,21 +152,21 @@ def test_a_trickled_write_is_an_unknown_outcome_not_a_resend() -> None:
         _trickle(h)
 
     with hostile_server(answer) as url:
-        vendor = _vendor(url, deadline=1.0)
-        with pytest.raises(WriteOutcomeUnknown, match="within the 1 s request deadline"):
+        vendor = _vendor(url, deadline=0.3)
+        with pytest.raises(WriteOutcomeUnknown, match=r"within the 0\.3 s request deadline"):
             vendor.request("POST", "/x", call="Enroll", idempotent=False, content=b"<x/>")
     assert len(calls) == 1
 
 
 def test_the_run_timeout_bounds_every_call() -> None:
-    restore = set_run_timeout(1.5)
+    restore = set_run_timeout(0.5)
     try:
         with hostile_server(_trickle) as url:
             vendor = _vendor(url)
             started = time.monotonic()
-            with pytest.raises(ProviderError, match=r"within the run timeout --timeout 1.5s"):
+            with pytest.raises(ProviderError, match=r"within the run timeout --timeout 0\.5s"):
                 vendor.request("GET", "/x", call="GetUsers", idempotent=True)
-            assert time.monotonic() - started < 2.5
+            assert time.monotonic() - started < 1.5
     finally:
         restore()
 
