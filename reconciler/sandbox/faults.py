@@ -86,6 +86,8 @@ class Faults:
     # action globs refused with the vendor's `Permission denied` unless the call names a department, as a
     # server might answer a department administrator's account-wide read
     forbid_unscoped: tuple[str, ...] = ()
+    # iSpring: an account whose SOAP API has no `getUsers/v2`: GetUsers with version 2 is `Wrong parameters`
+    ispring_users_v1: bool = False
     # --- Litmos as recorded (vendor-docs/litmos-recorded); applied by the Litmos app itself (sandbox/litmos)
     litmos_team_parents: bool = (
         False  # JSON team rows carry `ParentTeamId` (the XML shape the pages document)

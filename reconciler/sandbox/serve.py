@@ -142,6 +142,7 @@ def _ispring_app(store: Store, faults: Faults | None, clock: Clock | None) -> WS
         token_ttl=ttl,
         page_token_ttl=faults.page_token_ttl if faults else None,
         static_tokens={creds["token"]: creds["client_id"]},
+        users_v1=bool(faults and faults.ispring_users_v1),
     )
 
 

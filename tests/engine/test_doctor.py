@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from reconciler.core.doctor import Check, DoctorReport, Need, ProviderDiagnosis, Verdict
+from reconciler.core.model import UserStatus
 from reconciler.engine.build import build_provider, provider_builder
 from reconciler.engine.doctor import run_doctor
 from reconciler.engine.recording import Pseudonyms
@@ -192,6 +193,25 @@ def test_a_department_administrators_key_is_diagnosed_as_a_department_scope(
     assert "'Permission denied'" in scope.detail  # the vendor's documented refusal outside the scope
     assert "prune" in scope.meaning and "invisible" in scope.meaning
     assert report.ready  # plan and apply work, inside the scope
+
+
+def test_an_account_without_getusers_v2_is_probed_and_read_with_v1_statuses(tmp_path: Path) -> None:
+    root = repository(tmp_path, "soap")
+    report = doctor(root, faults={"ispring_users_v1": True})
+    users = check(only(report), "GetUsers")
+    assert report.ready and users.verdict is Verdict.OK  # the refused v2 call is not a failed check
+    assert [a for _, a in logged(root, "lms") if a.startswith("GetUsers")] == ["GetUsersV2", "GetUsers"]
+
+    config = load_config(str(root)).providers["lms"]
+    provider, close = provider_builder(sandbox_faults={"ispring_users_v1": True})(config, root, {})
+    try:
+        directory = read_snapshot(provider, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC)).snapshot.directory
+    finally:
+        close()
+    statuses = {u.login: u.status for u in directory.users}
+    # v1 reports one status (3) for inactive and employment ended: both are read as inactive
+    assert statuses["jonas@acme.example"] is UserStatus.INACTIVE
+    assert statuses["helen@acme.example"] is UserStatus.ACTIVE
 
 
 @pytest.mark.parametrize(

@@ -110,8 +110,10 @@ class ISpringApp:
         token_ttl: int = DEFAULT_TOKEN_TTL,
         page_token_ttl: dt.timedelta | None = None,
         static_tokens: Mapping[str, str] | None = None,  # token → client id; never expire
+        users_v1: bool = False,  # SOAP GetUsers version 2 refused with `Wrong parameters` (an older account)
     ) -> None:
         self.store, self.clock, self.token_ttl, self.page_token_ttl = store, clock, token_ttl, page_token_ttl
+        self.users_v1 = users_v1
         self.clients = {c.client_id: c for c in clients}
         self.static_tokens = dict(static_tokens or {})
 
@@ -200,7 +202,7 @@ class ISpringApp:
             action = name
             handler = HANDLERS.get(name)
             client, scope = self._authorize(call, environ)
-            if handler is None:
+            if handler is None or (self.users_v1 and name == "getusersv2"):
                 raise SoapFault(WRONG_PARAMETERS, f"unknown method {action!r}")
             ctx = Context(self.store, self.clock(), call, scope, self.page_token_ttl, notes)
             return 200, handler(ctx), canonical_method(name), client, notes
