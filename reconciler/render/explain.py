@@ -11,7 +11,7 @@ from reconciler.core.contest import LosingTerm, Recurring, Why
 from reconciler.core.explain import Exclusion, Explanation, ItemExplanation, Verdict
 from reconciler.core.model import DueKind, Enrollment, Terms
 from reconciler.errors import Position
-from reconciler.planfile.codec import enrollment_to_dict, terms_to_dict
+from reconciler.planfile.codec import ENROLLMENT_KEYS, enrollment_to_dict, terms_to_dict
 from reconciler.render.describe import before_due, due_value
 
 EXPLAIN_FORMAT_VERSION = 1
@@ -253,17 +253,9 @@ def _recurs(r: Recurring) -> dict[str, Any]:
     }
 
 
-HELD_FIELDS = (
-    "access",
-    "due",
-    "due_hours",
-    "due_is_default",
-    "lock_after_due",
-    "origin",
-    "completion",
-    "progress",
-    "completed_at",
-)
+# the plan file's enrollment keys without the ids (the action names user and item) and `unknown`
+_NOT_HELD = ("user_id", "item_id", "item_kind", "id", "unknown")
+HELD_FIELDS = tuple(k for k in ENROLLMENT_KEYS if k not in _NOT_HELD)
 
 
 def _enrollment(e: Enrollment) -> dict[str, Any]:
