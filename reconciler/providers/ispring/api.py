@@ -22,6 +22,7 @@ from reconciler.providers.ispring.soap import (
     build_request,
     looks_like_fault,
     parse_response,
+    request_headers,
 )
 from reconciler.transport import bounds
 from reconciler.transport.http import VendorClient
@@ -77,7 +78,7 @@ class IspringApi:
             call=method,
             idempotent=idempotent,
             content=envelope,
-            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{method}"'},
+            headers=request_headers(method),
             answer=lambda r: looks_like_fault(r.content),
             max_bytes=ANSWER_CAPS.get(method),
         )

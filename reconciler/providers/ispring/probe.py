@@ -36,6 +36,7 @@ from reconciler.providers.ispring.soap import (
     build_request,
     looks_like_fault,
     parse_response,
+    request_headers,
 )
 from reconciler.providers.ispring.soap import fields as soap_fields
 from reconciler.providers.ispring.soap import records as soap_records
@@ -202,7 +203,7 @@ class _Run:
             call=method,
             idempotent=True,
             content=envelope,
-            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{method}"'},
+            headers=request_headers(method),
             answer=lambda _: True,
         )
 

@@ -54,6 +54,11 @@ class Fault:
     detail: str = ""
 
 
+def request_headers(method: str) -> dict[str, str]:
+    """The HTTP headers of a SOAP call to `method` (the action quoted, as the vendor samples send it)."""
+    return {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{method}"'}
+
+
 def build_request(method: str, token: str, params: Params = ()) -> bytes:
     """The SOAP envelope for `<method>Request` with credentials and parameters in the given order."""
     # the default namespace (None key) as in the samples; lxml-stubs type nsmap keys as str only
