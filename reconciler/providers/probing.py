@@ -150,22 +150,10 @@ class Prober:
         response.read()  # the hooks run before the body is read; a probe's answers are small
         request = response.request
         started = self._sent.pop(id(request), (request, time.perf_counter()))[1]
-        headers = tuple(response.headers.multi_items())
-        self.exchanges.append(
-            Exchange(
-                request.method,
-                str(request.url),
-                tuple(request.headers.multi_items()),
-                request.content,
-                response.status_code,
-                headers,
-                response.content,
-                time.perf_counter() - started,
-            )
-        )
+        self.exchanges.append(_exchange(request, started, response))
         if response.status_code in THROTTLED:
             self.throttled += 1
-        for name, value in headers:
+        for name, value in response.headers.multi_items():
             if _LIMIT_HEADER.match(name):
                 self.limit_headers[name] = value
 
@@ -231,17 +219,7 @@ class Prober:
 
     def _unanswered(self) -> None:
         """Record the requests that got no answer (their response hook never ran)."""
-        for request, started in self._sent.values():
-            self.exchanges.append(
-                Exchange(
-                    request.method,
-                    str(request.url),
-                    tuple(request.headers.multi_items()),
-                    request.content,
-                    None,
-                    seconds=time.perf_counter() - started,
-                )
-            )
+        self.exchanges.extend(_exchange(request, started) for request, started in self._sent.values())
         self._sent.clear()
 
 
@@ -257,3 +235,13 @@ def not_probed(call: str, needs: tuple[Need, ...], permission: str) -> Check:
 def skipped(call: str, needs: tuple[Need, ...], why: str) -> Check:
     """A read doctor could not probe (nothing to ask it about, or an earlier call failed)."""
     return Check(call, Verdict.SKIPPED, needs, why)
+
+
+def _exchange(request: httpx.Request, started: float, response: httpx.Response | None = None) -> Exchange:
+    """A request as sent and its answer as read (none: the call got no answer), timed from `started`."""
+    sent = (request.method, str(request.url), tuple(request.headers.multi_items()), request.content)
+    seconds = time.perf_counter() - started
+    if response is None:
+        return Exchange(*sent, status=None, seconds=seconds)
+    answer = tuple(response.headers.multi_items())
+    return Exchange(*sent, response.status_code, answer, response.content, seconds)
