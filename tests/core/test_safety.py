@@ -9,7 +9,7 @@ from reconciler.core.model import Completion, Settings
 from reconciler.core.plan import KeptReason, ProviderPlan, RunOptions
 from reconciler.core.safety import check_guards, is_protected, removal_protection, top_contributors
 from reconciler.errors import EXIT_ERROR, GuardTripped
-from tests.support.builders import Org, course, enrollment, plan_for, policy, snapshot
+from tests.support.builders import Org, course, date_due, enrollment, plan_for, policy, snapshot
 
 
 def plan_removing(removals: int, *, kept_enrollments: int = 0, extra_item_removals: int = 0) -> ProviderPlan:
@@ -92,3 +92,21 @@ def test_protection_rules() -> None:
     assert removal_protection(done, started_ok) is KeptReason.COMPLETED
     assert removal_protection(done, completed_ok) is None
     assert removal_protection(started, completed_ok) is None
+
+
+def test_guards_count_only_the_removals_among_adds_and_updates() -> None:
+    org = Org()
+    legacy, fresh = org.course("Legacy"), org.course("Fresh")
+    users = [org.user(f"user{n:03}", dept="Acme") for n in range(40)]
+    held = [enrollment(u, legacy) for u in users[:26]] + [enrollment(u, fresh) for u in users[26:30]]
+    policies = [
+        policy("legacy", users=[], assign=[course("Legacy")], prune=True),
+        policy("fresh", users=[u.login for u in users], assign=[course("Fresh", due=date_due(2031, 1, 1))]),
+    ]
+    plan = plan_for(policies, snapshot(org, held))
+    assert (plan.summary.add, plan.summary.update, plan.summary.remove) == (36, 4, 26)
+    status = check_guards(plan, Settings(max_removals=26, max_removal_share=1.0))
+    assert status["max_removals"].startswith("ok: 26 removals, limit 26")
+    assert status["max_removal_share"].startswith("ok: 26 of 30 managed enrollments")
+    with pytest.raises(GuardTripped, match=r"26 removals exceed settings\.max_removals \(25\)"):
+        safety.check(plan, Settings(max_removals=25, max_removal_share=1.0))
