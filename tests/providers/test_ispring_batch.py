@@ -146,3 +146,76 @@ def test_a_change_re_sends_the_current_access_date_because_it_is_a_full_replace(
     assert params["dueDateType"] == "due_period"
     with_access = dict(change_params("e-1", Terms(access=dt.date(2026, 5, 1)), before))
     assert with_access["accessDate"] == dt.datetime(2026, 5, 1, 0, 0)
+
+
+def plain_batches(
+    actions: list[Action], max_learners: int, max_items: int
+) -> list[tuple[ActionKind, list[str]]]:
+    """What `plan_batches` means, written plainly and slowly: per terms (compared by value), learners
+    grouped by their item sets or items by their learner sets, whichever makes fewer calls; then one call
+    per update, re-enrollment and removal in (item, user) order."""
+
+    def group(pairs: set[tuple[str, str]], rows: int, cols: int) -> list[tuple[tuple[str, ...], ...]]:
+        columns: dict[str, set[str]] = {}
+        for row, col in pairs:
+            columns.setdefault(row, set()).add(col)
+        by_set: dict[tuple[str, ...], list[str]] = {}
+        for row, found in columns.items():
+            by_set.setdefault(tuple(sorted(found)), []).append(row)
+        return [
+            (tuple(rs[i : i + rows]), col_set[j : j + cols])
+            for col_set, rs in sorted((k, sorted(v)) for k, v in by_set.items())
+            for i in range(0, len(rs), rows)
+            for j in range(0, len(col_set), cols)
+        ]
+
+    def order(terms: Terms) -> tuple[str, str, bool, str]:
+        return (terms.due.kind.value, str(terms.due), terms.lock_after_due, str(terms.access or ""))
+
+    out: list[tuple[ActionKind, list[str]]] = []
+    adds = [a for a in actions if a.kind is ActionKind.ADD]
+    for terms in sorted({a.terms or Terms() for a in adds}, key=order):
+        mine = [a for a in adds if (a.terms or Terms()) == terms]
+        pairs = {(a.user_id, a.item_id) for a in mine}
+        by_learner = group(pairs, max_learners, max_items)
+        by_item = [(ls, its) for its, ls in group({(i, u) for u, i in pairs}, max_items, max_learners)]
+        for learners, items in by_item if len(by_item) < len(by_learner) else by_learner:
+            covered = [
+                a.id for u in learners for i in items for a in mine if (a.user_id, a.item_id) == (u, i)
+            ]
+            out.append((ActionKind.ADD, covered))
+    for kind in (ActionKind.UPDATE, ActionKind.REENROLL, ActionKind.REMOVE):
+        ordered = sorted((a for a in actions if a.kind is kind), key=lambda a: (a.item_id, a.user_id))
+        out.extend((kind, [a.id]) for a in ordered)
+    return out
+
+
+def action_of(kind: ActionKind, user: str, item: str, due_days: int | None) -> Action:
+    # a fresh Terms object per action: equal terms held in distinct objects must still share calls
+    terms = None if due_days is None else Terms(due=Due(DueKind.WITHIN, hours=24 * due_days))
+    before = None if kind is ActionKind.ADD else existing(user, item)
+    return Action(kind, user, user, item, ItemKind.COURSE, item, terms=terms, before=before)
+
+
+@given(
+    wanted=st.lists(
+        st.tuples(
+            st.sampled_from(list(ActionKind)),
+            st.sampled_from([f"u{i}" for i in range(7)]),
+            st.sampled_from([f"c{i}" for i in range(5)]),
+            st.sampled_from([None, 30, 60]),
+        ),
+        max_size=60,
+    ),
+    max_learners=st.integers(1, 4),
+    max_items=st.integers(1, 4),
+)
+def test_batches_are_what_the_plain_grouping_makes(
+    wanted: list[tuple[ActionKind, str, str, int | None]], max_learners: int, max_items: int
+) -> None:
+    actions = [action_of(*w) for w in wanted]
+    batches = plan_batches(actions, max_learners=max_learners, max_items=max_items)
+    assert [(b.kind, [a.id for a in b.actions]) for b in batches] == plain_batches(
+        actions, max_learners, max_items
+    )
+    assert all(b.calls == 1 for b in batches)
