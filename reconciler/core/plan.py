@@ -8,9 +8,10 @@ Each action carries the enrollment it was computed from (`before`), so apply can
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 
 from reconciler.core.model import Enrollment, ItemKind, ProviderKind, Terms
 from reconciler.errors import Position
@@ -86,6 +87,29 @@ class Action:
     def id(self) -> str:
         """Stable identity within a plan: the journal and staleness checks key on it."""
         return f"{self.kind.value}:{self.user_id}:{self.item_id}"
+
+
+PLAN_ORDER = (ActionKind.ADD, ActionKind.UPDATE, ActionKind.REMOVE)  # the kinds `core.diff` plans, in order
+_BY_LOGIN = attrgetter("user_login", "user_id", "item_id")
+
+
+def in_plan_order(by_kind: Mapping[ActionKind, Sequence[Action]]) -> tuple[Action, ...]:
+    """The actions of `PLAN_ORDER`'s kinds in plan order: kind, item title, login, user id, item id; stable.
+
+    Bucketed by kind and title first, so the sort compares logins rather than five-field keys: a first run
+    sorts 100,000s of actions, nearly all of them in a few items.
+    """
+    ordered: list[Action] = []
+    for kind in PLAN_ORDER:
+        by_title: dict[str, list[Action]] = {}
+        for action in by_kind.get(kind, ()):
+            same = by_title.get(action.item_title)
+            if same is None:
+                same = by_title[action.item_title] = []
+            same.append(action)
+        for title in sorted(by_title):
+            ordered.extend(sorted(by_title[title], key=_BY_LOGIN))
+    return tuple(ordered)
 
 
 @dataclass(frozen=True)
