@@ -30,6 +30,14 @@ class UserItemMap(Mapping[Key, V]):
         self._by_user = by_user
         self._count = sum(len(items) for items in by_user.values())
 
+    @classmethod
+    def of_users(cls, by_user: dict[str, dict[str, V]]) -> UserItemMap[V]:
+        """The map of `{user_id: {item_id: value}}`, in its order; takes the dicts as they are, no copy."""
+        mapping: UserItemMap[V] = cls()
+        mapping._by_user = {user_id: items for user_id, items in by_user.items() if items}
+        mapping._count = sum(len(items) for items in mapping._by_user.values())
+        return mapping
+
     def __getitem__(self, key: Key) -> V:
         user_id, item_id = key
         items = self._by_user.get(user_id)

@@ -36,8 +36,6 @@ from reconciler.core.byuser import UserItemMap
 from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import (
     Directory,
-    Due,
-    DueKind,
     EnrollmentKey,
     Item,
     ItemKind,
@@ -45,9 +43,9 @@ from reconciler.core.model import (
     Settings,
     Terms,
 )
-from reconciler.core.period import RecurFrom
 from reconciler.core.plan import IdentityReport, Source, Warning
 from reconciler.core.references import Resolver, outside_scope, rule_text
+from reconciler.core.terms import combine_terms, effective_due, mixes_dates_and_periods
 from reconciler.core.where import terms_for
 from reconciler.errors import Diagnostic, Position, ResolutionError
 
@@ -58,15 +56,11 @@ __all__ = [
     "ExpandResult",
     "ManagedItem",
     "combine_terms",
+    "effective_due",
     "expand",
     "expand_or_raise",
     "rule_text",
 ]
-
-# Strictness of due kinds when two policies disagree on the kind. A fixed date and a period cannot be
-# ordered without knowing the access date, so the rule is simply a documented, deterministic order:
-# a fixed date beats a period, a period beats the vendor default, anything beats "no due date".
-_DUE_KIND_RANK = {DueKind.DATE: 0, DueKind.WITHIN: 1, DueKind.DEFAULT: 2, DueKind.UNLIMITED: 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,81 +153,27 @@ class ExpandResult:
         raise ResolutionError(tuple(outside_scope(d, len(scope)) for d in self.diagnostics))
 
 
-# --- combining terms -------------------------------------------------------------------------------------
-
-
-def _due_strictness(due: Due) -> tuple[int, str, int]:
-    return (
-        _DUE_KIND_RANK[due.kind],
-        due.date.isoformat() if due.date is not None else "",
-        due.hours if due.hours is not None else 0,
-    )
-
-
-def effective_due(due: Due, access: dt.datetime) -> dt.date | None:
-    """The calendar date a due rule falls on for an enrollment whose access starts at `access`."""
-    if due.kind is DueKind.DATE:
-        return due.date
-    if due.kind is DueKind.WITHIN and due.hours is not None:
-        return (access + dt.timedelta(hours=due.hours)).astimezone(dt.UTC).date()
-    return None  # default and unlimited have no date of their own
-
-
-def mixes_dates_and_periods(terms: Iterable[Terms]) -> bool:
-    """True when a fixed date and a period contend: only the enrollment's access date can decide."""
-    kinds = {t.due.kind for t in terms}
-    return DueKind.DATE in kinds and DueKind.WITHIN in kinds
-
-
-def combine_terms(terms: Iterable[Terms], *, access: dt.datetime | None = None) -> Terms:
-    """The strictest terms: earliest effective due, lock if any asks, earliest access date if any sets one.
-
-    `access` is when the enrollment's access starts (a period runs from it); the policies' own earliest
-    `access:` date overrides it. Without either, a date and a period cannot be compared as dates, and the
-    rank of their kinds decides (a fixed date first): callers that can, pass `access`.
-    """
-    wanted = list(terms)
-    if not wanted:
-        return Terms()
-    accesses = [t.access for t in wanted if t.access is not None]
-    start = min(accesses) if accesses else None
-    if start is not None:
-        access = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
-    dues = [t.due for t in wanted]
-    dated = (
-        [(effective_due(d, access), _due_strictness(d), d) for d in dues if effective_due(d, access)]
-        if access is not None
-        else []
-    )
-    due = min(dated, key=lambda x: (x[0], x[1]))[2] if dated else min(dues, key=_due_strictness)
-    # the shortest period recurs first; on a tie, from assignment (never later than from completion)
-    recurs = [t.recur for t in wanted if t.recur is not None]
-    return Terms(
-        due=due,
-        lock_after_due=any(t.lock_after_due for t in wanted),
-        access=start,
-        recur=min(recurs, key=lambda r: (r.approximate_days, r.anchor is not RecurFrom.ASSIGNMENT))
-        if recurs
-        else None,
-    )
-
-
 # --- expansion -------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Contribution:
-    item: Item
-    terms: set[int] = field(default_factory=set)  # indexes into _Accumulator.terms
-    sources: set[int] = field(default_factory=set)  # indexes into _Accumulator.sources
-    notify: bool = True
+    """What one `assign` entry gives the users one set of target rules matched."""
+
+    kind: ItemKind
+    terms: int  # index into _Accumulator.terms
+    sources: frozenset[int]  # indexes into _Accumulator.sources
+    notify: bool
 
 
 @dataclass
 class _Accumulator:
-    """Expansion state. Terms and sources are interned as small ints: 100,000 users share a few of each."""
+    """Expansion state. Terms and sources are interned as small ints: 100,000 users share a few of each.
+    A wanted enrollment keeps only the ids of the contributions it received, in order; enrollments that
+    received the same ones share their combined terms and sources, worked out once (`_Combiner`)."""
 
-    contributions: dict[EnrollmentKey, _Contribution] = field(default_factory=dict)
+    wanted: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # user -> item -> contribution ids
+    contributions: list[_Contribution] = field(default_factory=list)
     terms: list[Terms] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     item_policies: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -248,10 +188,25 @@ class _Accumulator:
         self.terms.append(terms)
         return len(self.terms) - 1
 
-    def intern_sources(self, sources: Iterable[Source]) -> set[int]:
+    def intern_sources(self, sources: Iterable[Source]) -> frozenset[int]:
         start = len(self.sources)
         self.sources.extend(sources)
-        return set(range(start, len(self.sources)))
+        return frozenset(range(start, len(self.sources)))
+
+    def contribute(self, contribution: _Contribution, item_id: str, users: Iterable[str]) -> None:
+        """Record that `contribution` wants each of `users` in the item."""
+        self.contributions.append(contribution)
+        number = len(self.contributions) - 1
+        wanted = self.wanted
+        for user_id in users:
+            items = wanted.get(user_id)
+            if items is None:
+                items = wanted[user_id] = {}
+            received = items.get(item_id)
+            if received is None:
+                items[item_id] = [number]
+            else:
+                received.append(number)
 
 
 def _belongs(policy: Policy, provider: str) -> bool:
@@ -338,45 +293,68 @@ def _assign(
         if policy.prune_catalog:
             acc.prune_catalog.add(item.id)
     terms_id = acc.intern_terms(terms)
-    by_rules: dict[tuple[str, ...], set[int]] = {}
+    by_rules: dict[tuple[str, ...], list[str]] = {}  # the users each set of matching rules selected
     for user_id, rules in users.items():
-        if rules not in by_rules:
-            by_rules[rules] = acc.intern_sources(Source(policy.name, position, rule) for rule in rules)
-        contribution = acc.contributions.setdefault((user_id, item.id), _Contribution(item))
-        contribution.terms.add(terms_id)
-        contribution.sources |= by_rules[rules]
-        contribution.notify = contribution.notify and policy.notify
+        same = by_rules.get(rules)
+        if same is None:
+            same = by_rules[rules] = []
+        same.append(user_id)
+    for rules, matched in by_rules.items():
+        sources = acc.intern_sources(Source(policy.name, position, rule) for rule in rules)
+        acc.contribute(_Contribution(item.kind, terms_id, sources, policy.notify), item.id, matched)
+
+
+# a wanted enrollment's item kind, terms, sources, notify and contending terms
+_Combined = tuple[ItemKind, Terms, tuple[Source, ...], bool, tuple[Terms, ...]]
+
+
+class _Combiner:
+    """A wanted enrollment's kind, terms and sources from the contributions it received, worked out once
+    per distinct list of them: the strictest terms (`combine_terms`), every source once, in source order."""
+
+    def __init__(self, acc: _Accumulator) -> None:
+        self.acc = acc
+        order = sorted(range(len(acc.sources)), key=acc.sources.__getitem__)
+        self.rank = {i: r for r, i in enumerate(order)}
+        self.combined: dict[frozenset[int], tuple[Terms, tuple[Terms, ...]]] = {}
+        self.ordered: dict[frozenset[int], tuple[Source, ...]] = {}
+        self.made: dict[tuple[int, ...], _Combined] = {}
+
+    def wanted(self, user_id: str, item_id: str, received: list[int]) -> DesiredEnrollment:
+        key = tuple(received)
+        made = self.made.get(key)
+        if made is None:
+            made = self.made[key] = self._combine([self.acc.contributions[n] for n in key])
+        kind, terms, sources, notify, contenders = made
+        return DesiredEnrollment(user_id, item_id, kind, terms, sources, notify, contenders)
+
+    def _combine(self, received: list[_Contribution]) -> _Combined:
+        terms_ids = frozenset(c.terms for c in received)
+        source_ids = frozenset().union(*(c.sources for c in received))
+        if terms_ids not in self.combined:
+            # one order, whatever the input's
+            contending = sorted({self.acc.terms[i] for i in terms_ids}, key=repr)
+            mixed = tuple(contending) if mixes_dates_and_periods(contending) else ()
+            self.combined[terms_ids] = (combine_terms(contending), mixed)
+        if source_ids not in self.ordered:
+            ranked = sorted(source_ids, key=self.rank.__getitem__)
+            self.ordered[source_ids] = tuple({self.acc.sources[i]: None for i in ranked})
+        terms, contenders = self.combined[terms_ids]
+        notify = all(c.notify for c in received)
+        return received[0].kind, terms, self.ordered[source_ids], notify, contenders
 
 
 def _desired_state(acc: _Accumulator) -> DesiredState:
-    rank = {i: r for r, i in enumerate(sorted(range(len(acc.sources)), key=acc.sources.__getitem__))}
-    combined: dict[frozenset[int], Terms] = {}
-    contenders: dict[frozenset[int], tuple[Terms, ...]] = {}
-    ordered: dict[frozenset[int], tuple[Source, ...]] = {}
-
-    def wanted(key: EnrollmentKey) -> DesiredEnrollment:
-        c = acc.contributions[key]
-        terms_ids, source_ids = frozenset(c.terms), frozenset(c.sources)
-        if terms_ids not in combined:
-            # one order, whatever the input's
-            contending = sorted({acc.terms[i] for i in terms_ids}, key=repr)
-            combined[terms_ids] = combine_terms(contending)
-            contenders[terms_ids] = tuple(contending) if mixes_dates_and_periods(contending) else ()
-        if source_ids not in ordered:
-            unique = {acc.sources[i]: rank[i] for i in sorted(source_ids, key=rank.__getitem__)}
-            ordered[source_ids] = tuple(unique)
-        return DesiredEnrollment(
-            key[0],
-            key[1],
-            c.item.kind,
-            combined[terms_ids],
-            ordered[source_ids],
-            c.notify,
-            contenders[terms_ids],
-        )
-
-    # by user, then item: no key tuple per enrollment kept (UserItemMap)
-    enrollments = UserItemMap((key, wanted(key)) for key in sorted(acc.contributions))
+    combiner = _Combiner(acc)
+    # by user, then item (sorted): no key tuple per enrollment kept (UserItemMap)
+    enrollments = UserItemMap.of_users(
+        {
+            user_id: {
+                item_id: combiner.wanted(user_id, item_id, received[item_id]) for item_id in sorted(received)
+            }
+            for user_id, received in sorted(acc.wanted.items())
+        }
+    )
     items = {
         item_id: ManagedItem(
             item=item,

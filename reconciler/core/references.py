@@ -75,11 +75,13 @@ class Resolver:
             for user in self.index.directory.users:
                 matched[user.id].append("everyone")
         for i, dept in enumerate(targets.departments):
+            rule = rule_text("departments", dept)  # once per rule, not once per user it matches
             for user_id in self.department(policy, dept, f"spec.targets.departments[{i}]"):
-                matched[user_id].append(rule_text("departments", dept))
+                matched[user_id].append(rule)
         for i, group in enumerate(targets.groups):
+            rule = rule_text("groups", group)
             for user_id in self.group(policy, group, f"spec.targets.groups[{i}]"):
-                matched[user_id].append(rule_text("groups", group))
+                matched[user_id].append(rule)
         for user_ref in targets.users:
             named = self.user(policy, user_ref)
             if named is None:

@@ -1,4 +1,5 @@
-"""Compare desired terms with the terms an LMS reports, without drift; label risky changes.
+"""Compare desired terms with the terms an LMS reports, without drift; label risky changes; combine the
+terms of several policies that want one enrollment (`combine_terms`, the rules in `core.desired`).
 
 Pure. Rules (DESIGN.md §5):
 - `due: default` is never compared: vendors report the concrete date their default produced, which we
@@ -15,8 +16,10 @@ Pure. Rules (DESIGN.md §5):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
-from reconciler.core.model import Capabilities, DueKind, Enrollment, Terms
+from reconciler.core.model import Capabilities, Due, DueKind, Enrollment, Terms
+from reconciler.core.period import RecurFrom
 from reconciler.core.plan import Risk
 
 DUE = "due"
@@ -208,3 +211,67 @@ class ChangedFieldsCache:
             if len(self._known) < self.LIMIT:
                 self._known[key] = found
         return found
+
+
+# --- combining terms: several policies want one enrollment (see core.desired) ------------------------------
+
+# Strictness of due kinds when two policies disagree on the kind. A fixed date and a period cannot be
+# ordered without knowing the access date, so the rule is simply a documented, deterministic order:
+# a fixed date beats a period, a period beats the vendor default, anything beats "no due date".
+_DUE_KIND_RANK = {DueKind.DATE: 0, DueKind.WITHIN: 1, DueKind.DEFAULT: 2, DueKind.UNLIMITED: 3}
+
+
+def _due_strictness(due: Due) -> tuple[int, str, int]:
+    return (
+        _DUE_KIND_RANK[due.kind],
+        due.date.isoformat() if due.date is not None else "",
+        due.hours if due.hours is not None else 0,
+    )
+
+
+def effective_due(due: Due, access: dt.datetime) -> dt.date | None:
+    """The calendar date a due rule falls on for an enrollment whose access starts at `access`."""
+    if due.kind is DueKind.DATE:
+        return due.date
+    if due.kind is DueKind.WITHIN and due.hours is not None:
+        return (access + dt.timedelta(hours=due.hours)).astimezone(dt.UTC).date()
+    return None  # default and unlimited have no date of their own
+
+
+def mixes_dates_and_periods(terms: Iterable[Terms]) -> bool:
+    """True when a fixed date and a period contend: only the enrollment's access date can decide."""
+    kinds = {t.due.kind for t in terms}
+    return DueKind.DATE in kinds and DueKind.WITHIN in kinds
+
+
+def combine_terms(terms: Iterable[Terms], *, access: dt.datetime | None = None) -> Terms:
+    """The strictest terms: earliest effective due, lock if any asks, earliest access date if any sets one.
+
+    `access` is when the enrollment's access starts (a period runs from it); the policies' own earliest
+    `access:` date overrides it. Without either, a date and a period cannot be compared as dates, and the
+    rank of their kinds decides (a fixed date first): callers that can, pass `access`.
+    """
+    wanted = list(terms)
+    if not wanted:
+        return Terms()
+    accesses = [t.access for t in wanted if t.access is not None]
+    start = min(accesses) if accesses else None
+    if start is not None:
+        access = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
+    dues = [t.due for t in wanted]
+    dated = (
+        [(effective_due(d, access), _due_strictness(d), d) for d in dues if effective_due(d, access)]
+        if access is not None
+        else []
+    )
+    due = min(dated, key=lambda x: (x[0], x[1]))[2] if dated else min(dues, key=_due_strictness)
+    # the shortest period recurs first; on a tie, from assignment (never later than from completion)
+    recurs = [t.recur for t in wanted if t.recur is not None]
+    return Terms(
+        due=due,
+        lock_after_due=any(t.lock_after_due for t in wanted),
+        access=start,
+        recur=min(recurs, key=lambda r: (r.approximate_days, r.anchor is not RecurFrom.ASSIGNMENT))
+        if recurs
+        else None,
+    )

@@ -28,6 +28,16 @@ def test_reads_like_the_dict_of_the_same_entries(pairs: list[tuple[tuple[str, st
     assert sorted(mapping.users()) == sorted({user for user, _ in expected})
 
 
+@given(entries)
+def test_of_users_is_the_map_of_the_same_entries(pairs: list[tuple[tuple[str, str], int]]) -> None:
+    by_user: dict[str, dict[str, int]] = {"nobody": {}}  # a user without items is no user of the map
+    for (user, item), value in sorted(pairs):
+        by_user.setdefault(user, {})[item] = value
+    mapping = UserItemMap.of_users(by_user)
+    assert list(mapping.items()) == list(UserItemMap(sorted(pairs)).items())
+    assert len(mapping) == len(dict(pairs)) and "nobody" not in mapping.users()
+
+
 def test_missing_keys_and_odd_keys() -> None:
     mapping = UserItemMap([(("u1", "i1"), 1)])
     with pytest.raises(KeyError):

@@ -2,7 +2,8 @@
 
 (a) plan → apply (in memory) → plan has no actions; (b) nothing outside pruned items, nothing a learner chose
 from the catalog (without prune_catalog) and nothing protected (without the flag) is ever removed;
-(c) expansion does not depend on the order of policies.
+(c) expansion does not depend on the order of policies; (d) expansion (which interns terms and sources and
+combines each distinct set once) means the plain combination of everything each enrollment receives.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.core.desired import expand
+from reconciler.core.desired import DesiredEnrollment, expand
+from reconciler.core.directory import DirectoryIndex
 from reconciler.core.model import (
     Assignment,
     Capabilities,
@@ -24,8 +26,11 @@ from reconciler.core.model import (
     Settings,
     UserStatus,
 )
-from reconciler.core.plan import ActionKind, RunOptions
+from reconciler.core.plan import ActionKind, RunOptions, Source
+from reconciler.core.references import Resolver
 from reconciler.core.safety import is_completed
+from reconciler.core.terms import combine_terms, mixes_dates_and_periods
+from reconciler.core.where import terms_for
 from tests.support.builders import (
     DEFAULT,
     ISPRING_CAPS,
@@ -222,3 +227,40 @@ def test_expansion_does_not_depend_on_policy_order(world: World, random) -> None
     assert expand(world.policies, directory, settings_, provider="lms") == expand(
         shuffled, directory, settings_, provider="lms"
     )
+
+
+def plainly_wanted(world: World) -> dict[tuple[str, str], DesiredEnrollment]:
+    """Every (terms, sources, notify) each enrollment receives from each policy, combined on its own."""
+    index = DirectoryIndex.build(world.org.directory())
+    resolver = Resolver(index, Settings(user_statuses=world.statuses))
+    received: dict[tuple[str, str], list[tuple[Assignment, Policy, list[Source], str]]] = {}
+    for p in sorted(world.policies, key=lambda p: p.name):
+        excluded = resolver.exclusions(p)
+        for user_id, rules in resolver.targets(p, excluded).items():
+            if user_id in excluded or not resolver.enrollable(index.users_by_id[user_id]):
+                continue
+            for position, i, item in resolver.items(p):
+                sources = [Source(p.name, position, rule) for rule in rules]
+                received.setdefault((user_id, item.id), []).append((p.assign[i], p, sources, item.kind.value))
+    wanted = {}
+    for (user_id, item_id), parts in sorted(received.items()):
+        every = [terms_for(a.terms, index.users_by_id[user_id]) for a, *_ in parts]
+        contending = sorted(set(every), key=repr)
+        wanted[(user_id, item_id)] = DesiredEnrollment(
+            user_id,
+            item_id,
+            index.items_by_id[item_id].kind,
+            combine_terms(contending),
+            tuple(sorted({s for *_, sources, _ in parts for s in sources})),
+            all(p.notify for _, p, *_ in parts),
+            tuple(contending) if mixes_dates_and_periods(contending) else (),
+        )
+    return wanted
+
+
+@settings(max_examples=150, deadline=None)
+@given(worlds())
+def test_expansion_means_the_plain_combination_per_enrollment(world: World) -> None:
+    settings_ = Settings(user_statuses=world.statuses)
+    expanded = expand(world.policies, world.org.directory(), settings_, provider="lms").desired.enrollments
+    assert list(expanded.items()) == list(plainly_wanted(world).items())
