@@ -61,6 +61,8 @@ from reconciler.core.safety import is_completed, removal_protection
 from reconciler.core.words import number, plural
 
 _NOTIFY = attrgetter("notify")
+# a KeptReason (a StrEnum) compares as its value
+_KEPT_ORDER = attrgetter("item_title", "user_login", "reason", "user_id", "item_id")
 
 
 @dataclass
@@ -382,9 +384,7 @@ def _freeze(
         account=snapshot.account,
         actions=actions,
         # item id last: two items with one title keep one order whatever order the snapshot lists them in
-        kept=tuple(
-            sorted(b.kept, key=lambda k: (k.item_title, k.user_login, k.reason.value, k.user_id, k.item_id))
-        ),
+        kept=tuple(sorted(b.kept, key=_KEPT_ORDER)),
         identity=identity,
         warnings=tuple(_warnings(b)),
         summary=summary,
