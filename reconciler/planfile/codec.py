@@ -105,9 +105,8 @@ def plan_json_pieces(plan: Plan) -> Iterator[str]:
     if remembered.json is not None:
         yield remembered.json
         return
-    data = plan_to_json_data(plan)
     with collector_paused():  # a plan's text allocates 100,000s of containers and frees them itself
-        yield from iter_indented(data, end="\n")
+        yield from iter_indented(plan_to_json_data(plan), end="\n")
 
 
 class _DigestText(Fragment):
