@@ -29,7 +29,13 @@ from reconciler.core.model import (
     UserStatus,
 )
 from reconciler.errors import ProtocolError
-from reconciler.providers.ispring.soap import PROVIDER, child, children, fields, id_list
+from reconciler.providers.ispring.soap import (
+    PROVIDER,
+    children,
+    fields,
+    fields_and_lists,
+    ids,
+)
 from reconciler.providers.strict import Unreadable, joined, percent
 
 # GetUsers v2: 1 active, 3 inactive, 5 employment ended (v1 reports 3 for both). ListLearnersResults calls
@@ -126,14 +132,18 @@ class Reasons:
 
 def parse_user(element: etree._Element) -> User:
     """A `<userProfile>` of GetUsers."""
+    values, lists = fields_and_lists(element, USER_LISTS)
     profile: dict[str, str] = {}
-    profile_element = child(element, "fields")
+    profile_element = lists.get("fields")
     if profile_element is not None:
         for field in children(profile_element, "field"):
             pair = fields(field)
             if "name" in pair:
                 profile[pair["name"]] = pair.get("value", "")
-    return user_from(fields(element), profile, id_list(element, "groups"), call="GetUsers")
+    return user_from(values, profile, ids(lists.get("groups")), call="GetUsers")
+
+
+USER_LISTS = ("fields", "groups")  # the lists a `<userProfile>` holds
 
 
 def user_from(
