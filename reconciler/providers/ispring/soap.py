@@ -167,24 +167,35 @@ def records(result: etree._Element, name: str) -> list[etree._Element]:
     elements.
     """
     found: list[etree._Element] = []
-    seen: list[str] = []
+    wrappers = WRAPPERS.get(name, ())
+    own = "}" + name  # a tag ending so is `name` in a namespace (`local_name`, without a call per record)
     unexpected = False
     for element in elements(result):
         tag = local_name(element)
-        seen.append(tag)
         if tag == name:
             found.append(element)
-        elif tag in WRAPPERS.get(name, ()):
+        elif tag in wrappers:
             for inner in elements(element):
-                seen.append(f"{tag}/{local_name(inner)}")
                 found.append(inner)
-                unexpected = unexpected or local_name(inner) != name
+                inner_tag = inner.tag
+                if not (inner_tag == name or inner_tag.endswith(own)) and local_name(inner) != name:
+                    unexpected = True
         elif tag not in PAGING:
             unexpected = True
     if unexpected:
-        wrappers = "".join(f" or <{w}> of them" for w in WRAPPERS.get(name, ()))
-        raise ProtocolError(f"expected <{name}> records{wrappers}, got <{names_seen(seen)}>")
+        wrapped = "".join(f" or <{w}> of them" for w in wrappers)
+        seen = names_seen(_seen(result, wrappers))
+        raise ProtocolError(f"expected <{name}> records{wrapped}, got <{seen}>")
     return found
+
+
+def _seen(result: etree._Element, wrappers: tuple[str, ...]) -> Iterator[str]:
+    """The element names of a result, its wrappers' records as `wrapper/record` (for a shape error only)."""
+    for element in elements(result):
+        tag = local_name(element)
+        yield tag
+        if tag in wrappers:
+            yield from (f"{tag}/{local_name(inner)}" for inner in elements(element))
 
 
 def fields(record: etree._Element) -> dict[str, str]:
