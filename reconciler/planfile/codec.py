@@ -35,7 +35,7 @@ from reconciler.planfile.digest import DigestWriter, plan_digest
 from reconciler.planfile.json_text import Fragment, Shared, encode_string, iter_indented
 
 JsonDict = dict[str, Any]
-Lines = Callable[[ProviderPlan], tuple[Any, Any]]  # a provider → its actions and kept, as written
+ProviderLists = Callable[[ProviderPlan], tuple[Any, Any]]  # a provider → its actions and kept, as written
 
 APPROVAL_DIGITS = (
     16  # hex digits of sha256 in an approval: 64 bits, short enough to type, long enough to bind
@@ -158,7 +158,7 @@ def _forget(_: object) -> None:
 # --- to dict -------------------------------------------------------------------------------------------
 
 
-def plan_to_dict(plan: Plan, *, verdict: bool = True, lines: Lines | None = None) -> JsonDict:
+def plan_to_dict(plan: Plan, *, verdict: bool = True, lines: ProviderLists | None = None) -> JsonDict:
     """Convert a plan to plain JSON data; `plan_from_dict` inverts it exactly.
 
     `lines` may stand in for each provider's lists of action and kept dictionaries (the plan file's text
@@ -189,7 +189,7 @@ def options_to_dict(o: RunOptions) -> JsonDict:
     }
 
 
-def _provider_to_dict(p: ProviderPlan, lines: Lines | None) -> JsonDict:
+def _provider_to_dict(p: ProviderPlan, lines: ProviderLists | None) -> JsonDict:
     actions, kept = (
         ([_action_to_dict(a) for a in p.actions], [_kept_to_dict(k) for k in p.kept])
         if lines is None
