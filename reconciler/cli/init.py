@@ -41,7 +41,7 @@ def init_command(app: AppContext, directory: Path | None, action: str | None, fo
 
     target = app.root if directory is None else directory if directory.is_absolute() else app.root / directory
     written = write_files(target, repository_files(action), force=force)
-    click.echo(f"Created {len(written)} files in {target}.")
+    click.echo(f"Created {len(written)} files in {target.resolve()}")  # `.` would read "in .."
     app.output.info(NEXT_STEPS.format(dir=_shell_word(target)))
     if action is None:
         app.output.info(PLACEHOLDER_NOTE.format(placeholder=PLACEHOLDER_ACTION))

@@ -1,8 +1,7 @@
-"""The engine's commands: `plan`, `apply`, `show` and `sandbox reset`.
+"""The engine's commands: `plan`, `apply` and `show`.
 
-Thin, like every command: parse options, call `workspace` / `apply`, render, map to an exit code. The
-clock is read here and only here (`now`), and passed into the core; `ENROLLCTL_NOW` (an ISO date-time) pins
-it, for tests and reproducible golden output only.
+Thin, like every command: parse options, call `workspace` / `apply`, render, map to an exit code. The clock is
+read here and only here (`now`) and passed into the core; `ENROLLCTL_NOW` pins it, for tests only.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from reconciler.apply import run as apply
 from reconciler.apply.basis import check_plan_target
 from reconciler.apply.lock import repository_lock
 from reconciler.apply.run import ApplyIncomplete, ApplyResult
+from reconciler.core.collector import collector_paused
 from reconciler.core.plan import OutcomeStatus, Plan, RunOptions
 from reconciler.core.words import counted
 from reconciler.engine.build import state_dir
@@ -127,6 +127,7 @@ CLOCK_EPILOG = (
 @update_completed_option
 @no_color_option
 @click.pass_obj
+@collector_paused()  # the plan lives until the command ends: see core.collector
 def plan_command(
     app: AppContext,
     out: Path | None,
@@ -395,6 +396,5 @@ def show_command(
 
 def register(main: click.Group) -> None:
     """Add the engine's commands to the `enrollctl` group."""
-    main.add_command(plan_command)
-    main.add_command(apply_command)
-    main.add_command(show_command)
+    for command in (plan_command, apply_command, show_command):
+        main.add_command(command)

@@ -135,7 +135,10 @@ def wanted_due_date(wanted: Terms, access: dt.datetime) -> dt.date | None:
     if wanted.due.kind is DueKind.DATE:
         return wanted.due.date
     if wanted.due.kind is DueKind.WITHIN:
-        return utc_date(access + dt.timedelta(hours=wanted.due.hours or 0))
+        period = dt.timedelta(hours=wanted.due.hours or 0)
+        if access > dt.datetime.max.replace(tzinfo=access.tzinfo) - period:
+            return dt.date.max  # past the calendar's end (an access date held as 9999-12-31 means "never")
+        return utc_date(access + period)
     return None
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from reconciler.core.collector import collector_paused
@@ -31,10 +31,11 @@ from reconciler.core.plan import (
     Source,
 )
 from reconciler.errors import Position
-from reconciler.planfile.digest import plan_digest
-from reconciler.planfile.json_text import dumps_indented, iter_indented
+from reconciler.planfile.digest import DigestWriter, plan_digest
+from reconciler.planfile.json_text import Fragment, Shared, encode_string, iter_indented
 
 JsonDict = dict[str, Any]
+ProviderLists = Callable[[ProviderPlan], tuple[Any, Any]]  # a provider → its actions and kept, as written
 
 APPROVAL_DIGITS = (
     16  # hex digits of sha256 in an approval: 64 bits, short enough to type, long enough to bind
@@ -69,29 +70,62 @@ def approval_digest(plan: Plan) -> str:
 
 
 def plan_to_json(plan: Plan) -> str:
-    """A plan as indented JSON with a stable key order and a trailing newline."""
-    # the same text as json.dumps(..., indent=2, ensure_ascii=False, allow_nan=False), several times faster;
-    # actions are written straight from the plan, without a dictionary each (imported here: it uses ours)
-    from reconciler.planfile.json_actions import ActionsJson
-
+    """A plan as the plan file holds it, with a trailing newline (see `plan_json_pieces`)."""
     remembered = _remembered(plan)
     if remembered.json is None:
-        with collector_paused():  # a plan's text allocates 100,000s of containers and frees them itself
-            remembered.json = dumps_indented(plan_to_dict(plan, actions=ActionsJson), end="\n")
+        remembered.json = "".join(plan_json_pieces(plan))
     return remembered.json
 
 
-def plan_json_pieces(plan: Plan) -> Iterator[str]:
-    """`plan_to_json(plan)` in pieces whose concatenation is exactly that text (`save_plan` and `plan
-    --format json` write them as they come: a plan of 100,000s of actions is never held as one text)."""
-    from reconciler.planfile.json_actions import ActionsJson
+def plan_to_json_data(plan: Plan) -> JsonDict:
+    """`plan_to_dict(plan)` with each provider's actions and kept enrollments as their lines (text
+    fragments, `json_actions`) and the approval digest taken from the action lines as they are written."""
+    from reconciler.planfile.json_actions import ActionLines, Lines  # it imports this module
 
+    remembered = _remembered(plan)
+    writer = None if remembered.digest is not None else DigestWriter(plan, options_to_dict(plan.options))
+    shared: Shared = {}
+    data = plan_to_dict(
+        plan,
+        verdict=False,
+        lines=lambda p: (ActionLines(p, writer, shared), Lines([_kept_to_dict(k) for k in p.kept])),
+    )
+    digest = _DigestText(remembered, writer)
+    data["verdict"] = {"refused_by": list(plan.refused_by), "approval_digest": digest}
+    return data
+
+
+def plan_json_pieces(plan: Plan) -> Iterator[str]:
+    """The plan file's text in pieces whose concatenation is the whole (`save_plan` and `plan --format json`
+    write them as they come: a plan of 100,000s of actions is never held as one text).
+
+    The text is `json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False)` except that each member of a
+    provider's `actions` and `kept` is one line of compact JSON with sorted keys (`json_actions`)."""
     remembered = _remembered(plan)
     if remembered.json is not None:
         yield remembered.json
         return
-    with collector_paused():
-        yield from iter_indented(plan_to_dict(plan, actions=ActionsJson), end="\n")
+    with collector_paused():  # a plan's text allocates 100,000s of containers and frees them itself
+        yield from iter_indented(plan_to_json_data(plan), end="\n")
+
+
+class _DigestText(Fragment):
+    """The verdict's approval digest, written after the providers: hashed from their action lines on the
+    way, unless it was known before or the lines were not all written (then `approval_digest` makes it)."""
+
+    def __init__(self, remembered: _Remembered, writer: DigestWriter | None) -> None:
+        self.remembered = remembered
+        self.writer = writer
+
+    def json(self, newline: str) -> str:
+        remembered, writer = self.remembered, self.writer
+        if remembered.digest is None and writer is not None:
+            full = writer.hexdigest()
+            if full is not None:
+                remembered.digest = full[:APPROVAL_DIGITS]
+        plan = remembered.plan()
+        assert plan is not None  # the plan being written is alive
+        return encode_string(approval_digest(plan))
 
 
 class _Remembered:
@@ -124,12 +158,11 @@ def _forget(_: object) -> None:
 # --- to dict -------------------------------------------------------------------------------------------
 
 
-def plan_to_dict(
-    plan: Plan, *, verdict: bool = True, actions: Callable[[Sequence[Action]], Any] | None = None
-) -> JsonDict:
+def plan_to_dict(plan: Plan, *, verdict: bool = True, lines: ProviderLists | None = None) -> JsonDict:
     """Convert a plan to plain JSON data; `plan_from_dict` inverts it exactly.
 
-    `actions` may stand in for the list of action dictionaries (plan_to_json's text fragment)."""
+    `lines` may stand in for each provider's lists of action and kept dictionaries (the plan file's text
+    fragments, `plan_to_json_data`)."""
     data = {
         "format_version": plan.format_version,
         "created_at": plan.created_at.isoformat(),
@@ -137,7 +170,7 @@ def plan_to_dict(
         "policy_files": list(plan.policy_files),
         "options": options_to_dict(plan.options),
         "guard": {name: plan.guard[name] for name in sorted(plan.guard)},
-        "providers": [_provider_to_dict(p, actions) for p in plan.providers],
+        "providers": [_provider_to_dict(p, lines) for p in plan.providers],
     }
     if verdict:
         # derived, written for consumers (CI scripts, the PR comment); never trusted on load
@@ -156,7 +189,12 @@ def options_to_dict(o: RunOptions) -> JsonDict:
     }
 
 
-def _provider_to_dict(p: ProviderPlan, actions: Callable[[Sequence[Action]], Any] | None) -> JsonDict:
+def _provider_to_dict(p: ProviderPlan, lines: ProviderLists | None) -> JsonDict:
+    actions, kept = (
+        ([_action_to_dict(a) for a in p.actions], [_kept_to_dict(k) for k in p.kept])
+        if lines is None
+        else lines(p)
+    )
     return {
         "provider": p.provider,
         "kind": p.kind.value,
@@ -167,8 +205,8 @@ def _provider_to_dict(p: ProviderPlan, actions: Callable[[Sequence[Action]], Any
             **({"reenroll": p.summary.reenroll} if p.summary.reenroll else {}),
         },
         "managed_item_ids": list(p.managed_item_ids),
-        "actions": [_action_to_dict(a) for a in p.actions] if actions is None else actions(p.actions),
-        "kept": [_kept_to_dict(k) for k in p.kept],
+        "actions": actions,
+        "kept": kept,
         "identity": {
             "issues": [_issue_to_dict(i) for i in p.identity.issues],
             "excluded": p.identity.excluded,

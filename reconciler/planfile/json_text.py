@@ -33,20 +33,10 @@ class Fragment:
         yield self.json(newline)
 
 
-def encode_value(value: Any, newline: str) -> str:
-    """`value`'s text as `dumps_indented` writes it where the enclosing line ends in `newline`."""
-    return _encode(value, newline)
-
-
-def dumps_indented(data: Any, end: str = "") -> str:
-    """`data` as JSON indented by two spaces, non-ASCII kept, NaN and infinities refused (ValueError);
-    `end` is appended in the same join (a trailing newline without copying a large text once more)."""
-    return _encode(data, "\n", end)
-
-
 def iter_indented(data: Any, end: str = "") -> Iterator[str]:
-    """`dumps_indented(data, end)` in pieces whose concatenation is exactly that text: containers
-    piece by piece and fragments in their own pieces, so a plan's text is never held whole."""
+    """`data` as JSON indented by two spaces, non-ASCII kept, NaN and infinities refused (ValueError), and
+    `end` appended, in pieces whose concatenation is the whole: containers piece by piece and fragments in
+    their own pieces, so a plan's text is never held whole."""
     return _pieces(data, "\n", end)
 
 

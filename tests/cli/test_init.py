@@ -199,3 +199,10 @@ def test_the_readme_start_your_own_commands_run_as_written(tmp_path: Path) -> No
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert ran.stdout.splitlines()[-1].startswith("No changes.")
     assert _enrollctl_uses(tmp_path / "training-policies") == {"acme/enrollctl@main"}
+
+
+def test_init_names_the_directory_it_wrote_in_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # run in the directory itself, "in ." followed by a full stop read as "in .."
+    monkeypatch.chdir(tmp_path)
+    output = _init(Path("."))
+    assert f"files in {tmp_path.resolve()}\n" in output

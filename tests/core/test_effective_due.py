@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from reconciler.core.desired import combine_terms, effective_due
 from reconciler.core.model import Due, DueKind, Policy, Settings, Terms
 from reconciler.core.plan import ActionKind, Risk
+from reconciler.core.terms import wanted_due_date
 from tests.support.builders import (
     DEFAULT,
     NOW,
@@ -125,3 +126,16 @@ def test_a_new_enrollment_counts_the_period_from_today() -> None:
     [add] = plan.actions
     assert add.terms is not None and add.terms.due == date_due(2026, 12, 28)
     assert NOW.date() == dt.date(2026, 11, 25)
+
+
+def test_a_period_from_an_access_date_at_the_end_of_the_calendar_ends_there() -> None:
+    # some accounts hold "no end" as 9999-12-31; a `within:` period from it must not overflow the plan
+    org = Org()
+    item, helen = org.course("Security"), org.user("helen", dept="Acme")
+    end = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+    held = enrollment(helen, item, access=end, due=None)
+    rule = policy("security", users=["helen"], assign=[course("Security", due=within(8 * WEEK))])
+    (update,) = plan_for([rule], snapshot(org, [held])).actions
+    assert update.kind is ActionKind.UPDATE and update.changes == ("due",)
+    assert wanted_due_date(Terms(due=within(8 * WEEK)), end) == dt.date.max
+    assert wanted_due_date(Terms(due=within(8 * WEEK)), ACCESS) == dt.date(2026, 12, 28)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.core.plan import Plan
 from reconciler.planfile import codec, digest
@@ -111,3 +112,37 @@ def test_a_progress_json_cannot_hold_is_refused_in_both_texts(bad: float) -> Non
         approval_digest(broken)
     with pytest.raises(ValueError, match="not JSON compliant"):
         plan_to_json(broken)
+
+
+@given(
+    st.text()
+    | st.lists(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("\x7f\u2028\U0001f600")))
+)
+def test_as_ascii_escapes_what_json_dumps_escapes_with_ensure_ascii(value: object) -> None:
+    kept = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert digest.as_ascii(kept) == json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("known_first", [False, True])
+def test_the_digest_written_while_saving_is_the_approval_digest(
+    known_first: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digest, "SLICE", 3)  # several slices per provider, two providers
+    plan = b.large_plan(20)
+    first = plan.providers[0]
+    second = dataclasses.replace(first, provider="lms2", account="https://other.example")
+    plan = dataclasses.replace(plan, providers=(first, second))
+    if known_first:
+        approval_digest(plan)
+    written = json.loads(plan_to_json(plan))["verdict"]["approval_digest"]
+    assert written == approval_digest(plan) == reference_digest(plan)
+
+
+def test_a_digest_writer_not_fed_every_provider_gives_no_digest() -> None:
+    plan = b.small_mixed_plan()
+    writer = digest.DigestWriter(plan, codec.options_to_dict(plan.options))
+    assert writer.hexdigest() is None
+    for p in plan.providers:
+        writer.begin(p)
+        writer.end(p)
+    assert writer.hexdigest() is not None

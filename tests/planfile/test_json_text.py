@@ -1,4 +1,4 @@
-"""`dumps_indented` writes exactly what `json.dumps(indent=2, ensure_ascii=False, allow_nan=False)` writes."""
+"""`iter_indented` writes exactly what `json.dumps(indent=2, ensure_ascii=False, allow_nan=False)` writes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.planfile.json_text import dumps_indented
+from reconciler.planfile.json_text import iter_indented
 
 scalars = (
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
@@ -25,6 +25,10 @@ values = st.recursive(
     ),
     max_leaves=25,
 )
+
+
+def dumps_indented(data: Any, end: str = "") -> str:
+    return "".join(iter_indented(data, end))
 
 
 def reference(data: Any) -> str:

@@ -21,6 +21,7 @@ from reconciler.providers.ispring.soap import (
     parse_response,
     success,
 )
+from reconciler.providers.ispring.soap import records as soap_records
 from reconciler.transport.safexml import local_name
 from tests.support.ispring_samples import (
     ENROLL_REQUEST,
@@ -316,3 +317,23 @@ def test_an_oversized_answer_is_refused_before_parsing() -> None:
 
     with pytest.raises(ProtocolError, match="exceeds the limit"):
         parse_xml(GET_USERS_RESPONSE, max_bytes=100)
+
+
+def test_records_in_their_wrapper_are_read_in_any_namespace_and_a_stranger_names_what_was_seen() -> None:
+    ns = "https://ispringlearn.com/go/services/api/soap"
+    result = etree.fromstring(
+        f'<r xmlns="{ns}"><enrollments><enrollment/><enrollment/></enrollments>'
+        "<nextPageToken>t</nextPageToken></r>"
+    )
+    assert [local_name(e) for e in soap_records(result, "enrollment")] == ["enrollment", "enrollment"]
+    plain = etree.fromstring("<r><enrollment/><enrollments><enrollment/></enrollments></r>")
+    assert len(soap_records(plain, "enrollment")) == 2
+    renamed = etree.fromstring(
+        f'<r xmlns="{ns}"><enrollments><enrollment/><enrolment/><!-- a note --></enrollments></r>'
+    )
+    with pytest.raises(
+        ProtocolError, match=r"got <enrollments, enrollments/enrollment, enrollments/enrolment>"
+    ):
+        soap_records(renamed, "enrollment")
+    with pytest.raises(ProtocolError, match=r"got <learnersResults>"):
+        soap_records(etree.fromstring("<r><learnersResults/></r>"), "enrollment")

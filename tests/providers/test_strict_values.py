@@ -6,6 +6,7 @@ cut to 60 characters and stripped of control characters (issue 17, item 1).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -15,6 +16,7 @@ from reconciler.core.model import Completion, Enrollment, Item, ItemKind, Origin
 from reconciler.providers.ispring import records
 from reconciler.providers.litmos.body import BULK_RESULTS, USERS, records_from_body, records_from_json
 from reconciler.providers.litmos.parse import parse_bulk_results, parse_roster
+from reconciler.providers.strict import Unreadable
 
 COURSE = Item("c1", ItemKind.COURSE, "Anti-Bribery")
 
@@ -180,3 +182,20 @@ def test_ispring_values_left_out_keep_their_defaults() -> None:
 def test_ispring_reasons_of_terms_and_results_are_joined() -> None:
     joined = ispring_enrollment({"enrollmentTypeGroup": "x"}, {"progress": "40,00"})
     assert joined.unknown == "enrollmentTypeGroup 'x' is not one of 0, 1; progress '40,00' is not a number"
+
+
+def test_ispring_dates_read_the_same_every_time_and_an_unreadable_one_is_never_remembered() -> None:
+    # parsed once per distinct text (a listing repeats few): the second read must equal the first, in UTC
+    for _ in range(2):
+        assert records.parse_datetime("2026-11-25 10:30:00", field="dueDate") == dt.datetime(
+            2026, 11, 25, 10, 30, tzinfo=dt.UTC
+        )
+        assert records.parse_datetime("2026-11-25T12:30:00+02:00", field="dueDate") == dt.datetime(
+            2026, 11, 25, 10, 30, tzinfo=dt.UTC
+        )
+        assert records.parse_datetime(None, field="dueDate") is None
+        with pytest.raises(Unreadable, match="accessDate 'soon' is not a date"):
+            records.parse_datetime("soon", field="accessDate")
+    # the reason names the field of each read, also for a text already read under another field
+    with pytest.raises(Unreadable, match="completionDate 'soon' is not a date"):
+        records.parse_datetime("soon", field="completionDate")

@@ -10,6 +10,7 @@ a present value that cannot be read for certain makes the enrollment unknown (`E
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -28,7 +29,13 @@ from reconciler.core.model import (
     UserStatus,
 )
 from reconciler.errors import ProtocolError
-from reconciler.providers.ispring.soap import PROVIDER, child, children, fields, id_list
+from reconciler.providers.ispring.soap import (
+    PROVIDER,
+    children,
+    fields,
+    fields_and_lists,
+    ids,
+)
 from reconciler.providers.strict import Unreadable, joined, percent
 
 # GetUsers v2: 1 active, 3 inactive, 5 employment ended (v1 reports 3 for both). ListLearnersResults calls
@@ -78,9 +85,16 @@ def parse_datetime(value: str | None, *, field: str) -> dt.datetime | None:
     if value is None:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        return _moment(value)
     except ValueError:
         raise Unreadable(field, value, "is not a date") from None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _moment(value: str) -> dt.datetime:
+    """A date or date-time text as UTC, once per distinct text: a listing repeats few of them (963 distinct
+    in 212,000 dates of a 10,000-user read), and equal moments may share one immutable datetime."""
+    parsed = dt.datetime.fromisoformat(value)  # a ValueError is not remembered
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
@@ -113,19 +127,23 @@ class Reasons:
         self.items.append(error.reason)
 
     def __str__(self) -> str:
-        return joined(self.items)
+        return joined(self.items) if self.items else ""  # most records: nothing to join
 
 
 def parse_user(element: etree._Element) -> User:
     """A `<userProfile>` of GetUsers."""
+    values, lists = fields_and_lists(element, USER_LISTS)
     profile: dict[str, str] = {}
-    profile_element = child(element, "fields")
+    profile_element = lists.get("fields")
     if profile_element is not None:
         for field in children(profile_element, "field"):
             pair = fields(field)
             if "name" in pair:
                 profile[pair["name"]] = pair.get("value", "")
-    return user_from(fields(element), profile, id_list(element, "groups"), call="GetUsers")
+    return user_from(values, profile, ids(lists.get("groups")), call="GetUsers")
+
+
+USER_LISTS = ("fields", "groups")  # the lists a `<userProfile>` holds
 
 
 def user_from(

@@ -167,41 +167,68 @@ def records(result: etree._Element, name: str) -> list[etree._Element]:
     elements.
     """
     found: list[etree._Element] = []
-    seen: list[str] = []
+    wrappers = WRAPPERS.get(name, ())
+    own = "}" + name  # a tag ending so is `name` in a namespace (`local_name`, without a call per record)
     unexpected = False
     for element in elements(result):
         tag = local_name(element)
-        seen.append(tag)
         if tag == name:
             found.append(element)
-        elif tag in WRAPPERS.get(name, ()):
+        elif tag in wrappers:
             for inner in elements(element):
-                seen.append(f"{tag}/{local_name(inner)}")
                 found.append(inner)
-                unexpected = unexpected or local_name(inner) != name
+                inner_tag = inner.tag
+                if not (inner_tag == name or inner_tag.endswith(own)) and local_name(inner) != name:
+                    unexpected = True
         elif tag not in PAGING:
             unexpected = True
     if unexpected:
-        wrappers = "".join(f" or <{w}> of them" for w in WRAPPERS.get(name, ()))
-        raise ProtocolError(f"expected <{name}> records{wrappers}, got <{names_seen(seen)}>")
+        wrapped = "".join(f" or <{w}> of them" for w in wrappers)
+        seen = names_seen(_seen(result, wrappers))
+        raise ProtocolError(f"expected <{name}> records{wrapped}, got <{seen}>")
     return found
+
+
+def _seen(result: etree._Element, wrappers: tuple[str, ...]) -> Iterator[str]:
+    """The element names of a result, its wrappers' records as `wrapper/record` (for a shape error only)."""
+    for element in elements(result):
+        tag = local_name(element)
+        yield tag
+        if tag in wrappers:
+            yield from (f"{tag}/{local_name(inner)}" for inner in elements(element))
 
 
 def fields(record: etree._Element) -> dict[str, str]:
     """A record's simple children as {local name: stripped text}; empty ones are left out, first one wins."""
+    return fields_and_lists(record, ())[0]
+
+
+def fields_and_lists(
+    record: etree._Element, lists: tuple[str, ...]
+) -> tuple[dict[str, str], dict[str, etree._Element]]:
+    """`fields(record)`, and the first child called each of `lists` (`child(record, name)` for each), read
+    in one pass over the record's children (a GetUsers profile has its `fields` and `groups` as children)."""
     # the hot loop of every read (a 10,000-user plan calls it 135,000 times): `local_name` inlined, and
     # only for elements with text; a comment's or processing instruction's tag is not a str
     found: dict[str, str] = {}
+    wrappers: dict[str, etree._Element] = {}
     for element in record:
-        value = element.text
         tag = element.tag
-        if value is None or not isinstance(tag, str):
+        if not isinstance(tag, str):
+            continue
+        value = element.text
+        if lists:
+            brace = tag.rfind("}")
+            name = tag[brace + 1 :] if brace >= 0 else tag[tag.rfind(":") + 1 :]
+            if name in lists:
+                wrappers.setdefault(name, element)
+        if value is None:
             continue
         value = value.strip()
         if value:
             brace = tag.rfind("}")
             found.setdefault(tag[brace + 1 :] if brace >= 0 else tag[tag.rfind(":") + 1 :], value)
-    return found
+    return found, wrappers
 
 
 def text(parent: etree._Element, name: str) -> str | None:
@@ -211,9 +238,8 @@ def text(parent: etree._Element, name: str) -> str | None:
     return value or None
 
 
-def id_list(parent: etree._Element, name: str) -> tuple[str, ...]:
-    """The `<id>` values of list child `name`."""
-    element = child(parent, name)
+def ids(element: etree._Element | None) -> tuple[str, ...]:
+    """The `<id>` values of a list element (none when there is no list)."""
     if element is None:
         return ()
     return tuple(v for v in ((c.text or "").strip() for c in children(element, "id")) if v)
