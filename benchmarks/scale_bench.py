@@ -177,7 +177,7 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[str, float, float]:
 # --- one scenario ------------------------------------------------------------------------------------
 
 
-def scenario(vendor: str, users: int, apply_up_to: int) -> dict[str, Any]:
+def scenario(vendor: str, users: int, apply_up_to: int, repeat: int = 1) -> dict[str, Any]:
     org = generate_org(
         users,
         departments=30,
@@ -194,7 +194,7 @@ def scenario(vendor: str, users: int, apply_up_to: int) -> dict[str, Any]:
         seed_store(store, org)
         emulator = start_emulator(vendor, store)
         try:
-            return measure(vendor, users, org, policies, root, emulator, apply_up_to)
+            return measure(vendor, users, org, policies, root, emulator, apply_up_to, repeat)
         finally:
             emulator.close()
             store.close()
@@ -208,6 +208,7 @@ def measure(
     root: Path,
     emulator: Emulator,
     apply_up_to: int,
+    repeat: int = 1,
 ) -> dict[str, Any]:
     store = emulator.store
     write_repository(root, vendor, emulator.url, org, policies)
@@ -228,20 +229,12 @@ def measure(
         secret,
         str(root / "policies.json"),
     ]
+    plan_args = [
+        *enrollctl,
+        *("-v", "plan", "--allow-remove-completed", "--format", "json", "--out", str(plan_file)),
+    ]
     try:
-        out, plan_cpu, plan_rss = run_child(
-            [
-                *enrollctl,
-                "-v",
-                "plan",
-                "--allow-remove-completed",
-                "--format",
-                "json",
-                "--out",
-                str(plan_file),
-            ],
-            env,
-        )
+        out, plan_cpu, plan_rss = run_child(plan_args, env)
     except RuntimeError as failed:  # still page through with the baseline, for the emulator's figures
         naive_out, naive_cpu, naive_rss = run_child(naive, env)
         print(f"{vendor} {users:,}: enrollctl plan FAILED: {str(failed)[-400:]}", flush=True)
@@ -272,6 +265,14 @@ def measure(
 
     naive_out, naive_cpu, naive_rss = run_child(naive, env)
     page_cpu = emulator_page_cpu(emulator)
+    # CPU and RSS move from run to run (the baseline's by up to 20 % between passes): with `repeat`, plan
+    # and baseline run again in turn and the medians count (calls and the plan's content come from the first)
+    runs = [(plan_cpu, plan_rss, naive_cpu, naive_rss)]
+    for _ in range(repeat - 1):
+        _, again_cpu, again_rss = run_child(plan_args, env)
+        _, naive_again_cpu, naive_again_rss = run_child(naive, env)
+        runs.append((again_cpu, again_rss, naive_again_cpu, naive_again_rss))
+    plan_cpu, plan_rss, naive_cpu, naive_rss = (median([r[i] for r in runs]) for i in range(4))
     # the least any plan writing these actions could spend on it: the standard library's C encoder over the
     # plan file's own action objects, compact, from ready-made dicts (the plan writes the same compact lines
     # from its actions, and also writes them to disk: at least the encoding is unavoidable)
@@ -295,6 +296,7 @@ def measure(
         "naive_cpu": naive_cpu,
         "naive_rss": naive_rss,
         "encode_cpu": encode_cpu,
+        "runs": runs,
         "page_cpu_ms": page_cpu,
     }
 
@@ -337,6 +339,13 @@ def emulator_page_cpu(emulator: Emulator) -> dict[str, float]:
     return {name: spent[name] / rows[name] * PAGE for name in spent if rows[name]}
 
 
+def median(values: list[float]) -> float:
+    """The middle value (the mean of the two middle ones for an even count)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def start_up() -> dict[str, float]:
     """CPU seconds and peak RSS (MB) of starting Python and importing what enrollctl's CLI and the naive
     baseline each import before their first call (median of three): what no plan shrinks."""
@@ -362,6 +371,12 @@ def main(argv: list[str]) -> None:
         default=100_000,
         help="apply only organisations up to this size (default: every size; 10000 saves ~40 minutes)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="plan and baseline runs per scenario, medians reported (default 3; --quick runs once)",
+    )
     args = parser.parse_args(argv)
     sizes = [200] if args.quick else [int(s) for s in args.sizes.split(",")]
     results = []
@@ -369,7 +384,7 @@ def main(argv: list[str]) -> None:
         for users in sizes:
             started = time.perf_counter()
             try:
-                results.append(scenario(vendor, users, args.apply_up_to))
+                results.append(scenario(vendor, users, args.apply_up_to, 1 if args.quick else args.repeat))
             except RuntimeError as failed:  # e.g. an answer over the client's bounds: say so, go on
                 print(f"{vendor} {users:,} users: FAILED: {str(failed)[-600:]}", flush=True)
                 continue

@@ -33,6 +33,10 @@ def report(everything: list[dict[str, Any]], start: dict[str, float]) -> None:
             f"{r['vendor']:<8}{r['users']:>8,}{r['adds']:>9,}{r['removes']:>9,}{same:>15}{r['plan_cpu']:>8.1f}"
             f"{r['naive_cpu']:>7.1f}{r['plan_rss']:>8.0f}{r['naive_rss']:>7.0f}  {sum(n['calls'].values()):,}"
         )
+    for r in results:
+        if len(r.get("runs", ())) > 1:  # the medians above, and each run they come from
+            each = "; ".join(f"{c:.1f} s {m:.0f} MB / {nc:.1f} s {nm:.0f} MB" for c, m, nc, nm in r["runs"])
+            print(f"  {r['vendor']} {r['users']:,} runs (plan / naive): {each}")
     floor(results, start)
     print("\nemulator CPU per page of 1,000 rows (ms, over the list calls of the plan and the baseline):")
     for r in everything:
