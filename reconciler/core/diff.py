@@ -15,7 +15,7 @@ Contract (pure, no I/O, no clock):
   `summary.unknown` counts them in pruned items for the `unknown_state` guard.
 - Terms the vendor cannot set (`capabilities`) are never actioned: adds use the vendor default for them
   with a warning, differing fields an update cannot change become `Kept(UNSUPPORTED)`.
-- `summary.estimated_calls` is left 0: the provider's `batches()` knows the cost.
+- `summary.estimated_calls` is left 0: the provider's `write_calls()` knows the cost.
 Actions are ordered add, update, remove; then item title, then login.
 """
 

@@ -294,7 +294,7 @@ def _plan_provider(
             dues=provider.due_information(),
             index=index,
         )
-        calls = sum(batch.calls for batch in provider.batches(part.actions))
+        calls = provider.write_calls(part.actions)
     part = replace(
         part,
         summary=replace(part.summary, estimated_calls=calls),

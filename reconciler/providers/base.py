@@ -121,6 +121,10 @@ class Provider(Protocol):
         """Group actions into vendor calls at the API's lower bound; used for estimates and by apply."""
         ...
 
+    def write_calls(self, actions: Sequence[Action]) -> int:
+        """The vendor calls `batches(actions)` costs, counted without making the batches (plan's estimate)."""
+        ...
+
     def write(self, batch: WriteBatch) -> list[Outcome]:
         """Perform one batch; one outcome per action, never raising for a per-action refusal."""
         ...

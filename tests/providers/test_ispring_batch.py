@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from reconciler.core.model import Due, DueKind, Enrollment, ItemKind, Terms
 from reconciler.core.plan import Action, ActionKind
+from reconciler.providers.ispring import write
 from reconciler.providers.ispring.batch import change_params, enroll_params, plan_batches, rectangles
 from reconciler.providers.ispring.soap import Ids
 
@@ -219,3 +220,29 @@ def test_batches_are_what_the_plain_grouping_makes(
         actions, max_learners, max_items
     )
     assert all(b.calls == 1 for b in batches)
+
+
+@given(
+    wanted=st.lists(
+        st.tuples(
+            st.sampled_from(list(ActionKind)),
+            st.sampled_from([f"u{i}" for i in range(7)]),
+            st.sampled_from([f"c{i}" for i in range(5)]),
+            st.sampled_from([None, 30, 60]),
+        ),
+        max_size=60,
+    ),
+    max_learners=st.integers(1, 4),
+    max_items=st.integers(1, 4),
+    removals_per_call=st.sampled_from([1, 2, 3, 500]),
+)
+def test_the_plans_estimate_counts_exactly_the_calls_of_the_batches(
+    wanted: list[tuple[ActionKind, str, str, int | None]],
+    max_learners: int,
+    max_items: int,
+    removals_per_call: int,
+) -> None:
+    actions = [action_of(*w) for w in wanted]
+    sizes = {"max_learners": max_learners, "max_items": max_items, "removals_per_call": removals_per_call}
+    made = write.batches(actions, **sizes)
+    assert write.write_calls(actions, **sizes) == sum(b.calls for b in made)

@@ -62,6 +62,23 @@ def _by_item_then_user(actions: list[Action]) -> list[Action]:
 
 def rectangles(adds: Sequence[Action], *, max_learners: int, max_items: int) -> list[Rectangle]:
     """Exact covers of the wanted pairs, per terms, in as few calls as the two simple groupings allow."""
+    by_terms = _by_terms(adds)
+    result: list[Rectangle] = []
+    for terms in sorted(by_terms, key=_terms_order):
+        chosen, wanted = _cover(by_terms[terms], max_learners, max_items)
+        result.extend(
+            Rectangle(learners, items, terms, tuple(a for u in learners for i in items for a in wanted[u][i]))
+            for learners, items in chosen
+        )
+    return result
+
+
+def rectangle_count(adds: Sequence[Action], *, max_learners: int, max_items: int) -> int:
+    """`len(rectangles(adds, ...))`, without making the rectangles (the plan's estimate of calls)."""
+    return sum(len(_cover(group, max_learners, max_items)[0]) for group in _by_terms(adds).values())
+
+
+def _by_terms(adds: Sequence[Action]) -> dict[Terms, list[Action]]:
     by_terms: dict[Terms, list[Action]] = {}
     # a plan's adds share a few terms objects: find each one's group once, by identity (the adds hold the
     # objects, so no id is reused), rather than hashing equal terms field by field for every add
@@ -72,13 +89,16 @@ def rectangles(adds: Sequence[Action], *, max_learners: int, max_items: int) -> 
             group = by_terms.setdefault(action.terms or Terms(), [])
             group_of[id(action.terms)] = group
         group.append(action)
-    result: list[Rectangle] = []
-    for terms in sorted(by_terms, key=_terms_order):
-        result.extend(_cover(by_terms[terms], terms, max_learners, max_items))
-    return result
+    return by_terms
 
 
-def _cover(actions: list[Action], terms: Terms, max_learners: int, max_items: int) -> list[Rectangle]:
+Cover = list[tuple[tuple[str, ...], tuple[str, ...]]]  # (learners, items) per call
+
+
+def _cover(
+    actions: list[Action], max_learners: int, max_items: int
+) -> tuple[Cover, dict[str, dict[str, list[Action]]]]:
+    """The calls covering these adds of one terms, and the adds by learner and item."""
     wanted: dict[str, dict[str, list[Action]]] = {}  # learner -> item -> its adds (one, bar repeats)
     for action in actions:
         items = wanted.get(action.user_id)
@@ -96,11 +116,7 @@ def _cover(actions: list[Action], terms: Terms, max_learners: int, max_items: in
     # group learners by their set of items, or items by their set of learners; keep the smaller cover
     by_learner = _group(wanted, max_learners, max_items)
     by_item = [(ls, its) for its, ls in _group(learners, max_items, max_learners)]
-    chosen = by_item if len(by_item) < len(by_learner) else by_learner
-    return [
-        Rectangle(learners, items, terms, tuple(a for u in learners for i in items for a in wanted[u][i]))
-        for learners, items in chosen
-    ]
+    return (by_item if len(by_item) < len(by_learner) else by_learner), wanted
 
 
 def _group(

@@ -140,6 +140,15 @@ class IspringProvider:
             removals_per_call=self.options.max_removals_per_call if self.api.name == "rest" else 1,
         )
 
+    def write_calls(self, actions: Sequence[Action]) -> int:
+        """The calls `batches(actions)` costs, without making them (the plan's estimate)."""
+        return write.write_calls(
+            actions,
+            max_learners=self.options.max_learners_per_call,
+            max_items=self.options.max_items_per_call,
+            removals_per_call=self.options.max_removals_per_call if self.api.name == "rest" else 1,
+        )
+
     def write(self, batch: WriteBatch) -> list[Outcome]:
         """Perform one batch; per-action refusals become FAILED outcomes, lost writes UNKNOWN ones."""
         return write.write_batch(

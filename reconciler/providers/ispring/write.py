@@ -11,7 +11,7 @@ from functools import partial
 from reconciler.core.plan import Action, ActionKind, OutcomeStatus
 from reconciler.errors import ProtocolError
 from reconciler.providers.base import Outcome, WriteBatch
-from reconciler.providers.ispring.batch import plan_batches, rectangles
+from reconciler.providers.ispring.batch import plan_batches, rectangle_count, rectangles
 from reconciler.providers.ispring.wire import Wire
 from reconciler.transport.http import WriteOutcomeUnknown
 
@@ -29,6 +29,24 @@ def batches(
     return kept + [
         WriteBatch(ActionKind.REMOVE, tuple(removals[i : i + size])) for i in range(0, len(removals), size)
     ]
+
+
+def write_calls(
+    actions: Sequence[Action], *, max_learners: int, max_items: int, removals_per_call: int
+) -> int:
+    """The calls `batches(actions, ...)` costs, counted without making the batches."""
+    adds: list[Action] = []
+    singles = removals = 0  # updates and re-enrollments are one call each
+    for action in actions:
+        if action.kind is ActionKind.ADD:
+            adds.append(action)
+        elif action.kind is ActionKind.REMOVE:
+            removals += 1
+        else:
+            singles += 1
+    per_call = max(1, removals_per_call)
+    rects = rectangle_count(adds, max_learners=max_learners, max_items=max_items)
+    return rects + singles + -(-removals // per_call)
 
 
 def write_batch(wire: Wire, batch: WriteBatch, *, max_learners: int, max_items: int) -> list[Outcome]:

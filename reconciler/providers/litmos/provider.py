@@ -26,7 +26,7 @@ from reconciler.providers.litmos.profiles import read_profiles
 from reconciler.providers.litmos.read import BULK_READ_USERS, ReadPlan, ReadStrategy, plan_read
 from reconciler.providers.litmos.read import read_directory as _read_directory
 from reconciler.providers.litmos.read import read_enrollments as _read_enrollments
-from reconciler.providers.litmos.write import MAX_ITEMS_PER_ASSIGN, plan_batches, write_batch
+from reconciler.providers.litmos.write import MAX_ITEMS_PER_ASSIGN, plan_batches, write_batch, write_calls
 from reconciler.transport.http import RateLimiter, VendorClient
 from reconciler.transport.redact import Redactor
 
@@ -137,6 +137,10 @@ class LitmosProvider:
         """One assign call per user, item kind and notify (a read-back too if `verify_adds`); one call
         per removal."""
         return plan_batches(actions, verify=self.verify_adds)
+
+    def write_calls(self, actions: Sequence[Action]) -> int:
+        """The calls `batches(actions)` costs, without making them (the plan's estimate)."""
+        return write_calls(actions, verify=self.verify_adds)
 
     def write(self, batch: WriteBatch) -> list[Outcome]:
         """Perform one batch; per-action refusals and silently dropped ids become FAILED outcomes."""

@@ -9,6 +9,7 @@ and a dropped action is reported failed here, with the likely reason.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import httpx
@@ -54,6 +55,20 @@ def plan_batches(actions: Sequence[Action], *, verify: bool = False) -> list[Wri
             one_call = kind in (ActionKind.REMOVE, ActionKind.REENROLL)
             batches.append(WriteBatch(kind, tuple(group), calls=1 if one_call else 0))
     return batches
+
+
+def write_calls(actions: Sequence[Action], *, verify: bool = False) -> int:
+    """The calls `plan_batches(actions, verify=verify)` costs, counted without making the batches; the
+    actions are a plan's (no two with one id), so each removal and re-enrollment is a call of its own."""
+    per_assign = 2 if verify else 1
+    assigns: Counter[tuple[str, ItemKind, bool]] = Counter()
+    singles = 0
+    for action in actions:
+        if action.kind is ActionKind.ADD:
+            assigns[action.user_id, action.item_kind, action.notify] += 1
+        elif action.kind is not ActionKind.UPDATE:  # updates are refused without a call
+            singles += 1
+    return singles + per_assign * sum(-(-size // MAX_ITEMS_PER_ASSIGN) for size in assigns.values())
 
 
 def read_back(api: LitmosApi, user_id: str, kind: ItemKind) -> set[str]:
