@@ -198,16 +198,20 @@ def action_of(kind: ActionKind, user: str, item: str, due_days: int | None) -> A
     return Action(kind, user, user, item, ItemKind.COURSE, item, terms=terms, before=before)
 
 
-@given(
-    wanted=st.lists(
-        st.tuples(
-            st.sampled_from(list(ActionKind)),
-            st.sampled_from([f"u{i}" for i in range(7)]),
-            st.sampled_from([f"c{i}" for i in range(5)]),
-            st.sampled_from([None, 30, 60]),
-        ),
-        max_size=60,
+# (kind, learner, course, due in days or None) of a plan's actions
+WANTED = st.lists(
+    st.tuples(
+        st.sampled_from(list(ActionKind)),
+        st.sampled_from([f"u{i}" for i in range(7)]),
+        st.sampled_from([f"c{i}" for i in range(5)]),
+        st.sampled_from([None, 30, 60]),
     ),
+    max_size=60,
+)
+
+
+@given(
+    wanted=WANTED,
     max_learners=st.integers(1, 4),
     max_items=st.integers(1, 4),
 )
@@ -223,15 +227,7 @@ def test_batches_are_what_the_plain_grouping_makes(
 
 
 @given(
-    wanted=st.lists(
-        st.tuples(
-            st.sampled_from(list(ActionKind)),
-            st.sampled_from([f"u{i}" for i in range(7)]),
-            st.sampled_from([f"c{i}" for i in range(5)]),
-            st.sampled_from([None, 30, 60]),
-        ),
-        max_size=60,
-    ),
+    wanted=WANTED,
     max_learners=st.integers(1, 4),
     max_items=st.integers(1, 4),
     removals_per_call=st.sampled_from([1, 2, 3, 500]),
