@@ -135,11 +135,17 @@ def wanted_due_date(wanted: Terms, access: dt.datetime) -> dt.date | None:
     if wanted.due.kind is DueKind.DATE:
         return wanted.due.date
     if wanted.due.kind is DueKind.WITHIN:
-        period = dt.timedelta(hours=wanted.due.hours or 0)
-        if access > dt.datetime.max.replace(tzinfo=access.tzinfo) - period:
-            return dt.date.max  # past the calendar's end (an access date held as 9999-12-31 means "never")
-        return utc_date(access + period)
+        return period_end(access, wanted.due.hours or 0)
     return None
+
+
+def period_end(access: dt.datetime, hours: int) -> dt.date:
+    """The UTC date `hours` after `access`; the calendar's last day past it (an access date held as
+    9999-12-31, how some accounts say "no end", plus a period would overflow)."""
+    period = dt.timedelta(hours=hours)
+    if access > dt.datetime.max.replace(tzinfo=access.tzinfo) - period:
+        return dt.date.max
+    return utc_date(access + period)
 
 
 def reported_due_date(before: Enrollment) -> dt.date | None:
@@ -237,7 +243,7 @@ def effective_due(due: Due, access: dt.datetime) -> dt.date | None:
     if due.kind is DueKind.DATE:
         return due.date
     if due.kind is DueKind.WITHIN and due.hours is not None:
-        return (access + dt.timedelta(hours=due.hours)).astimezone(dt.UTC).date()
+        return period_end(access, due.hours)
     return None  # default and unlimited have no date of their own
 
 

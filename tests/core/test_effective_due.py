@@ -139,3 +139,10 @@ def test_a_period_from_an_access_date_at_the_end_of_the_calendar_ends_there() ->
     assert update.kind is ActionKind.UPDATE and update.changes == ("due",)
     assert wanted_due_date(Terms(due=within(8 * WEEK)), end) == dt.date.max
     assert wanted_due_date(Terms(due=within(8 * WEEK)), ACCESS) == dt.date(2026, 12, 28)
+
+
+def test_a_date_and_a_period_from_the_calendars_end_combine_without_overflow() -> None:
+    end = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+    wanted = [Terms(due=within(2 * WEEK)), Terms(due=date_due(2026, 12, 31))]
+    assert combine_terms(wanted, access=end).due == date_due(2026, 12, 31)  # the date is the earlier
+    assert effective_due(within(2 * WEEK), end) == dt.date.max
