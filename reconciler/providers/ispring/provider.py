@@ -133,21 +133,21 @@ class IspringProvider:
 
     def batches(self, actions: Sequence[Action]) -> list[WriteBatch]:
         """Adds as learners × items rectangles per terms; one call per update; removals per call size."""
-        return write.batches(
-            actions,
-            max_learners=self.options.max_learners_per_call,
-            max_items=self.options.max_items_per_call,
-            removals_per_call=self.options.max_removals_per_call if self.api.name == "rest" else 1,
-        )
+        return write.batches(actions, **self._call_sizes())
 
     def write_calls(self, actions: Sequence[Action]) -> int:
         """The calls `batches(actions)` costs, without making them (the plan's estimate)."""
-        return write.write_calls(
-            actions,
-            max_learners=self.options.max_learners_per_call,
-            max_items=self.options.max_items_per_call,
-            removals_per_call=self.options.max_removals_per_call if self.api.name == "rest" else 1,
-        )
+        return write.write_calls(actions, **self._call_sizes())
+
+    def _call_sizes(self) -> dict[str, int]:
+        """What one write call carries: an enroll's learners and items, a removal call's enrollments (many
+        over REST's `POST /enrollment/delete`, one per SOAP `Unenroll`)."""
+        options = self.options
+        return {
+            "max_learners": options.max_learners_per_call,
+            "max_items": options.max_items_per_call,
+            "removals_per_call": options.max_removals_per_call if self.api.name == "rest" else 1,
+        }
 
     def write(self, batch: WriteBatch) -> list[Outcome]:
         """Perform one batch; per-action refusals become FAILED outcomes, lost writes UNKNOWN ones."""
