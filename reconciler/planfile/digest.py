@@ -63,8 +63,7 @@ class DigestWriter:
         self._done = 0
         self._first = True
         self._update(
-            f'{{"manifest_digest":{_ascii(plan.manifest_digest)},"options":{as_ascii(compact(options))},'
-            '"providers":['
+            f'{{"manifest_digest":{_ascii(plan.manifest_digest)},"options":{compact(options)},"providers":['
         )
 
     def begin(self, p: ProviderPlan) -> None:
@@ -91,6 +90,7 @@ class DigestWriter:
         return final.hexdigest()
 
     def _update(self, text: str) -> None:
+        """Hash `text`, escaped as `json.dumps(ensure_ascii=True)` writes it (every piece passes here)."""
         self._hash.update(as_ascii(text).encode("ascii"))
 
 
