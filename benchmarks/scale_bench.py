@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -272,7 +273,7 @@ def measure(
         _, again_cpu, again_rss = run_child(plan_args, env)
         _, naive_again_cpu, naive_again_rss = run_child(naive, env)
         runs.append((again_cpu, again_rss, naive_again_cpu, naive_again_rss))
-    plan_cpu, plan_rss, naive_cpu, naive_rss = (median([r[i] for r in runs]) for i in range(4))
+    plan_cpu, plan_rss, naive_cpu, naive_rss = (statistics.median(r[i] for r in runs) for i in range(4))
     # the least any plan writing these actions could spend on it: the standard library's C encoder over the
     # plan file's own action objects, compact, from ready-made dicts (the plan writes the same compact lines
     # from its actions, and also writes them to disk: at least the encoding is unavoidable)
@@ -339,13 +340,6 @@ def emulator_page_cpu(emulator: Emulator) -> dict[str, float]:
     return {name: spent[name] / rows[name] * PAGE for name in spent if rows[name]}
 
 
-def median(values: list[float]) -> float:
-    """The middle value (the mean of the two middle ones for an even count)."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def start_up() -> dict[str, float]:
     """CPU seconds and peak RSS (MB) of starting Python and importing what enrollctl's CLI and the naive
     baseline each import before their first call (median of three): what no plan shrinks."""
@@ -354,8 +348,8 @@ def start_up() -> dict[str, float]:
         runs = [
             run_child([sys.executable, "-c", f"{PEAK}import {module}"], dict(os.environ)) for _ in range(3)
         ]
-        figures[f"{name}_cpu"] = sorted(r[1] for r in runs)[1]
-        figures[f"{name}_rss"] = sorted(r[2] for r in runs)[1]
+        figures[f"{name}_cpu"] = statistics.median(r[1] for r in runs)
+        figures[f"{name}_rss"] = statistics.median(r[2] for r in runs)
     return figures
 
 
