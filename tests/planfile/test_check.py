@@ -11,13 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.core.plan import Plan
-from reconciler.planfile.check import SchemaCompileError, compile_schema
+from reconciler.planfile.check import SchemaCompileError, compile_schema, compile_validity
 from reconciler.planfile.codec import plan_to_dict
 from reconciler.planfile.file import plan_schema
 from tests.support.plan_strategies import plans
 
 JSONSCHEMA = jsonschema.Draft202012Validator(plan_schema())
 CHECK = compile_schema(plan_schema())
+VALID = compile_validity(plan_schema())
 ODD_VALUES = [None, True, 0, 1, -1, 1.5, "", "x", "2026-01-01", "course", [], {}, [1], {"a": 1}]
 
 
@@ -67,7 +68,53 @@ def test_checker_agrees_with_jsonschema_on_tampered_plans(
     ]
     path = data.draw(st.sampled_from(candidates))
     mutate(parent_of(document, path), path[-1], data)
-    assert (CHECK(document) is None) == JSONSCHEMA.is_valid(document), (mutation, path)
+    expected = JSONSCHEMA.is_valid(document)
+    assert VALID(document) == expected, (mutation, path)
+    assert (CHECK(document) is None) == expected, (mutation, path)
+
+
+CORNERS: dict[
+    str, tuple[dict[str, Any], list[Any], list[Any]]
+] = {  # each keyword's edge: JSON's true is no number, 1.0 is an integer, a missing key, a wrong type
+    "integer": ({"type": "integer"}, [1, 1.0, -3], [True, 1.5, "1", None]),
+    "number or null": ({"type": ["number", "null"]}, [0, 2.5, None], [False, "0", []]),
+    "const": ({"const": 1}, [1, 1.0], [True, "1"]),
+    "enum": ({"enum": ["a", 2, None]}, ["a", 2, None], ["b", True, 2.5]),
+    "pattern": ({"pattern": "^x"}, ["xy", 3], ["yx"]),
+    "minimum": ({"minimum": 0}, [0, 5, "s", True], [-1, -0.5]),
+    "object": (
+        {
+            "type": "object",
+            "required": ["a"],
+            "properties": {"a": {"type": "string"}},
+            "additionalProperties": False,
+        },
+        [{"a": ""}],
+        [{}, {"a": 1}, {"a": "", "b": 1}, [], None],
+    ),
+    "open object": (
+        {"required": ["a"], "additionalProperties": {"type": "integer"}},
+        [{"a": 1, "b": 2}, "not an object"],
+        [{"b": 2}, {"a": "1"}],
+    ),
+    "items": ({"type": "array", "items": {"type": "boolean"}}, [[], [True, False]], [[1], [True, None], {}]),
+    "one of": ({"oneOf": [{"type": "null"}, {"$ref": "#/$defs/s"}]}, [None, "s"], [1, []]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORNERS))
+def test_the_yes_no_test_agrees_with_jsonschema_at_each_keywords_edges(case: str) -> None:
+    node, good, bad = CORNERS[case]
+    schema = {**node, "$defs": {"s": {"type": "string"}}}
+    valid, check, reference = (
+        compile_validity(schema),
+        compile_schema(schema),
+        jsonschema.Draft202012Validator(schema),
+    )
+    for value in good:
+        assert reference.is_valid(value) and valid(value) and check(value) is None, value
+    for value in bad:
+        assert not reference.is_valid(value) and not valid(value) and check(value) is not None, value
 
 
 def test_failure_names_the_path_and_the_problem() -> None:
