@@ -103,6 +103,32 @@ def test_malformed_plan_data_raises_plan_error_naming_the_field() -> None:
         plan_from_dict(data)
 
 
+def test_equal_terms_and_sources_are_read_once_and_shared() -> None:
+    plan = plan_from_dict(plan_to_dict(b.small_mixed_plan()))
+    actions = plan.providers[0].actions
+    by_terms = {a.terms: a.terms for a in actions if a.terms is not None}
+    by_sources = {a.sources: a.sources for a in actions}
+    assert all(a.terms is None or a.terms is by_terms[a.terms] for a in actions)
+    assert all(a.sources is by_sources[a.sources] for a in actions)
+    assert len(by_sources) < len(actions)  # the sample has actions with equal sources
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("kind", "grant", "'grant' is not a valid ActionKind"),
+        ("kind", ["add"], r"\['add'\] is not a valid ActionKind"),
+        ("risks", ["risky"], "'risky' is not a valid Risk"),
+        ("terms", {"due": {"kind": "date", "date": [], "hours": None}}, "malformed"),
+    ],
+)
+def test_a_value_no_member_of_its_kind_is_refused(field: str, value: object, message: str) -> None:
+    data = plan_to_dict(b.small_mixed_plan())
+    data["providers"][0]["actions"][0][field] = value
+    with pytest.raises(PlanError, match=message):
+        plan_from_dict(data)
+
+
 def test_edited_action_id_is_refused() -> None:
     data = plan_to_dict(b.small_mixed_plan())
     data["providers"][0]["actions"][0]["user_id"] = "u-someone-else"
