@@ -39,6 +39,7 @@ SCENARIOS = (
     Scenario("plan", "plan_bench.py", "Plan of 10,000 users x 100,000 enrollments, by phase"),
     Scenario("diff", "diff_bench.py", "Diff of 10k .. 1M enrollments against a bare set difference"),
     Scenario("stream", "stream_bench.py", "Streaming read of 100,000 enrollments"),
+    Scenario("load", "load_bench.py", "Reading a saved plan back (apply FILE, show) against json.loads"),
     Scenario("apply", "apply_bench.py", "Apply wall time against the rate-limit floor"),
     Scenario(
         "apply-concurrency",
