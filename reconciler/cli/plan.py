@@ -27,13 +27,12 @@ from reconciler.engine.workspace import Workspace, load_workspace, make_plan, re
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, GuardTripped, PlanError, UsageError
 from reconciler.planfile.codec import APPROVAL_DIGITS, approval_digest
 from reconciler.planfile.file import load_plan, save_plan
-from reconciler.render.json import echo_json, render_json
+from reconciler.render.formats import FORMATS, render_plan
+from reconciler.render.json import echo_json
 
 if TYPE_CHECKING:
     from reconciler.cli.app import AppContext
     from reconciler.cli.output import Output
-
-FORMATS = ("text", "markdown", "json")
 
 
 def stdout_is_terminal() -> bool:
@@ -46,19 +45,6 @@ def use_color(no_color: bool, app: AppContext | None = None) -> bool:
     if no_color or (app is not None and app.no_color) or "NO_COLOR" in os.environ:
         return False
     return stdout_is_terminal()
-
-
-def render(plan: Plan, fmt: str, *, color: bool = False, full: bool = False, verbose: bool = False) -> str:
-    """The plan in one of FORMATS."""
-    if fmt == "json":
-        return render_json(plan)
-    if fmt == "markdown":
-        from reconciler.render.markdown import render_markdown
-
-        return render_markdown(plan)
-    from reconciler.render.text import render_text
-
-    return render_text(plan, color=color, full=full, verbose=verbose)
 
 
 def _echo(text: str) -> None:
@@ -157,7 +143,11 @@ def plan_command(
     if fmt == "json":  # in pieces: a large plan's text is 100s of MB
         echo_json(plan, lambda piece: click.echo(piece, nl=False), saved=out)
     else:
-        _echo(render(plan, fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0))
+        _echo(
+            render_plan(
+                plan, fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0, saved=out
+            )
+        )
     tripped = refusal(plan, workspace.config.settings)
     if tripped is not None:
         # the plan is shown (and saved) whole; only applying it needs an approval bound to it
@@ -305,7 +295,7 @@ def _apply(
         check_plan_target(plan, workspace.providers, workspace.digest)
         _check_approval(approve, plan, workspace)
     if fresh:
-        _echo(render(plan, "text", color=color, full=full))
+        _echo(render_plan(plan, "text", color=color, full=full))
         _check_approval(approve, plan, workspace)
         if not plan.has_changes:
             return EXIT_OK
@@ -391,7 +381,8 @@ def show_command(
 
         _echo(render_comparison(load_plan(older), plan, fmt, full=full))
         return
-    _echo(render(plan, fmt, color=use_color(no_color, app), full=full, verbose=app.verbose > 0))
+    color = use_color(no_color, app)
+    _echo(render_plan(plan, fmt, color=color, full=full, verbose=app.verbose > 0, saved=plan_file))
 
 
 def register(main: click.Group) -> None:

@@ -54,12 +54,13 @@ class Detail(IntEnum):
     TOTALS = 4
 
 
-def render_markdown(plan: Plan, *, artifact_hint: str | None = None) -> str:
-    """Render a plan as a PR comment, summarising as much as needed to stay under 65,536 characters."""
+def render_markdown(plan: Plan, *, artifact_hint: str | None = None, plan_file: str | None = None) -> str:
+    """Render a plan as a PR comment, summarising as much as needed to stay under 65,536 characters;
+    `plan_file` is the file the plan is saved in (a refused plan's approval command names it)."""
     for level in Detail:
         if level < _smallest_level_worth_trying(plan):
             continue
-        text = _render(plan, level, artifact_hint)
+        text = _render(plan, level, artifact_hint, plan_file)
         if len(text) <= BUDGET:
             return text
     # Only reachable with absurd inputs (thousands of providers): the title and footer still fit.
@@ -111,9 +112,9 @@ class _Context:
     artifact_hint: str | None
 
 
-def _render(plan: Plan, level: Detail, artifact_hint: str | None) -> str:
+def _render(plan: Plan, level: Detail, artifact_hint: str | None, plan_file: str | None) -> str:
     ctx = _Context(plan, level, artifact_hint)
-    blocks = [_title(plan), *_callouts(plan)]
+    blocks = [_title(plan), *_callouts(plan, plan_file)]
     if level <= Detail.POLICIES:
         blocks.append(_table(plan, level))
     if level <= Detail.DEPARTMENTS:
@@ -133,9 +134,9 @@ def _title(plan: Plan) -> str:
     return f"### enrollctl plan: {counts_phrase(total(plan))}"
 
 
-def _callouts(plan: Plan) -> list[str]:
+def _callouts(plan: Plan, plan_file: str | None) -> list[str]:
     out = []
-    refused = refusal(plan)
+    refused = refusal(plan, plan_file)
     if refused is not None:
         out.append(
             f"⛔ **{md_text(refused.verdict)}** The full plan is below; after review, apply exactly it with "

@@ -61,8 +61,10 @@ def render_text(
     full: bool = False,
     max_lines: int = DEFAULT_MAX_LINES,
     verbose: bool = False,
+    plan_file: str | None = None,
 ) -> str:
-    """Render a plan for a terminal; `max_lines` is how many users a group lists before summarising.
+    """Render a plan for a terminal; `max_lines` is how many users a group lists before summarising, and
+    `plan_file` the file the plan is saved in (a refused plan's approval command names it).
 
     A plan without changes is one line (what was kept or noted is counted, and `verbose` lists it), unless a
     guard refused it: then everything is shown.
@@ -83,7 +85,7 @@ def render_text(
         out.extend(section)
         summarised = summarised or cut
     out.extend(_legend(plan))
-    out.extend(_footer(plan, paint, summarised=summarised))
+    out.extend(_footer(plan, paint, summarised=summarised, plan_file=plan_file))
     return "\n".join(out) + "\n"
 
 
@@ -201,7 +203,7 @@ def _warnings_section(p: ProviderPlan, paint: _Painter) -> list[str]:
     return out
 
 
-def _footer(plan: Plan, paint: _Painter, *, summarised: bool) -> list[str]:
+def _footer(plan: Plan, paint: _Painter, *, summarised: bool, plan_file: str | None) -> list[str]:
     out = []
     guards = guard_states(plan)
     if guards:
@@ -217,7 +219,7 @@ def _footer(plan: Plan, paint: _Painter, *, summarised: bool) -> list[str]:
     if out:
         out.append("")
     summary = total(plan)
-    refused_plan = refusal(plan)
+    refused_plan = refusal(plan, plan_file)
     refused = (
         [paint(RED, refused_plan.verdict), f"After review: {refused_plan.command}"] if refused_plan else []
     )

@@ -21,15 +21,16 @@ class Refusal:
     command: str
 
 
-def refusal(plan: Plan) -> Refusal | None:
-    """Why the plan is refused and how to approve exactly it; None when its guards passed."""
+def refusal(plan: Plan, plan_file: str | None = None) -> Refusal | None:
+    """Why the plan is refused and how to approve exactly it (saved as `plan_file`, when it was); None when
+    its guards passed."""
     if not plan.refused_by:
         return None
     names = ", ".join(clean(name) for name in plan.refused_by)
     return Refusal(
         verdict=f"Refused by guard{'s' if len(plan.refused_by) > 1 else ''} {names}: nothing is applied "
         "without an approval bound to exactly this plan.",
-        command=f"enrollctl apply PLAN_FILE --approve {approval_digest(plan)}",
+        command=f"enrollctl apply {plan_file or 'PLAN_FILE'} --approve {approval_digest(plan)}",
     )
 
 

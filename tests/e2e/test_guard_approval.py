@@ -60,6 +60,20 @@ def test_the_refused_plan_is_saved_marked_refused(quickstart: Path, sandbox_stor
     assert f"enrollctl apply {plan_file} --approve {saved['verdict']['approval_digest']}" in result.stderr
 
 
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_the_shown_approval_command_names_the_file_the_plan_is_saved_in(
+    quickstart: Path, sandbox_store: Store, fmt: str
+) -> None:
+    _trip_the_count_guard(quickstart)
+    unsaved = enrollctl(quickstart, "plan", "--format", fmt)
+    assert f"enrollctl apply PLAN_FILE --approve {_digest(unsaved.stdout)}" in unsaved.stdout
+    plan_file = quickstart / "plan.json"
+    saved = enrollctl(quickstart, "plan", "--format", fmt, "--out", str(plan_file))
+    command = f"enrollctl apply {plan_file} --approve {_digest(saved.stdout)}"
+    assert command in saved.stdout and command in saved.stderr
+    assert command in enrollctl(quickstart, "show", str(plan_file), "--format", fmt).stdout
+
+
 def test_apply_of_a_refused_plan_without_approval_writes_nothing(
     quickstart: Path, sandbox_store: Store
 ) -> None:
