@@ -57,15 +57,27 @@ def compile_validity(schema: Mapping[str, Any]) -> Callable[[Any], bool]:
     return _Validity(schema.get("$defs", {})).compile(schema)
 
 
+def _refuse_unknown_keywords(node: Mapping[str, Any]) -> None:
+    unknown = set(node) - IGNORED - set(KEYWORDS)
+    if unknown:
+        raise SchemaCompileError(f"unsupported schema keywords: {sorted(unknown)}")
+
+
+def _definition(target: str, defs: Mapping[str, Any]) -> str:
+    """The `$defs` name a `$ref` points at (only local definitions are understood)."""
+    name = target.removeprefix("#/$defs/")
+    if name == target or name not in defs:
+        raise SchemaCompileError(f"unsupported $ref {target!r}")
+    return name
+
+
 class _Compiler:
     def __init__(self, defs: Mapping[str, Any]) -> None:
         self.defs = defs
         self.compiled: dict[str, Check] = {}
 
     def compile(self, node: Mapping[str, Any]) -> Check:
-        unknown = set(node) - IGNORED - set(KEYWORDS)
-        if unknown:
-            raise SchemaCompileError(f"unsupported schema keywords: {sorted(unknown)}")
+        _refuse_unknown_keywords(node)
         built = [KEYWORDS[key](self, node[key], node) for key in KEYWORDS if key in node]
         checks = [c for c in built if c is not None]
         if len(checks) == 1:
@@ -81,9 +93,7 @@ class _Compiler:
         return all_of
 
     def ref(self, target: str, _node: Mapping[str, Any]) -> Check:
-        name = target.removeprefix("#/$defs/")
-        if name == target or name not in self.defs:
-            raise SchemaCompileError(f"unsupported $ref {target!r}")
+        name = _definition(target, self.defs)
         if name not in self.compiled:
             self.compiled[name] = self.compile(self.defs[name])
         return self.compiled[name]
@@ -242,9 +252,7 @@ class _Validity:
         self.compiled: dict[str, Valid] = {}
 
     def compile(self, node: Mapping[str, Any]) -> Valid:
-        unknown = set(node) - IGNORED - set(KEYWORDS)
-        if unknown:
-            raise SchemaCompileError(f"unsupported schema keywords: {sorted(unknown)}")
+        _refuse_unknown_keywords(node)
         if node.get("type") == "object" and set(node) - IGNORED <= OBJECT_KEYWORDS:
             return self._object(node)  # most nodes of a plan: one closure instead of three
         tests = [t for t in self._tests(node) if t is not None]
@@ -280,9 +288,7 @@ class _Validity:
                 yield self._any(node[key])
 
     def _ref(self, target: str) -> Valid:
-        name = target.removeprefix("#/$defs/")
-        if name == target or name not in self.defs:
-            raise SchemaCompileError(f"unsupported $ref {target!r}")
+        name = _definition(target, self.defs)
         if name not in self.compiled:
             self.compiled[name] = lambda v: self.compiled[name](v)  # a recursive definition finds itself
             self.compiled[name] = self.compile(self.defs[name])
