@@ -72,12 +72,16 @@ def measure_directory(provider: LitmosProvider, store: Store) -> Directory:
     started = time.perf_counter()
     directory = provider.read_directory()
     seconds = time.perf_counter() - started
-    teams = store.departments()
+    teams, groups = store.departments(), store.groups()  # Litmos teams both: departments and groups
     members = Counter(u.department_id for u in directory.users if u.department_id)
-    bound = pages(len(directory.users)) + pages(len(teams)) + pages(len(store.items("course")))
+    bound = pages(len(directory.users)) + pages(len(teams) + len(groups)) + pages(len(store.items("course")))
     bound += pages(len(store.items("learning_path"))) + sum(
         pages(members[t.id]) for t in directory.departments
     )
+    # /teams rows in JSON (as recorded) carry no ParentTeamId: the tree is only known from each team's
+    # /teams/{id}/teams, a leaf's empty answer included (scale_bench.py serves parents, and has no such calls)
+    children = Counter(t.parent_uuid for t in teams)
+    bound += sum(pages(children[t.uuid]) for t in teams) + len(groups) * pages(0)
     report("directory", provider.api.vendor.stats.calls, bound, seconds)
     return directory
 
@@ -195,17 +199,14 @@ def print_targets() -> None:
     """MET / NOT MET per phase; for enrollment reads, the strategy the provider chooses itself."""
     print()
     for title, made, bound in MEASURED:
-        if title.startswith("enrollments"):
-            continue  # strategies forced for comparison; the provider's own choice is reported below
+        if title.startswith("enrollments") or "read back" in title:
+            # strategies forced for comparison (the provider's own choice is reported below), and the
+            # read-back, off by default (`verify_adds`): figures above, no target
+            continue
         ratio = made / bound if bound else (1.0 if not made else math.inf)
-        note = (
-            " (one read-back per assign call: Litmos ignores unknown ids silently)"
-            if "read back" in title
-            else ""
-        )
         print(
             f"TARGET calls / lower bound <= 1.05, Litmos {title}: {made} / {bound} = {ratio:.2f}  "
-            f"{'MET' if ratio <= 1.05 else 'NOT MET'}{note}"
+            f"{'MET' if ratio <= 1.05 else 'NOT MET'}"
         )
     for label, made, bound in CHOSEN:
         ratio = made / bound if bound else 1.0
