@@ -70,11 +70,10 @@ def save_plan(plan: Plan, path: StrPath, *, max_bytes: int = MAX_PLAN_BYTES) -> 
 
 def load_plan(path: StrPath, *, max_bytes: int = MAX_PLAN_BYTES) -> Plan:
     """Read a saved plan; any problem (unreadable, not JSON, wrong version, schema) raises `PlanError`."""
-    text = _read(Path(path), max_bytes)
     # the parsed JSON and the plan are millions of objects in no cycle: the collector would walk them again
     # and again as they are made (a third of the time to load a 100,000-user plan), to free nothing
     with collector_paused():
-        data = _parse(text, path)
+        data = _parse(_read(Path(path), max_bytes), path)  # the text is freed once parsed
         _check_version(data, path)
         _check_schema(data, path)
         try:
