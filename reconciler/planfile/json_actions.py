@@ -19,7 +19,14 @@ from reconciler.planfile.json_text import INDENT, Fragment, Shared
 KEPT_SLICE = 2048  # kept lines joined into one piece
 
 
-class ActionLines(Fragment):
+class _Listed(Fragment):
+    """A list written a line per member, in pieces (`pieces`); its whole text is their concatenation."""
+
+    def json(self, newline: str) -> str:
+        return "".join(self.pieces(newline))
+
+
+class ActionLines(_Listed):
     """A provider's actions, a line each, at whatever depth the plan puts them; a `DigestWriter` given is
     fed the same lines as they are written."""
 
@@ -27,9 +34,6 @@ class ActionLines(Fragment):
         self.provider = provider
         self.digest = digest
         self.shared = shared  # terms and sources by value, shared by the providers of one plan
-
-    def json(self, newline: str) -> str:
-        return "".join(self.pieces(newline))
 
     def pieces(self, newline: str) -> Iterator[str]:
         """The list `digest.SLICE` actions a piece: a plan's actions are never held as text all at once."""
@@ -42,14 +46,11 @@ class ActionLines(Fragment):
             digest.end(self.provider)
 
 
-class Lines(Fragment):
+class Lines(_Listed):
     """Any list of JSON values, a compact line each (the kept enrollments)."""
 
     def __init__(self, values: Sequence[Any]) -> None:
         self.values = values
-
-    def json(self, newline: str) -> str:
-        return "".join(self.pieces(newline))
 
     def pieces(self, newline: str) -> Iterator[str]:
         values = self.values
