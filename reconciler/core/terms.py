@@ -269,7 +269,7 @@ def combine_terms(terms: Iterable[Terms], *, access: dt.datetime | None = None) 
         access = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
     dues = [t.due for t in wanted]
     dated = (
-        [(effective_due(d, access), _due_strictness(d), d) for d in dues if effective_due(d, access)]
+        [(day, _due_strictness(d), d) for d in dues if (day := effective_due(d, access)) is not None]
         if access is not None
         else []
     )
