@@ -255,12 +255,12 @@ class _Validity:
         _refuse_unknown_keywords(node)
         if node.get("type") == "object" and set(node) - IGNORED <= OBJECT_KEYWORDS:
             return self._object(node)  # most nodes of a plan: one closure instead of three
-        tests = [t for t in self._tests(node) if t is not None]
+        tests = list(self._tests(node))
         if not tests:
             return lambda _value: True
         return functools.reduce(_both, tests)
 
-    def _tests(self, node: Mapping[str, Any]) -> Iterator[Valid | None]:
+    def _tests(self, node: Mapping[str, Any]) -> Iterator[Valid]:
         if "$ref" in node:
             yield self._ref(node["$ref"])
         if "type" in node:
