@@ -1,6 +1,6 @@
 """Run every performance scenario, print every figure, then one MET / NOT MET line per target.
 
-    python benchmarks/run.py             # all scenarios at full size (about 75 minutes on 2 cores)
+    python benchmarks/run.py             # all scenarios at full size (about 40 minutes on 2 cores)
     python benchmarks/run.py --quick     # every scenario small, no thresholds (CI keeps them working)
     python benchmarks/run.py --only diff --only plan
     python benchmarks/run.py --only apply-concurrency --only scale
